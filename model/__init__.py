@@ -1,0 +1,13 @@
+"""latent-explorer's models: AE, VAE and CVAE on MNIST, and their safetensors checkpoints.
+
+Public API: `from model import load_checkpoint`; `m = load_checkpoint(path, device="cpu")`.
+"""
+
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .config import AEConfig, CVAEConfig, ModelConfig, VAEConfig
+from .vae import AE, CVAE, VAE, LatentModel, build_model
+
+__all__ = [
+    "AE", "AEConfig", "CVAE", "CVAEConfig", "CheckpointError", "LatentModel", "ModelConfig",
+    "VAE", "VAEConfig", "build_model", "load_checkpoint", "save_checkpoint",
+]  # fmt: skip

@@ -1,0 +1,116 @@
+"""`latent-explorer evaluate CKPT`: test-set metrics, written into the checkpoint's metadata.
+
+- test negative ELBO (reconstruction + KL), on the test set binarized once with a fixed seed
+- the importance-weighted NLL (Burda et al. 2016) with k samples, -log p(x|y) for a CVAE
+- active units: latent dims whose posterior mean varies by more than 0.01 across the test set
+- an AE's reconstruction BCE per image
+- squared reconstruction error on gray images, beside PCA with the same latent size
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import torch
+
+from .checkpoint import load_checkpoint, update_metadata
+from .data import binarize_test_set, load_dataset, to_unit
+from .losses import importance_weighted_nll
+from .pca import fit_pca, pca_reconstruct, squared_error
+from .train import labels_for, pick_device, test_negative_elbo
+from .vae import LatentModel
+
+ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al.'s threshold on Cov_x(E_q[z_u])
+EVAL_SEED = 1234
+
+
+@torch.no_grad()
+def active_units(model: LatentModel, x: torch.Tensor, y: torch.Tensor | None) -> int:
+    mu = torch.cat([model.encode(x[i : i + 1000], None if y is None else y[i : i + 1000])[0]
+                    for i in range(0, len(x), 1000)])  # fmt: skip
+    return int((mu.var(0) > ACTIVE_UNIT_THRESHOLD).sum())
+
+
+@torch.no_grad()
+def iw_nll(
+    model: LatentModel, x: torch.Tensor, y: torch.Tensor | None, k: int, batch: int
+) -> float:
+    total = 0.0
+    for i in range(0, len(x), batch):
+        yb = None if y is None else y[i : i + batch]
+        total += importance_weighted_nll(model, x[i : i + batch], yb, k=k).sum().item()
+    return total / len(x)
+
+
+@torch.no_grad()
+def gray_reconstruction_error(model: LatentModel, gray: torch.Tensor, y) -> float:
+    """Mean squared error per image between gray test images and the decoded posterior mean."""
+    total = 0.0
+    for i in range(0, len(gray), 1000):
+        yb = None if y is None else y[i : i + 1000]
+        mu, _ = model.encode(gray[i : i + 1000], yb)
+        x_hat = torch.sigmoid(model.decode(mu, yb))
+        total += squared_error(x_hat, gray[i : i + 1000]).sum().item()
+    return total / len(gray)
+
+
+def evaluate(path: Path, k: int = 1000, limit: int | None = None, device: str = "auto",
+             data_dir: str | None = None, write: bool = True) -> dict:  # fmt: skip
+    """Compute the metrics of one checkpoint and (by default) write them into its metadata."""
+    dev = pick_device(device)
+    model = load_checkpoint(path, device=dev)
+    data = load_dataset(model.metadata.get("dataset", "mnist"), data_dir)
+    n = limit or len(data.test_images)
+    torch.manual_seed(EVAL_SEED)
+    x = binarize_test_set(data.test_images)[:n].to(dev)
+    gray = to_unit(data.test_images[:n]).to(dev)
+    y = labels_for(model, data.test_labels[:n].to(dev))
+    t0 = time.perf_counter()
+
+    elbo = test_negative_elbo(model, x, data.test_labels[:n].to(dev))
+    metrics: dict = {"test_images": n}
+    if model.stochastic:
+        metrics |= {"test_neg_elbo": elbo["loss"], "test_rec": elbo["rec"], "test_kl": elbo["kl"]}
+        batch = max(1, 20_000 // min(k, 250))
+        key = "test_nll_given_label" if y is not None else "test_iw_nll"
+        metrics[key] = iw_nll(model, x, y, k, batch)
+        metrics["iw_k"] = k
+    else:
+        metrics["test_rec_bce"] = elbo["rec"]
+    metrics["active_units"] = active_units(model, x, y)
+
+    mean, comps = fit_pca(to_unit(data.train_images).to(dev), model.config.latent_dim)
+    metrics["recon_sq_error"] = gray_reconstruction_error(model, gray, y)
+    metrics["pca_recon_sq_error"] = (
+        squared_error(pca_reconstruct(gray, mean, comps), gray).mean().item()
+    )
+    metrics["eval_seconds"] = round(time.perf_counter() - t0, 1)
+    metrics = {k: round(v, 3) if isinstance(v, float) else v for k, v in metrics.items()}
+    if write:
+        update_metadata(path, {"metrics": metrics})
+    return metrics
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("checkpoint", type=Path)
+    p.add_argument("--k", type=int, default=1000, help="importance samples per image")
+    p.add_argument("--limit", type=int, default=None, help="use only the first N test images")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--no-write", action="store_true", help="print only; leave the file as it is")
+
+
+def run(args: argparse.Namespace) -> dict:
+    metrics = evaluate(args.checkpoint, args.k, args.limit, args.device, args.data_dir,
+                       write=not args.no_write)  # fmt: skip
+    print(json.dumps({"checkpoint": str(args.checkpoint), **metrics}, indent=2))
+    return metrics
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="latent-explorer evaluate", description=__doc__)
+    add_arguments(parser)
+    run(parser.parse_args(argv))

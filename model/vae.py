@@ -1,0 +1,150 @@
+"""AE, VAE and CVAE with the field's names: encode, reparameterize, decode, mu, logvar.
+
+Each model maps images x (B, 1, 28, 28) or (B, 784) in [0, 1] to a posterior and latents z back to
+Bernoulli logits (B, 1, 28, 28). The losses live in `losses.py`; this file only holds the networks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .config import IMAGE_SIDE, ModelConfig
+from .networks import mlp
+
+
+def flatten_images(x: Tensor, input_dim: int) -> Tensor:
+    """Accept (B, 1, 28, 28), (B, 28, 28) or (B, 784) and return (B, 784) floats."""
+    if x.dim() < 2:
+        raise ValueError(f"x must be batched, got shape {tuple(x.shape)}")
+    flat = x.reshape(x.shape[0], -1)
+    if flat.shape[1] != input_dim:
+        raise ValueError(f"x must have {input_dim} pixels per image, got shape {tuple(x.shape)}")
+    return flat.float()
+
+
+class LatentModel(nn.Module):
+    """Shared plumbing: label checks, output shape, and the attributes a checkpoint fills in."""
+
+    config: ModelConfig
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.metadata: dict[str, Any] = {}
+        # Posterior means of test images with labels, for the latent map; set by checkpoints.
+        self.atlas: dict[str, Tensor] | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.config.kind
+
+    @property
+    def stochastic(self) -> bool:
+        """True when encode gives a distribution (logvar) rather than a point."""
+        return True
+
+    def _condition(self, h: Tensor, y: Tensor | None) -> Tensor:
+        """Append the one-hot label for conditional models; refuse labels for the others."""
+        n = self.config.num_labels
+        if n == 0:
+            if y is not None:
+                raise ValueError(f"a {self.kind} model takes no labels (y must be None)")
+            return h
+        if y is None:
+            raise ValueError(f"a {self.kind} model needs labels y of shape (B,)")
+        y = torch.as_tensor(y, device=h.device)
+        if y.dim() == 2 and y.shape[1] == n:  # already one-hot or soft, as M2 passes
+            onehot = y.to(h.dtype)
+        else:
+            if y.shape != (h.shape[0],):
+                raise ValueError(f"y must have shape ({h.shape[0]},), got {tuple(y.shape)}")
+            if y.dtype.is_floating_point:
+                raise ValueError(f"y must hold integer labels in [0, {n - 1}]")
+            # The range check reads the values back, which stalls a GPU on every step; training
+            # feeds trusted data-set labels, so only inference (and the CPU, where it is free)
+            # pays for it. An out-of-range label on CUDA would otherwise be a device-side assert.
+            check = y.device.type == "cpu" or not self.training
+            if check and y.numel() and (y.min() < 0 or y.max() >= n):
+                raise ValueError(f"y must hold integer labels in [0, {n - 1}]")
+            onehot = F.one_hot(y.long(), n).to(h.dtype)
+        return torch.cat([h, onehot], dim=1)
+
+    def _to_image(self, logits: Tensor) -> Tensor:
+        return logits.view(-1, 1, IMAGE_SIDE, IMAGE_SIDE)
+
+    def reparameterize(self, mu: Tensor, logvar: Tensor | None) -> Tensor:
+        """z = mu + sigma * eps, eps ~ N(0, I): the sample stays differentiable in mu and logvar
+        (Kingma & Welling 2014, section 2.4). A model without logvar returns mu."""
+        if logvar is None:
+            return mu
+        return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+
+    def forward(self, x: Tensor, y: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor | None]:
+        """Encode, sample once, decode: (logits, mu, logvar)."""
+        mu, logvar = self.encode(x, y)
+        z = self.reparameterize(mu, logvar)
+        return self.decode(z, y), mu, logvar
+
+
+class VAE(LatentModel):
+    """Gaussian posterior q(z|x), standard normal prior, MLP decoder to pixel logits."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__(config)
+        c = config
+        n_labels = c.num_labels
+        self.encoder = mlp([c.input_dim + n_labels, *c.hidden, 2 * c.latent_dim], c.activation)
+        self.decoder = mlp(
+            [c.latent_dim + n_labels, *reversed(c.hidden), c.input_dim], c.activation
+        )
+
+    def encode(self, x: Tensor, y: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+        h = self._condition(flatten_images(x, self.config.input_dim), y)
+        mu, logvar = self.encoder(h).chunk(2, dim=1)
+        return mu, logvar
+
+    def decode(self, z: Tensor, y: Tensor | None = None) -> Tensor:
+        if z.dim() != 2 or z.shape[1] != self.config.latent_dim:
+            raise ValueError(
+                f"z must have shape (B, {self.config.latent_dim}), got {tuple(z.shape)}"
+            )
+        return self._to_image(self.decoder(self._condition(z.float(), y)))
+
+
+class CVAE(VAE):
+    """The VAE with the label concatenated to the encoder's and the decoder's input."""
+
+
+class AE(VAE):
+    """A deterministic autoencoder with the same networks: the encoder gives z directly."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super(VAE, self).__init__(config)
+        c = config
+        self.encoder = mlp([c.input_dim, *c.hidden, c.latent_dim], c.activation)
+        self.decoder = mlp([c.latent_dim, *reversed(c.hidden), c.input_dim], c.activation)
+
+    @property
+    def stochastic(self) -> bool:
+        return False
+
+    def encode(self, x: Tensor, y: Tensor | None = None) -> tuple[Tensor, None]:
+        h = self._condition(flatten_images(x, self.config.input_dim), y)
+        return self.encoder(h), None
+
+
+MODEL_CLASSES: dict[str, type[LatentModel]] = {"ae": AE, "vae": VAE, "cvae": CVAE}
+
+
+def register_model(kind: str, cls: type[LatentModel]) -> None:
+    """Lets later model kinds join `build_model` and the checkpoint loader."""
+    MODEL_CLASSES[kind] = cls
+
+
+def build_model(config: ModelConfig) -> LatentModel:
+    """The module for a config, freshly initialised."""
+    return MODEL_CLASSES[config.kind](config)

@@ -1,0 +1,119 @@
+"""Checkpoints: exact round trip, clear errors for missing, truncated and mismatched files."""
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from model import CheckpointError, CVAEConfig, VAEConfig, build_model, load_checkpoint
+from model.checkpoint import read_header, save_checkpoint, update_metadata
+from tests.conftest import ROOT
+
+SHIPPED = ["ae-mnist-z2", "vae-mnist-z2", "cvae-mnist-z2", "vae-mnist-z16"]
+
+
+def _saved(tmp_path: Path, config=None) -> tuple[Path, torch.nn.Module]:
+    model = build_model(config or CVAEConfig(latent_dim=3, hidden=(32, 16)))
+    model.metadata = {"dataset": "mnist", "metrics": {"x": 1.5}}
+    model.atlas = {"mu": torch.randn(10, 3), "labels": torch.arange(10, dtype=torch.uint8)}
+    path = tmp_path / "m.safetensors"
+    save_checkpoint(model, path)
+    return path, model
+
+
+def test_round_trip_is_exact(tmp_path: Path) -> None:
+    path, model = _saved(tmp_path)
+    loaded = load_checkpoint(path)
+    assert not loaded.training
+    assert loaded.config == model.config
+    assert loaded.metadata == model.metadata
+    for key, value in model.state_dict().items():
+        assert torch.equal(loaded.state_dict()[key], value)
+    assert torch.equal(loaded.atlas["mu"], model.atlas["mu"])
+    z, y = torch.randn(4, 3), torch.tensor([0, 1, 2, 3])
+    assert torch.equal(loaded.decode(z, y), model.eval().decode(z, y))
+
+
+def test_header_holds_version_kind_and_config(tmp_path: Path) -> None:
+    path, model = _saved(tmp_path)
+    header = read_header(path)
+    assert header["format_version"] == "1"
+    assert header["kind"] == "cvae"
+    assert json.loads(header["config"])["latent_dim"] == 3
+
+
+def test_missing_file_names_it(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError, match="nope.safetensors: no such"):
+        load_checkpoint(tmp_path / "nope.safetensors")
+
+
+def test_truncated_file_names_it(tmp_path: Path) -> None:
+    path, _ = _saved(tmp_path)
+    data = path.read_bytes()
+    for cut in (4, 100, len(data) // 2):
+        bad = tmp_path / f"cut{cut}.safetensors"
+        bad.write_bytes(data[:cut])
+        with pytest.raises(CheckpointError, match=f"cut{cut}.safetensors"):
+            load_checkpoint(bad)
+
+
+def test_not_safetensors_is_refused(tmp_path: Path) -> None:
+    import pickle
+
+    bad = tmp_path / "pickled.safetensors"
+    bad.write_bytes(pickle.dumps({"a": 1}))
+    with pytest.raises(CheckpointError, match="pickled.safetensors"):
+        load_checkpoint(bad)
+
+
+def test_weights_that_do_not_fit_the_config(tmp_path: Path) -> None:
+    path, model = _saved(tmp_path)
+    header = read_header(path)
+    wrong = json.loads(header["config"]) | {"latent_dim": 4}
+    state = {"model." + k: v for k, v in model.state_dict().items()}
+    bad = tmp_path / "mismatch.safetensors"
+    save_file(state, bad, header | {"config": json.dumps(wrong)})
+    with pytest.raises(CheckpointError, match="mismatch.safetensors.*shape"):
+        load_checkpoint(bad)
+    other = tmp_path / "other-kind.safetensors"
+    vae_state = {"model." + k: v for k, v in build_model(VAEConfig()).state_dict().items()}
+    save_file(vae_state, other, header)
+    with pytest.raises(CheckpointError, match="other-kind.safetensors"):
+        load_checkpoint(other)
+
+
+def test_wrong_format_version(tmp_path: Path) -> None:
+    path, model = _saved(tmp_path)
+    header = read_header(path) | {"format_version": "99"}
+    state = {"model." + k: v for k, v in model.state_dict().items()}
+    save_file(state, tmp_path / "v99.safetensors", header)
+    with pytest.raises(CheckpointError, match="v99.safetensors: format version"):
+        load_checkpoint(tmp_path / "v99.safetensors")
+
+
+def test_update_metadata_merges(tmp_path: Path) -> None:
+    path, _ = _saved(tmp_path)
+    update_metadata(path, {"metrics": {"nll": 90.0}})
+    loaded = load_checkpoint(path)
+    assert loaded.metadata == {"dataset": "mnist", "metrics": {"nll": 90.0}}
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_checkpoints_load_and_meet_targets(name: str) -> None:
+    path = ROOT / "checkpoints" / f"{name}.safetensors"
+    assert path.stat().st_size < 5 * 1024 * 1024
+    model = load_checkpoint(path)
+    md = model.metadata
+    assert md["dataset"] == "mnist" and md["class_names"] == [str(d) for d in range(10)]
+    assert {"train_args", "train_seconds", "torch_version", "date", "epochs"} <= set(md)
+    assert model.atlas["mu"].shape[0] >= 5000
+    assert model.atlas["mu"].shape[1] == model.config.latent_dim
+    assert model.atlas["labels"].shape[0] == model.atlas["mu"].shape[0]
+    targets = {"vae-mnist-z2": ("test_iw_nll", 143), "cvae-mnist-z2": ("test_nll_given_label", 127),
+               "vae-mnist-z16": ("test_iw_nll", 93)}  # fmt: skip
+    if name in targets:
+        key, bound = targets[name]
+        assert md["metrics"]["iw_k"] == 1000 and md["metrics"]["test_images"] == 10000
+        assert md["metrics"][key] <= bound

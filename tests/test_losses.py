@@ -1,0 +1,76 @@
+"""The ELBO's parts and the importance-weighted bound, checked against PyTorch's own references."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch.distributions import Independent, Normal, kl_divergence
+
+from model import CVAEConfig, VAEConfig, build_model
+from model.losses import (
+    gaussian_kl,
+    importance_weighted_nll,
+    log_normal,
+    negative_elbo,
+    reconstruction_nll,
+)
+
+
+def test_gaussian_kl_matches_torch_distributions() -> None:
+    mu, logvar = torch.randn(5, 7), torch.randn(5, 7)
+    q = Independent(Normal(mu, torch.exp(0.5 * logvar)), 1)
+    p = Independent(Normal(torch.zeros(7), torch.ones(7)), 1)
+    torch.testing.assert_close(gaussian_kl(mu, logvar), kl_divergence(q, p))
+
+
+def test_bernoulli_term_matches_bce_with_logits() -> None:
+    logits = torch.randn(4, 1, 28, 28)
+    x = torch.bernoulli(torch.rand(4, 1, 28, 28))
+    expected = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / 4
+    got = reconstruction_nll(logits, x, VAEConfig())
+    assert got.shape == (4,)
+    torch.testing.assert_close(got.mean(), expected)
+
+
+def test_gaussian_likelihood_matches_normal_log_prob() -> None:
+    config = VAEConfig(likelihood="gaussian", gaussian_std=0.2)
+    logits, x = torch.randn(3, 784), torch.rand(3, 784)
+    expected = -Normal(torch.sigmoid(logits), 0.2).log_prob(x).sum(-1)
+    torch.testing.assert_close(reconstruction_nll(logits, x, config), expected)
+
+
+def test_log_normal_matches_torch() -> None:
+    z, mu, logvar = torch.randn(6, 3), torch.randn(6, 3), torch.randn(6, 3)
+    expected = Independent(Normal(mu, torch.exp(0.5 * logvar)), 1).log_prob(z)
+    torch.testing.assert_close(log_normal(z, mu, logvar), expected)
+
+
+@pytest.mark.parametrize("kind", ["vae", "cvae"])
+def test_iw_bound_k1_equals_elbo_in_expectation(kind: str) -> None:
+    config = (CVAEConfig if kind == "cvae" else VAEConfig)(latent_dim=3, hidden=(32,))
+    model = build_model(config).eval()
+    x = torch.bernoulli(torch.rand(8, 784))
+    y = torch.arange(8) % 10 if kind == "cvae" else None
+    with torch.no_grad():
+        elbo = torch.stack([negative_elbo(model, x, y)["loss"] for _ in range(4000)]).mean(0)
+        iw1 = torch.stack([importance_weighted_nll(model, x, y, k=1) for _ in range(4000)]).mean(0)
+    # Both are Monte Carlo means of the same quantity; their gap shrinks as 1/sqrt(4000).
+    torch.testing.assert_close(iw1, elbo, atol=0.5, rtol=0)
+
+
+def test_iw_bound_tightens_with_k() -> None:
+    model = build_model(VAEConfig(latent_dim=2, hidden=(32,))).eval()
+    x = torch.bernoulli(torch.rand(16, 784))
+    with torch.no_grad():
+        neg_elbo = torch.stack([negative_elbo(model, x)["loss"] for _ in range(500)]).mean(0)
+        iw = importance_weighted_nll(model, x, k=500, chunk=100)
+    # -log p(x) estimate with k=500 is below the -ELBO (the bound is not looser) for every image.
+    assert torch.all(iw <= neg_elbo + 1e-3)
+    assert (neg_elbo - iw).mean() > 0.01
+
+
+def test_ae_has_no_iw_bound() -> None:
+    from model import AEConfig
+
+    model = build_model(AEConfig(latent_dim=2, hidden=(16,)))
+    with pytest.raises(ValueError, match="stochastic"):
+        importance_weighted_nll(model, torch.rand(2, 784), k=2)
