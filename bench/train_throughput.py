@@ -26,8 +26,10 @@ def main() -> None:
     p.add_argument("--iw-images", type=int, default=200, help="test images for the IW timing")
     args = p.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device cpu")
-    print(f"{'model':16} {'train img/s':>12} {'epoch (60k) s':>14} {'IW k=1000 ms/img':>17}"
-          f" {'full eval est. s':>17}")  # fmt: skip
+    print(
+        f"{'model':16} {'train img/s':>12} {'epoch (60k) s':>14} {'IW k=1000 ms/img':>17}"
+        f" {'full eval est. s':>17}"
+    )
     for name in MODELS:
         model = load_checkpoint(ROOT / "checkpoints" / f"{name}.safetensors").train()
         opt = torch.optim.Adam(model.parameters(), lr=1e-4)

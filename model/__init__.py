@@ -8,6 +8,16 @@ from .config import AEConfig, CVAEConfig, ModelConfig, VAEConfig
 from .vae import AE, CVAE, VAE, LatentModel, build_model
 
 __all__ = [
-    "AE", "AEConfig", "CVAE", "CVAEConfig", "CheckpointError", "LatentModel", "ModelConfig",
-    "VAE", "VAEConfig", "build_model", "load_checkpoint", "save_checkpoint",
-]  # fmt: skip
+    "AE",
+    "AEConfig",
+    "CVAE",
+    "CVAEConfig",
+    "CheckpointError",
+    "LatentModel",
+    "ModelConfig",
+    "VAE",
+    "VAEConfig",
+    "build_model",
+    "load_checkpoint",
+    "save_checkpoint",
+]

@@ -29,8 +29,12 @@ EVAL_SEED = 1234
 
 @torch.no_grad()
 def active_units(model: LatentModel, x: torch.Tensor, y: torch.Tensor | None) -> int:
-    mu = torch.cat([model.encode(x[i : i + 1000], None if y is None else y[i : i + 1000])[0]
-                    for i in range(0, len(x), 1000)])  # fmt: skip
+    mu = torch.cat(
+        [
+            model.encode(x[i : i + 1000], None if y is None else y[i : i + 1000])[0]
+            for i in range(0, len(x), 1000)
+        ]
+    )
     return int((mu.var(0) > ACTIVE_UNIT_THRESHOLD).sum())
 
 
@@ -57,8 +61,14 @@ def gray_reconstruction_error(model: LatentModel, gray: torch.Tensor, y) -> floa
     return total / len(gray)
 
 
-def evaluate(path: Path, k: int = 1000, limit: int | None = None, device: str = "auto",
-             data_dir: str | None = None, write: bool = True) -> dict:  # fmt: skip
+def evaluate(
+    path: Path,
+    k: int = 1000,
+    limit: int | None = None,
+    device: str = "auto",
+    data_dir: str | None = None,
+    write: bool = True,
+) -> dict:
     """Compute the metrics of one checkpoint and (by default) write them into its metadata."""
     dev = pick_device(device)
     model = load_checkpoint(path, device=dev)
@@ -104,8 +114,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> dict:
-    metrics = evaluate(args.checkpoint, args.k, args.limit, args.device, args.data_dir,
-                       write=not args.no_write)  # fmt: skip
+    metrics = evaluate(
+        args.checkpoint, args.k, args.limit, args.device, args.data_dir, write=not args.no_write
+    )
     print(json.dumps({"checkpoint": str(args.checkpoint), **metrics}, indent=2))
     return metrics
 

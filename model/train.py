@@ -84,8 +84,11 @@ def save_train_state(path: Path, optimizer: torch.optim.Optimizer, epoch: int, e
     for idx, param_state in state["state"].items():
         for name, value in param_state.items():
             tensors[f"opt.{idx}.{name}"] = torch.as_tensor(value)
-    meta = {"epoch": str(epoch), "param_groups": json.dumps(state["param_groups"]),
-            "extra": json.dumps(extra)}  # fmt: skip
+    meta = {
+        "epoch": str(epoch),
+        "param_groups": json.dumps(state["param_groups"]),
+        "extra": json.dumps(extra),
+    }
     atomic_save_tensors(tensors, path, meta)
 
 
@@ -164,8 +167,13 @@ def train(args: argparse.Namespace, data: ImageDataset | None = None) -> Path:
         t0 = time.perf_counter()
         perm = torch.randperm(len(train_x), device=device)
         running = torch.zeros((), device=device)
-        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{args.epochs}",
-                   mininterval=2.0, disable=args.quiet, leave=False)  # fmt: skip
+        bar = tqdm(
+            range(steps_per_epoch),
+            desc=f"epoch {epoch + 1}/{args.epochs}",
+            mininterval=2.0,
+            disable=args.quiet,
+            leave=False,
+        )
         for i in bar:
             idx = perm[i * args.batch_size : (i + 1) * args.batch_size]
             x = binarize(train_x[idx]) if model.config.likelihood == "bernoulli" else train_x[idx]
@@ -186,12 +194,20 @@ def train(args: argparse.Namespace, data: ImageDataset | None = None) -> Path:
         epoch_seconds = time.perf_counter() - t0
         train_seconds += epoch_seconds
         test = test_negative_elbo(model, test_x, test_y)
-        history.append({"epoch": epoch + 1, "train_loss": round(running.item(), 4),
-                        **{f"test_{k}": round(v, 4) for k, v in test.items()},
-                        "seconds": round(epoch_seconds, 2)})  # fmt: skip
-        print(f"epoch {epoch + 1}/{args.epochs}  train {running.item():.2f}  test -ELBO "
-              f"{test['loss']:.2f} (rec {test['rec']:.2f} + KL {test['kl']:.2f})  "
-              f"{epoch_seconds:.1f}s", flush=True)  # fmt: skip
+        history.append(
+            {
+                "epoch": epoch + 1,
+                "train_loss": round(running.item(), 4),
+                **{f"test_{k}": round(v, 4) for k, v in test.items()},
+                "seconds": round(epoch_seconds, 2),
+            }
+        )
+        print(
+            f"epoch {epoch + 1}/{args.epochs}  train {running.item():.2f}  test -ELBO "
+            f"{test['loss']:.2f} (rec {test['rec']:.2f} + KL {test['kl']:.2f})  "
+            f"{epoch_seconds:.1f}s",
+            flush=True,
+        )
         model.metadata = {
             "dataset": data.name,
             "class_names": list(data.class_names),
@@ -211,8 +227,9 @@ def train(args: argparse.Namespace, data: ImageDataset | None = None) -> Path:
         }
         model.atlas = compute_atlas(model, data, device)
         save_checkpoint(model, out)
-        save_train_state(state_path, optimizer, epoch + 1,
-                         {"history": history, "train_seconds": train_seconds})  # fmt: skip
+        save_train_state(
+            state_path, optimizer, epoch + 1, {"history": history, "train_seconds": train_seconds}
+        )
         if deadline and time.monotonic() > deadline and epoch + 1 < args.epochs:
             print(f"--max-minutes reached after epoch {epoch + 1}; resume with --resume")
             break

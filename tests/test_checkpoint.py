@@ -111,8 +111,11 @@ def test_shipped_checkpoints_load_and_meet_targets(name: str) -> None:
     assert model.atlas["mu"].shape[0] >= 5000
     assert model.atlas["mu"].shape[1] == model.config.latent_dim
     assert model.atlas["labels"].shape[0] == model.atlas["mu"].shape[0]
-    targets = {"vae-mnist-z2": ("test_iw_nll", 143), "cvae-mnist-z2": ("test_nll_given_label", 127),
-               "vae-mnist-z16": ("test_iw_nll", 93)}  # fmt: skip
+    targets = {
+        "vae-mnist-z2": ("test_iw_nll", 143),
+        "cvae-mnist-z2": ("test_nll_given_label", 127),
+        "vae-mnist-z16": ("test_iw_nll", 93),
+    }
     if name in targets:
         key, bound = targets[name]
         assert md["metrics"]["iw_k"] == 1000 and md["metrics"]["test_images"] == 10000

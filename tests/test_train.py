@@ -12,9 +12,22 @@ from model.train import pick_device, train
 
 def _args(tmp_path: Path, data_dir: Path, *extra: str):
     return build_parser().parse_args(
-        ["train", "--data-dir", str(data_dir), "--hidden", "64", "--batch-size", "64", "--quiet",
-         "--out", str(tmp_path / "m.safetensors"), "--device", "cpu", *extra]
-    )  # fmt: skip
+        [
+            "train",
+            "--data-dir",
+            str(data_dir),
+            "--hidden",
+            "64",
+            "--batch-size",
+            "64",
+            "--quiet",
+            "--out",
+            str(tmp_path / "m.safetensors"),
+            "--device",
+            "cpu",
+            *extra,
+        ]
+    )
 
 
 @pytest.mark.parametrize("kind", ["ae", "vae", "cvae"])

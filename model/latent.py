@@ -1,0 +1,67 @@
+"""Latent-space geometry the explorer needs: manifold grids, interpolation paths, a 2-D plane."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from .pca import fit_pca
+
+
+def grid_axis(n: int, span: float | None = None) -> Tensor:
+    """n coordinates along one axis, descending so that row 0 of an image is the top.
+
+    Without `span`: the inverse normal CDF of (i + 0.5) / n, so each cell covers equal prior mass,
+    as in Kingma & Welling's manifold figure. With `span`: evenly spaced in [-span, span].
+    """
+    if span is None:
+        p = (torch.arange(n, dtype=torch.float64) + 0.5) / n
+        values = torch.distributions.Normal(0.0, 1.0).icdf(p)
+    else:
+        values = torch.linspace(-span, span, n, dtype=torch.float64)
+    return values.flip(0).float()
+
+
+def plane_grid(
+    n: int, origin: Tensor, axis_x: Tensor, axis_y: Tensor, span: float | None = None
+) -> Tensor:
+    """(n*n, D) latents: row-major over the image, x to the right, y upward."""
+    coords = grid_axis(n, span)
+    ys, xs = coords[:, None].expand(n, n), coords.flip(0)[None, :].expand(n, n)
+    return origin + xs.reshape(-1, 1) * axis_x + ys.reshape(-1, 1) * axis_y
+
+
+def dims_plane(latent_dim: int, dims: tuple[int, int], base: Tensor | None = None):
+    """(origin, axis_x, axis_y) for the plane spanned by two latent dimensions through `base`."""
+    origin = torch.zeros(latent_dim) if base is None else base.clone().float()
+    origin[list(dims)] = 0.0
+    eye = torch.eye(latent_dim)
+    return origin, eye[dims[0]], eye[dims[1]]
+
+
+def pca_plane(points: Tensor) -> tuple[Tensor, Tensor]:
+    """(mean (D,), components (2, D)) of the plane that best fits the given latents."""
+    mean, components = fit_pca(points, 2)
+    return mean, components
+
+
+def interpolate(start: Tensor, end: Tensor, steps: int, method: str = "linear") -> Tensor:
+    """(steps, D) latents from start to end inclusive, along a line or a great circle (slerp).
+
+    Slerp (Shoemake 1985; White 2016 for latent spaces) keeps the norm typical of Gaussian samples
+    instead of cutting through the low-density middle; it falls back to a line for parallel ends.
+    """
+    t = torch.linspace(0.0, 1.0, steps, dtype=torch.float64)[:, None]
+    a, b = start.double(), end.double()
+    if method == "linear":
+        return ((1 - t) * a + t * b).float()
+    if method != "slerp":
+        raise ValueError(f"method must be linear or slerp, got {method!r}")
+    na, nb = a.norm(), b.norm()
+    if na < 1e-8 or nb < 1e-8:
+        return ((1 - t) * a + t * b).float()
+    omega = torch.arccos(torch.clamp((a / na) @ (b / nb), -1.0, 1.0))
+    if omega.abs() < 1e-6:
+        return ((1 - t) * a + t * b).float()
+    so = torch.sin(omega)
+    return (torch.sin((1 - t) * omega) / so * a + torch.sin(t * omega) / so * b).float()

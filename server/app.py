@@ -1,0 +1,72 @@
+"""The app factory: routers wired, models loaded once in the lifespan, the page served at /."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+import torch
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from .errors import InputError, error_body, input_error_handler, validation_error_handler
+from .limits import BodySizeLimit
+from .registry import ModelRegistry, choose_device
+from .routes import decode, encode, explore, models
+from .settings import Settings
+
+log = logging.getLogger("latent_explorer")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if settings.torch_threads:
+            torch.set_num_threads(settings.torch_threads)
+        device = choose_device(settings.device)
+        app.state.registry = ModelRegistry.load(settings.checkpoints, device)
+        log.info("serving %d models on %s", len(app.state.registry.entries), device)
+        yield
+
+    app = FastAPI(
+        title="latent-explorer",
+        version="0.1.0",
+        description="Decode, encode, sample and walk the latent spaces of trained AE, VAE and "
+        "CVAE models. Images are 28x28, white digit on black.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.add_exception_handler(InputError, input_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - logged
+        log.exception("unexpected error", exc_info=exc)
+        return JSONResponse(error_body((), "internal error"), status_code=500)
+
+    for module in (models, decode, encode, explore):
+        app.include_router(module.router)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["content-type"],
+        )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    if settings.frontend is not None and settings.frontend.is_dir():
+        # The page at / and its files under /assets: a mount at / would also answer for
+        # /api paths (a 405 from the static files instead of the API's own).
+        index = settings.frontend / "index.html"
+
+        @app.get("/", include_in_schema=False)
+        async def page() -> FileResponse:
+            return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+        app.mount("/assets", StaticFiles(directory=settings.frontend), name="assets")
+    return app

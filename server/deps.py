@@ -1,0 +1,33 @@
+"""Dependencies shared by the routers, as Annotated aliases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Path, Request
+
+from .registry import ModelEntry, ModelRegistry
+from .settings import Settings
+
+
+def get_registry(request: Request) -> ModelRegistry:
+    return request.app.state.registry
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_entry(
+    request: Request,
+    model_id: Annotated[str, Path(max_length=200, description="a model id from /api/models")],
+) -> ModelEntry:
+    entry = request.app.state.registry.get(model_id)
+    if entry is None:
+        raise HTTPException(404, f"unknown model {model_id!r}; see /api/models")
+    return entry
+
+
+RegistryDep = Annotated[ModelRegistry, Depends(get_registry)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EntryDep = Annotated[ModelEntry, Depends(get_entry)]

@@ -1,0 +1,108 @@
+"""Every checkpoint in a folder, loaded once at start-up onto the chosen device."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from model import LatentModel, load_checkpoint
+from model.latent import pca_plane
+
+log = logging.getLogger("latent_explorer.registry")
+
+HEADLINE = {  # the metric each kind is judged by, shown in the model picker
+    "vae": ("test_iw_nll", "−log p(x)"),
+    "cvae": ("test_nll_given_label", "−log p(x|y)"),
+    "ae": ("test_rec_bce", "reconstruction BCE"),
+}
+
+
+def choose_device(name: str) -> torch.device:
+    """auto: CUDA when torch sees a GPU, else the CPU; cuda without a GPU is an error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("LATENT_EXPLORER_DEVICE=cuda but torch sees no CUDA GPU")
+    if name != "cpu" and name != "cuda":
+        raise ValueError(f"device must be auto, cpu or cuda, got {name!r}")
+    return torch.device(name)
+
+
+@dataclass
+class ModelEntry:
+    """A loaded model and what the API says about it. Read-only once built."""
+
+    id: str
+    model: LatentModel
+    info: dict[str, Any]
+    device: torch.device
+    pca_mean: torch.Tensor | None = None  # the atlas's PCA plane, for models with > 2 dims
+    pca_components: torch.Tensor | None = None
+    cache: dict[Any, bytes] = field(default_factory=dict)  # rendered atlas JSON by dims
+
+    @property
+    def latent_dim(self) -> int:
+        return self.model.config.latent_dim
+
+    @property
+    def num_classes(self) -> int:
+        return self.model.config.num_labels
+
+
+def describe(model_id: str, model: LatentModel) -> dict[str, Any]:
+    c, md = model.config, model.metadata
+    metrics = md.get("metrics", {})
+    key, label = HEADLINE.get(c.kind, ("test_neg_elbo", "−ELBO"))
+    headline = metrics.get(key)
+    names = {"ae": "autoencoder", "vae": "VAE", "cvae": "conditional VAE"}
+    text = f"{names.get(c.kind, c.kind)} with a {c.latent_dim}-d latent space"
+    text += f", trained on {md.get('dataset', '?')} for {md.get('epochs', '?')} epochs"
+    if headline is not None:
+        text += f"; {label} = {headline:.2f} nats on the test set"
+    return {
+        "id": model_id,
+        "kind": c.kind,
+        "dataset": md.get("dataset", "unknown"),
+        "latent_dim": c.latent_dim,
+        "num_classes": c.num_labels,
+        "class_names": md.get("class_names", []) if c.num_labels else [],
+        "likelihood": c.likelihood,
+        "metrics": {k: v for k, v in metrics.items() if isinstance(v, int | float)},
+        "headline_metric": {"name": key, "label": label, "value": headline},
+        "description": text,
+    }
+
+
+class ModelRegistry:
+    """Model id (the file stem) -> ModelEntry. Ids are keys, never paths."""
+
+    def __init__(self, entries: dict[str, ModelEntry], device: torch.device) -> None:
+        self.entries = entries
+        self.device = device
+
+    @classmethod
+    def load(cls, folder: Path, device: torch.device) -> ModelRegistry:
+        entries: dict[str, ModelEntry] = {}
+        for path in sorted(Path(folder).glob("*.safetensors")):
+            if path.name.endswith(".train-state.safetensors"):
+                continue
+            try:
+                model = load_checkpoint(path, device=device)
+            except Exception as exc:  # one bad file must not take the others down
+                log.warning("skipping checkpoint %s: %s", path, exc)
+                continue
+            entry = ModelEntry(path.stem, model, describe(path.stem, model), device)
+            if model.atlas is not None and model.config.latent_dim > 2:
+                entry.pca_mean, entry.pca_components = pca_plane(model.atlas["mu"].float())
+            entries[path.stem] = entry
+            log.info("loaded %s (%s) on %s", path.stem, model.config.kind, device)
+        if not entries:
+            log.warning("no checkpoint could be loaded from %s", folder)
+        return cls(entries, device)
+
+    def get(self, model_id: str) -> ModelEntry | None:
+        return self.entries.get(model_id)

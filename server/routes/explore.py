@@ -1,0 +1,144 @@
+"""Views of the whole latent space: the manifold grid, the atlas, and interpolation."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import numpy as np
+import torch
+from fastapi import APIRouter, Query, Response
+from fastapi.concurrency import run_in_threadpool
+
+from model.latent import dims_plane, interpolate, plane_grid
+
+from .. import inference
+from ..deps import EntryDep, SettingsDep
+from ..errors import InputError
+from ..png import encode_png, tile, to_uint8
+from ..registry import ModelEntry
+from ..schemas import AtlasResponse, InterpolateRequest, InterpolateResponse, LatentPoint
+from .decode import ERRORS, IMMUTABLE, PNG_RESPONSE, parse_z
+
+router = APIRouter(prefix="/api/models/{model_id}", tags=["explore"])
+
+
+def parse_dims(text: str | None, entry: ModelEntry) -> tuple[int, int] | None:
+    """'i,j' -> two distinct latent dims in range, or None."""
+    if text is None:
+        return None
+    try:
+        dims = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise InputError(("query", "dims"), "dims must be two integers, e.g. 0,1") from None
+    if len(dims) != 2 or dims[0] == dims[1] or not all(0 <= d < entry.latent_dim for d in dims):
+        raise InputError(
+            ("query", "dims"), f"dims must be two different dims in 0..{entry.latent_dim - 1}"
+        )
+    return dims  # type: ignore[return-value]
+
+
+def plane(entry: ModelEntry, dims_text: str | None, plane_name: str, base: torch.Tensor | None):
+    """(origin, axis_x, axis_y) of the plane the grid and the map show."""
+    dims = parse_dims(dims_text, entry)
+    if plane_name == "pca" and dims is None and entry.pca_mean is not None:
+        return entry.pca_mean, entry.pca_components[0], entry.pca_components[1]
+    return dims_plane(entry.latent_dim, dims or (0, 1), base)
+
+
+@router.get("/grid.png", response_class=Response, responses={**PNG_RESPONSE, **ERRORS})
+async def grid_png(
+    entry: EntryDep,
+    settings: SettingsDep,
+    n: Annotated[int, Query(ge=1, le=256, description="digits per side")] = 20,
+    dims: Annotated[
+        str | None, Query(max_length=50, description="two latent dims, e.g. 0,1")
+    ] = None,
+    label: Annotated[int | None, Query(ge=0, le=1000)] = None,
+    z: Annotated[
+        str | None, Query(max_length=20000, description="base point for other dims")
+    ] = None,
+    span: Annotated[float | None, Query(gt=0, le=100, description="even spacing in ±span")] = None,
+    plane_name: Annotated[str, Query(alias="plane", pattern="^(dims|pca)$")] = "dims",
+) -> Response:
+    """The n x n manifold as one PNG (n*28 pixels a side), decoded in one batched pass. Points
+    are spaced by the inverse normal CDF unless a span is given; `plane=pca` walks the atlas's
+    PCA plane instead of two latent dims (for models with more than two)."""
+    if n > settings.max_grid:
+        raise InputError(("query", "n"), f"n={n} is over the limit of {settings.max_grid}")
+    base = parse_z(z, entry, settings.max_abs_z)[0].cpu() if z is not None else None
+    origin, ax, ay = plane(entry, dims, plane_name, base)
+    y = inference.labels(
+        entry, None if label is None else [label] * n * n, n * n, ("query", "label")
+    )
+
+    def render() -> bytes:
+        points = plane_grid(n, origin.cpu(), ax.cpu(), ay.cpu(), span).to(entry.device)
+        probs = torch.sigmoid(inference.decode(entry, points, y)[:, 0]).float().cpu().numpy()
+        return encode_png(tile(to_uint8(probs), n, n), level=1)
+
+    png = render() if n <= 24 else await run_in_threadpool(render)
+    return Response(png, media_type="image/png", headers=IMMUTABLE)
+
+
+def atlas_body(entry: ModelEntry, dims: tuple[int, int] | None) -> bytes:
+    """The atlas as JSON bytes, rendered once per (model, dims) and kept."""
+    key = dims or "pca"
+    if key in entry.cache:
+        return entry.cache[key]
+    mu = entry.model.atlas["mu"].float()
+    axes = None
+    if dims is not None or entry.latent_dim <= 2:
+        d = dims or (0, 1)
+        points = mu[:, list(d)]
+        dims_out: list[int] | str = list(d)
+    else:
+        points = (mu - entry.pca_mean) @ entry.pca_components.T
+        dims_out = "pca"
+        axes = {"mean": entry.pca_mean.tolist(), "components": entry.pca_components.tolist()}
+    body = {
+        "model": entry.id,
+        "dims": dims_out,
+        "points": np.round(points.numpy().astype(np.float64), 4).tolist(),
+        "labels": entry.model.atlas["labels"].long().tolist(),
+        "axes": axes,
+        "class_names": entry.model.metadata.get("class_names", []),
+    }
+    entry.cache[key] = data = json.dumps(body, separators=(",", ":")).encode()
+    return data
+
+
+@router.get(
+    "/atlas",
+    response_model=AtlasResponse,
+    responses={**ERRORS, 404: {"description": "unknown model or no atlas"}},
+)
+async def atlas(
+    entry: EntryDep,
+    dims: Annotated[
+        str | None, Query(max_length=50, description="two latent dims, e.g. 0,1")
+    ] = None,
+) -> Response:
+    """Posterior means of the test set with labels: two latent dims, or the PCA plane by
+    default for models with more than two (its axes included, to map a click back to z)."""
+    if entry.model.atlas is None:
+        raise InputError(("path", "model_id"), f"{entry.id} has no atlas", status=404)
+    body = atlas_body(entry, parse_dims(dims, entry))
+    return Response(body, media_type="application/json", headers={"Cache-Control": "max-age=3600"})
+
+
+@router.post("/interpolate", response_model=InterpolateResponse, responses=ERRORS)
+async def interpolate_route(entry: EntryDep, body: InterpolateRequest) -> dict:
+    """Frames from start to end (each a z or MNIST-formatted pixels, encoded to mu)."""
+    y1 = inference.labels(entry, None if body.label is None else [body.label], 1, ("body", "label"))
+    ends = []
+    for name, point in (("start", body.start), ("end", body.end)):
+        if isinstance(point, LatentPoint):
+            ends.append(inference.latents(entry, [point.z], ("body", name, "z"))[0])
+        else:
+            x = inference.pixels_tensor(entry, point.pixels)
+            ends.append(inference.encode(entry, x, y1)[0][0])
+    path = interpolate(ends[0].cpu(), ends[1].cpu(), body.steps, body.method).to(entry.device)
+    y = None if y1 is None else y1.expand(body.steps)
+    images = inference.render(inference.decode(entry, path, y), body.output)
+    return {"model": entry.id, "output": body.output, "z": path.cpu().tolist(), "images": images}

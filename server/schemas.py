@@ -1,0 +1,177 @@
+"""Request and response bodies. Constraints live in the types, so bad input is a 422 naming the
+field before any of our code runs; limits that depend on the model are checked in the routes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, field_validator
+
+MAX_BATCH, MAX_STEPS, MAX_ABS_Z = 1024, 64, 1000.0
+Output = Literal["png", "probs", "logits"]
+Label = Annotated[int, Field(ge=0, le=1000)]
+Latent = Annotated[FiniteFloat, Field(ge=-MAX_ABS_Z, le=MAX_ABS_Z)]
+Pixel = Annotated[FiniteFloat, Field(ge=0.0, le=1.0)]
+Image = str | list[list[float]]  # a PNG data URL, or 28x28 probabilities / logits
+Z_EXAMPLE = [[0.5, -1.2], [0.0, 0.0]]
+PIXELS_DOC = "28x28 nested or flat 784 floats in [0, 1], white digit on black, MNIST-formatted"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    device: str
+    models: int
+
+
+class HeadlineMetric(BaseModel):
+    name: str
+    label: str
+    value: float | None
+
+
+class ModelInfo(BaseModel):
+    id: str
+    kind: str
+    dataset: str
+    latent_dim: int
+    num_classes: int
+    class_names: list[str]
+    likelihood: str
+    metrics: dict[str, float]
+    headline_metric: HeadlineMetric
+    description: str
+
+
+class DecodeRequest(Strict):
+    z: list[list[Latent]] = Field(
+        min_length=1, max_length=MAX_BATCH, description="latents, one row each"
+    )
+    labels: list[Label] | None = Field(None, description="one label per z (conditional models)")
+    output: Output = "png"
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"z": Z_EXAMPLE, "output": "png"},
+                {"z": [[0.0, 0.0]], "labels": [7], "output": "probs"},
+            ]
+        },
+    )
+
+
+class DecodeResponse(BaseModel):
+    model: str
+    output: Output
+    images: list[Image]
+
+
+class GenerateRequest(Strict):
+    n: int = Field(1, ge=1, le=MAX_BATCH, description="how many samples")
+    label: Label | None = Field(None, description="conditional models: null samples labels")
+    temperature: float = Field(1.0, gt=0.0, le=10.0, allow_inf_nan=False, description="prior std")
+    seed: int | None = Field(None, ge=0, le=2**63 - 1, description="same seed, same samples")
+    output: Output = "png"
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"n": 8, "seed": 42, "temperature": 1.0, "output": "png"},
+                {"n": 4, "label": 7},
+            ]
+        },
+    )
+
+
+class GenerateResponse(BaseModel):
+    model: str
+    output: Output
+    z: list[list[float]]
+    labels: list[int] | None
+    images: list[Image]
+
+
+def check_pixels(value: list) -> list:
+    """28 rows of 28, or 784 flat; the type already holds each value in [0, 1]."""
+    if value and isinstance(value[0], list):
+        if len(value) != 28 or any(len(row) != 28 for row in value):
+            raise ValueError("pixels must be 28 rows of 28 values, or 784 values")
+    elif len(value) != 784:
+        raise ValueError(f"pixels must be 28 rows of 28 values, or 784 values (got {len(value)})")
+    return value
+
+
+class EncodeRequest(Strict):
+    pixels: list[list[Pixel]] | list[Pixel] = Field(description=PIXELS_DOC)
+    label: Label | None = Field(None, description="required for a CVAE")
+    _shape = field_validator("pixels")(check_pixels)
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"pixels": [0.0] * 300 + [1.0] * 184 + [0.0] * 300, "label": None}]
+        },
+    )
+
+
+class EncodeResponse(BaseModel):
+    model: str
+    mu: list[float]
+    logvar: list[float] | None
+    preprocessed: str
+    reconstruction: str
+    label_probs: list[float] | None = None
+
+
+class LatentPoint(Strict):
+    z: list[Latent] = Field(min_length=1, max_length=4096)
+
+
+class PixelsPoint(Strict):
+    pixels: list[list[Pixel]] | list[Pixel] = Field(description=PIXELS_DOC)
+    _shape = field_validator("pixels")(check_pixels)
+
+
+class InterpolateRequest(Strict):
+    start: LatentPoint | PixelsPoint
+    end: LatentPoint | PixelsPoint
+    steps: int = Field(8, ge=2, le=MAX_STEPS)
+    method: Literal["linear", "slerp"] = "linear"
+    label: Label | None = None
+    output: Output = "png"
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "start": {"z": [-2.0, 0.0]},
+                    "end": {"z": [2.0, 1.0]},
+                    "steps": 8,
+                    "method": "slerp",
+                }
+            ]
+        },
+    )
+
+
+class InterpolateResponse(BaseModel):
+    model: str
+    output: Output
+    z: list[list[float]]
+    images: list[Image]
+
+
+class PcaAxes(BaseModel):
+    mean: list[float]
+    components: list[list[float]]
+
+
+class AtlasResponse(BaseModel):
+    model: str
+    dims: list[int] | Literal["pca"]
+    points: list[list[float]]
+    labels: list[int]
+    axes: PcaAxes | None = None
+    class_names: list[str]

@@ -1,0 +1,241 @@
+"""Every endpoint of the service through TestClient, with the shipped checkpoints."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from server import Settings, create_app
+from tests.api_helpers import data_url_to_array, fixture_digits, png_to_array
+from tests.conftest import ROOT
+
+VAE, CVAE, AE, Z16 = "vae-mnist-z2", "cvae-mnist-z2", "ae-mnist-z2", "vae-mnist-z16"
+
+
+@pytest.fixture(scope="module")
+def client():
+    settings = Settings(checkpoints=ROOT / "checkpoints", device="cpu")
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+def test_health(client: TestClient) -> None:
+    r = client.get("/api/health")
+    assert r.status_code == 200
+    assert r.json() == {"status": "ok", "device": "cpu", "models": 4}
+
+
+def test_models(client: TestClient) -> None:
+    r = client.get("/api/models")
+    assert r.status_code == 200
+    by_id = {m["id"]: m for m in r.json()}
+    assert set(by_id) == {AE, VAE, CVAE, Z16}
+    assert by_id[CVAE]["kind"] == "cvae" and by_id[CVAE]["num_classes"] == 10
+    assert by_id[CVAE]["class_names"] == [str(d) for d in range(10)]
+    assert by_id[Z16]["latent_dim"] == 16 and by_id[VAE]["likelihood"] == "bernoulli"
+    assert by_id[VAE]["metrics"]["test_iw_nll"] <= 143
+    assert "VAE" in by_id[VAE]["description"]
+    one = client.get(f"/api/models/{VAE}")
+    assert one.status_code == 200 and one.json() == by_id[VAE]
+
+
+@pytest.mark.parametrize("output", ["png", "probs", "logits"])
+def test_decode_outputs(client: TestClient, output: str) -> None:
+    r = client.post(
+        f"/api/models/{VAE}/decode", json={"z": [[0.5, -1.2], [0, 0]], "output": output}
+    )
+    assert r.status_code == 200
+    body = r.json()
+    assert body["model"] == VAE and body["output"] == output and len(body["images"]) == 2
+    if output == "png":
+        img = data_url_to_array(body["images"][0])
+        assert img.shape == (28, 28) and img.max() > 0.5
+    else:
+        arr = np.array(body["images"])
+        assert arr.shape == (2, 28, 28)
+        if output == "probs":
+            assert arr.min() >= 0 and arr.max() <= 1
+    probs = np.array(
+        client.post(
+            f"/api/models/{VAE}/decode", json={"z": [[0.5, -1.2]], "output": "probs"}
+        ).json()["images"][0]
+    )
+    logits = np.array(
+        client.post(
+            f"/api/models/{VAE}/decode", json={"z": [[0.5, -1.2]], "output": "logits"}
+        ).json()["images"][0]
+    )
+    np.testing.assert_allclose(1 / (1 + np.exp(-logits)), probs, atol=1e-4)
+
+
+def test_decode_png_get(client: TestClient) -> None:
+    r = client.get(f"/api/models/{VAE}/decode.png", params={"z": "0.5,-1.2"})
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+    small = png_to_array(r.content)
+    assert small.shape == (28, 28)
+    big = png_to_array(client.get(f"/api/models/{VAE}/decode.png?z=0.5,-1.2&scale=8").content)
+    assert big.shape == (224, 224)
+    assert np.array_equal(big[::8, ::8], small)  # nearest-neighbour: crisp pixels
+    via_json = data_url_to_array(
+        client.post(f"/api/models/{VAE}/decode", json={"z": [[0.5, -1.2]]}).json()["images"][0]
+    )
+    assert np.array_equal(via_json, small)
+    a = png_to_array(client.get(f"/api/models/{CVAE}/decode.png?z=0,0&label=3").content)
+    b = png_to_array(client.get(f"/api/models/{CVAE}/decode.png?z=0,0&label=8").content)
+    assert np.abs(a - b).max() > 0.3
+
+
+def test_generate_seeded(client: TestClient) -> None:
+    body = {"n": 6, "seed": 123, "temperature": 0.8}
+    a, b = (client.post(f"/api/models/{VAE}/generate", json=body).json() for _ in range(2))
+    assert a["images"] == b["images"] and a["z"] == b["z"] and len(a["images"]) == 6
+    assert a["labels"] is None
+    c = client.post(f"/api/models/{VAE}/generate", json={**body, "seed": 124}).json()
+    assert c["z"] != a["z"]
+    z = np.array(
+        client.post(
+            f"/api/models/{VAE}/generate", json={"n": 1000, "seed": 1, "temperature": 2.0}
+        ).json()["z"]
+    )
+    assert 1.8 < z.std() < 2.2
+
+
+def test_generate_cvae_labels(client: TestClient) -> None:
+    fixed = client.post(f"/api/models/{CVAE}/generate", json={"n": 5, "label": 7, "seed": 0}).json()
+    assert fixed["labels"] == [7] * 5
+    sampled = client.post(f"/api/models/{CVAE}/generate", json={"n": 200, "seed": 0}).json()
+    assert set(sampled["labels"]) == set(range(10))
+
+
+def test_encode_pixels_and_reconstruct_real_digits(client: TestClient) -> None:
+    """Decoding the encoder's mu of real MNIST digits gives back the digits."""
+    errors, baseline = [], []
+    for _label, digit in fixture_digits():
+        r = client.post(f"/api/models/{Z16}/encode", json={"pixels": digit.tolist()})
+        assert r.status_code == 200
+        body = r.json()
+        assert len(body["mu"]) == 16 and len(body["logvar"]) == 16
+        recon = data_url_to_array(body["reconstruction"])
+        assert np.allclose(data_url_to_array(body["preprocessed"]), digit, atol=1 / 255)
+        errors.append(((recon - digit) ** 2).mean())
+        baseline.append(((digit.mean() - digit) ** 2).mean())
+    # The z=16 VAE reconstructs each digit far better than its mean gray level does.
+    assert max(e / b for e, b in zip(errors, baseline, strict=True)) < 0.35
+
+
+def test_encode_cvae_and_ae(client: TestClient) -> None:
+    label, digit = fixture_digits()[0]
+    r = client.post(
+        f"/api/models/{CVAE}/encode", json={"pixels": digit.ravel().tolist(), "label": label}
+    )
+    assert r.status_code == 200 and len(r.json()["mu"]) == 2
+    ae = client.post(f"/api/models/{AE}/encode", json={"pixels": digit.tolist()}).json()
+    assert ae["logvar"] is None and len(ae["mu"]) == 2
+
+
+def _jpeg_dark_on_light(digit: np.ndarray) -> bytes:
+    """The digit enlarged 9x, inverted to dark ink on paper, off-centre in a big JPEG."""
+    ink = Image.fromarray((digit * 255).astype(np.uint8)).resize((252, 252), Image.BICUBIC)
+    page = Image.new("L", (900, 640), 255)
+    page.paste(Image.fromarray(255 - np.asarray(ink)), (560, 40))
+    buf = io.BytesIO()
+    page.convert("RGB").save(buf, "JPEG", quality=85)
+    return buf.getvalue()
+
+
+def test_upload_matches_clean_pixels(client: TestClient) -> None:
+    for label, digit in fixture_digits()[:5]:
+        clean = np.array(
+            client.post(f"/api/models/{VAE}/encode", json={"pixels": digit.tolist()}).json()["mu"]
+        )
+        r = client.post(
+            f"/api/models/{VAE}/encode",
+            files={"image": ("digit.jpg", _jpeg_dark_on_light(digit), "image/jpeg")},
+        )
+        assert r.status_code == 200, r.text
+        up = np.array(r.json()["mu"])
+        pre = data_url_to_array(r.json()["preprocessed"])
+        assert np.abs(pre - digit).mean() < 0.08  # the same digit, recentred
+        # Nearly the same mu: much closer than the spread of the prior (std 1).
+        assert np.linalg.norm(up - clean) < 0.5, (label, up, clean)
+
+
+def test_upload_png_with_alpha_and_label(client: TestClient) -> None:
+    label, digit = fixture_digits()[2]
+    rgba = np.zeros((56, 56, 4), dtype=np.uint8)
+    rgba[..., 3] = np.asarray(Image.fromarray((digit * 255).astype(np.uint8)).resize((56, 56)))
+    buf = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buf, "PNG")
+    r = client.post(
+        f"/api/models/{CVAE}/encode",
+        files={"image": ("d.png", buf.getvalue(), "image/png")},
+        data={"label": str(label)},
+    )
+    assert r.status_code == 200
+    assert np.abs(data_url_to_array(r.json()["preprocessed"]) - digit).mean() < 0.08
+
+
+def test_grid(client: TestClient) -> None:
+    r = client.get(f"/api/models/{VAE}/grid.png?n=20")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+    grid = png_to_array(r.content)
+    assert grid.shape == (560, 560)
+    # Cell (row 19, col 0) is the bottom-left: z = (-1.96, -1.96), the same as decode.png there.
+    corner = png_to_array(client.get(f"/api/models/{VAE}/decode.png?z=-1.959964,-1.959964").content)
+    assert np.abs(grid[19 * 28 :, :28] - corner).max() <= 2 / 255
+    spanned = png_to_array(client.get(f"/api/models/{VAE}/grid.png?n=3&span=2").content)
+    centre = png_to_array(client.get(f"/api/models/{VAE}/decode.png?z=0,0").content)
+    assert np.abs(spanned[28:56, 28:56] - centre).max() <= 2 / 255
+    labelled = client.get(f"/api/models/{CVAE}/grid.png?n=4&label=3")
+    assert png_to_array(labelled.content).shape == (112, 112)
+    for q in ("n=5&dims=3,7", "n=5&dims=0,1&z=" + ",".join(["0.5"] * 16), "n=5&plane=pca"):
+        r = client.get(f"/api/models/{Z16}/grid.png?{q}")
+        assert r.status_code == 200 and png_to_array(r.content).shape == (140, 140)
+
+
+def test_atlas(client: TestClient) -> None:
+    r = client.get(f"/api/models/{VAE}/atlas")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["dims"] == [0, 1] and len(body["points"]) == len(body["labels"]) >= 5000
+    assert set(body["labels"]) == set(range(10)) and body["axes"] is None
+    pca = client.get(f"/api/models/{Z16}/atlas").json()
+    assert pca["dims"] == "pca" and len(pca["axes"]["components"]) == 2
+    comps = np.array(pca["axes"]["components"])
+    np.testing.assert_allclose(comps @ comps.T, np.eye(2), atol=1e-4)
+    dims = client.get(f"/api/models/{Z16}/atlas?dims=3,5").json()
+    assert dims["dims"] == [3, 5] and len(dims["points"][0]) == 2
+
+
+@pytest.mark.parametrize("method", ["linear", "slerp"])
+def test_interpolate(client: TestClient, method: str) -> None:
+    body = {"start": {"z": [2.0, 0.0]}, "end": {"z": [0.0, 2.0]}, "steps": 7, "method": method}
+    r = client.post(f"/api/models/{VAE}/interpolate", json=body)
+    assert r.status_code == 200
+    z = np.array(r.json()["z"])
+    assert z.shape == (7, 2) and len(r.json()["images"]) == 7
+    np.testing.assert_allclose(z[0], [2.0, 0.0], atol=1e-5)
+    np.testing.assert_allclose(z[-1], [0.0, 2.0], atol=1e-5)
+    norms = np.linalg.norm(z, axis=1)
+    if method == "slerp":  # ends of equal norm: the path stays on their circle
+        np.testing.assert_allclose(norms, 2.0, atol=1e-4)
+    else:  # the chord cuts through the middle, down to sqrt(2)
+        assert abs(norms.min() - np.sqrt(2)) < 1e-4
+
+
+def test_interpolate_between_drawings(client: TestClient) -> None:
+    (la, a), (lb, b) = fixture_digits()[:2]
+    r = client.post(
+        f"/api/models/{CVAE}/interpolate",
+        json={
+            "start": {"pixels": a.tolist()},
+            "end": {"pixels": b.tolist()},
+            "steps": 4,
+            "label": 5,
+        },
+    )
+    assert r.status_code == 200 and len(r.json()["images"]) == 4
