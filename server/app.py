@@ -9,13 +9,14 @@ import torch
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from .errors import InputError, error_body, input_error_handler, validation_error_handler
 from .limits import BodySizeLimit
 from .registry import ModelRegistry, choose_device
-from .routes import decode, encode, explore, models
+from .routes import decode, decode_png, encode, explore, models
 from .settings import Settings
 
 log = logging.getLogger("latent_explorer")
@@ -49,6 +50,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.exception("unexpected error", exc_info=exc)
         return JSONResponse(error_body((), "internal error"), status_code=500)
 
+    # decode.png first: the hottest route, and routes are matched in order.
+    app.router.routes.insert(0, decode_png.route)
+    app.state.png_cache = decode_png.PngCache(decode_png.CACHE_SIZE)
     for module in (models, decode, encode, explore):
         app.include_router(module.router)
     if settings.cors_origins:
@@ -59,6 +63,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["content-type"],
         )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+
+    def openapi() -> dict:
+        # decode.png is a plain route (see its module): add its hand-written entry.
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version,
+                                 description=app.description, routes=app.routes)  # fmt: skip
+            schema["paths"][decode_png.PATH] = decode_png.OPENAPI
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     if settings.frontend is not None and settings.frontend.is_dir():
         # The page at / and its files under /assets: a mount at / would also answer for
         # /api paths (a 405 from the static files instead of the API's own).

@@ -10,6 +10,7 @@ from typing import Any
 import torch
 
 from model import LatentModel, load_checkpoint
+from model.fast_decode import NumpyMLP, numpy_decoder
 from model.latent import pca_plane
 
 log = logging.getLogger("latent_explorer.registry")
@@ -40,6 +41,7 @@ class ModelEntry:
     model: LatentModel
     info: dict[str, Any]
     device: torch.device
+    np_decoder: NumpyMLP | None = None  # CPU only: a NumPy copy of the decoder for small batches
     pca_mean: torch.Tensor | None = None  # the atlas's PCA plane, for models with > 2 dims
     pca_components: torch.Tensor | None = None
     cache: dict[Any, bytes] = field(default_factory=dict)  # rendered atlas JSON by dims
@@ -96,6 +98,8 @@ class ModelRegistry:
                 log.warning("skipping checkpoint %s: %s", path, exc)
                 continue
             entry = ModelEntry(path.stem, model, describe(path.stem, model), device)
+            if device.type == "cpu":
+                entry.np_decoder = numpy_decoder(model)
             if model.atlas is not None and model.config.latent_dim > 2:
                 entry.pca_mean, entry.pca_components = pca_plane(model.atlas["mu"].float())
             entries[path.stem] = entry

@@ -101,7 +101,7 @@ def encode_pixels(entry: ModelEntry, pixels: np.ndarray, label: int | None) -> d
     x = torch.from_numpy(pixels).reshape(1, 1, 28, 28).to(entry.device)
     y = inference.labels(entry, None if label is None else [label], 1, ("body", "label"))
     mu, logvar = inference.encode(entry, x, y)
-    recon = torch.sigmoid(inference.decode(entry, mu, y))[0, 0].float().cpu().numpy()
+    recon = inference.sigmoid(inference.decode(entry, mu, y)[0])
     return {
         "model": entry.id,
         "mu": mu[0].float().cpu().tolist(),

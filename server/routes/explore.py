@@ -18,7 +18,8 @@ from ..errors import InputError
 from ..png import encode_png, tile, to_uint8
 from ..registry import ModelEntry
 from ..schemas import AtlasResponse, InterpolateRequest, InterpolateResponse, LatentPoint
-from .decode import ERRORS, IMMUTABLE, PNG_RESPONSE, parse_z
+from .decode import ERRORS, IMMUTABLE, PNG_RESPONSE
+from .decode_png import parse_z
 
 router = APIRouter(prefix="/api/models/{model_id}", tags=["explore"])
 
@@ -66,7 +67,9 @@ async def grid_png(
     PCA plane instead of two latent dims (for models with more than two)."""
     if n > settings.max_grid:
         raise InputError(("query", "n"), f"n={n} is over the limit of {settings.max_grid}")
-    base = parse_z(z, entry, settings.max_abs_z)[0].cpu() if z is not None else None
+    base = (
+        None if z is None else torch.from_numpy(parse_z(z, entry.latent_dim, settings.max_abs_z)[0])
+    )
     origin, ax, ay = plane(entry, dims, plane_name, base)
     y = inference.labels(
         entry, None if label is None else [label] * n * n, n * n, ("query", "label")
@@ -74,7 +77,7 @@ async def grid_png(
 
     def render() -> bytes:
         points = plane_grid(n, origin.cpu(), ax.cpu(), ay.cpu(), span).to(entry.device)
-        probs = torch.sigmoid(inference.decode(entry, points, y)[:, 0]).float().cpu().numpy()
+        probs = inference.sigmoid(inference.decode(entry, points, y))
         return encode_png(tile(to_uint8(probs), n, n), level=1)
 
     png = render() if n <= 24 else await run_in_threadpool(render)

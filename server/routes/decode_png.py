@@ -1,0 +1,131 @@
+"""GET /api/models/{id}/decode.png: one decoded digit as image/png, for <img src> and curl.
+
+The hottest endpoint (a slider drag is a stream of these), so it is a plain Starlette route that
+reads its three query parameters itself: FastAPI's per-parameter and response machinery cost more
+than the decode. Its OpenAPI entry is written out below and merged into /openapi.json; the rules
+are those of every other route (404 for an unknown model, 422 naming the field).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from threading import Lock
+
+import numpy as np
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .. import inference
+from ..errors import InputError
+from ..png import encode_png, to_uint8, upscale
+
+PATH = "/api/models/{model_id}/decode.png"
+MAX_Z_CHARS = 20000
+CACHE_SIZE = 4096  # ~0.5 KB a digit: a couple of MB for every image a page session revisits
+# Same URL, same picture: let browsers and proxies keep it too.
+HEADERS = {"Cache-Control": "public, max-age=31536000, immutable"}
+
+
+class PngCache:
+    """A small LRU of rendered PNGs keyed by the exact request; safe across threads."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.items, self.lock = size, OrderedDict(), Lock()
+
+    def get(self, key) -> bytes | None:
+        with self.lock:
+            png = self.items.get(key)
+            if png is not None:
+                self.items.move_to_end(key)
+            return png
+
+    def put(self, key, png: bytes) -> None:
+        with self.lock:
+            self.items[key] = png
+            if len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+def parse_z(text: str, latent_dim: int, max_abs: float) -> np.ndarray:
+    """'0.5,-1.2' -> a (1, D) float32 array; anything else is a 422 on z."""
+    if len(text) > MAX_Z_CHARS:
+        raise InputError(("query", "z"), f"z is over {MAX_Z_CHARS} characters")
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise InputError(("query", "z"), "z must be comma-separated numbers") from None
+    if not all(math.isfinite(v) and abs(v) <= max_abs for v in values):
+        raise InputError(("query", "z"), f"z values must be finite and within ±{max_abs:g}")
+    if len(values) != latent_dim:
+        raise InputError(
+            ("query", "z"), f"z has {len(values)} values; the model needs {latent_dim}"
+        )
+    return np.array([values], dtype=np.float32)
+
+
+def query_int(query, name: str, default: int | None, low: int, high: int) -> int | None:
+    raw = query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InputError(("query", name), f"{name} must be an integer") from None
+    if not low <= value <= high:
+        raise InputError(("query", name), f"{name} must be in {low}..{high}")
+    return value
+
+
+async def decode_png(request: Request) -> Response:
+    state = request.app.state
+    model_id = request.path_params["model_id"]
+    entry = state.registry.get(model_id)
+    if entry is None:
+        detail = f"unknown model {model_id!r}; see /api/models"
+        return JSONResponse({"detail": detail}, status_code=404)
+    query = request.query_params
+    if "z" not in query:
+        raise InputError(("query", "z"), "z is required, e.g. z=0.5,-1.2")
+    label = query_int(query, "label", None, 0, 1000)
+    scale = query_int(query, "scale", 1, 1, 32)
+    key = (model_id, query["z"], label, scale)
+    png = state.png_cache.get(key)
+    if png is None:
+        z = parse_z(query["z"], entry.latent_dim, state.settings.max_abs_z)
+        y = inference.labels(entry, None if label is None else [label], 1, ("query", "label"))
+        probs = inference.sigmoid(inference.decode(entry, z, y)[0])
+        png = encode_png(upscale(to_uint8(probs), scale), level=1)
+        state.png_cache.put(key, png)
+    return Response(png, media_type="image/png", headers=HEADERS)
+
+
+route = Route(PATH, decode_png, methods=["GET"], name="decode_png")
+
+OPENAPI = {
+    "get": {
+        "tags": ["decode"],
+        "summary": "Decode Png",
+        "description": "One decoded digit as image/png, for <img src> and curl.",
+        "operationId": "decode_png",
+        "parameters": [
+            {"name": "model_id", "in": "path", "required": True,
+             "schema": {"type": "string", "maxLength": 200}, "description": "a model id"},
+            {"name": "z", "in": "query", "required": True, "example": "0.5,-1.2",
+             "schema": {"type": "string", "maxLength": MAX_Z_CHARS},
+             "description": "comma-separated latent, one value per dimension"},
+            {"name": "label", "in": "query", "required": False,
+             "schema": {"type": "integer", "minimum": 0, "maximum": 1000},
+             "description": "the label, for conditional models"},
+            {"name": "scale", "in": "query", "required": False,
+             "schema": {"type": "integer", "minimum": 1, "maximum": 32, "default": 1},
+             "description": "pixels per MNIST pixel (nearest neighbour, crisp)"},
+        ],
+        "responses": {
+            "200": {"description": "a PNG image", "content": {"image/png": {}}},
+            "404": {"description": "unknown model"},
+            "422": {"description": "bad z, label or scale (the field is named)"},
+        },
+    }
+}  # fmt: skip
