@@ -38,6 +38,12 @@ def to_uint8(probs: np.ndarray) -> np.ndarray:
     return np.clip(probs * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
+def logits_to_uint8(logits: np.ndarray) -> np.ndarray:
+    """Bernoulli logits straight to 0..255 gray levels: sigmoid and rounding in one pass."""
+    with np.errstate(over="ignore"):  # exp overflows to inf for very negative logits: gray 0
+        return (255.0 / (1.0 + np.exp(-logits)) + 0.5).astype(np.uint8)
+
+
 def upscale(gray: np.ndarray, scale: int) -> np.ndarray:
     """Nearest-neighbour enlargement, so pixels stay crisp."""
     return gray if scale == 1 else np.repeat(np.repeat(gray, scale, axis=0), scale, axis=1)

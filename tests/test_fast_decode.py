@@ -1,4 +1,4 @@
-"""The NumPy decoder used for small CPU batches gives torch's logits, and the PNG cache is an LRU."""
+"""The NumPy decoder (small CPU batches) gives torch's logits; the PNG cache is an LRU."""
 
 import numpy as np
 import pytest
