@@ -1,0 +1,119 @@
+// The only module that talks to the server. Every function returns parsed data or throws ApiError.
+
+/** An HTTP error (or an unreachable server) with a message fit to show a person. */
+export class ApiError extends Error {
+  /** @param {string} message @param {number} status 0 when the server could not be reached */
+  constructor(message, status) {
+    super(message);
+    this.status = status;
+  }
+}
+
+/** Turn FastAPI's {"detail": ...} into one readable line. */
+function describeError(status, body) {
+  const detail = body && body.detail;
+  if (Array.isArray(detail)) {
+    return detail
+      .map((d) => `${(d.loc || []).filter((p) => p !== "body").join(".")}: ${d.msg}`)
+      .join("; ");
+  }
+  return typeof detail === "string" ? detail : `the server answered ${status}`;
+}
+
+async function request(path, options = {}) {
+  let response;
+  try {
+    response = await fetch(path, options);
+  } catch (err) {
+    if (err.name === "AbortError") throw err;
+    throw new ApiError("The server cannot be reached. Is `make run` still running?", 0);
+  }
+  if (!response.ok) {
+    let body = null;
+    try {
+      body = await response.json();
+    } catch {
+      // not JSON: keep the status line
+    }
+    throw new ApiError(describeError(response.status, body), response.status);
+  }
+  return response;
+}
+
+async function postJson(path, body, signal) {
+  const response = await request(path, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+    signal,
+  });
+  return response.json();
+}
+
+const modelPath = (id) => `api/models/${encodeURIComponent(id)}`;
+const zParam = (z) => z.map((v) => v.toFixed(4)).join(",");
+
+/** @returns {Promise<object[]>} the models the server has loaded */
+export async function listModels() {
+  return (await request("api/models")).json();
+}
+
+/** URL of one decoded digit as a PNG (also what the download button saves). */
+export function decodePngUrl(id, z, label = null, scale = 1) {
+  let url = `${modelPath(id)}/decode.png?z=${zParam(z)}`;
+  if (label !== null) url += `&label=${label}`;
+  if (scale !== 1) url += `&scale=${scale}`;
+  return url;
+}
+
+/** Fetch one decoded digit as a Blob (PNG). */
+export async function decodePng(id, z, label = null, signal = undefined) {
+  return (await request(decodePngUrl(id, z, label), { signal })).blob();
+}
+
+/** Decode many latents at once; labels only for conditional models. */
+export async function decode(id, zs, labels = null, output = "png") {
+  const body = { z: zs, output };
+  if (labels) body.labels = labels;
+  return postJson(`${modelPath(id)}/decode`, body);
+}
+
+/** Sample n digits from the prior (label null: sampled uniformly for a conditional model). */
+export async function generate(id, { n = 16, label = null, temperature = 1.0, seed = null } = {}) {
+  return postJson(`${modelPath(id)}/generate`, { n, label, temperature, seed });
+}
+
+/** Encode a drawing (a PNG Blob, normalized by the server like MNIST). */
+export async function encodeImage(id, blob, label = null) {
+  const form = new FormData();
+  form.append("image", blob, "drawing.png");
+  if (label !== null) form.append("label", String(label));
+  return (await request(`${modelPath(id)}/encode`, { method: "POST", body: form })).json();
+}
+
+/** URL of the decoded manifold grid for a plane of the latent space. */
+export function gridUrl(id, { n, span, dims = null, plane = "dims", label = null, z = null }) {
+  const params = new URLSearchParams({ n: String(n), span: String(span) });
+  if (plane === "pca") params.set("plane", "pca");
+  else if (dims) params.set("dims", dims.join(","));
+  if (label !== null) params.set("label", String(label));
+  if (z && plane !== "pca") params.set("z", zParam(z));
+  return `${modelPath(id)}/grid.png?${params}`;
+}
+
+/** The atlas: test-set posterior means projected on a plane, with labels. */
+export async function atlas(id, dims = null) {
+  const query = dims ? `?dims=${dims.join(",")}` : "";
+  return (await request(`${modelPath(id)}/atlas${query}`)).json();
+}
+
+/** Frames between two latents. */
+export async function interpolate(id, start, end, { steps = 10, method = "linear", label = null }) {
+  return postJson(`${modelPath(id)}/interpolate`, {
+    start: { z: start },
+    end: { z: end },
+    steps,
+    method,
+    label,
+  });
+}

@@ -1,0 +1,27 @@
+// The large, pixel-crisp view of the current digit and its latency readout.
+
+/**
+ * @param {HTMLCanvasElement} canvas a 28x28 canvas, scaled up by CSS with pixelated rendering
+ * @param {HTMLElement} latencyEl
+ */
+export function createDecodedView(canvas, latencyEl) {
+  const ctx = canvas.getContext("2d");
+  const recent = [];
+
+  /** Draw a PNG blob; `startedAt` is when its request was made (performance.now()). */
+  async function draw(blob, startedAt) {
+    const bitmap = await createImageBitmap(blob);
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    ctx.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    bitmap.close();
+    const ms = performance.now() - startedAt;
+    recent.push(ms);
+    if (recent.length > 20) recent.shift();
+    const sorted = [...recent].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)];
+    latencyEl.textContent = `decode ${ms.toFixed(1)} ms (median of last ${recent.length}: ${median.toFixed(1)} ms)`;
+    return ms;
+  }
+
+  return { draw };
+}

@@ -1,0 +1,212 @@
+// The 2-D latent map: the decoded manifold as background, the test set scattered on it, a
+// crosshair at the current z, the encoded drawing's mean with its 1-sigma ellipse, and the two
+// interpolation ends. Coordinates are those of a plane of the latent space: two latent dims, or
+// the PCA plane of the atlas (z = mean + x c1 + y c2).
+
+import { gridUrl } from "./api.js";
+
+export const LABEL_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                             "#8c564b", "#e377c2", "#bcbd22", "#7f7f7f", "#17becf"];
+const GRID_N = 20; // digits per side of the background: 20 x 28 = 560 px, the canvas size
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+/** A plane of the latent space: project z to (x, y) and back. */
+export function makePlane(latentDim, view, axes) {
+  if (view.plane === "pca" && axes) {
+    const { mean, components: [c1, c2] } = axes;
+    return {
+      project: (z) => {
+        let x = 0, y = 0;
+        for (let i = 0; i < latentDim; i++) {
+          x += (z[i] - mean[i]) * c1[i];
+          y += (z[i] - mean[i]) * c2[i];
+        }
+        return [x, y];
+      },
+      unproject: (x, y) => mean.map((m, i) => m + x * c1[i] + y * c2[i]),
+      // Covariance of diag(sigma^2) seen in the plane: C diag(s2) C^T.
+      cov: (s2) => {
+        let a = 0, b = 0, d = 0;
+        for (let i = 0; i < latentDim; i++) {
+          a += c1[i] * c1[i] * s2[i]; b += c1[i] * c2[i] * s2[i]; d += c2[i] * c2[i] * s2[i];
+        }
+        return [a, b, d];
+      },
+    };
+  }
+  const [i, j] = view.dims;
+  return {
+    project: (z) => [z[i], z[j]],
+    unproject: (x, y, base) => {
+      const z = [...base];
+      z[i] = x;
+      z[j] = y;
+      return z;
+    },
+    cov: (s2) => [s2[i], 0, s2[j]],
+  };
+}
+
+/** Semi-axes and angle (radians) of the ellipse of a 2x2 covariance [a, b; b, d]. */
+function ellipse([a, b, d]) {
+  const t = (a + d) / 2, r = Math.sqrt(((a - d) / 2) ** 2 + b * b);
+  return { rx: Math.sqrt(t + r), ry: Math.sqrt(Math.max(t - r, 0)), angle: 0.5 * Math.atan2(2 * b, a - d) };
+}
+
+/**
+ * @param {{wrap: HTMLElement, canvas: HTMLCanvasElement, svg: SVGSVGElement, legend: HTMLElement}} els
+ * @param {{onPick: (x: number, y: number) => void, onError: (err: Error) => void}} handlers
+ */
+export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError }) {
+  const ctx = canvas.getContext("2d");
+  const size = canvas.width;
+  let view = { range: 3, scatter: true };
+  let atlasData = null;
+  let background = null;
+  let plane = null;
+  let backgroundKey = "";
+
+  const el = (name, attrs) => {
+    const node = document.createElementNS(SVG_NS, name);
+    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+    svg.append(node);
+    return node;
+  };
+  const crossH = el("line", { stroke: "#fff", "stroke-width": 1.5, opacity: 0.9 });
+  const crossV = el("line", { stroke: "#fff", "stroke-width": 1.5, opacity: 0.9 });
+  const crossDot = el("circle", { r: 5, fill: "none", stroke: "#fff", "stroke-width": 2 });
+  const marker = el("ellipse", { fill: "rgba(92,200,255,0.18)", stroke: "#5cc8ff", "stroke-width": 2.5,
+                                 "data-testid": "encode-marker", visibility: "hidden" });
+  const markerDot = el("circle", { r: 4, fill: "#5cc8ff", visibility: "hidden" });
+  const ends = ["A", "B"].map((name) => {
+    const text = el("text", { fill: "#ffd166", "font-size": 18, "font-weight": 700,
+                              "text-anchor": "middle", visibility: "hidden", stroke: "#000",
+                              "stroke-width": 0.6 });
+    text.textContent = name;
+    return text;
+  });
+
+  const toPx = ([x, y]) => [((x + view.range) / (2 * view.range)) * size,
+                            ((view.range - y) / (2 * view.range)) * size];
+  const fromPx = (px, py) => [(px / size) * 2 * view.range - view.range,
+                              view.range - (py / size) * 2 * view.range];
+
+  function redraw() {
+    ctx.fillStyle = "#000";
+    ctx.fillRect(0, 0, size, size);
+    if (background) ctx.drawImage(background, 0, 0, size, size);
+    if (!view.scatter || !atlasData || !plane) return;
+    const { points, labels } = atlasData;
+    ctx.globalAlpha = 0.75;
+    for (let k = 0; k < points.length; k++) {
+      const [px, py] = toPx(points[k]);
+      if (px < 0 || py < 0 || px > size || py > size) continue;
+      ctx.fillStyle = LABEL_COLORS[labels[k] % 10];
+      ctx.fillRect(px - 1.25, py - 1.25, 2.5, 2.5);
+    }
+    ctx.globalAlpha = 1;
+  }
+
+  /** (Re)load the background grid for the model, plane, range, label and base z. */
+  function loadBackground(modelId, { label, z }) {
+    // Linear spacing whose n cells tile [-range, range] exactly: centres at +-range*(n-1)/n.
+    const span = (view.range * (GRID_N - 1)) / GRID_N;
+    const url = gridUrl(modelId, { n: GRID_N, span, dims: view.dims, plane: view.plane, label, z });
+    if (url === backgroundKey) return url;
+    backgroundKey = url;
+    const img = new Image();
+    img.onload = () => {
+      if (backgroundKey !== url) return; // a newer one was asked for meanwhile
+      background = img;
+      redraw();
+    };
+    img.onerror = () => onError(new Error("the latent map's background could not be loaded"));
+    img.src = url;
+    return url;
+  }
+
+  function setLegend(classNames) {
+    legend.replaceChildren(...classNames.map((name, k) => {
+      const s = document.createElement("span");
+      s.style.setProperty("--c", LABEL_COLORS[k % 10]);
+      s.textContent = name;
+      return s;
+    }));
+  }
+
+  function setCrosshair(z) {
+    if (!plane) return;
+    const [px, py] = toPx(plane.project(z));
+    crossH.setAttribute("x1", 0); crossH.setAttribute("x2", size);
+    crossH.setAttribute("y1", py); crossH.setAttribute("y2", py);
+    crossV.setAttribute("y1", 0); crossV.setAttribute("y2", size);
+    crossV.setAttribute("x1", px); crossV.setAttribute("x2", px);
+    crossDot.setAttribute("cx", px); crossDot.setAttribute("cy", py);
+  }
+
+  /** Mark an encoded drawing: mu, and the 1-sigma ellipse from logvar (a dot for an AE). */
+  function setMarker(mu, logvar) {
+    if (!plane || !mu) {
+      marker.setAttribute("visibility", "hidden");
+      markerDot.setAttribute("visibility", "hidden");
+      return;
+    }
+    const [px, py] = toPx(plane.project(mu));
+    const scale = size / (2 * view.range);
+    let rx = 6, ry = 6, angle = 0;
+    if (logvar) {
+      const e = ellipse(plane.cov(logvar.map((v) => Math.exp(v))));
+      rx = Math.max(e.rx * scale, 3); ry = Math.max(e.ry * scale, 3); angle = e.angle;
+    }
+    Object.entries({ cx: px, cy: py, rx, ry,
+                     transform: `rotate(${(-angle * 180) / Math.PI} ${px} ${py})`,
+                     visibility: "visible" }).forEach(([k, v]) => marker.setAttribute(k, v));
+    markerDot.setAttribute("cx", px); markerDot.setAttribute("cy", py);
+    markerDot.setAttribute("visibility", "visible");
+  }
+
+  function setEnds(a, b) {
+    [a, b].forEach((z, k) => {
+      if (!z || !plane) return ends[k].setAttribute("visibility", "hidden");
+      const [px, py] = toPx(plane.project(z));
+      ends[k].setAttribute("x", px); ends[k].setAttribute("y", py - 8);
+      ends[k].setAttribute("visibility", "visible");
+    });
+  }
+
+  /** New model or plane: {latentDim, view: {plane, dims, range, scatter}, atlas, classNames}. */
+  function setView(latentDim, nextView, atlas) {
+    view = { ...view, ...nextView };
+    atlasData = atlas;
+    plane = makePlane(latentDim, view, atlas && atlas.axes);
+    redraw();
+  }
+
+  function setScatter(on) {
+    view.scatter = on;
+    redraw();
+  }
+
+  let pressed = false;
+  function pick(event) {
+    const rect = wrap.getBoundingClientRect();
+    const px = ((event.clientX - rect.left) / rect.width) * size;
+    const py = ((event.clientY - rect.top) / rect.height) * size;
+    onPick(...fromPx(Math.min(Math.max(px, 0), size), Math.min(Math.max(py, 0), size)));
+  }
+  wrap.addEventListener("pointerdown", (event) => {
+    event.preventDefault();
+    pressed = true;
+    wrap.setPointerCapture(event.pointerId);
+    pick(event);
+  });
+  wrap.addEventListener("pointermove", (event) => {
+    if (pressed) pick(event);
+  });
+  const release = () => { pressed = false; };
+  wrap.addEventListener("pointerup", release);
+  wrap.addEventListener("pointercancel", release);
+
+  return { setView, setScatter, loadBackground, setLegend, setCrosshair, setMarker, setEnds,
+           plane: () => plane };
+}

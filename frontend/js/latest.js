@@ -1,0 +1,36 @@
+// Latest-wins scheduling: at most one call in flight; while it runs, newer requests overwrite
+// each other, and only the newest runs next. No queue of stale frames.
+
+/**
+ * @param {(arg: any) => Promise<void>} task
+ * @returns {(arg: any) => void} schedule
+ */
+export function latestWins(task) {
+  let running = false;
+  let pending = null;
+  let hasPending = false;
+
+  async function run(arg) {
+    running = true;
+    try {
+      await task(arg);
+    } finally {
+      running = false;
+      if (hasPending) {
+        const next = pending;
+        hasPending = false;
+        pending = null;
+        run(next);
+      }
+    }
+  }
+
+  return function schedule(arg) {
+    if (running) {
+      pending = arg;
+      hasPending = true;
+    } else {
+      run(arg);
+    }
+  };
+}

@@ -1,0 +1,49 @@
+// One range input per latent dimension, keyboard operable, with a value label.
+
+export const SLIDER_RANGE = 3;
+const STEP = 0.01;
+
+/**
+ * @param {HTMLElement} root
+ * @param {{onInput: (dim: number, value: number) => void}} handlers
+ */
+export function createSliders(root, { onInput }) {
+  /** @type {{input: HTMLInputElement, output: HTMLOutputElement}[]} */
+  let rows = [];
+
+  function setDims(n) {
+    root.replaceChildren();
+    rows = [];
+    for (let d = 0; d < n; d++) {
+      const label = document.createElement("label");
+      label.textContent = `z${d}`;
+      label.htmlFor = `slider-${d}`;
+      const input = document.createElement("input");
+      Object.assign(input, { type: "range", id: `slider-${d}`, min: -SLIDER_RANGE,
+                             max: SLIDER_RANGE, step: STEP, value: 0 });
+      input.dataset.testid = "latent-slider";
+      input.dataset.dim = String(d);
+      input.setAttribute("aria-label", `latent dimension ${d}`);
+      const output = document.createElement("output");
+      output.htmlFor = input.id;
+      output.value = "0.00";
+      input.addEventListener("input", () => {
+        output.value = Number(input.value).toFixed(2);
+        onInput(d, Number(input.value));
+      });
+      root.append(label, input, output);
+      rows.push({ input, output });
+    }
+  }
+
+  /** Show z without firing input events (values past ±3 are shown clamped on the track). */
+  function setValues(z) {
+    z.forEach((v, d) => {
+      if (!rows[d]) return;
+      rows[d].input.value = String(v);
+      rows[d].output.value = v.toFixed(2);
+    });
+  }
+
+  return { setDims, setValues };
+}
