@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def _fetch(args: argparse.Namespace) -> None:
@@ -29,6 +30,12 @@ def _train(args: argparse.Namespace) -> None:
     print(f"checkpoint: {train(args)}")
 
 
+def _train_m2(args: argparse.Namespace) -> None:
+    from model.train_m2 import train_m2
+
+    print(f"checkpoint: {train_m2(args)}")
+
+
 def _evaluate(args: argparse.Namespace) -> None:
     from model.evaluate import run
 
@@ -42,8 +49,7 @@ def _serve(args: argparse.Namespace) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from model import evaluate, train
-    from server import cli as serve_cli
+    from model import evaluate, train, train_m2
 
     parser = argparse.ArgumentParser(prog="latent-explorer", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -58,12 +64,21 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_arguments(p)
     p.set_defaults(func=_train)
 
+    p = sub.add_parser("train-m2", help="train the semi-supervised M2 on an M1 VAE's features")
+    train_m2.add_arguments(p)
+    p.set_defaults(func=_train_m2)
+
     p = sub.add_parser("evaluate", help="test metrics of a checkpoint, written into it")
     evaluate.add_arguments(p)
     p.set_defaults(func=_evaluate)
 
+    # The serve options live here so that training never imports the web stack.
     p = sub.add_parser("serve", help="serve the API and the page")
-    serve_cli.add_arguments(p)
+    p.add_argument("--host", default="127.0.0.1", help="bind address (loopback by default)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--checkpoints", type=Path, default=None, help="folder of .safetensors models")
+    p.add_argument("--device", default=None, choices=["auto", "cpu", "cuda"])
+    p.add_argument("--log-level", default="info")
     p.set_defaults(func=_serve)
     return parser
 

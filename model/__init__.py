@@ -5,6 +5,7 @@ Public API: `from model import load_checkpoint`; `m = load_checkpoint(path, devi
 
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .config import AEConfig, CVAEConfig, ModelConfig, VAEConfig
+from .m2 import M2, M2Config
 from .vae import AE, CVAE, VAE, LatentModel, build_model
 
 __all__ = [
@@ -14,6 +15,8 @@ __all__ = [
     "CVAEConfig",
     "CheckpointError",
     "LatentModel",
+    "M2",
+    "M2Config",
     "ModelConfig",
     "VAE",
     "VAEConfig",

@@ -19,6 +19,7 @@ import torch
 from .checkpoint import load_checkpoint, update_metadata
 from .data import binarize_test_set, load_dataset, to_unit
 from .losses import importance_weighted_nll
+from .m2_eval import evaluate_m2
 from .pca import fit_pca, pca_reconstruct, squared_error
 from .train import labels_for, pick_device, test_negative_elbo
 from .vae import LatentModel
@@ -74,6 +75,14 @@ def evaluate(
     model = load_checkpoint(path, device=dev)
     data = load_dataset(model.metadata.get("dataset", "mnist"), data_dir)
     n = limit or len(data.test_images)
+    if model.kind == "m2":
+        t0 = time.perf_counter()
+        metrics = evaluate_m2(model, data, dev, n)
+        metrics["eval_seconds"] = round(time.perf_counter() - t0, 1)
+        metrics = {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()}
+        if write:
+            update_metadata(path, {"metrics": metrics})
+        return metrics
     torch.manual_seed(EVAL_SEED)
     x = binarize_test_set(data.test_images)[:n].to(dev)
     gray = to_unit(data.test_images[:n]).to(dev)

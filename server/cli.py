@@ -5,15 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-from pathlib import Path
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--host", default="127.0.0.1", help="bind address (loopback by default)")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--checkpoints", type=Path, default=None, help="folder of .safetensors models")
-    p.add_argument("--device", default=None, choices=["auto", "cpu", "cuda"])
-    p.add_argument("--log-level", default="info")
 
 
 def run(args: argparse.Namespace) -> None:

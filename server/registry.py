@@ -19,6 +19,7 @@ HEADLINE = {  # the metric each kind is judged by, shown in the model picker
     "vae": ("test_iw_nll", "−log p(x)"),
     "cvae": ("test_nll_given_label", "−log p(x|y)"),
     "ae": ("test_rec_bce", "reconstruction BCE"),
+    "m2": ("test_error", "test error"),
 }
 
 
@@ -60,10 +61,15 @@ def describe(model_id: str, model: LatentModel) -> dict[str, Any]:
     metrics = md.get("metrics", {})
     key, label = HEADLINE.get(c.kind, ("test_neg_elbo", "−ELBO"))
     headline = metrics.get(key)
-    names = {"ae": "autoencoder", "vae": "VAE", "cvae": "conditional VAE"}
+    names = {"ae": "autoencoder", "vae": "VAE", "cvae": "conditional VAE",
+             "m2": "semi-supervised M1+M2"}  # fmt: skip
     text = f"{names.get(c.kind, c.kind)} with a {c.latent_dim}-d latent space"
     text += f", trained on {md.get('dataset', '?')} for {md.get('epochs', '?')} epochs"
-    if headline is not None:
+    if c.kind == "m2":
+        text += f" with {len(md.get('labelled_indices', []))} labels"
+    if headline is not None and c.kind == "m2":
+        text += f"; {label} = {100 * headline:.2f}% on the test set"
+    elif headline is not None:
         text += f"; {label} = {headline:.2f} nats on the test set"
     return {
         "id": model_id,

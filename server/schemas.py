@@ -106,7 +106,7 @@ def check_pixels(value: list) -> list:
 
 class EncodeRequest(Strict):
     pixels: list[list[Pixel]] | list[Pixel] = Field(description=PIXELS_DOC)
-    label: Label | None = Field(None, description="required for a CVAE")
+    label: Label | None = Field(None, description="required for a CVAE; optional for an M2")
     _shape = field_validator("pixels")(check_pixels)
     model_config = ConfigDict(
         extra="forbid",
@@ -122,7 +122,8 @@ class EncodeResponse(BaseModel):
     logvar: list[float] | None
     preprocessed: str
     reconstruction: str
-    label_probs: list[float] | None = None
+    label: int | None = Field(None, description="the label used: given, or predicted by an m2")
+    label_probs: list[float] | None = Field(None, description="q(y|x) of an m2 model, else null")
 
 
 class LatentPoint(Strict):

@@ -103,7 +103,13 @@ def test_page_loads_without_errors(page: Page) -> None:
     options = page.eval_on_selector_all(
         "[data-testid=model-select] option", "os => os.map(o => o.value)"
     )
-    assert set(options) == {"ae-mnist-z2", "vae-mnist-z2", "cvae-mnist-z2", "vae-mnist-z16"}
+    assert set(options) == {
+        "ae-mnist-z2",
+        "vae-mnist-z2",
+        "cvae-mnist-z2",
+        "vae-mnist-z16",
+        "m2-mnist-100",
+    }
     expect(page.get_by_test_id("model-select")).to_have_value("vae-mnist-z2")
     assert len(slider_values(page)) == 2
     expect(page.get_by_test_id("latency")).to_contain_text("ms")
@@ -184,6 +190,24 @@ def test_interpolation_between_two_drawings(page: Page) -> None:
     page.locator("#method-select").select_option("slerp")
     expect(page.locator("#interp-info")).to_contain_text("slerp")
     shoot(page, "interpolation")
+
+
+def test_m2_reads_the_drawing_and_shows_label_probabilities(page: Page) -> None:
+    open_app(page, "?model=m2-mnist-100")
+    bars = page.get_by_test_id("label-probs")
+    expect(bars).to_be_hidden()
+    draw_stroke(page, [(0.5, 0.15), (0.5, 0.85)])  # a one
+    expect(bars).to_be_visible()
+    expect(bars.locator(".bar")).to_have_count(10)
+    widths = bars.locator(".bar span").evaluate_all(
+        "els => els.map(e => parseFloat(e.style.width))"
+    )
+    assert abs(sum(widths) - 100) < 1.0  # q(y|x) sums to 1
+    predicted = bars.locator(".top").inner_text()
+    expect(page.get_by_test_id("label-select")).to_have_value(predicted)
+    expect(page.locator("#encode-info")).to_contain_text(f"reads it as a {predicted}")
+    expect(page.get_by_test_id("style-row").locator("img")).to_have_count(10)
+    shoot(page, "m2-drawn")
 
 
 def test_url_round_trips_the_state(page: Page, browser, base_url) -> None:

@@ -6,7 +6,7 @@ import { createDrawPad } from "./draw-pad.js";
 import { latestWins } from "./latest.js";
 import { createLatentMap } from "./latent-map.js";
 import { createSliders } from "./sliders.js";
-import { showThumbs } from "./thumbs.js";
+import { showBars, showThumbs } from "./thumbs.js";
 
 const $ = (id) => document.getElementById(id);
 const SAMPLES = 16;
@@ -112,7 +112,16 @@ const pad = createDrawPad($("draw-pad"), { onStroke: encodeDrawing });
 async function encodeDrawing() {
   if (!pad.hasInk()) return;
   try {
-    const body = await api.encodeImage(state.model.id, await pad.toBlob(), labelOrNull());
+    // An M2 reads the label itself; a CVAE is told which digit was drawn (the label control).
+    const infers = state.model.kind === "m2";
+    const body = await api.encodeImage(state.model.id, await pad.toBlob(), infers ? null : labelOrNull());
+    if (body.label_probs) {
+      showBars($("label-probs"), body.label_probs, state.model.class_names);
+      state.label = body.label;
+      $("label-select").value = String(body.label);
+      refreshBackground();
+      generateSamples();
+    }
     $("preprocessed").src = body.preprocessed;
     $("reconstruction").src = body.reconstruction;
     state.encoded = { mu: body.mu, logvar: body.logvar };
@@ -120,7 +129,8 @@ async function encodeDrawing() {
     const sigma = body.logvar ? body.logvar.map((v) => Math.exp(v / 2)) : null;
     $("encode-info").textContent = `mu = (${body.mu.map((v) => v.toFixed(2)).join(", ")})` +
       (sigma ? `, mean sigma ${(sigma.reduce((a, b) => a + b, 0) / sigma.length).toFixed(2)}` : "") +
-      (conditional() ? `, encoded as a ${state.model.class_names[state.label]}` : "");
+      (infers ? `; reads it as a ${state.model.class_names[body.label]}` : "") +
+      (conditional() && !infers ? `, encoded as a ${state.model.class_names[state.label]}` : "");
     setZ([...body.mu]);
     clearError();
   } catch (err) {
@@ -205,6 +215,7 @@ async function selectModel(id, { z = null, label = null } = {}) {
   $("style-note").hidden = conditional();
   state.encoded = null;
   state.ends = [null, null];
+  $("label-probs").hidden = true;
   showThumbs($("interpolation"), []);
   map.setLegend(m.class_names.length ? m.class_names : [...Array(10).keys()].map(String));
   sliders.setDims(m.latent_dim);
@@ -214,7 +225,7 @@ async function selectModel(id, { z = null, label = null } = {}) {
   await applyView();
   setZ(start);
   generateSamples();
-  document.title = `latent-explorer: ${m.id}${head.value ? ` (${head.value.toFixed(1)} nats)` : ""}`;
+  document.title = `latent-explorer: ${m.id}${head.value != null ? ` (${formatMetric(m)})` : ""}`;
 }
 
 // ---- wiring ---------------------------------------------------------------------------------
@@ -236,6 +247,12 @@ $("set-a").addEventListener("click", () => { state.ends[0] = [...state.z]; runIn
 $("set-b").addEventListener("click", () => { state.ends[1] = [...state.z]; runInterpolation(); });
 $("method-select").addEventListener("change", runInterpolation);
 
+/** The headline metric as people read it: a percentage for an error, nats otherwise. */
+function formatMetric(m) {
+  const v = m.headline_metric.value;
+  return m.headline_metric.name.endsWith("error") ? `${(100 * v).toFixed(1)}%` : `${v.toFixed(1)} nats`;
+}
+
 function gaussian() {
   const u = 1 - Math.random();
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * Math.random());
@@ -254,7 +271,7 @@ async function start() {
   }
   const select = $("model-select");
   for (const m of state.models) {
-    const head = m.headline_metric.value != null ? `, ${m.headline_metric.label} ${m.headline_metric.value.toFixed(1)}` : "";
+    const head = m.headline_metric.value != null ? `, ${m.headline_metric.label} ${formatMetric(m)}` : "";
     select.add(new Option(`${m.id} (${m.kind}, ${m.dataset}, z=${m.latent_dim}${head})`, m.id));
   }
   const params = new URLSearchParams(location.search);

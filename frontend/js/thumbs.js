@@ -20,3 +20,29 @@ export function showThumbs(root, images, captions = null) {
     }),
   );
 }
+
+/**
+ * A bar chart of class probabilities, the most probable highlighted.
+ * @param {HTMLElement} root
+ * @param {number[]} probs
+ * @param {string[]} names
+ */
+export function showBars(root, probs, names) {
+  const best = probs.indexOf(Math.max(...probs));
+  root.replaceChildren(
+    ...probs.flatMap((p, k) => {
+      const name = document.createElement("span");
+      name.textContent = names[k];
+      if (k === best) name.className = "top";
+      const bar = document.createElement("div");
+      bar.className = "bar";
+      const fill = document.createElement("span");
+      fill.style.width = `${(100 * p).toFixed(1)}%`;
+      bar.append(fill);
+      const value = document.createElement("output");
+      value.textContent = `${(100 * p).toFixed(1)}%`;
+      return [name, bar, value];
+    }),
+  );
+  root.hidden = false;
+}

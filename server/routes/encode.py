@@ -40,7 +40,7 @@ REQUEST_DOC = {
                         "label": {
                             "type": "integer",
                             "minimum": 0,
-                            "description": "required for a CVAE",
+                            "description": "required for a CVAE, optional for an M2",
                         },
                     },
                 },
@@ -99,6 +99,14 @@ async def read_request(request: Request, settings) -> tuple[np.ndarray, int | No
 
 def encode_pixels(entry: ModelEntry, pixels: np.ndarray, label: int | None) -> dict:
     x = torch.from_numpy(pixels).reshape(1, 1, 28, 28).to(entry.device)
+    label_probs = None
+    if hasattr(entry.model, "classify"):
+        # A model that infers labels (M2): q(y|x), and its best guess when no label is given.
+        with torch.inference_mode():
+            probs = entry.model.classify(x)[0].float().cpu()
+        label_probs = [round(p, 6) for p in probs.tolist()]
+        if label is None:
+            label = int(probs.argmax())
     y = inference.labels(entry, None if label is None else [label], 1, ("body", "label"))
     mu, logvar = inference.encode(entry, x, y)
     recon = inference.sigmoid(inference.decode(entry, mu, y)[0])
@@ -108,7 +116,8 @@ def encode_pixels(entry: ModelEntry, pixels: np.ndarray, label: int | None) -> d
         "logvar": None if logvar is None else logvar[0].float().cpu().tolist(),
         "preprocessed": data_url(encode_png(to_uint8(pixels))),
         "reconstruction": data_url(encode_png(to_uint8(recon))),
-        "label_probs": None,
+        "label": label,
+        "label_probs": label_probs,
     }
 
 

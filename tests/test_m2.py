@@ -1,0 +1,136 @@
+"""M2: the unlabelled bound is the sum over labels, the labelled subset is fixed by its seed, the
+classifier gives distributions, and the API reports q(y|x) and infers the label."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from fastapi.testclient import TestClient
+
+from model import M2, M2Config, VAEConfig, build_model, load_checkpoint, save_checkpoint
+from model.fast_decode import numpy_decoder
+from model.m2 import choose_labelled, labelled_bound, m2_loss, unlabelled_bound
+from server import Settings, create_app
+from tests.api_helpers import fixture_digits
+from tests.conftest import ROOT
+
+
+def small_m2(latent_dim: int = 2) -> M2:
+    m1 = VAEConfig(latent_dim=6, hidden=(32,))
+    return M2(M2Config(latent_dim=latent_dim, hidden=(24,), m1=json.loads(m1.to_json())))
+
+
+def test_unlabelled_bound_is_the_sum_over_labels(monkeypatch: pytest.MonkeyPatch) -> None:
+    model = small_m2().eval()
+    monkeypatch.setattr(model, "reparameterize", lambda mu, logvar: mu)  # deterministic
+    z1 = torch.randn(5, 6)
+    log_q = torch.log_softmax(model.classify_features(z1), dim=1)
+    explicit = torch.zeros(5)
+    for y in range(10):
+        bound = labelled_bound(model, z1, torch.full((5,), y))
+        explicit += log_q[:, y].exp() * (bound + log_q[:, y])  # q L + q log q
+    torch.testing.assert_close(unlabelled_bound(model, z1), explicit)
+
+
+def test_labelled_bound_includes_log_prior_of_y(monkeypatch: pytest.MonkeyPatch) -> None:
+    model = small_m2().eval()
+    monkeypatch.setattr(model, "reparameterize", lambda mu, logvar: mu)
+    z1, y = torch.randn(3, 6), torch.tensor([1, 4, 9])
+    mu, logvar = model.encode_features(z1, y)
+    mean, out_logvar = model.decode_features(mu, y)
+    nll = 0.5 * (math.log(2 * math.pi) + out_logvar + (z1 - mean) ** 2 / out_logvar.exp()).sum(1)
+    kl = -0.5 * (1 + logvar - mu**2 - logvar.exp()).sum(1)
+    torch.testing.assert_close(labelled_bound(model, z1, y), nll + kl + math.log(10))
+
+
+def test_loss_terms_and_gradients() -> None:
+    model = small_m2()
+    terms = m2_loss(model, torch.randn(10, 6), torch.arange(10), torch.randn(7, 6), alpha=10.0)
+    expected = terms["unlabelled"] + terms["labelled"] + 10.0 * terms["ce"]
+    torch.testing.assert_close(terms["loss"], expected)
+    terms["loss"].backward()
+    assert model.classifier[0].weight.grad is not None
+    assert model.m1.encoder[0].weight.grad is None  # M1 stays frozen
+
+
+def test_labelled_subset_is_fixed_by_its_seed() -> None:
+    labels = torch.arange(10).repeat(50)[torch.randperm(500)]
+    a, b = choose_labelled(labels, 3, seed=5), choose_labelled(labels, 3, seed=5)
+    assert torch.equal(a, b) and len(a) == 30
+    assert torch.bincount(labels[a], minlength=10).tolist() == [3] * 10
+    assert not torch.equal(a, choose_labelled(labels, 3, seed=6))
+
+
+def test_classifier_gives_distributions_and_decode_needs_labels() -> None:
+    model = small_m2().eval()
+    probs = model.classify(torch.rand(4, 1, 28, 28))
+    assert probs.shape == (4, 10) and torch.all(probs >= 0)
+    torch.testing.assert_close(probs.sum(1), torch.ones(4))
+    mu, logvar = model.encode(torch.rand(4, 784))  # label inferred
+    assert mu.shape == (4, 2) and logvar.shape == (4, 2)
+    assert model.decode(mu, torch.tensor([0, 1, 2, 3])).shape == (4, 1, 28, 28)
+    with pytest.raises(ValueError, match="needs labels"):
+        model.decode(mu)
+    assert numpy_decoder(model) is None  # its decoder gives features, not pixels
+
+
+def test_checkpoint_round_trip(tmp_path: Path) -> None:
+    model = small_m2(3)
+    model.metadata = {"labelled_indices": [1, 2, 3], "dataset": "mnist"}
+    save_checkpoint(model, tmp_path / "m2.safetensors")
+    loaded = load_checkpoint(tmp_path / "m2.safetensors")
+    assert loaded.config == model.config and loaded.metadata["labelled_indices"] == [1, 2, 3]
+    x = torch.rand(2, 784)
+    torch.testing.assert_close(loaded.classify(x), model.eval().classify(x))
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory):
+    folder = tmp_path_factory.mktemp("ckpt")
+    shutil.copy(ROOT / "checkpoints" / "vae-mnist-z2.safetensors", folder)
+    model = small_m2()
+    model.m1 = build_model(model.config.m1_config())
+    model.metadata = {
+        "dataset": "mnist",
+        "class_names": [str(d) for d in range(10)],
+        "labelled_indices": list(range(100)),
+        "metrics": {"test_error": 0.25},
+    }
+    model.atlas = {"mu": torch.randn(50, 2), "labels": torch.arange(50, dtype=torch.uint8) % 10}
+    save_checkpoint(model, folder / "m2-test.safetensors")
+    with TestClient(create_app(Settings(checkpoints=folder, device="cpu"))) as c:
+        yield c
+
+
+def test_api_describes_m2(client: TestClient) -> None:
+    info = client.get("/api/models/m2-test").json()
+    assert info["kind"] == "m2" and info["num_classes"] == 10
+    assert info["headline_metric"]["name"] == "test_error" and "25.00%" in info["description"]
+
+
+def test_encode_reports_label_probs_and_infers_the_label(client: TestClient) -> None:
+    _, digit = fixture_digits()[0]
+    body = client.post("/api/models/m2-test/encode", json={"pixels": digit.tolist()}).json()
+    probs = np.array(body["label_probs"])
+    assert probs.shape == (10,) and abs(probs.sum() - 1) < 1e-4
+    assert body["label"] == int(probs.argmax())
+    given = client.post("/api/models/m2-test/encode", json={"pixels": digit.tolist(), "label": 3})
+    assert given.json()["label"] == 3 and given.json()["label_probs"] == body["label_probs"]
+    other = client.post("/api/models/vae-mnist-z2/encode", json={"pixels": digit.tolist()}).json()
+    assert other["label_probs"] is None and other["label"] is None
+
+
+def test_m2_decode_generate_grid_take_labels(client: TestClient) -> None:
+    r = client.post("/api/models/m2-test/decode", json={"z": [[0, 0]], "labels": [4]})
+    assert r.status_code == 200
+    assert client.post("/api/models/m2-test/decode", json={"z": [[0, 0]]}).status_code == 422
+    gen = client.post("/api/models/m2-test/generate", json={"n": 3, "label": 2}).json()
+    assert gen["labels"] == [2, 2, 2]
+    assert client.get("/api/models/m2-test/grid.png?n=3&label=1").status_code == 200
+    assert client.get("/api/models/m2-test/decode.png?z=0,0&label=5").status_code == 200
