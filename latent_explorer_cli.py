@@ -36,6 +36,12 @@ def _train_m2(args: argparse.Namespace) -> None:
     print(f"checkpoint: {train_m2(args)}")
 
 
+def _train_completion(args: argparse.Namespace) -> None:
+    from model.train_completion import train_completion
+
+    print(f"checkpoint: {train_completion(args)}")
+
+
 def _evaluate(args: argparse.Namespace) -> None:
     from model.evaluate import run
 
@@ -49,7 +55,7 @@ def _serve(args: argparse.Namespace) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from model import evaluate, train, train_m2
+    from model import evaluate, train, train_completion, train_m2
 
     parser = argparse.ArgumentParser(prog="latent-explorer", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -67,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train-m2", help="train the semi-supervised M2 on an M1 VAE's features")
     train_m2.add_arguments(p)
     p.set_defaults(func=_train_m2)
+
+    p = sub.add_parser("train-completion", help="train the image-completion CVAE")
+    train_completion.add_arguments(p)
+    p.set_defaults(func=_train_completion)
 
     p = sub.add_parser("evaluate", help="test metrics of a checkpoint, written into it")
     evaluate.add_arguments(p)

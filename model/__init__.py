@@ -4,6 +4,7 @@ Public API: `from model import load_checkpoint`; `m = load_checkpoint(path, devi
 """
 
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .completion import CompletionConfig, CompletionCVAE
 from .config import AEConfig, CVAEConfig, ModelConfig, VAEConfig
 from .m2 import M2, M2Config
 from .vae import AE, CVAE, VAE, LatentModel, build_model
@@ -14,6 +15,8 @@ __all__ = [
     "CVAE",
     "CVAEConfig",
     "CheckpointError",
+    "CompletionCVAE",
+    "CompletionConfig",
     "LatentModel",
     "M2",
     "M2Config",

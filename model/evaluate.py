@@ -22,10 +22,12 @@ from .losses import importance_weighted_nll
 from .m2_eval import evaluate_m2
 from .pca import fit_pca, pca_reconstruct, squared_error
 from .train import labels_for, pick_device, test_negative_elbo
+from .train_completion import benchmark as completion_benchmark
 from .vae import LatentModel
 
 ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al.'s threshold on Cov_x(E_q[z_u])
 EVAL_SEED = 1234
+COMPLETION_K = 100  # importance samples for completion: 3 masks x 10k images x k decoder passes
 
 
 @torch.no_grad()
@@ -75,6 +77,20 @@ def evaluate(
     model = load_checkpoint(path, device=dev)
     data = load_dataset(model.metadata.get("dataset", "mnist"), data_dir)
     n = limit or len(data.test_images)
+    if model.kind == "completion":
+        t0 = time.perf_counter()
+        torch.manual_seed(EVAL_SEED)
+        x = binarize_test_set(data.test_images)[:n].to(dev)
+        metrics = {
+            "test_images": n,
+            "iw_k": min(k, COMPLETION_K),
+            **completion_benchmark(model, x, min(k, COMPLETION_K)),
+        }
+        metrics["eval_seconds"] = round(time.perf_counter() - t0, 1)
+        metrics = {k: round(v, 3) if isinstance(v, float) else v for k, v in metrics.items()}
+        if write:
+            update_metadata(path, {"metrics": metrics})
+        return metrics
     if model.kind == "m2":
         t0 = time.perf_counter()
         metrics = evaluate_m2(model, data, dev, n)

@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from .errors import InputError, error_body, input_error_handler, validation_error_handler
 from .limits import BodySizeLimit
 from .registry import ModelRegistry, choose_device
-from .routes import decode, decode_png, encode, explore, models
+from .routes import complete, decode, decode_png, encode, explore, models
 from .settings import Settings
 
 log = logging.getLogger("latent_explorer")
@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # decode.png first: the hottest route, and routes are matched in order.
     app.router.routes.insert(0, decode_png.route)
     app.state.png_cache = decode_png.PngCache(decode_png.CACHE_SIZE)
-    for module in (models, decode, encode, explore):
+    for module in (models, decode, encode, explore, complete):
         app.include_router(module.router)
     if settings.cors_origins:
         app.add_middleware(
@@ -72,8 +72,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def openapi() -> dict:
         # decode.png is a plain route (see its module): add its hand-written entry.
         if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version,
-                                 description=app.description, routes=app.routes)  # fmt: skip
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
             schema["paths"][decode_png.PATH] = decode_png.OPENAPI
             app.openapi_schema = schema
         return app.openapi_schema

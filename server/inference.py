@@ -16,8 +16,18 @@ from .registry import ModelEntry
 NUMPY_MAX_BATCH = 16  # above this, torch's batched matmuls win
 
 
+def require_latent_walk(entry: ModelEntry) -> None:
+    """Decoding a bare z needs a model whose decoder takes only z (and a label): not completion."""
+    if entry.model.kind == "completion":
+        raise InputError(
+            ("path", "model_id"),
+            f"{entry.id} completes partial images: use POST /api/models/{entry.id}/complete",
+        )
+
+
 def latents(entry: ModelEntry, rows: Sequence[Sequence[float]], loc: tuple) -> torch.Tensor:
     """(B, D) float tensor on the model's device; each row must have the model's latent size."""
+    require_latent_walk(entry)
     d = entry.latent_dim
     for i, row in enumerate(rows):
         if len(row) != d:

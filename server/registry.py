@@ -20,6 +20,7 @@ HEADLINE = {  # the metric each kind is judged by, shown in the model picker
     "cvae": ("test_nll_given_label", "−log p(x|y)"),
     "ae": ("test_rec_bce", "reconstruction BCE"),
     "m2": ("test_error", "test error"),
+    "completion": ("cvae_nll_1q", "−log p(missing | 1 quadrant)"),
 }
 
 
@@ -61,8 +62,13 @@ def describe(model_id: str, model: LatentModel) -> dict[str, Any]:
     metrics = md.get("metrics", {})
     key, label = HEADLINE.get(c.kind, ("test_neg_elbo", "−ELBO"))
     headline = metrics.get(key)
-    names = {"ae": "autoencoder", "vae": "VAE", "cvae": "conditional VAE",
-             "m2": "semi-supervised M1+M2"}  # fmt: skip
+    names = {
+        "ae": "autoencoder",
+        "vae": "VAE",
+        "cvae": "conditional VAE",
+        "m2": "semi-supervised M1+M2",
+        "completion": "image-completion CVAE",
+    }
     text = f"{names.get(c.kind, c.kind)} with a {c.latent_dim}-d latent space"
     text += f", trained on {md.get('dataset', '?')} for {md.get('epochs', '?')} epochs"
     if c.kind == "m2":

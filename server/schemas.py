@@ -176,3 +176,49 @@ class AtlasResponse(BaseModel):
     labels: list[int]
     axes: PcaAxes | None = None
     class_names: list[str]
+
+
+class QuadrantsMask(Strict):
+    quadrants: list[Annotated[int, Field(ge=0, le=3)]] = Field(
+        min_length=1,
+        max_length=3,
+        description="visible quadrants: 0 top-left, 1 top-right, 2 bottom-left, 3 bottom-right",
+    )
+
+
+MaskSpec = (
+    str
+    | QuadrantsMask
+    | list[list[Annotated[int, Field(ge=0, le=1)]]]
+    | list[Annotated[int, Field(ge=0, le=1)]]
+)
+
+
+class CompleteRequest(Strict):
+    pixels: list[list[Pixel]] | list[Pixel] = Field(
+        description="the image, 28x28 nested or 784 flat in [0, 1], white on black; only the "
+        "visible part is read"
+    )
+    mask: MaskSpec = Field(
+        description="what is visible: a region name (top-half, bottom-half, "
+        "left-half, right-half, top-left, top-right, bottom-left, "
+        'bottom-right), {"quadrants": [...]}, or a 28x28 / 784 array of 0/1'
+    )
+    n: int = Field(8, ge=1, le=64, description="how many completions")
+    seed: int | None = Field(None, ge=0, le=2**63 - 1, description="same seed, same completions")
+    _shape = field_validator("pixels")(check_pixels)
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"pixels": [0.0] * 784, "mask": "left-half", "n": 8, "seed": 1},
+                {"pixels": [0.0] * 784, "mask": {"quadrants": [0, 1, 2]}, "n": 4},
+            ]
+        },
+    )
+
+
+class CompleteResponse(BaseModel):
+    model: str
+    mask: list[list[int]]
+    images: list[str]

@@ -39,6 +39,7 @@ async def decode(entry: EntryDep, settings: SettingsDep, body: DecodeRequest) ->
 @router.post("/generate", response_model=GenerateResponse, responses=ERRORS)
 async def generate(entry: EntryDep, settings: SettingsDep, body: GenerateRequest) -> dict:
     """Sample z ~ N(0, temperature² I) and decode; a conditional model samples labels when null."""
+    inference.require_latent_walk(entry)
     check_batch(body.n, settings, ("body", "n"))
     gen = torch.Generator()
     if body.seed is None:

@@ -85,6 +85,7 @@ async def decode_png(request: Request) -> Response:
     if entry is None:
         detail = f"unknown model {model_id!r}; see /api/models"
         return JSONResponse({"detail": detail}, status_code=404)
+    inference.require_latent_walk(entry)
     query = request.query_params
     if "z" not in query:
         raise InputError(("query", "z"), "z is required, e.g. z=0.5,-1.2")
@@ -112,17 +113,35 @@ OPENAPI = {
         "description": "One decoded digit as image/png, for <img src> and curl.",
         "operationId": "decode_png",
         "parameters": [
-            {"name": "model_id", "in": "path", "required": True,
-             "schema": {"type": "string", "maxLength": 200}, "description": "a model id"},
-            {"name": "z", "in": "query", "required": True, "example": "0.5,-1.2",
-             "schema": {"type": "string", "maxLength": MAX_Z_CHARS},
-             "description": "comma-separated latent, one value per dimension"},
-            {"name": "label", "in": "query", "required": False,
-             "schema": {"type": "integer", "minimum": 0, "maximum": 1000},
-             "description": "the label, for conditional models"},
-            {"name": "scale", "in": "query", "required": False,
-             "schema": {"type": "integer", "minimum": 1, "maximum": 32, "default": 1},
-             "description": "pixels per MNIST pixel (nearest neighbour, crisp)"},
+            {
+                "name": "model_id",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "maxLength": 200},
+                "description": "a model id",
+            },
+            {
+                "name": "z",
+                "in": "query",
+                "required": True,
+                "example": "0.5,-1.2",
+                "schema": {"type": "string", "maxLength": MAX_Z_CHARS},
+                "description": "comma-separated latent, one value per dimension",
+            },
+            {
+                "name": "label",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 0, "maximum": 1000},
+                "description": "the label, for conditional models",
+            },
+            {
+                "name": "scale",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1, "maximum": 32, "default": 1},
+                "description": "pixels per MNIST pixel (nearest neighbour, crisp)",
+            },
         ],
         "responses": {
             "200": {"description": "a PNG image", "content": {"image/png": {}}},
@@ -130,4 +149,4 @@ OPENAPI = {
             "422": {"description": "bad z, label or scale (the field is named)"},
         },
     }
-}  # fmt: skip
+}

@@ -124,5 +124,6 @@ def encode_pixels(entry: ModelEntry, pixels: np.ndarray, label: int | None) -> d
 @router.post("/encode", response_model=EncodeResponse, responses=ERRORS, openapi_extra=REQUEST_DOC)
 async def encode(entry: EntryDep, settings: SettingsDep, request: Request) -> dict:
     """Encode a digit: mu, logvar, the 28x28 actually encoded, and the decoded mu."""
+    inference.require_latent_walk(entry)
     pixels, label, _ = await read_request(request, settings)
     return encode_pixels(entry, pixels, label)

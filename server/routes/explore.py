@@ -65,6 +65,7 @@ async def grid_png(
     """The n x n manifold as one PNG (n*28 pixels a side), decoded in one batched pass. Points
     are spaced by the inverse normal CDF unless a span is given; `plane=pca` walks the atlas's
     PCA plane instead of two latent dims (for models with more than two)."""
+    inference.require_latent_walk(entry)
     if n > settings.max_grid:
         raise InputError(("query", "n"), f"n={n} is over the limit of {settings.max_grid}")
     base = (
@@ -133,6 +134,7 @@ async def atlas(
 @router.post("/interpolate", response_model=InterpolateResponse, responses=ERRORS)
 async def interpolate_route(entry: EntryDep, body: InterpolateRequest) -> dict:
     """Frames from start to end (each a z or MNIST-formatted pixels, encoded to mu)."""
+    inference.require_latent_walk(entry)
     y1 = inference.labels(entry, None if body.label is None else [body.label], 1, ("body", "label"))
     ends = []
     for name, point in (("start", body.start), ("end", body.end)):

@@ -1,0 +1,181 @@
+"""Image completion: masks, the loss and bound, and the /complete endpoint's contract."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import torch
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from model import load_checkpoint
+from model.completion import (
+    NAMED_REGIONS,
+    TRAINING_QUADRANT_SETS,
+    CompletionConfig,
+    CompletionCVAE,
+    completion_loss,
+    iw_missing_nll,
+    missing_bce,
+    quadrant_mask,
+    random_masks,
+)
+from server import Settings, create_app
+from tests.api_helpers import data_url_to_array, fixture_digits
+from tests.conftest import ROOT
+
+MODEL = "completion-mnist"
+
+
+def test_quadrant_masks() -> None:
+    left = quadrant_mask(NAMED_REGIONS["left-half"]).reshape(28, 28)
+    assert left[:, :14].all() and not left[:, 14:].any()
+    assert quadrant_mask([3]).reshape(28, 28)[14:, 14:].all() and quadrant_mask([3]).sum() == 196
+    assert len(TRAINING_QUADRANT_SETS) == 14  # 4 singles, 6 pairs (halves, diagonals), 4 triples
+    masks = random_masks(500, torch.Generator().manual_seed(0))
+    visible = masks.sum(1) / 196
+    assert set(visible.unique().tolist()) == {1.0, 2.0, 3.0}
+
+
+def test_only_missing_pixels_are_scored() -> None:
+    logits = torch.randn(6, 784)
+    x = torch.bernoulli(torch.rand(6, 784))
+    mask = quadrant_mask([0, 1, 2]).expand(6, -1)
+    flipped = torch.where(mask == 1, 1 - x, x)  # change every visible pixel only
+    torch.testing.assert_close(missing_bce(logits, x, mask), missing_bce(logits, flipped, mask))
+    hidden = torch.where(mask == 0, 1 - x, x)
+    assert not torch.allclose(missing_bce(logits, x, mask), missing_bce(logits, hidden, mask))
+
+
+def test_iw_bound_is_not_looser_than_the_elbo() -> None:
+    model = CompletionCVAE(CompletionConfig(latent_dim=4, hidden=(32,), baseline_hidden=(16,)))
+    x = torch.bernoulli(torch.rand(6, 784))
+    mask = quadrant_mask([0, 1, 2]).expand(6, -1)
+    with torch.no_grad():
+        elbo = torch.stack([completion_loss(model, x, mask)["loss"] for _ in range(300)]).mean(0)
+        iw = iw_missing_nll(model, x, mask, k=300)
+        assert completion_loss(model, x, mask)["baseline"].shape == (6,)
+    assert torch.all(iw <= elbo + 0.5)
+
+
+def test_shipped_model_beats_pyros_cvae() -> None:
+    model = load_checkpoint(ROOT / "checkpoints" / f"{MODEL}.safetensors")
+    m = model.metadata["metrics"]
+    assert m["test_images"] == 10000 and m["iw_k"] >= 100
+    for q, pyro_cvae in ((1, 71.8), (2, 51.0), (3, 24.2)):
+        assert m[f"cvae_nll_{q}q"] < pyro_cvae
+        assert m[f"cvae_nll_{q}q"] < m[f"nn_nll_{q}q"]
+
+
+@pytest.fixture(scope="module")
+def client():
+    with TestClient(create_app(Settings(checkpoints=ROOT / "checkpoints", device="cpu"))) as c:
+        yield c
+
+
+def _digit() -> np.ndarray:
+    return fixture_digits()[0][1]
+
+
+@pytest.mark.parametrize(
+    "mask",
+    [
+        "left-half",
+        "top-half",
+        "bottom-right",
+        {"quadrants": [0, 3]},
+        {"quadrants": [0, 1, 2]},
+        quadrant_mask([1, 2]).reshape(28, 28).int().tolist(),
+        quadrant_mask([2]).int().tolist(),
+    ],
+)
+def test_completions_keep_the_visible_pixels(client: TestClient, mask) -> None:
+    digit = _digit()
+    r = client.post(
+        f"/api/models/{MODEL}/complete",
+        json={"pixels": digit.tolist(), "mask": mask, "n": 4, "seed": 3},
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    visible = np.array(body["mask"], dtype=bool)
+    assert visible.shape == (28, 28) and visible.any() and not visible.all()
+    assert len(body["images"]) == 4
+    for url in body["images"]:
+        img = data_url_to_array(url)
+        assert np.abs(img[visible] - digit[visible]).max() <= 1 / 255 + 1e-6
+        assert img[~visible].max() > 0.2  # something was drawn in the hidden part
+
+
+def test_seeds(client: TestClient) -> None:
+    body = {"pixels": _digit().tolist(), "mask": "top-half", "n": 3}
+    a = client.post(f"/api/models/{MODEL}/complete", json={**body, "seed": 1}).json()["images"]
+    b = client.post(f"/api/models/{MODEL}/complete", json={**body, "seed": 1}).json()["images"]
+    c = client.post(f"/api/models/{MODEL}/complete", json={**body, "seed": 2}).json()["images"]
+    assert a == b and a != c
+    assert len(set(a)) == 3  # the n completions differ from each other
+
+
+def test_upload(client: TestClient) -> None:
+    big = Image.fromarray((_digit() * 255).astype(np.uint8)).resize((140, 140))
+    buf = io.BytesIO()
+    big.save(buf, "PNG")
+    r = client.post(
+        f"/api/models/{MODEL}/complete",
+        files={"image": ("d.png", buf.getvalue())},
+        data={"mask": "left-half", "n": "2", "seed": "5"},
+    )
+    assert r.status_code == 200, r.text
+    assert len(r.json()["images"]) == 2
+    r = client.post(
+        f"/api/models/{MODEL}/complete",
+        files={"image": ("d.png", buf.getvalue())},
+        data={"mask": '{"quadrants": [0]}'},
+    )
+    assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize(
+    "mask",
+    [
+        "middle",
+        {"quadrants": []},
+        {"quadrants": [0, 1, 2, 3]},
+        {"quadrants": [4]},
+        {"quadrants": [1, 1]},
+        [[1] * 28] * 27,
+        [0] * 784,
+        [1] * 784,
+        [2] * 784,
+        7,
+    ],
+)
+def test_bad_masks_are_422(client: TestClient, mask) -> None:
+    r = client.post(
+        f"/api/models/{MODEL}/complete", json={"pixels": _digit().tolist(), "mask": mask}
+    )
+    assert r.status_code == 422 and "mask" in r.text, r.text
+
+
+@pytest.mark.parametrize("body", [{"n": 0}, {"n": 65}, {"seed": -1}, {"pixels": [0.5] * 10}])
+def test_bad_bodies_are_422(client: TestClient, body) -> None:
+    full = {"pixels": _digit().tolist(), "mask": "left-half", **body}
+    r = client.post(f"/api/models/{MODEL}/complete", json=full)
+    assert r.status_code == 422
+
+
+def test_other_endpoints_refuse_a_completion_model(client: TestClient) -> None:
+    api = f"/api/models/{MODEL}"
+    for r in (
+        client.post(f"{api}/decode", json={"z": [[0.0] * 16]}),
+        client.get(f"{api}/decode.png?z=" + ",".join(["0"] * 16)),
+        client.post(f"{api}/generate", json={"n": 1}),
+        client.post(f"{api}/encode", json={"pixels": [0.0] * 784}),
+        client.get(f"{api}/grid.png?n=2"),
+    ):
+        assert r.status_code == 422 and "complete" in r.text, r.text
+    r = client.post(
+        "/api/models/vae-mnist-z2/complete", json={"pixels": [0.0] * 784, "mask": "left-half"}
+    )
+    assert r.status_code == 422 and "not a completion model" in r.text
