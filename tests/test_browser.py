@@ -158,7 +158,7 @@ def test_drawing_is_encoded_marked_and_sets_the_sliders(page: Page) -> None:
     expect(page.locator("#preprocessed")).to_have_attribute("src", re.compile("^data:image/png"))
     expect(page.locator("#reconstruction")).to_have_attribute("src", re.compile("^data:image/png"))
     shoot(page, "drawn")
-    page.get_by_role("button", name="Clear").click()
+    page.get_by_role("button", name="Clear the drawing").click()
 
 
 def test_cvae_label_seven_samples_and_style_row(page: Page) -> None:
@@ -180,7 +180,7 @@ def test_interpolation_between_two_drawings(page: Page) -> None:
     draw_stroke(page, SEVEN)
     expect(page.get_by_test_id("encode-marker")).to_be_visible()
     page.get_by_role("button", name="A = current").click()
-    page.get_by_role("button", name="Clear").click()
+    page.get_by_role("button", name="Clear the drawing").click()
     draw_stroke(page, [(0.5, 0.15), (0.5, 0.85)])  # a one
     page.wait_for_function(
         "() => document.querySelector('#encode-info').textContent.startsWith('mu')"
@@ -208,6 +208,34 @@ def test_m2_reads_the_drawing_and_shows_label_probabilities(page: Page) -> None:
     expect(page.locator("#encode-info")).to_contain_text(f"reads it as a {predicted}")
     expect(page.get_by_test_id("style-row").locator("img")).to_have_count(10)
     shoot(page, "m2-drawn")
+
+
+def test_completion_row_refreshes_when_a_stroke_ends(page: Page) -> None:
+    open_app(page)
+    options = page.eval_on_selector_all(
+        "[data-testid=model-select] option", "os => os.map(o => o.value)"
+    )
+    assert "completion-mnist" not in options  # it completes images; it is not walked
+    page.get_by_test_id("region-select").select_option("left-half")
+    expect(page.locator("#complete-shade div")).to_have_count(2)  # the right quadrants greyed
+    pad = page.get_by_test_id("completion-pad")
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    points = [(0.3, 0.2), (0.45, 0.2), (0.45, 0.8)]  # the left part of a seven
+    page.mouse.move(box["x"] + points[0][0] * box["width"], box["y"] + points[0][1] * box["height"])
+    page.mouse.down()
+    for fx, fy in points[1:]:
+        page.mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"], steps=8)
+    page.mouse.up()
+    row = page.get_by_test_id("completions").locator("img")
+    expect(row).to_have_count(8)
+    first = row.first.get_attribute("src")
+    page.get_by_test_id("region-select").select_option("q:0,1,2")  # new region: new completions
+    page.wait_for_function(
+        "src => document.querySelector('[data-testid=completions] img').src !== src", arg=first
+    )
+    expect(page.locator("#complete-shade div")).to_have_count(1)
+    shoot(page, "completion")
 
 
 def test_url_round_trips_the_state(page: Page, browser, base_url) -> None:

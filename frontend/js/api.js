@@ -107,6 +107,11 @@ export async function atlas(id, dims = null) {
   return (await request(`${modelPath(id)}/atlas${query}`)).json();
 }
 
+/** n completions of the visible part of a 28x28 image (mask: a region name or {quadrants}). */
+export async function complete(id, pixels, mask, { n = 8, seed = null } = {}) {
+  return postJson(`${modelPath(id)}/complete`, { pixels, mask, n, seed });
+}
+
 /** Frames between two latents. */
 export async function interpolate(id, start, end, { steps = 10, method = "linear", label = null }) {
   return postJson(`${modelPath(id)}/interpolate`, {

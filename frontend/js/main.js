@@ -1,6 +1,7 @@
 // The page's state and wiring. Components render; this module owns the model, z and label.
 
 import * as api from "./api.js";
+import { createCompletionPanel } from "./completion-panel.js";
 import { createDecodedView } from "./decoded-view.js";
 import { createDrawPad } from "./draw-pad.js";
 import { latestWins } from "./latest.js";
@@ -108,6 +109,13 @@ const map = createLatentMap(
 );
 
 const pad = createDrawPad($("draw-pad"), { onStroke: encodeDrawing });
+
+const completion = createCompletionPanel(
+  { panel: $("complete-panel"), pad: $("complete-pad"), shade: $("complete-shade"),
+    region: $("region-select"), clear: $("clear-complete"), row: $("completions"),
+    info: $("complete-info") },
+  { onError: showError, onOk: clearError },
+);
 
 async function encodeDrawing() {
   if (!pad.hasInk()) return;
@@ -259,12 +267,17 @@ function gaussian() {
 }
 
 async function start() {
+  let all;
   try {
-    state.models = await api.listModels();
+    all = await api.listModels();
   } catch (err) {
     showError(err);
     return;
   }
+  // Completion models finish partial images; every other kind is walked with the sliders and map.
+  state.models = all.filter((m) => m.kind !== "completion");
+  const completer = all.find((m) => m.kind === "completion");
+  completion.setModel(completer ? completer.id : null);
   if (!state.models.length) {
     showError(new api.ApiError("The server has no models loaded (see its log).", 0));
     return;
