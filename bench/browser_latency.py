@@ -76,7 +76,8 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=200)
     p.add_argument("--model", default="vae-mnist-z2")
     args = p.parse_args()
-    with running_server() as base, sync_playwright() as pw:
+    with running_server() as server, sync_playwright() as pw:
+        base = server.url
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(f"{base}/?model={args.model}")

@@ -13,15 +13,16 @@ import io
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.browser import running_server  # noqa: E402
+
 MODEL = "vae-mnist-z2"
 
 RANDOM_Z = """
@@ -43,12 +44,6 @@ local f = io.open("BODY", "rb")
 wrk.body = f:read("*all")
 f:close()
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def upload_body() -> bytes:
@@ -100,30 +95,8 @@ def main() -> None:
     args = p.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install wrk)")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "latent_explorer_cli",
-            "serve",
-            "--port",
-            str(port),
-            "--device",
-            "cpu",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-    )
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/api/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+    with running_server() as server:
+        base = server.url
         with tempfile.TemporaryDirectory() as tmp_name:
             tmp = Path(tmp_name)
             (tmp / "body").write_bytes(upload_body())
@@ -165,9 +138,6 @@ def main() -> None:
             f"grid.png?n=20 p50 at 1 connection: "
             f"{results['GET grid.png?n=20, 1 conn']['p50']:.2f} ms (target <= 15)"
         )
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,35 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def run_metadata(
+    data: ImageDataset,
+    args: argparse.Namespace,
+    device: torch.device,
+    *,
+    epochs: int,
+    seconds: float,
+    parameters: int,
+    history: list,
+    metrics: dict,
+    **extra: Any,
+) -> dict[str, Any]:
+    """What every checkpoint records about the run that made it."""
+    return {
+        "dataset": data.name,
+        "class_names": list(data.class_names),
+        "epochs": epochs,
+        "train_args": {k: v for k, v in vars(args).items() if k != "func"},
+        "train_seconds": round(seconds, 1),
+        "train_device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(),
+        "parameters": parameters,
+        "history": history,
+        "metrics": metrics,
+        **extra,
+        "torch_version": torch.__version__,
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
 def labels_for(model: LatentModel, labels: torch.Tensor) -> torch.Tensor | None:
     """Conditional models get the labels; the others get None."""
     return labels if model.config.num_labels else None
@@ -157,7 +186,6 @@ def train(args: argparse.Namespace, data: ImageDataset | None = None) -> Path:
     steps_per_epoch = math.ceil(len(train_x) / args.batch_size)
     warmup_steps = args.kl_warmup * steps_per_epoch
     deadline = time.monotonic() + 60 * args.max_minutes if args.max_minutes else None
-    train_args = {k: v for k, v in vars(args).items() if k != "func"}
     print(f"{model.config.kind}: {n_params:,} parameters on {device}, {len(train_x)} images")
 
     model.train()
@@ -208,23 +236,16 @@ def train(args: argparse.Namespace, data: ImageDataset | None = None) -> Path:
             f"{epoch_seconds:.1f}s",
             flush=True,
         )
-        model.metadata = {
-            "dataset": data.name,
-            "class_names": list(data.class_names),
-            "epochs": epoch + 1,
-            "train_args": train_args,
-            "train_seconds": round(train_seconds, 1),
-            "train_device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(),
-            "parameters": n_params,
-            "history": history,
-            "metrics": {
-                "test_neg_elbo": test["loss"],
-                "test_rec": test["rec"],
-                "test_kl": test["kl"],
-            },
-            "torch_version": torch.__version__,
-            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        }
+        model.metadata = run_metadata(
+            data,
+            args,
+            device,
+            epochs=epoch + 1,
+            seconds=train_seconds,
+            parameters=n_params,
+            history=history,
+            metrics={"test_neg_elbo": test["loss"], "test_rec": test["rec"], "test_kl": test["kl"]},
+        )
         model.atlas = compute_atlas(model, data, device)
         save_checkpoint(model, out)
         save_train_state(

@@ -7,7 +7,6 @@ quadrants (halves included); the CVAE and the deterministic baseline learn from 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import math
 import time
 from pathlib import Path
@@ -25,7 +24,7 @@ from .completion import (
     random_masks,
 )
 from .data import binarize, binarize_test_set, load_dataset
-from .train import learning_rate, pick_device
+from .train import learning_rate, pick_device, run_metadata
 
 EVAL_BATCH = 500
 
@@ -96,19 +95,16 @@ def train_completion(args: argparse.Namespace) -> Path:
             + f"  {time.perf_counter() - t0:.1f}s",
             flush=True,
         )
-        model.metadata = {
-            "dataset": data.name,
-            "class_names": list(data.class_names),
-            "epochs": epoch + 1,
-            "train_args": {k: v for k, v in vars(args).items() if k != "func"},
-            "train_seconds": round(seconds, 1),
-            "train_device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(),
-            "parameters": n_params,
-            "history": history,
-            "metrics": {},
-            "torch_version": torch.__version__,
-            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        }
+        model.metadata = run_metadata(
+            data,
+            args,
+            device,
+            epochs=epoch + 1,
+            seconds=seconds,
+            parameters=n_params,
+            history=history,
+            metrics={},
+        )
         save_checkpoint(model, out)
         if deadline and time.monotonic() > deadline:
             print(f"--max-minutes reached after epoch {epoch + 1}")

@@ -8,7 +8,6 @@ M1's q(z1|x) for every batch, as in the paper.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import math
 import time
 from pathlib import Path
@@ -19,7 +18,7 @@ from tqdm import tqdm
 from .checkpoint import load_checkpoint, save_checkpoint
 from .data import load_dataset, to_unit
 from .m2 import M2, M2Config, choose_labelled, m2_loss
-from .train import EVAL_BATCH, learning_rate, pick_device
+from .train import EVAL_BATCH, learning_rate, pick_device, run_metadata
 
 
 @torch.no_grad()
@@ -120,23 +119,20 @@ def train_m2(args: argparse.Namespace) -> Path:
             f"{time.perf_counter() - t0:.1f}s",
             flush=True,
         )
-        model.metadata = {
-            "dataset": data.name,
-            "class_names": list(data.class_names),
-            "epochs": epoch + 1,
-            "train_args": {k: v for k, v in vars(args).items() if k != "func"},
-            "train_seconds": round(seconds, 1),
-            "train_device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(),
-            "parameters": sum(p.numel() for p in params),
-            "m1_checkpoint": Path(args.m1).name,
-            "labelled_indices": lab_idx.tolist(),
-            "labels_per_class": args.labels_per_class,
-            "label_seed": args.label_seed,
-            "history": history,
-            "metrics": {"test_error": err},
-            "torch_version": torch.__version__,
-            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        }
+        model.metadata = run_metadata(
+            data,
+            args,
+            device,
+            epochs=epoch + 1,
+            seconds=seconds,
+            parameters=sum(p.numel() for p in params),
+            history=history,
+            metrics={"test_error": err},
+            m1_checkpoint=Path(args.m1).name,
+            labelled_indices=lab_idx.tolist(),
+            labels_per_class=args.labels_per_class,
+            label_seed=args.label_seed,
+        )
         model.atlas = m2_atlas(model, mu_test, data.test_labels)
         save_checkpoint(model, out)
         if deadline and time.monotonic() > deadline:

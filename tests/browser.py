@@ -7,9 +7,11 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,11 +40,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class Server:
+    url: str
+    pid: int
+
+
 @contextmanager
-def running_server(checkpoints: Path = ROOT / "checkpoints"):
-    """`latent-explorer serve` on a free loopback port; yields its base URL, stops it after."""
+def running_server(checkpoints: Path = ROOT / "checkpoints", device: str = "cpu"):
+    """`latent-explorer serve` on a free loopback port (one worker); yields its URL and pid,
+    stops it after. Used by the browser tests and the benchmarks."""
     port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # A file, not a pipe: nobody reads the log while the server runs, and a full pipe blocks it.
+    log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -54,13 +65,13 @@ def running_server(checkpoints: Path = ROOT / "checkpoints"):
             "--checkpoints",
             str(checkpoints),
             "--device",
-            "cpu",
+            device,
             "--log-level",
             "warning",
         ],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
@@ -72,13 +83,15 @@ def running_server(checkpoints: Path = ROOT / "checkpoints"):
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    out = proc.stdout.read().decode() if proc.stdout else ""
+                    log.seek(0)
+                    out = log.read().decode(errors="replace")
                     raise RuntimeError(f"the server did not start:\n{out}") from None
                 time.sleep(0.2)
-        yield base
+        yield Server(base, proc.pid)
     finally:
         proc.terminate()
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()

@@ -16,8 +16,8 @@ DECODED = "[data-testid=decoded-image]"
 
 @pytest.fixture(scope="module")
 def base_url():
-    with running_server() as url:
-        yield url
+    with running_server() as server:
+        yield server.url
 
 
 @pytest.fixture(scope="module")

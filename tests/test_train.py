@@ -74,3 +74,55 @@ def test_pick_device() -> None:
     if not torch.cuda.is_available():
         with pytest.raises(RuntimeError, match="no CUDA"):
             pick_device("cuda")
+
+
+def test_train_m2_and_completion_end_to_end(tmp_path: Path, tiny_data_dir: Path) -> None:
+    from model.train_completion import train_completion
+    from model.train_m2 import train_m2
+
+    m1 = train(_args(tmp_path / "m1", tiny_data_dir, "--latent-dim", "4", "--epochs", "1"))
+    m2_args = build_parser().parse_args(
+        [
+            "train-m2",
+            "--m1",
+            str(m1),
+            "--data-dir",
+            str(tiny_data_dir),
+            "--labels-per-class",
+            "2",
+            "--epochs",
+            "2",
+            "--hidden",
+            "16",
+            "--out",
+            str(tmp_path / "m2.safetensors"),
+            "--quiet",
+            "--device",
+            "cpu",
+        ]
+    )
+    m2 = load_checkpoint(train_m2(m2_args))
+    assert m2.kind == "m2" and len(m2.metadata["labelled_indices"]) == 20
+    assert [h["epoch"] for h in m2.metadata["history"]] == [1, 2]
+    assert 0 <= m2.metadata["metrics"]["test_error"] <= 1
+    c_args = build_parser().parse_args(
+        [
+            "train-completion",
+            "--data-dir",
+            str(tiny_data_dir),
+            "--epochs",
+            "1",
+            "--hidden",
+            "32",
+            "--latent-dim",
+            "4",
+            "--out",
+            str(tmp_path / "c.safetensors"),
+            "--device",
+            "cpu",
+        ]
+    )
+    completion = load_checkpoint(train_completion(c_args))
+    metrics = evaluate(tmp_path / "c.safetensors", k=5, device="cpu", data_dir=str(tiny_data_dir))
+    assert completion.kind == "completion"
+    assert metrics["cvae_nll_1q"] > metrics["cvae_nll_3q"] > 0  # more visible, less to guess
