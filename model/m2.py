@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 from .config import ModelConfig, config_from_dict, register_config
 from .losses import LOG_2PI, gaussian_kl
@@ -41,11 +41,18 @@ class M2Config(ModelConfig):
     hidden: tuple[int, ...] = (500,)
     num_classes: int = 10
     m1: dict[str, Any] | None = None  # the M1 VAE's config (its weights travel in the checkpoint)
+    # "input": p(z1|y,z2) has a variance per input, from the decoder; "shared": one learned
+    # variance per feature for all inputs, so that differences must be explained by y and z2.
+    feature_variance: str = "input"
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.m1 is None:
             raise ValueError("an M2 config needs the config of its M1 VAE (m1)")
+        if self.feature_variance not in ("input", "shared"):
+            raise ValueError(
+                f"feature_variance must be input or shared, got {self.feature_variance!r}"
+            )
 
     @property
     def num_labels(self) -> int:
@@ -67,7 +74,10 @@ class M2(LatentModel):
         self.m1.requires_grad_(False)
         self.classifier = mlp([d, *c.hidden, k], c.activation)
         self.encoder = mlp([d + k, *c.hidden, 2 * c.latent_dim], c.activation)
-        self.decoder = mlp([c.latent_dim + k, *c.hidden, 2 * d], c.activation)
+        shared = c.feature_variance == "shared"
+        self.decoder = mlp([c.latent_dim + k, *c.hidden, d if shared else 2 * d], c.activation)
+        if shared:
+            self.feature_logvar = nn.Parameter(torch.zeros(d))
 
     # -- feature level (what M2 models) -------------------------------------------------------
     def features(self, x: Tensor) -> tuple[Tensor, Tensor]:
@@ -83,7 +93,10 @@ class M2(LatentModel):
 
     def decode_features(self, z2: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
         """Mean and log-variance of p(z1 | y, z2)."""
-        mean, logvar = self.decoder(self._condition(z2, y)).chunk(2, dim=1)
+        out = self.decoder(self._condition(z2, y))
+        if self.config.feature_variance == "shared":
+            return out, self.feature_logvar.clamp(-10.0, 6.0).expand_as(out)
+        mean, logvar = out.chunk(2, dim=1)
         return mean, logvar.clamp(-10.0, 6.0)
 
     # -- image level (the public API) -----------------------------------------------------------

@@ -8,6 +8,7 @@ M1's q(z1|x) for every batch, as in the paper.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import time
 from pathlib import Path
@@ -64,7 +65,8 @@ def train_m2(args: argparse.Namespace) -> Path:
         latent_dim=args.latent_dim,
         hidden=tuple(int(h) for h in args.hidden.split(",")),
         activation=args.activation,
-        m1=__import__("json").loads(m1.config.to_json()),
+        feature_variance=args.feature_variance,
+        m1=json.loads(m1.config.to_json()),
     )
     model = M2(config)
     model.m1.load_state_dict(m1.state_dict())
@@ -148,6 +150,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--latent-dim", type=int, default=2, help="size of z2")
     p.add_argument("--hidden", default="500")
     p.add_argument("--activation", default="elu", choices=["elu", "relu", "tanh", "softplus"])
+    p.add_argument(
+        "--feature-variance",
+        default="input",
+        choices=["input", "shared"],
+        help="variance of p(z1|y,z2): per input (decoder) or one per feature",
+    )
     p.add_argument("--alpha", type=float, default=10.0, help="weight of the classification term")
     p.add_argument("--epochs", type=int, default=100)
     p.add_argument("--batch-size", type=int, default=200, help="unlabelled examples per step")

@@ -134,3 +134,19 @@ def test_m2_decode_generate_grid_take_labels(client: TestClient) -> None:
     assert gen["labels"] == [2, 2, 2]
     assert client.get("/api/models/m2-test/grid.png?n=3&label=1").status_code == 200
     assert client.get("/api/models/m2-test/decode.png?z=0,0&label=5").status_code == 200
+
+
+def test_shared_feature_variance(tmp_path: Path) -> None:
+    m1 = VAEConfig(latent_dim=6, hidden=(32,))
+    config = M2Config(
+        latent_dim=2, hidden=(24,), feature_variance="shared", m1=json.loads(m1.to_json())
+    )
+    model = M2(config)
+    y = torch.tensor([0, 5])
+    _, logvar = model.decode_features(torch.randn(2, 2), y)
+    # One variance per feature, the same for every input.
+    assert torch.equal(logvar[0], logvar[1]) and logvar.shape == (2, 6)
+    save_checkpoint(model, tmp_path / "s.safetensors")
+    assert load_checkpoint(tmp_path / "s.safetensors").config.feature_variance == "shared"
+    with pytest.raises(ValueError, match="feature_variance"):
+        M2Config(m1=json.loads(m1.to_json()), feature_variance="sometimes")
