@@ -18,10 +18,11 @@ import torch
 
 from .checkpoint import load_checkpoint, update_metadata
 from .data import binarize_test_set, load_dataset, to_unit
+from .device import pick_device
 from .losses import importance_weighted_nll
 from .m2_eval import evaluate_m2
 from .pca import fit_pca, pca_reconstruct, squared_error
-from .train import labels_for, pick_device, test_negative_elbo
+from .train import labels_for, test_negative_elbo
 from .train_completion import benchmark as completion_benchmark
 from .vae import LatentModel
 

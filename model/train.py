@@ -21,21 +21,11 @@ from tqdm import tqdm
 from .checkpoint import atomic_save_tensors, load_checkpoint, save_checkpoint
 from .config import CONFIG_CLASSES, ModelConfig
 from .data import ImageDataset, binarize, binarize_test_set, load_dataset, to_unit
+from .device import pick_device
 from .losses import negative_elbo
 from .vae import LatentModel, build_model
 
 EVAL_BATCH = 1000
-
-
-def pick_device(name: str) -> torch.device:
-    """auto: CUDA when torch sees a GPU, else the CPU; cuda without a GPU is an error."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("--device cuda asked for, but torch sees no CUDA GPU")
-    if name not in ("cpu", "cuda"):
-        raise ValueError(f"device must be auto, cpu or cuda, got {name!r}")
-    return torch.device(name)
 
 
 def run_metadata(

@@ -24,7 +24,8 @@ from .completion import (
     random_masks,
 )
 from .data import binarize, binarize_test_set, load_dataset
-from .train import learning_rate, pick_device, run_metadata
+from .device import pick_device
+from .train import learning_rate, run_metadata
 
 EVAL_BATCH = 500
 

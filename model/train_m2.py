@@ -18,8 +18,9 @@ from tqdm import tqdm
 
 from .checkpoint import load_checkpoint, save_checkpoint
 from .data import load_dataset, to_unit
+from .device import pick_device
 from .m2 import M2, M2Config, choose_labelled, m2_loss
-from .train import EVAL_BATCH, learning_rate, pick_device, run_metadata
+from .train import EVAL_BATCH, learning_rate, run_metadata
 
 
 @torch.no_grad()

@@ -10,6 +10,7 @@ from typing import Any
 import torch
 
 from model import LatentModel, load_checkpoint
+from model.device import pick_device
 from model.fast_decode import NumpyMLP, numpy_decoder
 from model.latent import pca_plane
 
@@ -25,14 +26,8 @@ HEADLINE = {  # the metric each kind is judged by, shown in the model picker
 
 
 def choose_device(name: str) -> torch.device:
-    """auto: CUDA when torch sees a GPU, else the CPU; cuda without a GPU is an error."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("LATENT_EXPLORER_DEVICE=cuda but torch sees no CUDA GPU")
-    if name != "cpu" and name != "cuda":
-        raise ValueError(f"device must be auto, cpu or cuda, got {name!r}")
-    return torch.device(name)
+    """LATENT_EXPLORER_DEVICE's choice; the rule is the model package's."""
+    return pick_device(name)
 
 
 @dataclass
