@@ -123,6 +123,7 @@ class AE(VAE):
     """A deterministic autoencoder with the same networks: the encoder gives z directly."""
 
     def __init__(self, config: ModelConfig) -> None:
+        # LatentModel's set-up only: the VAE's networks would be the wrong shape (2 * latent_dim).
         super(VAE, self).__init__(config)
         c = config
         self.encoder = mlp([c.input_dim, *c.hidden, c.latent_dim], c.activation)

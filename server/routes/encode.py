@@ -66,8 +66,8 @@ def parse_label(raw: str | None) -> int | None:
         raise InputError(("body", "label"), "label must be an integer") from None
 
 
-async def read_request(request: Request, settings) -> tuple[np.ndarray, int | None, bool]:
-    """(28x28 pixels, label, from_upload) from a multipart upload or a JSON body."""
+async def read_request(request: Request, settings) -> tuple[np.ndarray, int | None]:
+    """(28x28 pixels, label) from a multipart upload or a JSON body."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "multipart/form-data":
         form = await request.form(max_files=1, max_fields=4, max_part_size=settings.max_body_bytes)
@@ -81,7 +81,7 @@ async def read_request(request: Request, settings) -> tuple[np.ndarray, int | No
             pixels = await run_in_threadpool(preprocess_upload, data, settings.max_image_pixels)
         except ImageInputError as exc:
             raise InputError(("body", "image"), str(exc), status=exc.status) from None
-        return pixels, label, True
+        return pixels, label
     if ctype in ("application/json", ""):
         raw = await request.body()
         try:
@@ -89,7 +89,7 @@ async def read_request(request: Request, settings) -> tuple[np.ndarray, int | No
         except ValidationError as exc:
             errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
             raise RequestValidationError(json.loads(json.dumps(errors, default=str))) from None
-        return np.asarray(body.pixels, dtype=np.float32).reshape(28, 28), body.label, False
+        return np.asarray(body.pixels, dtype=np.float32).reshape(28, 28), body.label
     raise InputError(
         ("header", "content-type"),
         "send multipart/form-data (field 'image') or application/json (pixels)",
@@ -125,5 +125,5 @@ def encode_pixels(entry: ModelEntry, pixels: np.ndarray, label: int | None) -> d
 async def encode(entry: EntryDep, settings: SettingsDep, request: Request) -> dict:
     """Encode a digit: mu, logvar, the 28x28 actually encoded, and the decoded mu."""
     inference.require_latent_walk(entry)
-    pixels, label, _ = await read_request(request, settings)
+    pixels, label = await read_request(request, settings)
     return encode_pixels(entry, pixels, label)
