@@ -78,34 +78,33 @@ def evaluate(
     model = load_checkpoint(path, device=dev)
     data = load_dataset(model.metadata.get("dataset", "mnist"), data_dir)
     n = limit or len(data.test_images)
+    t0 = time.perf_counter()
     if model.kind == "completion":
-        t0 = time.perf_counter()
-        torch.manual_seed(EVAL_SEED)
-        x = binarize_test_set(data.test_images)[:n].to(dev)
-        metrics = {
-            "test_images": n,
-            "iw_k": min(k, COMPLETION_K),
-            **completion_benchmark(model, x, min(k, COMPLETION_K)),
-        }
-        metrics["eval_seconds"] = round(time.perf_counter() - t0, 1)
-        metrics = {k: round(v, 3) if isinstance(v, float) else v for k, v in metrics.items()}
-        if write:
-            update_metadata(path, {"metrics": metrics})
-        return metrics
-    if model.kind == "m2":
-        t0 = time.perf_counter()
-        metrics = evaluate_m2(model, data, dev, n)
-        metrics["eval_seconds"] = round(time.perf_counter() - t0, 1)
-        metrics = {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()}
-        if write:
-            update_metadata(path, {"metrics": metrics})
-        return metrics
+        metrics, digits = completion_metrics(model, data, dev, n, k), 3
+    elif model.kind == "m2":
+        metrics, digits = evaluate_m2(model, data, dev, n), 4
+    else:
+        metrics, digits = latent_model_metrics(model, data, dev, n, k), 3
+    metrics["eval_seconds"] = round(time.perf_counter() - t0, 1)
+    metrics = {k: round(v, digits) if isinstance(v, float) else v for k, v in metrics.items()}
+    if write:
+        update_metadata(path, {"metrics": metrics})
+    return metrics
+
+
+def completion_metrics(model, data, dev: torch.device, n: int, k: int) -> dict:
+    torch.manual_seed(EVAL_SEED)
+    x = binarize_test_set(data.test_images)[:n].to(dev)
+    k = min(k, COMPLETION_K)
+    return {"test_images": n, "iw_k": k, **completion_benchmark(model, x, k)}
+
+
+def latent_model_metrics(model: LatentModel, data, dev: torch.device, n: int, k: int) -> dict:
+    """AE, VAE, CVAE: -ELBO, the IW NLL, active units, and the squared error beside PCA."""
     torch.manual_seed(EVAL_SEED)
     x = binarize_test_set(data.test_images)[:n].to(dev)
     gray = to_unit(data.test_images[:n]).to(dev)
     y = labels_for(model, data.test_labels[:n].to(dev))
-    t0 = time.perf_counter()
-
     elbo = test_negative_elbo(model, x, data.test_labels[:n].to(dev))
     metrics: dict = {"test_images": n}
     if model.stochastic:
@@ -117,16 +116,11 @@ def evaluate(
     else:
         metrics["test_rec_bce"] = elbo["rec"]
     metrics["active_units"] = active_units(model, x, y)
-
     mean, comps = fit_pca(to_unit(data.train_images).to(dev), model.config.latent_dim)
     metrics["recon_sq_error"] = gray_reconstruction_error(model, gray, y)
     metrics["pca_recon_sq_error"] = (
         squared_error(pca_reconstruct(gray, mean, comps), gray).mean().item()
     )
-    metrics["eval_seconds"] = round(time.perf_counter() - t0, 1)
-    metrics = {k: round(v, 3) if isinstance(v, float) else v for k, v in metrics.items()}
-    if write:
-        update_metadata(path, {"metrics": metrics})
     return metrics
 
 

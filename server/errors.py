@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from fastapi import Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
 
 
 class InputError(Exception):
@@ -36,3 +40,13 @@ async def validation_error_handler(_: Request, exc: Exception) -> JSONResponse:
         for e in errors
     ]
     return JSONResponse({"detail": detail}, status_code=422)
+
+
+def parse_json_body(schema: type[BaseModel], raw: bytes) -> BaseModel:
+    """Validate a JSON body read by hand (for routes that also take multipart); errors become
+    the same 422 as a declared body's, with locations under "body"."""
+    try:
+        return schema.model_validate_json(raw)
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        raise RequestValidationError(json.loads(json.dumps(errors, default=str))) from None

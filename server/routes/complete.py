@@ -8,14 +8,14 @@ import numpy as np
 import torch
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.exceptions import RequestValidationError
+from PIL import Image
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from model.completion import NAMED_REGIONS, quadrant_mask
 
 from ..deps import EntryDep, SettingsDep
-from ..errors import InputError
+from ..errors import InputError, parse_json_body
 from ..png import data_url, encode_png, to_uint8
 from ..preprocess import ImageInputError, open_image, to_gray
 from ..schemas import CompleteRequest, CompleteResponse, QuadrantsMask
@@ -105,8 +105,6 @@ async def read_request(request: Request, settings) -> tuple[np.ndarray, object, 
 
         def load() -> np.ndarray:
             img = to_gray(open_image(data, settings.max_image_pixels))
-            from PIL import Image
-
             small = Image.fromarray((img * 255).astype(np.uint8)).resize((28, 28), Image.BILINEAR)
             return np.asarray(small, dtype=np.float32).reshape(784) / 255.0
 
@@ -116,11 +114,7 @@ async def read_request(request: Request, settings) -> tuple[np.ndarray, object, 
             raise InputError(("body", "image"), str(exc), status=exc.status) from None
         return pixels, parse_form_mask(mask), n, seed
     if ctype in ("application/json", ""):
-        try:
-            body = CompleteRequest.model_validate_json(await request.body())
-        except ValidationError as exc:
-            errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
-            raise RequestValidationError(json.loads(json.dumps(errors, default=str))) from None
+        body = parse_json_body(CompleteRequest, await request.body())
         return np.asarray(body.pixels, dtype=np.float32).reshape(784), body.mask, body.n, body.seed
     raise InputError(
         ("header", "content-type"),

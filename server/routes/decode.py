@@ -9,6 +9,7 @@ from .. import inference
 from ..deps import EntryDep, SettingsDep
 from ..errors import InputError
 from ..schemas import DecodeRequest, DecodeResponse, GenerateRequest, GenerateResponse
+from .decode_png import HEADERS
 
 router = APIRouter(prefix="/api/models/{model_id}", tags=["decode"])
 ERRORS = {
@@ -17,8 +18,7 @@ ERRORS = {
     413: {"description": "body too large"},
 }
 PNG_RESPONSE = {200: {"content": {"image/png": {}}, "description": "a PNG image"}}
-# Same URL, same picture: let browsers and proxies keep it.
-IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
+IMMUTABLE = HEADERS  # same URL, same picture: the one cache policy of every image route
 
 
 def check_batch(n: int, settings, loc: tuple) -> None:

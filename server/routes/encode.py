@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import torch
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from .. import inference
 from ..deps import EntryDep, SettingsDep
-from ..errors import InputError
+from ..errors import InputError, parse_json_body
 from ..png import data_url, encode_png, to_uint8
 from ..preprocess import ImageInputError, preprocess_upload
 from ..registry import ModelEntry
@@ -83,12 +79,7 @@ async def read_request(request: Request, settings) -> tuple[np.ndarray, int | No
             raise InputError(("body", "image"), str(exc), status=exc.status) from None
         return pixels, label
     if ctype in ("application/json", ""):
-        raw = await request.body()
-        try:
-            body = EncodeRequest.model_validate_json(raw)
-        except ValidationError as exc:
-            errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
-            raise RequestValidationError(json.loads(json.dumps(errors, default=str))) from None
+        body = parse_json_body(EncodeRequest, await request.body())
         return np.asarray(body.pixels, dtype=np.float32).reshape(28, 28), body.label
     raise InputError(
         ("header", "content-type"),
