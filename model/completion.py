@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .capabilities import Capabilities, Headline
 from .config import IMAGE_PIXELS, IMAGE_SIDE, ModelConfig, register_config
 from .losses import log_mean_exp, log_normal
 from .networks import mlp
@@ -67,6 +68,16 @@ class CompletionConfig(ModelConfig):
 
 
 class CompletionCVAE(LatentModel):
+    display_name = "image-completion CVAE"
+    headline = Headline("cvae_nll_1q", "−log p(missing | 1 quadrant)", "nats")
+
+    @property
+    def capabilities(self) -> Capabilities:
+        # Its decoder needs the visible part, so a bare z cannot be walked.
+        return Capabilities(
+            walkable=False, completes=tuple(NAMED_REGIONS), standard_normal_prior=False
+        )
+
     def __init__(self, config: CompletionConfig) -> None:
         super().__init__(config)
         c, h, p = config, config.hidden[-1], IMAGE_PIXELS

@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .capabilities import Capabilities, Headline
 from .config import ModelConfig, config_from_dict, register_config
 from .losses import LOG_2PI, gaussian_kl
 from .networks import mlp
@@ -67,6 +68,13 @@ class M2Config(ModelConfig):
 
 
 class M2(LatentModel):
+    display_name = "semi-supervised M1+M2"
+    headline = Headline("test_error", "test error", "fraction")
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities(conditional=True, infers_label=True)
+
     def __init__(self, config: M2Config) -> None:
         super().__init__(config)
         c, d, k = config, config.feature_dim, config.num_classes

@@ -6,12 +6,13 @@ Bernoulli logits (B, 1, 28, 28). The losses live in `losses.py`; this file only 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .capabilities import Capabilities, Headline
 from .config import IMAGE_SIDE, ModelConfig
 from .networks import mlp
 
@@ -30,6 +31,8 @@ class LatentModel(nn.Module):
     """Shared plumbing: label checks, output shape, and the attributes a checkpoint fills in."""
 
     config: ModelConfig
+    display_name: ClassVar[str] = "latent-variable model"
+    headline: ClassVar[Headline] = Headline("test_neg_elbo", "−ELBO", "nats")
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -43,9 +46,14 @@ class LatentModel(nn.Module):
         return self.config.kind
 
     @property
+    def capabilities(self) -> Capabilities:
+        """What this model can do; subclasses override what differs."""
+        return Capabilities(conditional=self.config.num_labels > 0)
+
+    @property
     def stochastic(self) -> bool:
         """True when encode gives a distribution (logvar) rather than a point."""
-        return True
+        return self.capabilities.stochastic
 
     def _condition(self, h: Tensor, y: Tensor | None) -> Tensor:
         """Append the one-hot label for conditional models; refuse labels for the others."""
@@ -93,6 +101,9 @@ class LatentModel(nn.Module):
 class VAE(LatentModel):
     """Gaussian posterior q(z|x), standard normal prior, MLP decoder to pixel logits."""
 
+    display_name = "VAE"
+    headline = Headline("test_iw_nll", "−log p(x)", "nats")
+
     def __init__(self, config: ModelConfig) -> None:
         super().__init__(config)
         c = config
@@ -118,9 +129,15 @@ class VAE(LatentModel):
 class CVAE(VAE):
     """The VAE with the label concatenated to the encoder's and the decoder's input."""
 
+    display_name = "conditional VAE"
+    headline = Headline("test_nll_given_label", "−log p(x|y)", "nats")
+
 
 class AE(VAE):
     """A deterministic autoencoder with the same networks: the encoder gives z directly."""
+
+    display_name = "autoencoder"
+    headline = Headline("test_rec_bce", "reconstruction BCE", "nats")
 
     def __init__(self, config: ModelConfig) -> None:
         # LatentModel's set-up only: the VAE's networks would be the wrong shape (2 * latent_dim).
@@ -130,8 +147,9 @@ class AE(VAE):
         self.decoder = mlp([c.latent_dim, *reversed(c.hidden), c.input_dim], c.activation)
 
     @property
-    def stochastic(self) -> bool:
-        return False
+    def capabilities(self) -> Capabilities:
+        # No posterior, no prior, no density: the lesson the page draws from the AE.
+        return Capabilities(stochastic=False, standard_normal_prior=False, likelihood=False)
 
     def encode(self, x: Tensor, y: Tensor | None = None) -> tuple[Tensor, None]:
         h = self._condition(flatten_images(x, self.config.input_dim), y)

@@ -18,7 +18,7 @@ NUMPY_MAX_BATCH = 16  # above this, torch's batched matmuls win
 
 def require_latent_walk(entry: ModelEntry) -> None:
     """Decoding a bare z needs a model whose decoder takes only z (and a label): not completion."""
-    if entry.model.kind == "completion":
+    if not entry.model.capabilities.walkable:
         raise InputError(
             ("path", "model_id"),
             f"{entry.id} completes partial images: use POST /api/models/{entry.id}/complete",
@@ -42,7 +42,7 @@ def labels(
     k = entry.num_classes
     if k == 0:
         if values is not None and len(values):
-            raise InputError(loc, f"{entry.id} is a {entry.model.kind} model and takes no label")
+            raise InputError(loc, f"{entry.id} is not conditional and takes no label")
         return None
     if values is None:
         raise InputError(loc, f"{entry.id} is conditional: a label in 0..{k - 1} is required")

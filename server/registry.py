@@ -16,14 +16,6 @@ from model.latent import pca_plane
 
 log = logging.getLogger("latent_explorer.registry")
 
-HEADLINE = {  # the metric each kind is judged by, shown in the model picker
-    "vae": ("test_iw_nll", "−log p(x)"),
-    "cvae": ("test_nll_given_label", "−log p(x|y)"),
-    "ae": ("test_rec_bce", "reconstruction BCE"),
-    "m2": ("test_error", "test error"),
-    "completion": ("cvae_nll_1q", "−log p(missing | 1 quadrant)"),
-}
-
 
 def choose_device(name: str) -> torch.device:
     """LATENT_EXPLORER_DEVICE's choice; the rule is the model package's."""
@@ -53,35 +45,35 @@ class ModelEntry:
 
 
 def describe(model_id: str, model: LatentModel) -> dict[str, Any]:
-    c, md = model.config, model.metadata
+    """What the API says about a model; every judgement comes from what the model declares."""
+    c, md, head = model.config, model.metadata, model.headline
     metrics = md.get("metrics", {})
-    key, label = HEADLINE.get(c.kind, ("test_neg_elbo", "−ELBO"))
-    headline = metrics.get(key)
-    names = {
-        "ae": "autoencoder",
-        "vae": "VAE",
-        "cvae": "conditional VAE",
-        "m2": "semi-supervised M1+M2",
-        "completion": "image-completion CVAE",
-    }
-    text = f"{names.get(c.kind, c.kind)} with a {c.latent_dim}-d latent space"
+    value = metrics.get(head.key)
+    text = f"{model.display_name} with a {c.latent_dim}-d latent space"
     text += f", trained on {md.get('dataset', '?')} for {md.get('epochs', '?')} epochs"
-    if c.kind == "m2":
-        text += f" with {len(md.get('labelled_indices', []))} labels"
-    if headline is not None and c.kind == "m2":
-        text += f"; {label} = {100 * headline:.2f}% on the test set"
-    elif headline is not None:
-        text += f"; {label} = {headline:.2f} nats on the test set"
+    if md.get("labelled_indices"):
+        text += f" with {len(md['labelled_indices'])} labels"
+    if value is not None and head.unit == "fraction":
+        text += f"; {head.label} = {100 * value:.2f}% on the test set"
+    elif value is not None:
+        text += f"; {head.label} = {value:.2f} {head.unit} on the test set"
     return {
         "id": model_id,
         "kind": c.kind,
+        "display_name": model.display_name,
         "dataset": md.get("dataset", "unknown"),
         "latent_dim": c.latent_dim,
         "num_classes": c.num_labels,
         "class_names": md.get("class_names", []) if c.num_labels else [],
         "likelihood": c.likelihood,
         "metrics": {k: v for k, v in metrics.items() if isinstance(v, int | float)},
-        "headline_metric": {"name": key, "label": label, "value": headline},
+        "headline_metric": {
+            "name": head.key,
+            "label": head.label,
+            "unit": head.unit,
+            "value": value,
+        },
+        "capabilities": model.capabilities.to_dict(),
         "description": text,
     }
 

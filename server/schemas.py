@@ -30,12 +30,24 @@ class Health(BaseModel):
 class HeadlineMetric(BaseModel):
     name: str
     label: str
+    unit: Literal["nats", "fraction"]
     value: float | None
+
+
+class ModelCapabilities(BaseModel):
+    walkable: bool = Field(description="decodes a bare z (sliders, map, grid, interpolation)")
+    conditional: bool = Field(description="the decoder takes a class label")
+    infers_label: bool = Field(description="encode also returns q(y|x)")
+    completes: list[str] = Field(description="regions /complete accepts; empty if none")
+    stochastic: bool = Field(description="encode gives a distribution (logvar), not a point")
+    standard_normal_prior: bool = Field(description="p(z) = N(0, I)")
+    likelihood: bool = Field(description="an ELBO and a likelihood of an image exist")
 
 
 class ModelInfo(BaseModel):
     id: str
     kind: str
+    display_name: str
     dataset: str
     latent_dim: int
     num_classes: int
@@ -43,6 +55,7 @@ class ModelInfo(BaseModel):
     likelihood: str
     metrics: dict[str, float]
     headline_metric: HeadlineMetric
+    capabilities: ModelCapabilities
     description: str
 
 

@@ -29,6 +29,21 @@ def test_health(client: TestClient) -> None:
     assert r.json() == {"status": "ok", "device": "cpu", "models": 6}
 
 
+def test_models_declare_capabilities(client: TestClient) -> None:
+    """The page decides what to show from these, never from kind names."""
+    by_id = {m["id"]: m for m in client.get("/api/models").json()}
+    caps = {k: m["capabilities"] for k, m in by_id.items()}
+    assert caps[VAE]["walkable"] and not caps[VAE]["conditional"] and caps[VAE]["likelihood"]
+    assert caps[CVAE]["conditional"] and not caps[CVAE]["infers_label"]
+    assert not caps[AE]["stochastic"] and not caps[AE]["standard_normal_prior"]
+    assert caps["m2-mnist-100"]["infers_label"] and caps["m2-mnist-100"]["conditional"]
+    assert not caps["completion-mnist"]["walkable"]
+    assert "left-half" in caps["completion-mnist"]["completes"]
+    assert all(not c["completes"] for k, c in caps.items() if k != "completion-mnist")
+    assert by_id["m2-mnist-100"]["headline_metric"]["unit"] == "fraction"
+    assert by_id[VAE]["display_name"] == "VAE"
+
+
 def test_models(client: TestClient) -> None:
     r = client.get("/api/models")
     assert r.status_code == 200

@@ -128,7 +128,7 @@ async def read_request(request: Request, settings) -> tuple[np.ndarray, object, 
 )
 async def complete(entry: EntryDep, settings: SettingsDep, request: Request) -> dict:
     """n completions of the hidden part; the visible pixels are kept exactly as sent."""
-    if not hasattr(entry.model, "complete"):
+    if not entry.model.capabilities.completes:
         raise InputError(("path", "model_id"), f"{entry.id} is not a completion model")
     pixels, mask_spec, n, seed = await read_request(request, settings)
     mask = resolve_mask(mask_spec)

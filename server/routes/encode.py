@@ -91,7 +91,7 @@ async def read_request(request: Request, settings) -> tuple[np.ndarray, int | No
 def encode_pixels(entry: ModelEntry, pixels: np.ndarray, label: int | None) -> dict:
     x = torch.from_numpy(pixels).reshape(1, 1, 28, 28).to(entry.device)
     label_probs = None
-    if hasattr(entry.model, "classify"):
+    if entry.model.capabilities.infers_label:
         # A model that infers labels (M2): q(y|x), and its best guess when no label is given.
         with torch.inference_mode():
             probs = entry.model.classify(x)[0].float().cpu()

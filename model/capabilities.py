@@ -1,0 +1,32 @@
+"""What a model can do, declared by its class and read by the server and the page.
+
+Nothing outside a model's own file decides by its kind name: the API passes these through
+(`GET /api/models`), so a new kind joins the page by declaring them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    walkable: bool = True  # decode(z, y) from a bare latent: sliders, map, grid, interpolation
+    conditional: bool = False  # the decoder takes a class label
+    infers_label: bool = False  # classify(x) gives q(y|x), so a drawing gets a predicted label
+    completes: tuple[str, ...] = ()  # region names /complete accepts; empty: not a completer
+    stochastic: bool = True  # encode gives a distribution (mu, logvar), not a point
+    standard_normal_prior: bool = True  # p(z) = N(0, I): samples and the map's circles use it
+    likelihood: bool = True  # an ELBO and an importance-weighted NLL of an image exist
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "completes": list(self.completes)}
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The metric a kind is judged by, shown in the model picker."""
+
+    key: str  # the name in the checkpoint's metrics
+    label: str  # how a person reads it
+    unit: str  # "nats" or "fraction"
