@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from playwright.sync_api import sync_playwright
 
-from playwright.sync_api import sync_playwright  # noqa: E402
-
-from tests.browser import CHROMIUM_ARGS, chromium_path, running_server  # noqa: E402
+from latent_explorer.harness import CHROMIUM_ARGS, chromium_path, running_server
 
 SEQUENTIAL = """async (rounds) => {
   const slider = document.querySelector('[data-testid=latent-slider][data-dim="0"]');
@@ -76,7 +73,8 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=200)
     p.add_argument("--model", default="vae-mnist-z2")
     args = p.parse_args()
-    with running_server() as server, sync_playwright() as pw:
+    checkpoints = Path(__file__).resolve().parents[1] / "checkpoints"
+    with running_server(checkpoints) as server, sync_playwright() as pw:
         base = server.url
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})

@@ -18,10 +18,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from latent_explorer.harness import running_server
 
-from tests.browser import running_server  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 MODEL = "vae-mnist-z2"
 
@@ -95,7 +94,7 @@ def main() -> None:
     args = p.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install wrk)")
-    with running_server() as server:
+    with running_server(ROOT / "checkpoints") as server:
         base = server.url
         with tempfile.TemporaryDirectory() as tmp_name:
             tmp = Path(tmp_name)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import torch
 
-from model import load_checkpoint
-from model.losses import importance_weighted_nll, negative_elbo
+from latent_explorer.model import load_checkpoint
+from latent_explorer.model.losses import importance_weighted_nll, negative_elbo
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ["ae-mnist-z2", "vae-mnist-z2", "cvae-mnist-z2", "vae-mnist-z16"]

@@ -1,8 +1,13 @@
-"""latent-explorer's models: AE, VAE and CVAE on MNIST, and their safetensors checkpoints.
+"""latent-explorer's models (AE, VAE, CVAE, semi-supervised M1+M2, image completion) and their
+safetensors checkpoints. Imports only torch, numpy, safetensors and tqdm.
 
-Public API: `from model import load_checkpoint`; `m = load_checkpoint(path, device="cpu")`.
+Public API: `from latent_explorer.model import load_checkpoint`;
+`m = load_checkpoint(path, device="cpu")`. Subpackages: `data` (IDX files, binarization, the MNIST
+fetch), `training` (the shared loop and one trainer per family), `evaluation` (metrics, the
+`evaluate` CLI).
 """
 
+from .capabilities import Capabilities, Headline
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .completion import CompletionConfig, CompletionCVAE
 from .config import AEConfig, CVAEConfig, ModelConfig, VAEConfig
@@ -11,6 +16,8 @@ from .vae import AE, CVAE, VAE, LatentModel, build_model
 
 __all__ = [
     "AE",
+    "Capabilities",
+    "Headline",
     "AEConfig",
     "CVAE",
     "CVAEConfig",

@@ -18,12 +18,12 @@ declare -A runs=(
 )
 for id in "${!runs[@]}"; do
   # shellcheck disable=SC2086
-  $py latent_explorer_cli.py train ${runs[$id]} "${common[@]}" --out "$out/$id.safetensors" \
+  $py -m latent_explorer.cli train ${runs[$id]} "${common[@]}" --out "$out/$id.safetensors" \
     > "$out/$id.train.log" 2>&1 &
 done
 wait
 for id in "${!runs[@]}"; do
-  $py latent_explorer_cli.py evaluate "$out/$id.safetensors" --k 1000 > "$out/$id.eval.json" 2>&1 &
+  $py -m latent_explorer.cli evaluate "$out/$id.safetensors" --k 1000 > "$out/$id.eval.json" 2>&1 &
 done
 wait
 grep -h -E '"(checkpoint|test_iw_nll|test_nll_given_label|test_rec_bce|test_neg_elbo)"' "$out"/*.eval.json

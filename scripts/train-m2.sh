@@ -8,7 +8,7 @@ py=${PYTHON:-python3}
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 mkdir -p "$out"
 m1="$out/vae-mnist-z50.safetensors"
-$py latent_explorer_cli.py train --model vae --latent-dim 50 --hidden 400,400 --kl-warmup 10 \
+$py -m latent_explorer.cli train --model vae --latent-dim 50 --hidden 400,400 --kl-warmup 10 \
   --epochs 300 --max-minutes "$m1_minutes" --quiet --seed 0 --out "$m1" > "$out/m1.train.log" 2>&1
 declare -A runs=(
   [m2-mnist-100]="--labels-per-class 10 --latent-dim 2 --alpha 10"
@@ -19,12 +19,12 @@ declare -A runs=(
 )
 for id in "${!runs[@]}"; do
   # shellcheck disable=SC2086
-  $py latent_explorer_cli.py train-m2 --m1 "$m1" ${runs[$id]} --epochs 200 \
+  $py -m latent_explorer.cli train-m2 --m1 "$m1" ${runs[$id]} --epochs 200 \
     --max-minutes "$m2_minutes" --quiet --seed 0 --out "$out/$id.safetensors" > "$out/$id.train.log" 2>&1 &
 done
 wait
 for id in "${!runs[@]}"; do
-  $py latent_explorer_cli.py evaluate "$out/$id.safetensors" > "$out/$id.eval.json" 2>&1 &
+  $py -m latent_explorer.cli evaluate "$out/$id.safetensors" > "$out/$id.eval.json" 2>&1 &
 done
 wait
 grep -h -E '"(checkpoint|test_error|test_neg_elbo|conditional_sample_accuracy)"' "$out"/m2-*.eval.json

@@ -7,9 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from model.fast_decode import decode_numpy
-
 from .errors import InputError
+from .fast_decode import decode_numpy
 from .png import data_url, encode_png, to_uint8, upscale
 from .registry import ModelEntry
 

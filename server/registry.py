@@ -9,10 +9,11 @@ from typing import Any
 
 import torch
 
-from model import LatentModel, load_checkpoint
-from model.device import pick_device
-from model.fast_decode import NumpyMLP, numpy_decoder
-from model.latent import pca_plane
+from latent_explorer.model import LatentModel, load_checkpoint
+from latent_explorer.model.device import pick_device
+from latent_explorer.model.latent import pca_plane
+
+from .fast_decode import NumpyMLP, numpy_decoder
 
 log = logging.getLogger("latent_explorer.registry")
 

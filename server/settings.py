@@ -6,7 +6,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+# The folder that holds `server/` and `frontend/`: the repository in a checkout or an editable
+# install, site-packages/latent_explorer in a wheel (which ships the page as package data).
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 
 
 def _env(name: str, default: str) -> str:
@@ -15,10 +17,10 @@ def _env(name: str, default: str) -> str:
 
 @dataclass(frozen=True)
 class Settings:
-    checkpoints: Path = ROOT / "checkpoints"  # every *.safetensors here is served
+    checkpoints: Path = Path("checkpoints")  # every *.safetensors here is served
     device: str = "auto"  # auto | cpu | cuda
     cors_origins: tuple[str, ...] = ()  # extra origins allowed to call the API from a browser
-    frontend: Path | None = ROOT / "frontend"  # static page served at /, None: API only
+    frontend: Path | None = PACKAGE_ROOT / "frontend"  # static page served at /, None: API only
     max_body_bytes: int = 4 * 1024 * 1024  # JSON bodies and uploads; larger gets a 413
     max_image_pixels: int = 4096 * 4096  # uploads claiming more pixels are refused unread
     max_batch: int = 1024  # latents per decode / samples per generate
@@ -31,7 +33,7 @@ class Settings:
     def from_env(cls) -> Settings:
         origins = tuple(o.strip() for o in _env("CORS_ORIGINS", "").split(",") if o.strip())
         return cls(
-            checkpoints=Path(_env("CHECKPOINTS", str(ROOT / "checkpoints"))),
+            checkpoints=Path(_env("CHECKPOINTS", "checkpoints")),
             device=_env("DEVICE", "auto"),
             cors_origins=origins,
             max_body_bytes=int(_env("MAX_BODY_BYTES", str(cls.max_body_bytes))),

@@ -2,96 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import AbstractContextManager
 from pathlib import Path
+
+from latent_explorer import harness
+from latent_explorer.harness import CHROMIUM_ARGS, Server, chromium_path, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
-def chromium_path() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not path:
-        raise RuntimeError("Chromium is not installed: `make test` installs Debian's chromium")
-    return path
+def running_server(device: str = "cpu") -> AbstractContextManager[Server]:
+    """The shipped checkpoints served on a free port, whatever the current directory."""
+    return harness.running_server(ROOT / "checkpoints", device)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass(frozen=True)
-class Server:
-    url: str
-    pid: int
-
-
-@contextmanager
-def running_server(checkpoints: Path = ROOT / "checkpoints", device: str = "cpu"):
-    """`latent-explorer serve` on a free loopback port (one worker); yields its URL and pid,
-    stops it after. Used by the browser tests and the benchmarks."""
-    port = free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    # A file, not a pipe: nobody reads the log while the server runs, and a full pipe blocks it.
-    log = tempfile.TemporaryFile()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "latent_explorer_cli",
-            "serve",
-            "--port",
-            str(port),
-            "--checkpoints",
-            str(checkpoints),
-            "--device",
-            device,
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/api/health", timeout=1)
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    out = log.read().decode(errors="replace")
-                    raise RuntimeError(f"the server did not start:\n{out}") from None
-                time.sleep(0.2)
-        yield Server(base, proc.pid)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+__all__ = ["CHROMIUM_ARGS", "SCREENSHOTS", "Server", "chromium_path", "free_port", "running_server"]

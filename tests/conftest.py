@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from model.data import SPLIT_FILES, write_idx
+from latent_explorer.model.data import SPLIT_FILES, write_idx
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from server import Settings, create_app
+from latent_explorer.server import Settings, create_app
 from tests.api_helpers import data_url_to_array, fixture_digits, png_to_array
 from tests.conftest import ROOT
 

@@ -14,8 +14,8 @@ import torch
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from server import Settings, create_app
-from server.registry import ModelRegistry, choose_device
+from latent_explorer.server import Settings, create_app
+from latent_explorer.server.registry import ModelRegistry, choose_device
 from tests.conftest import ROOT
 
 VAE, CVAE = "vae-mnist-z2", "cvae-mnist-z2"

@@ -7,8 +7,14 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from model import CheckpointError, CVAEConfig, VAEConfig, build_model, load_checkpoint
-from model.checkpoint import read_header, save_checkpoint, update_metadata
+from latent_explorer.model import (
+    CheckpointError,
+    CVAEConfig,
+    VAEConfig,
+    build_model,
+    load_checkpoint,
+)
+from latent_explorer.model.checkpoint import read_header, save_checkpoint, update_metadata
 from tests.conftest import ROOT
 
 SHIPPED = ["ae-mnist-z2", "vae-mnist-z2", "cvae-mnist-z2", "vae-mnist-z16", "m2-mnist-100"]

@@ -10,8 +10,8 @@ import torch
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from model import load_checkpoint
-from model.completion import (
+from latent_explorer.model import load_checkpoint
+from latent_explorer.model.completion import (
     NAMED_REGIONS,
     TRAINING_QUADRANT_SETS,
     CompletionConfig,
@@ -22,7 +22,7 @@ from model.completion import (
     quadrant_mask,
     random_masks,
 )
-from server import Settings, create_app
+from latent_explorer.server import Settings, create_app
 from tests.api_helpers import data_url_to_array, fixture_digits
 from tests.conftest import ROOT
 

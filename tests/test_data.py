@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 import torch
 
-from model.data import IdxError, binarize, binarize_test_set, load_dataset, read_idx, write_idx
+from latent_explorer.model.data import (
+    IdxError,
+    binarize,
+    binarize_test_set,
+    load_dataset,
+    read_idx,
+    write_idx,
+)
 
 
 def test_idx_round_trip_raw_and_gz(tmp_path: Path) -> None:

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from model import AEConfig, CVAEConfig, VAEConfig, build_model
-from model.fast_decode import decode_numpy, numpy_decoder
-from server.routes.decode_png import PngCache
+from latent_explorer.model import AEConfig, CVAEConfig, VAEConfig, build_model
+from latent_explorer.server.fast_decode import decode_numpy, numpy_decoder
+from latent_explorer.server.routes.decode_png import PngCache
 
 
 @pytest.mark.parametrize("activation", ["elu", "relu", "tanh", "softplus"])

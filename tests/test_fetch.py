@@ -9,8 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model import fetch
-from model.fetch import FetchError, NumpyArrayUnpickler, load_mnist_pickle, pickle_from_wheel
+from latent_explorer.model.data import fetch
+from latent_explorer.model.data.fetch import (
+    FetchError,
+    NumpyArrayUnpickler,
+    load_mnist_pickle,
+    pickle_from_wheel,
+)
 
 
 def test_tampered_wheel_is_refused(tmp_path: Path) -> None:

@@ -5,8 +5,8 @@ import torch
 import torch.nn.functional as F
 from torch.distributions import Independent, Normal, kl_divergence
 
-from model import CVAEConfig, VAEConfig, build_model
-from model.losses import (
+from latent_explorer.model import CVAEConfig, VAEConfig, build_model
+from latent_explorer.model.losses import (
     gaussian_kl,
     importance_weighted_nll,
     log_normal,
@@ -69,7 +69,7 @@ def test_iw_bound_tightens_with_k() -> None:
 
 
 def test_ae_has_no_iw_bound() -> None:
-    from model import AEConfig
+    from latent_explorer.model import AEConfig
 
     model = build_model(AEConfig(latent_dim=2, hidden=(16,)))
     with pytest.raises(ValueError, match="stochastic"):

@@ -13,10 +13,17 @@ import pytest
 import torch
 from fastapi.testclient import TestClient
 
-from model import M2, M2Config, VAEConfig, build_model, load_checkpoint, save_checkpoint
-from model.fast_decode import numpy_decoder
-from model.m2 import choose_labelled, labelled_bound, m2_loss, unlabelled_bound
-from server import Settings, create_app
+from latent_explorer.model import (
+    M2,
+    M2Config,
+    VAEConfig,
+    build_model,
+    load_checkpoint,
+    save_checkpoint,
+)
+from latent_explorer.model.m2 import choose_labelled, labelled_bound, m2_loss, unlabelled_bound
+from latent_explorer.server import Settings, create_app
+from latent_explorer.server.fast_decode import numpy_decoder
 from tests.api_helpers import fixture_digits
 from tests.conftest import ROOT
 

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from model import AE, CVAE, VAE, AEConfig, CVAEConfig, VAEConfig, build_model
-from model.config import config_from_dict
+from latent_explorer.model import AE, CVAE, VAE, AEConfig, CVAEConfig, VAEConfig, build_model
+from latent_explorer.model.config import config_from_dict
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ import schemathesis
 import torch
 from hypothesis import HealthCheck, settings
 
-from server import Settings, create_app
-from server.registry import ModelRegistry
+from latent_explorer.server import Settings, create_app
+from latent_explorer.server.registry import ModelRegistry
 from tests.conftest import ROOT
 
 APP_SETTINGS = Settings(checkpoints=ROOT / "checkpoints", device="cpu", max_body_bytes=256 * 1024)

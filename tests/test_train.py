@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from latent_explorer_cli import build_parser
-from model import load_checkpoint
-from model.evaluate import evaluate
-from model.train import pick_device, train
+from latent_explorer.cli import build_parser
+from latent_explorer.model import load_checkpoint
+from latent_explorer.model.evaluation.cli import evaluate
+from latent_explorer.model.training.vae import pick_device, train
 
 
 def _args(tmp_path: Path, data_dir: Path, *extra: str):
@@ -77,8 +77,8 @@ def test_pick_device() -> None:
 
 
 def test_train_m2_and_completion_end_to_end(tmp_path: Path, tiny_data_dir: Path) -> None:
-    from model.train_completion import train_completion
-    from model.train_m2 import train_m2
+    from latent_explorer.model.training.completion import train_completion
+    from latent_explorer.model.training.m2 import train_m2
 
     m1 = train(_args(tmp_path / "m1", tiny_data_dir, "--latent-dim", "4", "--epochs", "1"))
     m2_args = build_parser().parse_args(

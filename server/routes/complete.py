@@ -12,7 +12,7 @@ from PIL import Image
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from model.completion import NAMED_REGIONS, quadrant_mask
+from latent_explorer.model.completion import NAMED_REGIONS, quadrant_mask
 
 from ..deps import EntryDep, SettingsDep
 from ..errors import InputError, parse_json_body

@@ -10,7 +10,7 @@ import torch
 from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
-from model.latent import dims_plane, interpolate, plane_grid
+from latent_explorer.model.latent import dims_plane, interpolate, plane_grid
 
 from .. import inference
 from ..deps import EntryDep, SettingsDep

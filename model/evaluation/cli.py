@@ -16,53 +16,23 @@ from pathlib import Path
 
 import torch
 
-from .checkpoint import load_checkpoint, update_metadata
-from .data import binarize_test_set, load_dataset, to_unit
-from .device import pick_device
-from .losses import importance_weighted_nll
-from .m2_eval import evaluate_m2
-from .pca import fit_pca, pca_reconstruct, squared_error
-from .train import labels_for, test_negative_elbo
-from .train_completion import benchmark as completion_benchmark
-from .vae import LatentModel
+from ..checkpoint import load_checkpoint, update_metadata
+from ..data import binarize_test_set, load_dataset, to_unit
+from ..device import pick_device
+from ..pca import fit_pca, pca_reconstruct, squared_error
+from ..vae import LatentModel
+from .completion import benchmark as completion_benchmark
+from .m2 import evaluate_m2
+from .metrics import (
+    active_units,
+    gray_reconstruction_error,
+    iw_nll,
+    labels_for,
+    mean_negative_elbo,
+)
 
-ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al.'s threshold on Cov_x(E_q[z_u])
 EVAL_SEED = 1234
 COMPLETION_K = 100  # importance samples for completion: 3 masks x 10k images x k decoder passes
-
-
-@torch.no_grad()
-def active_units(model: LatentModel, x: torch.Tensor, y: torch.Tensor | None) -> int:
-    mu = torch.cat(
-        [
-            model.encode(x[i : i + 1000], None if y is None else y[i : i + 1000])[0]
-            for i in range(0, len(x), 1000)
-        ]
-    )
-    return int((mu.var(0) > ACTIVE_UNIT_THRESHOLD).sum())
-
-
-@torch.no_grad()
-def iw_nll(
-    model: LatentModel, x: torch.Tensor, y: torch.Tensor | None, k: int, batch: int
-) -> float:
-    total = 0.0
-    for i in range(0, len(x), batch):
-        yb = None if y is None else y[i : i + batch]
-        total += importance_weighted_nll(model, x[i : i + batch], yb, k=k).sum().item()
-    return total / len(x)
-
-
-@torch.no_grad()
-def gray_reconstruction_error(model: LatentModel, gray: torch.Tensor, y) -> float:
-    """Mean squared error per image between gray test images and the decoded posterior mean."""
-    total = 0.0
-    for i in range(0, len(gray), 1000):
-        yb = None if y is None else y[i : i + 1000]
-        mu, _ = model.encode(gray[i : i + 1000], yb)
-        x_hat = torch.sigmoid(model.decode(mu, yb))
-        total += squared_error(x_hat, gray[i : i + 1000]).sum().item()
-    return total / len(gray)
 
 
 def evaluate(
@@ -79,9 +49,10 @@ def evaluate(
     data = load_dataset(model.metadata.get("dataset", "mnist"), data_dir)
     n = limit or len(data.test_images)
     t0 = time.perf_counter()
-    if model.kind == "completion":
+    caps = model.capabilities  # what the model can do decides what is measured
+    if caps.completes:
         metrics, digits = completion_metrics(model, data, dev, n, k), 3
-    elif model.kind == "m2":
+    elif caps.infers_label:
         metrics, digits = evaluate_m2(model, data, dev, n), 4
     else:
         metrics, digits = latent_model_metrics(model, data, dev, n, k), 3
@@ -105,9 +76,10 @@ def latent_model_metrics(model: LatentModel, data, dev: torch.device, n: int, k:
     x = binarize_test_set(data.test_images)[:n].to(dev)
     gray = to_unit(data.test_images[:n]).to(dev)
     y = labels_for(model, data.test_labels[:n].to(dev))
-    elbo = test_negative_elbo(model, x, data.test_labels[:n].to(dev))
+    elbo = mean_negative_elbo(model, x, data.test_labels[:n].to(dev))
     metrics: dict = {"test_images": n}
-    if model.stochastic:
+    caps = model.capabilities
+    if caps.likelihood:
         metrics |= {"test_neg_elbo": elbo["loss"], "test_rec": elbo["rec"], "test_kl": elbo["kl"]}
         batch = max(1, 20_000 // min(k, 250))
         key = "test_nll_given_label" if y is not None else "test_iw_nll"

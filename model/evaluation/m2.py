@@ -7,13 +7,48 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .data import ImageDataset, binarize_test_set, to_unit
-from .losses import reconstruction_nll
-from .m2 import M2, unlabelled_bound
-from .networks import mlp
+from ..data import ImageDataset, binarize_test_set, to_unit
+from ..losses import reconstruction_nll
+from ..m2 import M2, unlabelled_bound
+from ..networks import mlp
 
 EVAL_BATCH = 1000
 SAMPLES_PER_LABEL = 100
+
+
+@torch.no_grad()
+def m1_features(
+    m2: M2, images: torch.Tensor, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(mu, logvar) of q(z1|x) for uint8 images, computed once and kept on the device."""
+    mus, logvars = [], []
+    for i in range(0, len(images), EVAL_BATCH):
+        mu, logvar = m2.features(to_unit(images[i : i + EVAL_BATCH]).to(device))
+        mus.append(mu)
+        logvars.append(logvar)
+    return torch.cat(mus), torch.cat(logvars)
+
+
+@torch.no_grad()
+def feature_error(m2: M2, z1: torch.Tensor, labels: torch.Tensor) -> float:
+    """Classification error of q(y|z1) on precomputed features."""
+    pred = torch.cat(
+        [
+            m2.classify_features(z1[i : i + EVAL_BATCH]).argmax(1)
+            for i in range(0, len(z1), EVAL_BATCH)
+        ]
+    )
+    return (pred != labels).float().mean().item()
+
+
+@torch.no_grad()
+def m2_atlas(m2: M2, z1_test: torch.Tensor, labels: torch.Tensor) -> dict:
+    """Posterior means of z2 for the test images, each with the label q(y|x) predicts."""
+    mus = []
+    for i in range(0, len(z1_test), EVAL_BATCH):
+        z1 = z1_test[i : i + EVAL_BATCH]
+        mus.append(m2.encode_features(z1, m2.classify_features(z1).argmax(1))[0].float().cpu())
+    return {"mu": torch.cat(mus), "labels": labels.to(torch.uint8).cpu().clone()}
 
 
 @torch.no_grad()

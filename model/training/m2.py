@@ -1,0 +1,118 @@
+"""`latent-explorer train-m2`: the semi-supervised M2 on the features of a trained M1 VAE.
+
+Only `--labels-per-class` labels per class are used (drawn with `--label-seed`, recorded in the
+checkpoint); every training image also serves unlabelled. Features z1 are sampled afresh from
+M1's q(z1|x) for every batch, as in the paper.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from ..checkpoint import load_checkpoint
+from ..data import load_dataset
+from ..device import pick_device
+from ..evaluation.m2 import feature_error, m1_features, m2_atlas
+from ..m2 import M2, M2Config, choose_labelled, m2_loss
+from .loop import ACTIVATIONS, EpochReport, add_common_arguments, fit
+
+
+def train_m2(args: argparse.Namespace) -> Path:
+    device = pick_device(args.device)
+    torch.manual_seed(args.seed)
+    m1 = load_checkpoint(args.m1, device="cpu")
+    data = load_dataset(m1.metadata.get("dataset", "mnist"), args.data_dir)
+    config = M2Config(
+        latent_dim=args.latent_dim,
+        hidden=tuple(int(h) for h in args.hidden.split(",")),
+        activation=args.activation,
+        feature_variance=args.feature_variance,
+        m1=json.loads(m1.config.to_json()),
+    )
+    model = M2(config)
+    model.m1.load_state_dict(m1.state_dict())
+    model.to(device)
+    model.m1.eval()
+    out = Path(args.out or f"checkpoints/m2-{data.name}-{10 * args.labels_per_class}.safetensors")
+
+    lab_idx = choose_labelled(data.train_labels, args.labels_per_class, args.label_seed)
+    mu_all, logvar_all = m1_features(model, data.train_images, device)
+    std_all = torch.exp(0.5 * logvar_all)
+    mu_test, _ = m1_features(model, data.test_images, device)
+    y_test = data.test_labels.to(device)
+    lab_idx_dev = lab_idx.to(device)
+    y_lab = data.train_labels.to(device)[lab_idx_dev]
+    params = [p for n, p in model.named_parameters() if not n.startswith("m1.")]
+    optimizer = torch.optim.Adam(params, lr=args.lr)
+    steps = math.ceil(len(mu_all) / args.batch_size)
+    last: dict[str, torch.Tensor] = {}
+    print(f"m2 on {config.feature_dim}-d M1 features, {len(lab_idx)} labels, {device}")
+
+    def train_epoch(epoch: int) -> None:
+        model.train()
+        model.m1.eval()
+        perm = torch.randperm(len(mu_all), device=device)
+        for i in tqdm(range(steps), disable=args.quiet, leave=False, desc=f"epoch {epoch + 1}"):
+            idx = perm[i * args.batch_size : (i + 1) * args.batch_size]
+            z1_u = mu_all[idx] + std_all[idx] * torch.randn_like(mu_all[idx])
+            z1_l = mu_all[lab_idx_dev] + std_all[lab_idx_dev] * torch.randn_like(
+                mu_all[lab_idx_dev]
+            )
+            terms = m2_loss(model, z1_l, y_lab, z1_u, args.alpha)
+            optimizer.zero_grad(set_to_none=True)
+            terms["loss"].backward()
+            optimizer.step()
+        last.update(terms)
+
+    def end_epoch(epoch: int) -> EpochReport:
+        model.eval()
+        err = feature_error(model, mu_test, y_test)
+        return EpochReport(
+            log={"test_error": round(err, 4), "loss": round(last["loss"].item(), 3)},
+            line=f"loss {last['loss'].item():.2f} (U {last['unlabelled'].item():.2f}, "
+            f"L {last['labelled'].item():.2f}, CE {last['ce'].item():.3f})  "
+            f"test error {100 * err:.2f}%",
+            metrics={"test_error": err},
+            atlas=m2_atlas(model, mu_test, data.test_labels),
+            extra={
+                "m1_checkpoint": Path(args.m1).name,
+                "labelled_indices": lab_idx.tolist(),
+                "labels_per_class": args.labels_per_class,
+                "label_seed": args.label_seed,
+            },
+        )
+
+    return fit(
+        args,
+        model=model,
+        optimizer=optimizer,
+        data=data,
+        device=device,
+        out=out,
+        train_epoch=train_epoch,
+        end_epoch=end_epoch,
+        parameters=sum(p.numel() for p in params),
+    )
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--m1", default="checkpoints/vae-mnist-z16.safetensors", help="the M1 VAE")
+    p.add_argument("--labels-per-class", type=int, default=10)
+    p.add_argument("--label-seed", type=int, default=0, help="which images keep their labels")
+    p.add_argument("--latent-dim", type=int, default=2, help="size of z2")
+    p.add_argument("--hidden", default="500")
+    p.add_argument("--activation", default="elu", choices=ACTIVATIONS)
+    p.add_argument(
+        "--feature-variance",
+        default="input",
+        choices=["input", "shared"],
+        help="variance of p(z1|y,z2): per input (decoder) or one per feature",
+    )
+    p.add_argument("--alpha", type=float, default=10.0, help="weight of the classification term")
+    add_common_arguments(p, epochs=100, batch_size=200, datasets=False)
