@@ -42,8 +42,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="latent-explorer",
         version="0.1.0",
-        description="Decode, encode, sample and walk the latent spaces of trained AE, VAE and "
-        "CVAE models. Images are 28x28, white digit on black.",
+        description="Decode, encode, sample, complete and walk the latent spaces of trained "
+        "models (AE, VAE, CVAE, semi-supervised M1+M2, image completion); each model lists "
+        "what it can do in /api/models. Images are 28x28, white digit on black.",
         lifespan=lifespan,
     )
     app.state.settings = settings

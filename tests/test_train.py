@@ -7,7 +7,7 @@ import pytest
 from latent_explorer.cli import build_parser
 from latent_explorer.model import load_checkpoint
 from latent_explorer.model.evaluation.cli import evaluate
-from latent_explorer.model.training.vae import pick_device, train
+from latent_explorer.model.training.vae import train
 
 
 def _args(tmp_path: Path, data_dir: Path, *extra: str):
@@ -64,16 +64,6 @@ def test_evaluate_writes_metrics(tmp_path: Path, tiny_data_dir: Path) -> None:
     assert 0 <= metrics["active_units"] <= 2
     assert metrics["pca_recon_sq_error"] > 0
     assert load_checkpoint(path).metadata["metrics"] == metrics
-
-
-def test_pick_device() -> None:
-    import torch
-
-    assert pick_device("cpu").type == "cpu"
-    assert pick_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
-    if not torch.cuda.is_available():
-        with pytest.raises(RuntimeError, match="no CUDA"):
-            pick_device("cuda")
 
 
 def test_train_m2_and_completion_end_to_end(tmp_path: Path, tiny_data_dir: Path) -> None:

@@ -10,6 +10,7 @@ are not processed outside a site directory).
 from __future__ import annotations
 
 import json
+import shutil
 import site
 import subprocess
 import sys
@@ -28,9 +29,15 @@ from tests.conftest import ROOT
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The venv's bin/ folder, with the wheel installed."""
     tmp = tmp_path_factory.mktemp("wheel")
+    # Build from a copy of what the wheel is made of, so no build/ folder lands in the checkout.
+    src = tmp / "src"
+    for name in ("latent_explorer", "model", "server", "frontend"):
+        shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation"]
-        + ["-w", str(tmp / "dist"), str(ROOT)],
+        + ["-w", str(tmp / "dist"), str(src)],
         check=True,
         cwd=tmp,
     )

@@ -16,7 +16,7 @@ from ..completion import CompletionConfig, CompletionCVAE, completion_loss, rand
 from ..data import binarize, binarize_test_set, load_dataset
 from ..device import pick_device
 from ..evaluation.completion import benchmark
-from .loop import EpochReport, add_common_arguments, fit
+from .loop import EpochReport, Run, add_common_arguments, fit
 
 
 def train_completion(args: argparse.Namespace) -> Path:
@@ -59,17 +59,8 @@ def train_completion(args: argparse.Namespace) -> Path:
             metrics={},
         )
 
-    return fit(
-        args,
-        model=model,
-        optimizer=optimizer,
-        data=data,
-        device=device,
-        out=out,
-        train_epoch=train_epoch,
-        end_epoch=end_epoch,
-        parameters=n_params,
-    )
+    run = Run(args, model, optimizer, data, device, out)
+    return fit(run, train_epoch, end_epoch, parameters=n_params)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -139,22 +139,37 @@ class Progress:
     seconds: float = 0.0
 
 
+@dataclass(frozen=True)
+class Run:
+    """What one training run works on."""
+
+    args: argparse.Namespace
+    model: LatentModel
+    optimizer: torch.optim.Optimizer
+    data: ImageDataset
+    device: torch.device
+    out: Path  # the checkpoint, rewritten after every epoch
+
+
 def fit(
-    args: argparse.Namespace,
-    *,
-    model: LatentModel,
-    optimizer: torch.optim.Optimizer,
-    data: ImageDataset,
-    device: torch.device,
-    out: Path,
+    run: Run,
     train_epoch: Callable[[int], None],
     end_epoch: Callable[[int], EpochReport],
+    *,
     progress: Progress | None = None,
     parameters: int | None = None,
     keep_state: bool = False,
 ) -> Path:
     """Run epochs until the schedule or --max-minutes ends; save atomically after each one
-    (and the optimizer state beside it when `keep_state`, for --resume). Returns `out`."""
+    (and the optimizer state beside it when `keep_state`, for --resume). Returns the checkpoint."""
+    args, model, optimizer, data, device, out = (
+        run.args,
+        run.model,
+        run.optimizer,
+        run.data,
+        run.device,
+        run.out,
+    )
     progress = progress or Progress()
     parameters = parameters or sum(p.numel() for p in model.parameters())
     deadline = time.monotonic() + 60 * args.max_minutes if args.max_minutes else None

@@ -20,7 +20,7 @@ from ..data import load_dataset
 from ..device import pick_device
 from ..evaluation.m2 import feature_error, m1_features, m2_atlas
 from ..m2 import M2, M2Config, choose_labelled, m2_loss
-from .loop import ACTIVATIONS, EpochReport, add_common_arguments, fit
+from .loop import ACTIVATIONS, EpochReport, Run, add_common_arguments, fit
 
 
 def train_m2(args: argparse.Namespace) -> Path:
@@ -88,17 +88,8 @@ def train_m2(args: argparse.Namespace) -> Path:
             },
         )
 
-    return fit(
-        args,
-        model=model,
-        optimizer=optimizer,
-        data=data,
-        device=device,
-        out=out,
-        train_epoch=train_epoch,
-        end_epoch=end_epoch,
-        parameters=sum(p.numel() for p in params),
-    )
+    run = Run(args, model, optimizer, data, device, out)
+    return fit(run, train_epoch, end_epoch, parameters=sum(p.numel() for p in params))
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -25,6 +25,7 @@ from .loop import (
     ACTIVATIONS,
     EpochReport,
     Progress,
+    Run,
     add_common_arguments,
     fit,
     load_train_state,
@@ -114,19 +115,8 @@ def train(args: argparse.Namespace, data: ImageDataset | None = None) -> Path:
             atlas=compute_atlas(model, data, device),
         )
 
-    return fit(
-        args,
-        model=model,
-        optimizer=optimizer,
-        data=data,
-        device=device,
-        out=out,
-        train_epoch=train_epoch,
-        end_epoch=end_epoch,
-        progress=progress,
-        parameters=n_params,
-        keep_state=True,
-    )
+    run = Run(args, model, optimizer, data, device, out)
+    return fit(run, train_epoch, end_epoch, progress=progress, parameters=n_params, keep_state=True)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
