@@ -8,9 +8,21 @@ export function createDecodedView(canvas, latencyEl) {
   const ctx = canvas.getContext("2d");
   const recent = [];
 
-  /** Draw a PNG blob; `startedAt` is when its request was made (performance.now()). */
-  async function draw(blob, startedAt) {
+  /**
+   * Draw a PNG blob; `startedAt` is when its request was made (performance.now()). `wanted` is
+   * asked once the bitmap is ready, just before painting: false drops the frame (a model switch
+   * happened while the blob was being decoded).
+   * @param {Blob} blob
+   * @param {number} startedAt
+   * @param {() => boolean} [wanted]
+   * @returns {Promise<number | null>} the latency in ms, or null when the frame was dropped
+   */
+  async function draw(blob, startedAt, wanted = () => true) {
     const bitmap = await createImageBitmap(blob);
+    if (!wanted()) {
+      bitmap.close();
+      return null;
+    }
     ctx.clearRect(0, 0, canvas.width, canvas.height);
     ctx.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
     bitmap.close();
@@ -23,5 +35,10 @@ export function createDecodedView(canvas, latencyEl) {
     return ms;
   }
 
-  return { draw };
+  /** Blank the digit (a model switch: the old model's digit is no answer for the new one). */
+  function clear() {
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+  }
+
+  return { draw, clear };
 }

@@ -81,7 +81,7 @@ export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError
   const ends = ["A", "B"].map((name) => {
     const text = el("text", { fill: "#ffd166", "font-size": 18, "font-weight": 700,
                               "text-anchor": "middle", visibility: "hidden", stroke: "#000",
-                              "stroke-width": 0.6 });
+                              "stroke-width": 0.6, "data-testid": `end-${name.toLowerCase()}` });
     text.textContent = name;
     return text;
   });
@@ -107,7 +107,7 @@ export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError
     ctx.globalAlpha = 1;
   }
 
-  /** (Re)load the background grid for the model, plane, range, label and base z. */
+  /** (Re)load the background grid for the model, plane, range, label and base z; returns its URL. */
   function loadBackground(modelId, { label, z }) {
     // Linear spacing whose n cells tile [-range, range] exactly: centres at +-range*(n-1)/n.
     const span = (view.range * (GRID_N - 1)) / GRID_N;
@@ -174,7 +174,12 @@ export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError
     });
   }
 
-  /** New model or plane: {latentDim, view: {plane, dims, range, scatter}, atlas, classNames}. */
+  /**
+   * New model or plane.
+   * @param {number} latentDim
+   * @param {{plane?: string, dims?: number[] | null, range?: number, scatter?: boolean}} nextView
+   * @param {{points: number[][], labels: number[], axes?: object} | null} atlas null: no scatter yet
+   */
   function setView(latentDim, nextView, atlas) {
     view = { ...view, ...nextView };
     atlasData = atlas;

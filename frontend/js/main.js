@@ -1,48 +1,80 @@
-// The page's state and wiring. Components render; this module owns the model, z and label.
+// Wiring: components report what the user did, the store (state.js) records it, and this module
+// asks the server and hands the answers to the components. Every answer is checked against the
+// store's model-switch token before it is shown, so a late answer never paints another model.
 
 import * as api from "./api.js";
 import { createCompletionPanel } from "./completion-panel.js";
 import { createDecodedView } from "./decoded-view.js";
 import { createDrawPad } from "./draw-pad.js";
+import { createEncodeView } from "./encode-view.js";
+import { createInterpolationView } from "./interpolation-view.js";
 import { latestWins } from "./latest.js";
 import { createLatentMap } from "./latent-map.js";
 import { createSliders } from "./sliders.js";
-import { showBars, showThumbs } from "./thumbs.js";
+import { createStore, StaleError } from "./state.js";
+import { showThumbs } from "./thumbs.js";
 
 const $ = (id) => document.getElementById(id);
 const SAMPLES = 16;
 const INTERP_STEPS = 10;
+const PREFERRED_MODEL = "vae-mnist-z2";
 
-const state = {
-  models: [],
-  model: null, // the selected entry of /api/models
-  z: [],
-  label: 0,
-  view: { plane: "dims", dims: [0, 1], range: 3, scatter: true },
-  atlas: null,
-  encoded: null, // {mu, logvar} of the last drawing
-  ends: [null, null], // interpolation A and B
-};
-
-const conditional = () => state.model && state.model.num_classes > 0;
+const store = createStore();
+const { state } = store;
+const conditional = () => Boolean(state.model && state.model.capabilities.conditional);
 const labelOrNull = () => (conditional() ? state.label : null);
 
 // ---- errors ---------------------------------------------------------------------------------
 function showError(err) {
-  if (err && err.name === "AbortError") return;
+  if (err && (err.name === "AbortError" || err instanceof StaleError)) return;
   $("error").textContent = err instanceof api.ApiError ? err.message : `Something went wrong: ${err.message}`;
   $("error").hidden = false;
 }
 const clearError = () => { $("error").hidden = true; };
 
-// ---- decoding the current z (latest wins: one request in flight) ---------------------------
+// ---- components -----------------------------------------------------------------------------
 const decodedView = createDecodedView($("decoded"), $("latency"));
+const sliders = createSliders($("sliders"), {
+  onInput: (dim, value) => {
+    const z = [...state.z];
+    z[dim] = value;
+    setZ(z, { fromSlider: true });
+  },
+});
+const map = createLatentMap(
+  { wrap: $("map"), canvas: $("map-canvas"), svg: $("map-overlay"), legend: $("legend") },
+  { onPick: (x, y) => setZ(map.plane().unproject(x, y, state.z)), onError: showError },
+);
+const pad = createDrawPad($("draw-pad"), { onStroke: encodeDrawing });
+const encodeView = createEncodeView({ preprocessed: $("preprocessed"), reconstruction: $("reconstruction"),
+                                      info: $("encode-info"), probs: $("label-probs") });
+const interpolationView = createInterpolationView({ row: $("interpolation"), info: $("interp-info") });
+const completion = createCompletionPanel(
+  { panel: $("complete-panel"), pad: $("complete-pad"), shade: $("complete-shade"),
+    region: $("region-select"), clear: $("clear-complete"), row: $("completions"),
+    info: $("complete-info") },
+  { onError: showError, onOk: clearError },
+);
+
+// Everything below shows one model's results: a model switch clears all of it.
+store.perModel(() => decodedView.clear());
+store.perModel(() => pad.clear());
+store.perModel(() => encodeView.clear());
+store.perModel(() => interpolationView.clear());
+store.perModel(() => showThumbs($("samples"), []));
+store.perModel(() => showThumbs($("style-row"), []));
+store.perModel(() => { map.setMarker(null); map.setEnds(null, null); });
+store.perModel(clearError);
+
+// ---- decoding the current z (latest wins: one request in flight) ---------------------------
 const scheduleDecode = latestWins(async () => {
+  const t = store.token();
   const z = [...state.z];
   const started = performance.now();
   try {
     const blob = await api.decodePng(state.model.id, z, labelOrNull());
-    await decodedView.draw(blob, started);
+    store.check(t);
+    await decodedView.draw(blob, started, () => store.isCurrent(t));
     clearError();
     window.dispatchEvent(new CustomEvent("digit-drawn", { detail: { z, drawnAt: performance.now() } }));
   } catch (err) {
@@ -52,9 +84,11 @@ const scheduleDecode = latestWins(async () => {
 
 const scheduleStyleRow = latestWins(async () => {
   if (!conditional()) return showThumbs($("style-row"), []);
+  const t = store.token();
   const k = state.model.num_classes;
   try {
     const body = await api.decode(state.model.id, Array(k).fill(state.z), [...Array(k).keys()]);
+    store.check(t);
     showThumbs($("style-row"), body.images, state.model.class_names);
   } catch (err) {
     showError(err);
@@ -75,7 +109,7 @@ function saveUrl() {
 let backgroundTimer = null;
 /** z changed: decode, move sliders and crosshair, refresh what depends on z. */
 function setZ(z, { fromSlider = false } = {}) {
-  state.z = z;
+  store.setZ(z);
   if (!fromSlider) sliders.setValues(z);
   map.setCrosshair(z);
   scheduleDecode();
@@ -94,51 +128,27 @@ function refreshBackground() {
   $("download-grid").href = url;
 }
 
-// ---- components -----------------------------------------------------------------------------
-const sliders = createSliders($("sliders"), {
-  onInput: (dim, value) => {
-    const z = [...state.z];
-    z[dim] = value;
-    setZ(z, { fromSlider: true });
-  },
-});
-
-const map = createLatentMap(
-  { wrap: $("map"), canvas: $("map-canvas"), svg: $("map-overlay"), legend: $("legend") },
-  { onPick: (x, y) => setZ(map.plane().unproject(x, y, state.z)), onError: showError },
-);
-
-const pad = createDrawPad($("draw-pad"), { onStroke: encodeDrawing });
-
-const completion = createCompletionPanel(
-  { panel: $("complete-panel"), pad: $("complete-pad"), shade: $("complete-shade"),
-    region: $("region-select"), clear: $("clear-complete"), row: $("completions"),
-    info: $("complete-info") },
-  { onError: showError, onOk: clearError },
-);
-
 async function encodeDrawing() {
   if (!pad.hasInk()) return;
+  const t = store.token();
+  const model = state.model;
+  // A model that infers labels (M2) reads the digit itself; a conditional one is told it.
+  const infers = model.capabilities.infers_label;
+  const told = infers ? null : labelOrNull();
   try {
-    // An M2 reads the label itself; a CVAE is told which digit was drawn (the label control).
-    const infers = state.model.kind === "m2";
-    const body = await api.encodeImage(state.model.id, await pad.toBlob(), infers ? null : labelOrNull());
-    if (body.label_probs) {
-      showBars($("label-probs"), body.label_probs, state.model.class_names);
-      state.label = body.label;
+    const blob = await pad.toBlob();
+    store.check(t);
+    const body = await api.encodeImage(model.id, blob, told);
+    store.check(t);
+    if (infers) {
+      store.setLabel(body.label);
       $("label-select").value = String(body.label);
       refreshBackground();
       generateSamples();
     }
-    $("preprocessed").src = body.preprocessed;
-    $("reconstruction").src = body.reconstruction;
-    state.encoded = { mu: body.mu, logvar: body.logvar };
+    encodeView.show(body, model, told);
+    store.setEncoded({ mu: body.mu, logvar: body.logvar });
     map.setMarker(body.mu, body.logvar);
-    const sigma = body.logvar ? body.logvar.map((v) => Math.exp(v / 2)) : null;
-    $("encode-info").textContent = `mu = (${body.mu.map((v) => v.toFixed(2)).join(", ")})` +
-      (sigma ? `, mean sigma ${(sigma.reduce((a, b) => a + b, 0) / sigma.length).toFixed(2)}` : "") +
-      (infers ? `; reads it as a ${state.model.class_names[body.label]}` : "") +
-      (conditional() && !infers ? `, encoded as a ${state.model.class_names[state.label]}` : "");
     setZ([...body.mu]);
     clearError();
   } catch (err) {
@@ -147,8 +157,10 @@ async function encodeDrawing() {
 }
 
 async function generateSamples() {
+  const t = store.token();
   try {
     const body = await api.generate(state.model.id, { n: SAMPLES, label: labelOrNull() });
+    store.check(t);
     showThumbs($("samples"), body.images);
     clearError();
   } catch (err) {
@@ -160,12 +172,14 @@ async function runInterpolation() {
   const [a, b] = state.ends;
   map.setEnds(a, b);
   if (!a || !b) return;
+  const t = store.token();
+  const method = $("method-select").value;
   try {
     const body = await api.interpolate(state.model.id, a, b, {
-      steps: INTERP_STEPS, method: $("method-select").value, label: labelOrNull(),
+      steps: INTERP_STEPS, method, label: labelOrNull(),
     });
-    showThumbs($("interpolation"), body.images);
-    $("interp-info").textContent = `${INTERP_STEPS} frames, ${$("method-select").value}, A to B`;
+    store.check(t);
+    interpolationView.show(body.images, method);
   } catch (err) {
     showError(err);
   }
@@ -183,24 +197,29 @@ function fillPlaneSelect(latentDim) {
   }
 }
 
+let viewRequest = 0;
+/** Show the chosen plane and range; the atlas answer is dropped if the model or plane changed. */
 async function applyView() {
+  const t = store.token();
+  const request = ++viewRequest;
   const latentDim = state.model.latent_dim;
   const choice = latentDim > 2 ? $("plane-select").value : "0,1";
-  state.view.plane = choice === "pca" ? "pca" : "dims";
-  state.view.dims = choice === "pca" ? null : choice.split(",").map(Number);
-  state.view.range = Number($("range-select").value);
+  const view = { plane: choice === "pca" ? "pca" : "dims",
+                 dims: choice === "pca" ? null : choice.split(",").map(Number),
+                 range: Number($("range-select").value) };
+  store.setView(view);
   delete $("map").dataset.plane;
-  if (state.view.plane === "dims") {
+  if (view.plane === "dims") {
     // Clicks map back to z without the atlas: apply the plane now, the scatter when it comes.
     map.setView(latentDim, state.view, null);
   }
-  const requested = choice;
   try {
-    const atlas = await api.atlas(state.model.id, state.view.dims);
-    if (requested !== (latentDim > 2 ? $("plane-select").value : "0,1")) return; // superseded
-    state.atlas = atlas;
+    const atlas = await api.atlas(state.model.id, view.dims);
+    if (!store.isCurrent(t) || request !== viewRequest) return; // superseded
+    store.setAtlas(atlas);
   } catch (err) {
-    state.atlas = null;
+    if (!store.isCurrent(t) || request !== viewRequest) return;
+    store.setAtlas(null);
     showError(err);
   }
   map.setView(latentDim, state.view, state.atlas);
@@ -211,59 +230,64 @@ async function applyView() {
   refreshBackground();
 }
 
-async function selectModel(id, { z = null, label = null } = {}) {
-  state.model = state.models.find((m) => m.id === id) || state.models[0];
-  $("model-select").value = state.model.id;
-  const m = state.model;
-  const head = m.headline_metric;
+/** The headline metric as people read it: a fraction as a percentage, nats with one decimal. */
+function formatMetric(m) {
+  const { value, unit } = m.headline_metric;
+  if (unit === "fraction") return `${(100 * value).toFixed(1)}%`;
+  return `${value.toFixed(1)} ${unit}`;
+}
+
+async function selectModel(id, start = {}) {
+  const m = state.models.find((entry) => entry.id === id) || state.models[0];
+  const t = store.resetForModel(m, start);
+  $("model-select").value = m.id;
   $("model-info").textContent = m.description;
-  if (label !== null && label >= 0 && label < 10) state.label = label;
   $("label-select").value = String(state.label);
   $("label-select").disabled = !conditional();
   $("style-note").hidden = conditional();
-  state.encoded = null;
-  state.ends = [null, null];
-  $("label-probs").hidden = true;
-  showThumbs($("interpolation"), []);
   map.setLegend(m.class_names.length ? m.class_names : [...Array(10).keys()].map(String));
   sliders.setDims(m.latent_dim);
   fillPlaneSelect(m.latent_dim);
-  const start = z && z.length === m.latent_dim && z.every(Number.isFinite) ? z : Array(m.latent_dim).fill(0);
-  state.z = start;
+  document.title = `latent-explorer: ${m.id}${m.headline_metric.value != null ? ` (${formatMetric(m)})` : ""}`;
   await applyView();
-  setZ(start);
+  if (!store.isCurrent(t)) return;
+  setZ(state.z);
   generateSamples();
-  document.title = `latent-explorer: ${m.id}${head.value != null ? ` (${formatMetric(m)})` : ""}`;
 }
 
 // ---- wiring ---------------------------------------------------------------------------------
 $("model-select").addEventListener("change", (e) => selectModel(e.target.value));
 $("plane-select").addEventListener("change", applyView);
 $("range-select").addEventListener("change", applyView);
-$("scatter-toggle").addEventListener("change", (e) => map.setScatter(e.target.checked));
+$("scatter-toggle").addEventListener("change", (e) => {
+  store.setView({ scatter: e.target.checked });
+  map.setScatter(e.target.checked);
+});
 $("reset").addEventListener("click", () => setZ(Array(state.model.latent_dim).fill(0)));
 $("random").addEventListener("click", () => setZ(state.z.map(() => gaussian())));
 $("clear-pad").addEventListener("click", () => pad.clear());
 $("generate").addEventListener("click", generateSamples);
 $("label-select").addEventListener("change", (e) => {
-  state.label = Number(e.target.value);
+  store.setLabel(Number(e.target.value));
   refreshBackground();
   generateSamples();
   setZ(state.z);
 });
-$("set-a").addEventListener("click", () => { state.ends[0] = [...state.z]; runInterpolation(); });
-$("set-b").addEventListener("click", () => { state.ends[1] = [...state.z]; runInterpolation(); });
+$("set-a").addEventListener("click", () => { store.setEnd(0, [...state.z]); runInterpolation(); });
+$("set-b").addEventListener("click", () => { store.setEnd(1, [...state.z]); runInterpolation(); });
 $("method-select").addEventListener("change", runInterpolation);
-
-/** The headline metric as people read it: a percentage for an error, nats otherwise. */
-function formatMetric(m) {
-  const v = m.headline_metric.value;
-  return m.headline_metric.name.endsWith("error") ? `${(100 * v).toFixed(1)}%` : `${v.toFixed(1)} nats`;
-}
 
 function gaussian() {
   const u = 1 - Math.random();
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * Math.random());
+}
+
+/** Describe the conditional models in the note shown where the style row would be. */
+function styleNote(models) {
+  const names = models.filter((m) => m.capabilities.conditional).map((m) => m.id);
+  return names.length
+    ? `The style row needs a conditional model: pick ${names.join(" or ")}.`
+    : "The style row needs a conditional model; none is loaded.";
 }
 
 async function start() {
@@ -274,10 +298,11 @@ async function start() {
     showError(err);
     return;
   }
-  // Completion models finish partial images; every other kind is walked with the sliders and map.
-  state.models = all.filter((m) => m.kind !== "completion");
-  const completer = all.find((m) => m.kind === "completion");
-  completion.setModel(completer ? completer.id : null);
+  // Walkable models are explored with the sliders and map; a model that completes images gets
+  // its own panel.
+  store.setModels(all.filter((m) => m.capabilities.walkable));
+  completion.setModel(all.find((m) => m.capabilities.completes.length > 0) || null);
+  $("style-note").textContent = styleNote(state.models);
   if (!state.models.length) {
     showError(new api.ApiError("The server has no models loaded (see its log).", 0));
     return;
@@ -285,12 +310,12 @@ async function start() {
   const select = $("model-select");
   for (const m of state.models) {
     const head = m.headline_metric.value != null ? `, ${m.headline_metric.label} ${formatMetric(m)}` : "";
-    select.add(new Option(`${m.id} (${m.kind}, ${m.dataset}, z=${m.latent_dim}${head})`, m.id));
+    select.add(new Option(`${m.id} (${m.display_name}, ${m.dataset}, z=${m.latent_dim}${head})`, m.id));
   }
   const params = new URLSearchParams(location.search);
   const z = params.get("z") ? params.get("z").split(",").map(Number) : null;
   const label = params.has("label") ? Number(params.get("label")) : null;
-  const preferred = state.models.find((m) => m.id === "vae-mnist-z2") ? "vae-mnist-z2" : state.models[0].id;
+  const preferred = state.models.find((m) => m.id === PREFERRED_MODEL) ? PREFERRED_MODEL : state.models[0].id;
   await selectModel(params.get("model") || preferred, { z, label });
   document.body.dataset.ready = "true";
 }

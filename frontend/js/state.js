@@ -1,0 +1,131 @@
+// The page's state and the only code that writes it (the controller of TodoMVC's vanilla app).
+// Components render and report; main.js wires them; every change of state goes through a method
+// here. A model switch is one call, resetForModel, which also clears every per-model output that
+// registered itself, and bumps a token: an `await` that began before the switch sees a stale token
+// and drops its answer instead of painting the old model's result on the new one.
+
+/** @typedef {{plane: "dims" | "pca", dims: number[] | null, range: number, scatter: boolean}} View */
+
+/**
+ * @typedef {object} State
+ * @property {object[]} models the walkable entries of /api/models
+ * @property {object | null} model the selected entry
+ * @property {number[]} z the current latent
+ * @property {number} label the current label (read only by conditional models)
+ * @property {View} view the plane shown on the map
+ * @property {object | null} atlas the atlas of the selected model and plane
+ * @property {{mu: number[], logvar: number[] | null} | null} encoded the last encoded drawing
+ * @property {(number[] | null)[]} ends interpolation A and B
+ */
+
+/** @returns {State} the state before any model is chosen */
+function initialState() {
+  return {
+    models: [],
+    model: null,
+    z: [],
+    label: 0,
+    view: { plane: "dims", dims: [0, 1], range: 3, scatter: true },
+    atlas: null,
+    encoded: null,
+    ends: [null, null],
+  };
+}
+
+/** Raised by `check` when an answer arrives after the model it was asked for was left. */
+export class StaleError extends Error {
+  constructor() {
+    super("superseded by a model switch");
+    this.name = "StaleError";
+  }
+}
+
+export function createStore() {
+  const state = initialState();
+  /** @type {(() => void)[]} */
+  const clearers = [];
+  let token = 0;
+
+  // Readers get a view that refuses writes, so a stray `state.x = ...` fails loudly.
+  const readOnly = new Proxy(state, {
+    set(_target, key) {
+      throw new TypeError(`state.${String(key)} is written through the store's methods`);
+    },
+  });
+
+  return {
+    /** @type {Readonly<State>} */
+    state: readOnly,
+
+    /** The current model-switch token: take it before an `await`, `check` it after. */
+    token: () => token,
+    /** @param {number} t @returns {boolean} true while no model switch happened since `t` */
+    isCurrent: (t) => t === token,
+    /** Throw StaleError if the model changed since `t` (for a chain of awaits). */
+    check(t) {
+      if (t !== token) throw new StaleError();
+    },
+
+    /**
+     * Register a function that clears one per-model output (text, image, drawing, marker).
+     * @param {() => void} clear
+     */
+    perModel(clear) {
+      clearers.push(clear);
+    },
+
+    /** @param {object[]} models */
+    setModels(models) {
+      state.models = models;
+    },
+
+    /**
+     * Switch to `model`: forget its predecessor's results, clear every per-model output, and
+     * invalidate every answer still in flight.
+     * @param {object} model an entry of /api/models
+     * @param {{z?: number[] | null, label?: number | null}} [start]
+     * @returns {number} the new token
+     */
+    resetForModel(model, { z = null, label = null } = {}) {
+      token += 1;
+      state.model = model;
+      state.atlas = null;
+      state.encoded = null;
+      state.ends = [null, null];
+      if (label !== null && Number.isInteger(label) && label >= 0 && label < model.num_classes) {
+        state.label = label;
+      } else if (model.num_classes && state.label >= model.num_classes) {
+        state.label = 0;
+      }
+      const fits = z && z.length === model.latent_dim && z.every(Number.isFinite);
+      state.z = fits ? [...z] : Array(model.latent_dim).fill(0);
+      for (const clear of clearers) clear();
+      return token;
+    },
+
+    /** @param {number[]} z */
+    setZ(z) {
+      state.z = [...z];
+    },
+    /** @param {number} label */
+    setLabel(label) {
+      state.label = label;
+    },
+    /** @param {Partial<View>} view */
+    setView(view) {
+      state.view = { ...state.view, ...view };
+    },
+    /** @param {object | null} atlas */
+    setAtlas(atlas) {
+      state.atlas = atlas;
+    },
+    /** @param {{mu: number[], logvar: number[] | null} | null} encoded */
+    setEncoded(encoded) {
+      state.encoded = encoded;
+    },
+    /** @param {0 | 1} k which end (A or B) @param {number[] | null} z */
+    setEnd(k, z) {
+      state.ends = k === 0 ? [z, state.ends[1]] : [state.ends[0], z];
+    },
+  };
+}
