@@ -29,27 +29,25 @@ class ImageInputError(ValueError):
 def open_image(data: bytes, max_pixels: int) -> Image.Image:
     """Open an upload, refusing non-images and oversized ones from the header, before decoding."""
     if not data:
-        raise ImageInputError("image: the upload is empty")
+        raise ImageInputError("the upload is empty")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data), formats=FORMATS)
     except UnidentifiedImageError as exc:
-        raise ImageInputError(f"image: not a {', '.join(FORMATS)} image", status=415) from exc
+        raise ImageInputError(f"not a {', '.join(FORMATS)} image", status=415) from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageInputError(f"image: too many pixels ({exc})") from exc
+        raise ImageInputError(f"too many pixels ({exc})") from exc
     except (OSError, ValueError, SyntaxError) as exc:
-        raise ImageInputError(f"image: unreadable ({exc})", status=415) from exc
+        raise ImageInputError(f"unreadable ({exc})", status=415) from exc
     width, height = img.size
     if width < 1 or height < 1 or width * height > max_pixels:
-        raise ImageInputError(
-            f"image: {width}x{height} pixels is over the limit of {max_pixels} pixels"
-        )
+        raise ImageInputError(f"{width}x{height} pixels is over the limit of {max_pixels} pixels")
     try:
         img.seek(0)  # first frame of an animation
         img.load()
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise ImageInputError(f"image: truncated or corrupt ({exc})") from exc
+        raise ImageInputError(f"truncated or corrupt ({exc})") from exc
     return img
 
 
@@ -69,12 +67,12 @@ def to_gray(img: Image.Image) -> np.ndarray:
 def normalize_digit(gray: np.ndarray) -> np.ndarray:
     """Crop to the ink, fit into 20x20 keeping the aspect ratio, centre of mass at the centre."""
     if gray.max() - gray.min() < INK_THRESHOLD:
-        raise ImageInputError("image: no ink found (the image is blank)")
+        raise ImageInputError("no ink found (the image is blank)")
     gray = gray - np.median(gray)  # drop a uniform background (most of a digit's picture)
     gray = np.clip(gray / max(gray.max(), 1e-6), 0.0, 1.0)
     ys, xs = np.nonzero(gray > INK_THRESHOLD)
     if len(ys) == 0:
-        raise ImageInputError("image: no ink found (the image is blank)")
+        raise ImageInputError("no ink found (the image is blank)")
     crop = gray[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
     h, w = crop.shape
     scale = BOX / max(h, w)

@@ -120,6 +120,11 @@ def check_pixels(value: list) -> list:
 class EncodeRequest(Strict):
     pixels: list[list[Pixel]] | list[Pixel] = Field(description=PIXELS_DOC)
     label: Label | None = Field(None, description="required for a CVAE; optional for an M2")
+    preprocess: Literal["none", "mnist"] = Field(
+        "none",
+        description="none: the pixels are MNIST-formatted already; mnist: crop, fit and centre "
+        "them the way an uploaded picture is (a drawing downsampled to 28x28, say)",
+    )
     _shape = field_validator("pixels")(check_pixels)
     model_config = ConfigDict(
         extra="forbid",

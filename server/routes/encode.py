@@ -12,7 +12,7 @@ from .. import inference
 from ..deps import EntryDep, SettingsDep
 from ..errors import InputError, parse_json_body
 from ..png import data_url, encode_png, to_uint8
-from ..preprocess import ImageInputError, preprocess_upload
+from ..preprocess import ImageInputError, normalize_digit, preprocess_upload
 from ..registry import ModelEntry
 from ..schemas import EncodeRequest, EncodeResponse
 
@@ -80,7 +80,14 @@ async def read_request(request: Request, settings) -> tuple[np.ndarray, int | No
         return pixels, label
     if ctype in ("application/json", ""):
         body = parse_json_body(EncodeRequest, await request.body())
-        return np.asarray(body.pixels, dtype=np.float32).reshape(28, 28), body.label
+        pixels = np.asarray(body.pixels, dtype=np.float32).reshape(28, 28)
+        if body.preprocess == "mnist":
+            # The same normalization as an upload's, after its decoding: one implementation.
+            try:
+                pixels = normalize_digit(pixels)
+            except ImageInputError as exc:
+                raise InputError(("body", "pixels"), str(exc), status=exc.status) from None
+        return pixels, body.label
     raise InputError(
         ("header", "content-type"),
         "send multipart/form-data (field 'image') or application/json (pixels)",
