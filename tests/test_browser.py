@@ -86,6 +86,7 @@ def slider_values(page: Page) -> list[float]:
 
 def draw_stroke(page: Page, points: list[tuple[float, float]]) -> None:
     """Drag the mouse through points given as fractions of the drawing pad."""
+    page.get_by_test_id("draw-pad").scroll_into_view_if_needed()
     box = page.get_by_test_id("draw-pad").bounding_box()
     xy = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
     page.mouse.move(*xy[0])
@@ -203,7 +204,7 @@ def test_m2_reads_the_drawing_and_shows_label_probabilities(page: Page) -> None:
         "els => els.map(e => parseFloat(e.style.width))"
     )
     assert abs(sum(widths) - 100) < 1.0  # q(y|x) sums to 1
-    predicted = bars.locator(".top").inner_text()
+    predicted = bars.locator(".best").inner_text()
     expect(page.get_by_test_id("label-select")).to_have_value(predicted)
     expect(page.locator("#encode-info")).to_contain_text(f"reads it as a {predicted}")
     expect(page.get_by_test_id("style-row").locator("img")).to_have_count(10)
@@ -243,7 +244,7 @@ def test_url_round_trips_the_state(page: Page, browser, base_url) -> None:
     page.get_by_test_id("label-select").select_option("4")
     page.locator("[data-testid=latent-slider][data-dim='1']").focus()
     page.keyboard.press("Home")
-    page.wait_for_function("() => location.search.includes('z=0.000,-3.000')")
+    page.wait_for_function("() => location.search.includes('z=0,-3')")
     url = page.url
     assert "model=cvae-mnist-z2" in url and "label=4" in url
     other = browser.new_context(viewport=DESKTOP).new_page()

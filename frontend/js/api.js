@@ -83,12 +83,13 @@ export async function generate(id, { n = 16, label = null, temperature = 1.0, se
   return postJson(`${modelPath(id)}/generate`, { n, label, temperature, seed });
 }
 
-/** Encode a drawing (a PNG Blob, normalized by the server like MNIST). */
-export async function encodeImage(id, blob, label = null) {
-  const form = new FormData();
-  form.append("image", blob, "drawing.png");
-  if (label !== null) form.append("label", String(label));
-  return (await request(`${modelPath(id)}/encode`, { method: "POST", body: form })).json();
+/**
+ * Encode a drawing given as 784 pixels in [0, 1]; the server crops, fits and centres it the way
+ * it normalizes an uploaded picture (preprocess: "mnist").
+ * @param {string} id @param {number[]} pixels @param {number | null} [label]
+ */
+export async function encodePixels(id, pixels, label = null) {
+  return postJson(`${modelPath(id)}/encode`, { pixels, label, preprocess: "mnist" });
 }
 
 /** URL of the decoded manifold grid for a plane of the latent space. */

@@ -2,7 +2,7 @@
 // offered are the ones the completion model declares (capabilities.completes).
 
 import { complete } from "./api.js";
-import { createDrawPad } from "./draw-pad.js";
+import { createDrawPad, toPixels } from "./draw-pad.js";
 import { showThumbs } from "./thumbs.js";
 
 // Quadrants 0..3 are top-left, top-right, bottom-left, bottom-right (the API's numbering).
@@ -25,19 +25,6 @@ function parseRegion(value) {
     return { mask: { quadrants }, quadrants };
   }
   return { mask: value, quadrants: regionQuadrants(value) };
-}
-
-/** Average 10x10 blocks of the 280 px pad into 28x28 values in [0, 1]. */
-function toPixels(canvas) {
-  const { data, width } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
-  const block = width / 28;
-  const out = new Array(784).fill(0);
-  for (let y = 0; y < width; y++) {
-    for (let x = 0; x < width; x++) {
-      out[Math.floor(y / block) * 28 + Math.floor(x / block)] += data[(y * width + x) * 4];
-    }
-  }
-  return out.map((v) => Math.min(1, v / (255 * block * block)));
 }
 
 /**

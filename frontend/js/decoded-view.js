@@ -3,9 +3,11 @@
 /**
  * @param {HTMLCanvasElement} canvas a 28x28 canvas, scaled up by CSS with pixelated rendering
  * @param {HTMLElement} latencyEl
+ * @param {HTMLCanvasElement | null} [mirror] a small copy (kept in view beside the map on phones)
  */
-export function createDecodedView(canvas, latencyEl) {
+export function createDecodedView(canvas, latencyEl, mirror = null) {
   const ctx = canvas.getContext("2d");
+  const contexts = mirror ? [ctx, mirror.getContext("2d")] : [ctx];
   const recent = [];
 
   /**
@@ -23,8 +25,10 @@ export function createDecodedView(canvas, latencyEl) {
       bitmap.close();
       return null;
     }
-    ctx.clearRect(0, 0, canvas.width, canvas.height);
-    ctx.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    for (const c of contexts) {
+      c.clearRect(0, 0, c.canvas.width, c.canvas.height);
+      c.drawImage(bitmap, 0, 0, c.canvas.width, c.canvas.height);
+    }
     bitmap.close();
     const ms = performance.now() - startedAt;
     recent.push(ms);
@@ -37,7 +41,7 @@ export function createDecodedView(canvas, latencyEl) {
 
   /** Blank the digit (a model switch: the old model's digit is no answer for the new one). */
   function clear() {
-    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    for (const c of contexts) c.clearRect(0, 0, c.canvas.width, c.canvas.height);
   }
 
   return { draw, clear };

@@ -1,7 +1,7 @@
 // What the encoder made of a drawing: the 28x28 it saw, its reconstruction, mu and sigma, and an
 // M2's reading of the label. All of it belongs to one model and is cleared on a model switch.
 
-import { showBars } from "./thumbs.js";
+import { showBars, withArticle } from "./thumbs.js";
 
 const PROMPT = "Draw, then lift the pen: the digit is encoded.";
 
@@ -14,17 +14,25 @@ export function createEncodeView(els) {
   function show(body, model, labelUsed) {
     const infers = model.capabilities.infers_label;
     if (body.label_probs) showBars(els.probs, body.label_probs, model.class_names);
+    els.info.classList.remove("error-text");
     els.preprocessed.src = body.preprocessed;
     els.reconstruction.src = body.reconstruction;
     const sigma = body.logvar ? body.logvar.map((v) => Math.exp(v / 2)) : null;
     els.info.textContent = `mu = (${body.mu.map((v) => v.toFixed(2)).join(", ")})` +
       (sigma ? `, mean sigma ${(sigma.reduce((a, b) => a + b, 0) / sigma.length).toFixed(2)}` : "") +
-      (infers ? `; reads it as a ${model.class_names[body.label]}` : "") +
-      (labelUsed !== null ? `, encoded as a ${model.class_names[labelUsed]}` : "");
+      (infers ? `; reads it as ${withArticle(model.class_names[body.label])}` : "") +
+      (labelUsed !== null ? `, encoded as ${withArticle(model.class_names[labelUsed])}` : "");
+  }
+
+  /** A message about the drawing, next to it (a blank pad, a label to choose, a failed encode). */
+  function say(message, { error = false } = {}) {
+    els.info.textContent = message;
+    els.info.classList.toggle("error-text", error);
   }
 
   /** Back to the state before any drawing. */
   function clear() {
+    els.info.classList.remove("error-text");
     els.preprocessed.removeAttribute("src");
     els.reconstruction.removeAttribute("src");
     els.info.textContent = PROMPT;
@@ -32,5 +40,5 @@ export function createEncodeView(els) {
     els.probs.hidden = true;
   }
 
-  return { show, clear };
+  return { show, say, clear };
 }

@@ -6,10 +6,14 @@ const PROMPT = "Pick two points (draw, click the map or use the sliders) and set
 
 /** @param {{row: HTMLElement, info: HTMLElement}} els */
 export function createInterpolationView(els) {
-  /** @param {string[]} images PNG data URLs @param {string} method "linear" or "slerp" */
-  function show(images, method) {
-    showThumbs(els.row, images);
-    els.info.textContent = `${images.length} frames, ${method}, A to B`;
+  /**
+   * @param {string[]} images PNG data URLs
+   * @param {string} info how the frames were made, in one line
+   * @param {string[] | null} [captions] one per frame (the label each was decoded with)
+   */
+  function show(images, info, captions = null) {
+    showThumbs(els.row, images, captions);
+    els.info.textContent = info;
   }
 
   function clear() {

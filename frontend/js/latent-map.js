@@ -23,7 +23,16 @@ export function makePlane(latentDim, view, axes) {
         }
         return [x, y];
       },
-      unproject: (x, y) => mean.map((m, i) => m + x * c1[i] + y * c2[i]),
+      // Move within the plane only: what z has orthogonal to it (14 of 16 dims) stays. The
+      // components are orthonormal, so replacing z's own (x, y) by the picked one does that.
+      unproject: (x, y, base) => {
+        let bx = 0, by = 0;
+        for (let i = 0; i < latentDim; i++) {
+          bx += (base[i] - mean[i]) * c1[i];
+          by += (base[i] - mean[i]) * c2[i];
+        }
+        return base.map((v, i) => v + (x - bx) * c1[i] + (y - by) * c2[i]);
+      },
       // Covariance of diag(sigma^2) seen in the plane: C diag(s2) C^T.
       cov: (s2) => {
         let a = 0, b = 0, d = 0;
@@ -78,6 +87,9 @@ export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError
   const marker = el("ellipse", { fill: "rgba(92,200,255,0.18)", stroke: "#5cc8ff", "stroke-width": 2.5,
                                  "data-testid": "encode-marker", visibility: "hidden" });
   const markerDot = el("circle", { r: 4, fill: "#5cc8ff", visibility: "hidden" });
+  const path = el("polyline", { fill: "none", stroke: "#ffd166", "stroke-width": 2,
+                                "stroke-dasharray": "5 4", visibility: "hidden",
+                                "data-testid": "interp-path" });
   const ends = ["A", "B"].map((name) => {
     const text = el("text", { fill: "#ffd166", "font-size": 18, "font-weight": 700,
                               "text-anchor": "middle", visibility: "hidden", stroke: "#000",
@@ -174,6 +186,18 @@ export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError
     });
   }
 
+  /** Draw the interpolation's path through the latents of its frames (null hides it). */
+  function setPath(zs) {
+    if (!zs || !plane) return path.setAttribute("visibility", "hidden");
+    path.setAttribute("points", zs.map((z) => toPx(plane.project(z)).join(",")).join(" "));
+    path.setAttribute("visibility", "visible");
+  }
+
+  /** The map as shown (the decoded grid and the test set's dots) as a PNG data URL. */
+  function snapshot() {
+    return canvas.toDataURL("image/png");
+  }
+
   /**
    * New model or plane.
    * @param {number} latentDim
@@ -212,6 +236,26 @@ export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError
   wrap.addEventListener("pointerup", release);
   wrap.addEventListener("pointercancel", release);
 
-  return { setView, setScatter, loadBackground, setLegend, setCrosshair, setMarker, setEnds,
+  // Keyboard: the map takes focus; arrows move the crosshair by a 20th of the range (a 100th
+  // with Shift), Home returns to the plane's origin.
+  let keyAt = null;
+  wrap.tabIndex = 0;
+  wrap.addEventListener("keydown", (event) => {
+    const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
+    if (!plane || !keyAt) return;
+    if (event.key === "Home") {
+      event.preventDefault();
+      return onPick(0, 0);
+    }
+    const move = moves[event.key];
+    if (!move) return;
+    event.preventDefault();
+    const step = (view.range / (event.shiftKey ? 100 : 20));
+    const clamp = (v) => Math.min(view.range, Math.max(-view.range, v));
+    onPick(clamp(keyAt[0] + move[0] * step), clamp(keyAt[1] + move[1] * step));
+  });
+
+  return { setView, setScatter, loadBackground, setLegend, setMarker, setEnds, setPath, snapshot,
+           setCrosshair: (z) => { if (plane) keyAt = plane.project(z); setCrosshair(z); },
            plane: () => plane };
 }

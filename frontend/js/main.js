@@ -10,30 +10,32 @@ import { createEncodeView } from "./encode-view.js";
 import { createInterpolationView } from "./interpolation-view.js";
 import { latestWins } from "./latest.js";
 import { createLatentMap } from "./latent-map.js";
+import { fillModelPicker, formatMetric, styleNote } from "./model-picker.js";
+import { createNotice } from "./notice.js";
 import { createSliders } from "./sliders.js";
-import { createStore, StaleError } from "./state.js";
-import { showThumbs } from "./thumbs.js";
+import { createStore } from "./state.js";
+import { showThumbs, withArticle } from "./thumbs.js";
+import { readQuery, writeQuery } from "./url-state.js";
 
 const $ = (id) => document.getElementById(id);
 const SAMPLES = 16;
 const INTERP_STEPS = 10;
 const PREFERRED_MODEL = "vae-mnist-z2";
+// The style row costs a 10-image decode per z: while the pointer drags, wait for it to pause.
+// (With an in-browser decoder it would cost nothing and could follow every move.)
+const STYLE_ROW_PAUSE_MS = 250;
 
 const store = createStore();
 const { state } = store;
 const conditional = () => Boolean(state.model && state.model.capabilities.conditional);
 const labelOrNull = () => (conditional() ? state.label : null);
+/** A conditional model that cannot read the label itself must be told which digit was drawn. */
+const needsDrawLabel = () => conditional() && !state.model.capabilities.infers_label;
 
-// ---- errors ---------------------------------------------------------------------------------
-function showError(err) {
-  if (err && (err.name === "AbortError" || err instanceof StaleError)) return;
-  $("error").textContent = err instanceof api.ApiError ? err.message : `Something went wrong: ${err.message}`;
-  $("error").hidden = false;
-}
-const clearError = () => { $("error").hidden = true; };
+const notice = createNotice($("error"));
 
 // ---- components -----------------------------------------------------------------------------
-const decodedView = createDecodedView($("decoded"), $("latency"));
+const decodedView = createDecodedView($("decoded"), $("latency"), $("map-digit"));
 const sliders = createSliders($("sliders"), {
   onInput: (dim, value) => {
     const z = [...state.z];
@@ -43,7 +45,8 @@ const sliders = createSliders($("sliders"), {
 });
 const map = createLatentMap(
   { wrap: $("map"), canvas: $("map-canvas"), svg: $("map-overlay"), legend: $("legend") },
-  { onPick: (x, y) => setZ(map.plane().unproject(x, y, state.z)), onError: showError },
+  { onPick: (x, y) => setZ(map.plane().unproject(x, y, state.z)),
+    onError: (err) => notice.show(err, "map") },
 );
 const pad = createDrawPad($("draw-pad"), { onStroke: encodeDrawing });
 const encodeView = createEncodeView({ preprocessed: $("preprocessed"), reconstruction: $("reconstruction"),
@@ -53,7 +56,7 @@ const completion = createCompletionPanel(
   { panel: $("complete-panel"), pad: $("complete-pad"), shade: $("complete-shade"),
     region: $("region-select"), clear: $("clear-complete"), row: $("completions"),
     info: $("complete-info") },
-  { onError: showError, onOk: clearError },
+  { onError: (err) => notice.show(err, "complete"), onOk: () => notice.clear("complete") },
 );
 
 // Everything below shows one model's results: a model switch clears all of it.
@@ -63,8 +66,8 @@ store.perModel(() => encodeView.clear());
 store.perModel(() => interpolationView.clear());
 store.perModel(() => showThumbs($("samples"), []));
 store.perModel(() => showThumbs($("style-row"), []));
-store.perModel(() => { map.setMarker(null); map.setEnds(null, null); });
-store.perModel(clearError);
+store.perModel(() => { map.setMarker(null); map.setEnds(null, null); map.setPath(null); });
+store.perModel(() => notice.clear());
 
 // ---- decoding the current z (latest wins: one request in flight) ---------------------------
 const scheduleDecode = latestWins(async () => {
@@ -75,14 +78,14 @@ const scheduleDecode = latestWins(async () => {
     const blob = await api.decodePng(state.model.id, z, labelOrNull());
     store.check(t);
     await decodedView.draw(blob, started, () => store.isCurrent(t));
-    clearError();
+    notice.clear("decode");
     window.dispatchEvent(new CustomEvent("digit-drawn", { detail: { z, drawnAt: performance.now() } }));
   } catch (err) {
-    showError(err);
+    notice.show(err, "decode");
   }
 });
 
-const scheduleStyleRow = latestWins(async () => {
+const refreshStyleRow = latestWins(async () => {
   if (!conditional()) return showThumbs($("style-row"), []);
   const t = store.token();
   const k = state.model.num_classes;
@@ -90,20 +93,21 @@ const scheduleStyleRow = latestWins(async () => {
     const body = await api.decode(state.model.id, Array(k).fill(state.z), [...Array(k).keys()]);
     store.check(t);
     showThumbs($("style-row"), body.images, state.model.class_names);
+    notice.clear("style");
   } catch (err) {
-    showError(err);
+    notice.show(err, "style");
   }
 });
+let styleTimer = null;
+function scheduleStyleRow() {
+  clearTimeout(styleTimer);
+  styleTimer = setTimeout(refreshStyleRow, STYLE_ROW_PAUSE_MS);
+}
 
 let urlTimer = null;
 function saveUrl() {
   clearTimeout(urlTimer);
-  urlTimer = setTimeout(() => {
-    // Written by hand so the commas stay readable in a shared link (URLSearchParams gives %2C).
-    let query = `?model=${encodeURIComponent(state.model.id)}&z=${state.z.map((v) => v.toFixed(3)).join(",")}`;
-    if (conditional()) query += `&label=${state.label}`;
-    history.replaceState(null, "", query);
-  }, 150);
+  urlTimer = setTimeout(() => history.replaceState(null, "", writeQuery(state, $("method-select").value)), 150);
 }
 
 let backgroundTimer = null;
@@ -124,23 +128,22 @@ function setZ(z, { fromSlider = false } = {}) {
 }
 
 function refreshBackground() {
-  const url = map.loadBackground(state.model.id, { label: labelOrNull(), z: state.z });
-  $("download-grid").href = url;
+  map.loadBackground(state.model.id, { label: labelOrNull(), z: state.z });
 }
 
 async function encodeDrawing() {
-  if (!pad.hasInk()) return;
-  const t = store.token();
+  if (!pad.hasInk()) return encodeView.say("The pad is blank: draw a digit on it.");
   const model = state.model;
-  // A model that infers labels (M2) reads the digit itself; a conditional one is told it.
-  const infers = model.capabilities.infers_label;
-  const told = infers ? null : labelOrNull();
+  if (needsDrawLabel() && state.drawLabel === null) {
+    return encodeView.say(`Which digit is it? The ${model.display_name} encodes a drawing given ` +
+                          "its label: choose it beside Clear.");
+  }
+  const t = store.token();
+  const told = needsDrawLabel() ? state.drawLabel : null;
   try {
-    const blob = await pad.toBlob();
+    const body = await api.encodePixels(model.id, pad.toPixels(), told);
     store.check(t);
-    const body = await api.encodeImage(model.id, blob, told);
-    store.check(t);
-    if (infers) {
+    if (model.capabilities.infers_label) {
       store.setLabel(body.label);
       $("label-select").value = String(body.label);
       refreshBackground();
@@ -150,9 +153,11 @@ async function encodeDrawing() {
     store.setEncoded({ mu: body.mu, logvar: body.logvar });
     map.setMarker(body.mu, body.logvar);
     setZ([...body.mu]);
-    clearError();
   } catch (err) {
-    showError(err);
+    if (err.name === "StaleError") return;
+    // About the drawing: said next to the pad, where the user is looking.
+    encodeView.say(err instanceof api.ApiError ? err.message : `Something went wrong: ${err.message}`,
+                   { error: true });
   }
 }
 
@@ -162,26 +167,47 @@ async function generateSamples() {
     const body = await api.generate(state.model.id, { n: SAMPLES, label: labelOrNull() });
     store.check(t);
     showThumbs($("samples"), body.images);
-    clearError();
+    notice.clear("samples");
   } catch (err) {
-    showError(err);
+    notice.show(err, "samples");
   }
+}
+
+/** Set interpolation end k (0: A, 1: B) at the current z, with the current label. */
+function setEnd(k) {
+  store.setEnd(k, { z: [...state.z], label: labelOrNull() });
+  runInterpolation();
+  saveUrl();
 }
 
 async function runInterpolation() {
   const [a, b] = state.ends;
-  map.setEnds(a, b);
+  map.setEnds(a && a.z, b && b.z);
   if (!a || !b) return;
   const t = store.token();
   const method = $("method-select").value;
+  const ask = (label) => api.interpolate(state.model.id, a.z, b.z, { steps: INTERP_STEPS, method, label });
   try {
-    const body = await api.interpolate(state.model.id, a, b, {
-      steps: INTERP_STEPS, method, label: labelOrNull(),
-    });
+    const fromA = await ask(a.label);
+    let images = fromA.images;
+    let captions = a.label === null ? null : images.map(() => state.model.class_names[a.label]);
+    let info = `${INTERP_STEPS} frames, ${method}, A to B`;
+    if (a.label !== b.label) {
+      // A conditional model decodes one label at a time: the first half with A's, the rest
+      // with B's, so both ends look as they were set.
+      const fromB = await ask(b.label);
+      const half = INTERP_STEPS / 2;
+      images = [...fromA.images.slice(0, half), ...fromB.images.slice(half)];
+      captions = images.map((_, k) => state.model.class_names[k < half ? a.label : b.label]);
+      info += `; z moves smoothly, the label switches from ${withArticle(state.model.class_names[a.label])} ` +
+              `to ${withArticle(state.model.class_names[b.label])} halfway`;
+    }
     store.check(t);
-    interpolationView.show(body.images, method);
+    interpolationView.show(images, info, captions);
+    map.setPath(fromA.z);
+    notice.clear("interp");
   } catch (err) {
-    showError(err);
+    notice.show(err, "interp");
   }
 }
 
@@ -197,6 +223,12 @@ function fillPlaneSelect(latentDim) {
   }
 }
 
+function fillDrawLabel(model) {
+  const select = $("draw-label");
+  select.replaceChildren(new Option("?", ""), ...model.class_names.map((name, k) => new Option(name, String(k))));
+  $("draw-label-control").hidden = !needsDrawLabel();
+}
+
 let viewRequest = 0;
 /** Show the chosen plane and range; the atlas answer is dropped if the model or plane changed. */
 async function applyView() {
@@ -206,8 +238,10 @@ async function applyView() {
   const choice = latentDim > 2 ? $("plane-select").value : "0,1";
   const view = { plane: choice === "pca" ? "pca" : "dims",
                  dims: choice === "pca" ? null : choice.split(",").map(Number),
-                 range: Number($("range-select").value) };
+                 range: Number($("range-select").value), scatter: $("scatter-toggle").checked };
   store.setView(view);
+  sliders.setRange(view.range);
+  saveUrl();
   delete $("map").dataset.plane;
   if (view.plane === "dims") {
     // Clicks map back to z without the atlas: apply the plane now, the scatter when it comes.
@@ -217,26 +251,26 @@ async function applyView() {
     const atlas = await api.atlas(state.model.id, view.dims);
     if (!store.isCurrent(t) || request !== viewRequest) return; // superseded
     store.setAtlas(atlas);
+    notice.clear("atlas");
   } catch (err) {
     if (!store.isCurrent(t) || request !== viewRequest) return;
     store.setAtlas(null);
-    showError(err);
+    notice.show(err, "atlas");
   }
   map.setView(latentDim, state.view, state.atlas);
   $("map").dataset.plane = choice;
   map.setCrosshair(state.z);
   map.setMarker(state.encoded && state.encoded.mu, state.encoded && state.encoded.logvar);
-  map.setEnds(...state.ends);
+  map.setEnds(state.ends[0] && state.ends[0].z, state.ends[1] && state.ends[1].z);
   refreshBackground();
 }
 
-/** The headline metric as people read it: a fraction as a percentage, nats with one decimal. */
-function formatMetric(m) {
-  const { value, unit } = m.headline_metric;
-  if (unit === "fraction") return `${(100 * value).toFixed(1)}%`;
-  return `${value.toFixed(1)} ${unit}`;
-}
-
+/**
+ * Open a model, optionally at a saved view (from the link).
+ * @param {string} id
+ * @param {{z?: number[] | null, label?: number | null, plane?: string | null,
+ *          ends?: object[]}} [start]
+ */
 async function selectModel(id, start = {}) {
   const m = state.models.find((entry) => entry.id === id) || state.models[0];
   const t = store.resetForModel(m, start);
@@ -245,14 +279,18 @@ async function selectModel(id, start = {}) {
   $("label-select").value = String(state.label);
   $("label-select").disabled = !conditional();
   $("style-note").hidden = conditional();
+  fillDrawLabel(m);
   map.setLegend(m.class_names.length ? m.class_names : [...Array(10).keys()].map(String));
-  sliders.setDims(m.latent_dim);
+  sliders.setDims(m.latent_dim, Number($("range-select").value));
   fillPlaneSelect(m.latent_dim);
+  if (start.plane) $("plane-select").value = start.plane;
+  (start.ends || []).forEach((end, k) => end && store.setEnd(k, end));
   document.title = `latent-explorer: ${m.id}${m.headline_metric.value != null ? ` (${formatMetric(m)})` : ""}`;
   await applyView();
   if (!store.isCurrent(t)) return;
   setZ(state.z);
   generateSamples();
+  runInterpolation();
 }
 
 // ---- wiring ---------------------------------------------------------------------------------
@@ -262,10 +300,15 @@ $("range-select").addEventListener("change", applyView);
 $("scatter-toggle").addEventListener("change", (e) => {
   store.setView({ scatter: e.target.checked });
   map.setScatter(e.target.checked);
+  saveUrl();
 });
 $("reset").addEventListener("click", () => setZ(Array(state.model.latent_dim).fill(0)));
 $("random").addEventListener("click", () => setZ(state.z.map(() => gaussian())));
-$("clear-pad").addEventListener("click", () => pad.clear());
+$("clear-pad").addEventListener("click", () => { pad.clear(); encodeView.clear(); });
+$("draw-label").addEventListener("change", (e) => {
+  store.setDrawLabel(e.target.value === "" ? null : Number(e.target.value));
+  if (pad.hasInk()) encodeDrawing(); // the same drawing, encoded as the digit now named
+});
 $("generate").addEventListener("click", generateSamples);
 $("label-select").addEventListener("change", (e) => {
   store.setLabel(Number(e.target.value));
@@ -273,21 +316,15 @@ $("label-select").addEventListener("change", (e) => {
   generateSamples();
   setZ(state.z);
 });
-$("set-a").addEventListener("click", () => { store.setEnd(0, [...state.z]); runInterpolation(); });
-$("set-b").addEventListener("click", () => { store.setEnd(1, [...state.z]); runInterpolation(); });
-$("method-select").addEventListener("change", runInterpolation);
+$("set-a").addEventListener("click", () => setEnd(0));
+$("set-b").addEventListener("click", () => setEnd(1));
+$("method-select").addEventListener("change", () => { runInterpolation(); saveUrl(); });
+// The map as shown, dots included, is made when the link is clicked.
+$("download-grid").addEventListener("click", () => { $("download-grid").href = map.snapshot(); });
 
 function gaussian() {
   const u = 1 - Math.random();
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * Math.random());
-}
-
-/** Describe the conditional models in the note shown where the style row would be. */
-function styleNote(models) {
-  const names = models.filter((m) => m.capabilities.conditional).map((m) => m.id);
-  return names.length
-    ? `The style row needs a conditional model: pick ${names.join(" or ")}.`
-    : "The style row needs a conditional model; none is loaded.";
 }
 
 async function start() {
@@ -295,7 +332,7 @@ async function start() {
   try {
     all = await api.listModels();
   } catch (err) {
-    showError(err);
+    notice.show(err, "models");
     return;
   }
   // Walkable models are explored with the sliders and map; a model that completes images gets
@@ -304,19 +341,18 @@ async function start() {
   completion.setModel(all.find((m) => m.capabilities.completes.length > 0) || null);
   $("style-note").textContent = styleNote(state.models);
   if (!state.models.length) {
-    showError(new api.ApiError("The server has no models loaded (see its log).", 0));
+    notice.show("The server has no models loaded (see its log).", "models");
     return;
   }
-  const select = $("model-select");
-  for (const m of state.models) {
-    const head = m.headline_metric.value != null ? `, ${m.headline_metric.label} ${formatMetric(m)}` : "";
-    select.add(new Option(`${m.id} (${m.display_name}, ${m.dataset}, z=${m.latent_dim}${head})`, m.id));
-  }
-  const params = new URLSearchParams(location.search);
-  const z = params.get("z") ? params.get("z").split(",").map(Number) : null;
-  const label = params.has("label") ? Number(params.get("label")) : null;
+  fillModelPicker($("model-select"), state.models);
   const preferred = state.models.find((m) => m.id === PREFERRED_MODEL) ? PREFERRED_MODEL : state.models[0].id;
-  await selectModel(params.get("model") || preferred, { z, label });
+  const link = readQuery(location.search, state.models, preferred);
+  if (link.range) $("range-select").value = String(link.range);
+  $("scatter-toggle").checked = link.scatter;
+  $("method-select").value = link.method;
+  await selectModel(link.model.id, link);
+  // After the switch (which clears messages): what the link asked for and did not get.
+  if (link.notes.length) notice.show(link.notes.join(" "), "link");
   document.body.dataset.ready = "true";
 }
 

@@ -1,6 +1,6 @@
-// One range input per latent dimension, keyboard operable, with a value label.
+// One range input per latent dimension, keyboard operable, with a value label. Their range is the
+// map's (one range for both: a point clicked on the map can be reached with the sliders too).
 
-export const SLIDER_RANGE = 3;
 const STEP = 0.01;
 
 /**
@@ -10,8 +10,11 @@ const STEP = 0.01;
 export function createSliders(root, { onInput }) {
   /** @type {{input: HTMLInputElement, output: HTMLOutputElement}[]} */
   let rows = [];
+  let range = 3;
 
-  function setDims(n) {
+  /** @param {number} n latent dims @param {number} [nextRange] ± range of every slider */
+  function setDims(n, nextRange = range) {
+    range = nextRange;
     root.replaceChildren();
     rows = [];
     for (let d = 0; d < n; d++) {
@@ -19,8 +22,8 @@ export function createSliders(root, { onInput }) {
       label.textContent = `z${d}`;
       label.htmlFor = `slider-${d}`;
       const input = document.createElement("input");
-      Object.assign(input, { type: "range", id: `slider-${d}`, min: -SLIDER_RANGE,
-                             max: SLIDER_RANGE, step: STEP, value: 0 });
+      Object.assign(input, { type: "range", id: `slider-${d}`, min: -range,
+                             max: range, step: STEP, value: 0 });
       input.dataset.testid = "latent-slider";
       input.dataset.dim = String(d);
       input.setAttribute("aria-label", `latent dimension ${d}`);
@@ -36,7 +39,7 @@ export function createSliders(root, { onInput }) {
     }
   }
 
-  /** Show z without firing input events (values past ±3 are shown clamped on the track). */
+  /** Show z without firing input events (a value past the range sits at the track's end). */
   function setValues(z) {
     z.forEach((v, d) => {
       if (!rows[d]) return;
@@ -45,5 +48,14 @@ export function createSliders(root, { onInput }) {
     });
   }
 
-  return { setDims, setValues };
+  /** @param {number} nextRange the map's ± range */
+  function setRange(nextRange) {
+    range = nextRange;
+    for (const { input } of rows) {
+      input.min = String(-range);
+      input.max = String(range);
+    }
+  }
+
+  return { setDims, setValues, setRange };
 }

@@ -15,7 +15,10 @@
  * @property {View} view the plane shown on the map
  * @property {object | null} atlas the atlas of the selected model and plane
  * @property {{mu: number[], logvar: number[] | null} | null} encoded the last encoded drawing
- * @property {(number[] | null)[]} ends interpolation A and B
+ * @property {({z: number[], label: number | null} | null)[]} ends interpolation A and B, each
+ *           with the label it was set under (a conditional model decodes each end with its own)
+ * @property {number | null} drawLabel the digit the user says they drew (a conditional model that
+ *           does not infer labels encodes a drawing given it); null until they say
  */
 
 /** @returns {State} the state before any model is chosen */
@@ -29,6 +32,7 @@ function initialState() {
     atlas: null,
     encoded: null,
     ends: [null, null],
+    drawLabel: null,
   };
 }
 
@@ -92,6 +96,7 @@ export function createStore() {
       state.atlas = null;
       state.encoded = null;
       state.ends = [null, null];
+      state.drawLabel = null;
       if (label !== null && Number.isInteger(label) && label >= 0 && label < model.num_classes) {
         state.label = label;
       } else if (model.num_classes && state.label >= model.num_classes) {
@@ -123,9 +128,13 @@ export function createStore() {
     setEncoded(encoded) {
       state.encoded = encoded;
     },
-    /** @param {0 | 1} k which end (A or B) @param {number[] | null} z */
-    setEnd(k, z) {
-      state.ends = k === 0 ? [z, state.ends[1]] : [state.ends[0], z];
+    /** @param {0 | 1} k which end (A or B) @param {{z: number[], label: number | null} | null} end */
+    setEnd(k, end) {
+      state.ends = k === 0 ? [end, state.ends[1]] : [state.ends[0], end];
+    },
+    /** @param {number | null} label */
+    setDrawLabel(label) {
+      state.drawLabel = label;
     },
   };
 }

@@ -21,6 +21,18 @@ export function showThumbs(root, images, captions = null) {
   );
 }
 
+/** A probability as a person can read it: never "0.0%" or "100.0%" for what is not exactly so. */
+export function formatProbability(p) {
+  if (p < 0.001) return "<0.1%";
+  if (p > 0.999) return ">99.9%";
+  return `${(100 * p).toFixed(1)}%`;
+}
+
+/** "a 7", "an 8": the article that goes before a class name when it is read aloud. */
+export function withArticle(name) {
+  return /^(8|11|18|e|a|i|o|u)/i.test(name) ? `an ${name}` : `a ${name}`;
+}
+
 /**
  * A bar chart of class probabilities, the most probable highlighted.
  * @param {HTMLElement} root
@@ -33,14 +45,15 @@ export function showBars(root, probs, names) {
     ...probs.flatMap((p, k) => {
       const name = document.createElement("span");
       name.textContent = names[k];
-      if (k === best) name.className = "top";
+      // Not "top": the header's class of that name would give the row its padding.
+      if (k === best) name.className = "best";
       const bar = document.createElement("div");
       bar.className = "bar";
       const fill = document.createElement("span");
       fill.style.width = `${(100 * p).toFixed(1)}%`;
       bar.append(fill);
       const value = document.createElement("output");
-      value.textContent = `${(100 * p).toFixed(1)}%`;
+      value.textContent = formatProbability(p);
       return [name, bar, value];
     }),
   );

@@ -1,0 +1,28 @@
+// The model picker: one option per walkable model, named as the model names itself.
+
+/** The headline metric as people read it: a fraction as a percentage, nats with one decimal. */
+export function formatMetric(m) {
+  const { value, unit } = m.headline_metric;
+  if (unit === "fraction") return `${(100 * value).toFixed(1)}%`;
+  return `${value.toFixed(1)} ${unit}`;
+}
+
+/**
+ * @param {HTMLSelectElement} select
+ * @param {object[]} models entries of /api/models
+ */
+export function fillModelPicker(select, models) {
+  for (const m of models) {
+    const head = m.headline_metric.value != null ? `, ${m.headline_metric.label} ${formatMetric(m)}` : "";
+    // The id first and short: on a phone the select shows only the start of the text.
+    select.add(new Option(`${m.id} (${m.display_name}, z=${m.latent_dim}${head})`, m.id));
+  }
+}
+
+/** The note shown where the style row would be, naming the conditional models. */
+export function styleNote(models) {
+  const names = models.filter((m) => m.capabilities.conditional).map((m) => m.id);
+  return names.length
+    ? `The style row needs a conditional model: pick ${names.join(" or ")}.`
+    : "The style row needs a conditional model; none is loaded.";
+}

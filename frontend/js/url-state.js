@@ -1,0 +1,101 @@
+// The view in the link: every choice a user made travels, so a reload or a shared link shows the
+// same page. Short keys: model, z, label, plane ("pca" or "i,j"), range, scatter (0/1), a and b
+// (interpolation ends, z then ":label" for a conditional model), method (interpolation path).
+// Reading checks every value: out of range is clamped, nonsense is refused, and each correction
+// is reported in words so the page can say what it did.
+
+export const RANGES = [2, 3, 4, 5];
+export const Z_LIMIT = Math.max(...RANGES); // the map's widest range, also the sliders' limit
+
+/** A number as short as it can be written and read back within 1e-4. */
+const num = (v) => String(Number(v.toFixed(4)));
+
+/**
+ * @param {{model: object, z: number[], label: number, view: object,
+ *          ends: ({z: number[], label: number | null} | null)[]}} state
+ * @param {string} method the interpolation path
+ * @returns {string} the query string, starting with "?"
+ */
+export function writeQuery(state, method) {
+  const m = state.model;
+  const parts = [`model=${encodeURIComponent(m.id)}`, `z=${state.z.map(num).join(",")}`];
+  if (m.capabilities.conditional) parts.push(`label=${state.label}`);
+  if (m.latent_dim > 2) parts.push(`plane=${state.view.plane === "pca" ? "pca" : state.view.dims.join(",")}`);
+  if (state.view.range !== 3) parts.push(`range=${state.view.range}`);
+  if (!state.view.scatter) parts.push("scatter=0");
+  state.ends.forEach((end, k) => {
+    if (!end) return;
+    parts.push(`${"ab"[k]}=${end.z.map(num).join(",")}${end.label !== null ? `:${end.label}` : ""}`);
+  });
+  if (method !== "linear") parts.push(`method=${method}`);
+  // Written by hand so the commas stay readable in a shared link (URLSearchParams gives %2C).
+  return `?${parts.join("&")}`;
+}
+
+/** Parse a comma list of numbers for a model; clamps to ±Z_LIMIT. */
+function parseZ(raw, model, name, notes) {
+  const z = raw.split(",").map(Number);
+  if (z.length !== model.latent_dim || !z.every(Number.isFinite)) {
+    notes.push(`The link's ${name} (${raw}) is not ${model.latent_dim} numbers: ignored.`);
+    return null;
+  }
+  if (z.some((v) => Math.abs(v) > Z_LIMIT)) {
+    notes.push(`The link's ${name} goes past ±${Z_LIMIT}, the edge of the map: clamped.`);
+  }
+  return z.map((v) => Math.min(Z_LIMIT, Math.max(-Z_LIMIT, v)));
+}
+
+function parseLabel(raw, model, notes) {
+  const label = Number(raw);
+  if (!Number.isInteger(label) || label < 0 || label >= model.num_classes) {
+    notes.push(`The link's label (${raw}) is not one of ${model.id}'s labels: ignored.`);
+    return null;
+  }
+  return label;
+}
+
+/**
+ * Read the link.
+ * @param {string} search location.search
+ * @param {object[]} models the walkable models
+ * @param {string} fallback the id opened when the link names none, or one that is not loaded
+ * @returns {{model: object, z: number[] | null, label: number | null, plane: string | null,
+ *            range: number | null, scatter: boolean, ends: object[], method: string,
+ *            notes: string[]}}
+ */
+export function readQuery(search, models, fallback) {
+  const params = new URLSearchParams(search);
+  const notes = [];
+  const byId = (id) => models.find((m) => m.id === id);
+  let model = byId(params.get("model"));
+  if (params.has("model") && !model) {
+    notes.push(`No model named "${params.get("model")}" can be explored here; showing ${fallback}.`);
+  }
+  model = model || byId(fallback) || models[0];
+  const out = { model, z: null, label: null, plane: null, range: null, scatter: true,
+                ends: [null, null], method: "linear", notes };
+  if (params.get("z")) out.z = parseZ(params.get("z"), model, "z", notes);
+  if (params.has("label") && model.capabilities.conditional) out.label = parseLabel(params.get("label"), model, notes);
+  if (params.has("plane") && model.latent_dim > 2) {
+    const plane = params.get("plane");
+    const dims = plane.split(",").map(Number);
+    const ok = plane === "pca" || (dims.length === 2 && dims.every((d) => Number.isInteger(d) && d >= 0 && d < model.latent_dim) && dims[0] < dims[1]);
+    if (ok) out.plane = plane;
+    else notes.push(`The link's plane (${plane}) is not a plane of ${model.id}: ignored.`);
+  }
+  if (params.has("range")) {
+    const range = Number(params.get("range"));
+    if (RANGES.includes(range)) out.range = range;
+    else notes.push(`The link's range (${params.get("range")}) is not one of ${RANGES.join(", ")}: ignored.`);
+  }
+  out.scatter = params.get("scatter") !== "0";
+  ["a", "b"].forEach((key, k) => {
+    if (!params.get(key)) return;
+    const [zRaw, labelRaw] = params.get(key).split(":");
+    const z = parseZ(zRaw, model, key.toUpperCase(), notes);
+    const label = labelRaw !== undefined && model.capabilities.conditional ? parseLabel(labelRaw, model, notes) : null;
+    if (z) out.ends[k] = { z, label };
+  });
+  if (params.get("method") === "slerp") out.method = "slerp";
+  return out;
+}
