@@ -85,7 +85,8 @@ export function createDrawPad(canvas, { onStroke }) {
 
 /**
  * Average the pad's pixel blocks into 28x28 values in [0, 1] (row-major). Sent as JSON instead of
- * a PNG: canvas.toBlob took ~1 s after a dragged stroke in headless Chromium; this takes ~1 ms.
+ * a PNG: canvas.toBlob was seen taking ~1 s after a dragged stroke in headless Chromium (issue 12;
+ * 13-39 ms when measured again), this takes ~1 ms.
  * The server still does all of the MNIST-style normalization (crop, fit, centre).
  * @param {HTMLCanvasElement} canvas a square canvas whose side is a multiple of 28
  * @returns {number[]} 784 values

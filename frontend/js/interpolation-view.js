@@ -1,6 +1,7 @@
 // The frames between interpolation ends A and B, and the line that says how they were made.
 
-import { showThumbs } from "./thumbs.js";
+import { interpolate } from "./api.js";
+import { showThumbs, withArticle } from "./thumbs.js";
 
 const PROMPT = "Pick two points (draw, click the map or use the sliders) and set A and B.";
 
@@ -22,4 +23,33 @@ export function createInterpolationView(els) {
   }
 
   return { show, clear };
+}
+
+/**
+ * Frames from end A to end B, each end decoded with the label it was set under.
+ * @param {object} model the entry of /api/models
+ * @param {{z: number[], label: number | null}} a
+ * @param {{z: number[], label: number | null}} b
+ * @param {string} method "linear" or "slerp"
+ * @param {number} steps an even number of frames
+ * @returns {Promise<{images: string[], captions: string[] | null, info: string, zs: number[][]}>}
+ */
+export async function interpolateEnds(model, a, b, method, steps) {
+  const ask = (label) => interpolate(model.id, a.z, b.z, { steps, method, label });
+  const names = model.class_names;
+  const fromA = await ask(a.label);
+  let images = fromA.images;
+  let captions = a.label === null ? null : images.map(() => names[a.label]);
+  let info = `${steps} frames, ${method}, A to B`;
+  if (a.label !== b.label) {
+    // A conditional model decodes one label at a time: the first half with A's, the rest with
+    // B's, so both ends look as they were set.
+    const fromB = await ask(b.label);
+    const half = steps / 2;
+    images = [...fromA.images.slice(0, half), ...fromB.images.slice(half)];
+    captions = images.map((_, k) => names[k < half ? a.label : b.label]);
+    info += `; z moves smoothly, the label switches from ${withArticle(names[a.label])} ` +
+            `to ${withArticle(names[b.label])} halfway`;
+  }
+  return { images, captions, info, zs: fromA.z };
 }

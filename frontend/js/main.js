@@ -7,14 +7,14 @@ import { createCompletionPanel } from "./completion-panel.js";
 import { createDecodedView } from "./decoded-view.js";
 import { createDrawPad } from "./draw-pad.js";
 import { createEncodeView } from "./encode-view.js";
-import { createInterpolationView } from "./interpolation-view.js";
+import { createInterpolationView, interpolateEnds } from "./interpolation-view.js";
 import { latestWins } from "./latest.js";
 import { createLatentMap } from "./latent-map.js";
-import { fillModelPicker, formatMetric, styleNote } from "./model-picker.js";
+import { fillModelPicker, fillPlaneSelect, formatMetric, styleNote } from "./model-picker.js";
 import { createNotice } from "./notice.js";
 import { createSliders } from "./sliders.js";
 import { createStore } from "./state.js";
-import { showThumbs, withArticle } from "./thumbs.js";
+import { showThumbs } from "./thumbs.js";
 import { readQuery, writeQuery } from "./url-state.js";
 
 const $ = (id) => document.getElementById(id);
@@ -185,26 +185,11 @@ async function runInterpolation() {
   map.setEnds(a && a.z, b && b.z);
   if (!a || !b) return;
   const t = store.token();
-  const method = $("method-select").value;
-  const ask = (label) => api.interpolate(state.model.id, a.z, b.z, { steps: INTERP_STEPS, method, label });
   try {
-    const fromA = await ask(a.label);
-    let images = fromA.images;
-    let captions = a.label === null ? null : images.map(() => state.model.class_names[a.label]);
-    let info = `${INTERP_STEPS} frames, ${method}, A to B`;
-    if (a.label !== b.label) {
-      // A conditional model decodes one label at a time: the first half with A's, the rest
-      // with B's, so both ends look as they were set.
-      const fromB = await ask(b.label);
-      const half = INTERP_STEPS / 2;
-      images = [...fromA.images.slice(0, half), ...fromB.images.slice(half)];
-      captions = images.map((_, k) => state.model.class_names[k < half ? a.label : b.label]);
-      info += `; z moves smoothly, the label switches from ${withArticle(state.model.class_names[a.label])} ` +
-              `to ${withArticle(state.model.class_names[b.label])} halfway`;
-    }
+    const frames = await interpolateEnds(state.model, a, b, $("method-select").value, INTERP_STEPS);
     store.check(t);
-    interpolationView.show(images, info, captions);
-    map.setPath(fromA.z);
+    interpolationView.show(frames.images, frames.info, frames.captions);
+    map.setPath(frames.zs);
     notice.clear("interp");
   } catch (err) {
     notice.show(err, "interp");
@@ -212,17 +197,6 @@ async function runInterpolation() {
 }
 
 // ---- model and view -------------------------------------------------------------------------
-function fillPlaneSelect(latentDim) {
-  const select = $("plane-select");
-  select.replaceChildren();
-  $("plane-control").hidden = latentDim <= 2;
-  if (latentDim <= 2) return;
-  select.add(new Option("PCA plane of the test set", "pca"));
-  for (let i = 0; i + 1 < latentDim; i += 1) {
-    for (let j = i + 1; j < latentDim; j += 1) select.add(new Option(`z${i} × z${j}`, `${i},${j}`));
-  }
-}
-
 function fillDrawLabel(model) {
   const select = $("draw-label");
   select.replaceChildren(new Option("?", ""), ...model.class_names.map((name, k) => new Option(name, String(k))));
@@ -282,7 +256,7 @@ async function selectModel(id, start = {}) {
   fillDrawLabel(m);
   map.setLegend(m.class_names.length ? m.class_names : [...Array(10).keys()].map(String));
   sliders.setDims(m.latent_dim, Number($("range-select").value));
-  fillPlaneSelect(m.latent_dim);
+  fillPlaneSelect($("plane-select"), $("plane-control"), m.latent_dim);
   if (start.plane) $("plane-select").value = start.plane;
   (start.ends || []).forEach((end, k) => end && store.setEnd(k, end));
   document.title = `latent-explorer: ${m.id}${m.headline_metric.value != null ? ` (${formatMetric(m)})` : ""}`;

@@ -1,4 +1,5 @@
-// The model picker: one option per walkable model, named as the model names itself.
+// The controls that depend on the model: the picker (one option per walkable model, named as the
+// model names itself), the plane select, the style row's note.
 
 /** The headline metric as people read it: a fraction as a percentage, nats with one decimal. */
 export function formatMetric(m) {
@@ -25,4 +26,19 @@ export function styleNote(models) {
   return names.length
     ? `The style row needs a conditional model: pick ${names.join(" or ")}.`
     : "The style row needs a conditional model; none is loaded.";
+}
+
+/**
+ * The planes of a latent space: PCA and every pair of dims (none to choose for a 2-d model).
+ * @param {HTMLSelectElement} select @param {HTMLElement} control its label, hidden for 2-d
+ * @param {number} latentDim
+ */
+export function fillPlaneSelect(select, control, latentDim) {
+  select.replaceChildren();
+  control.hidden = latentDim <= 2;
+  if (latentDim <= 2) return;
+  select.add(new Option("PCA plane of the test set", "pca"));
+  for (let i = 0; i + 1 < latentDim; i += 1) {
+    for (let j = i + 1; j < latentDim; j += 1) select.add(new Option(`z${i} × z${j}`, `${i},${j}`));
+  }
 }
