@@ -7,24 +7,41 @@ import logging
 from contextlib import asynccontextmanager
 
 import torch
-from fastapi import FastAPI, Request
+from anyio import CapacityLimiter
+from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+from swagger_ui_bundle import swagger_ui_path
 
-from .errors import InputError, error_body, input_error_handler, validation_error_handler
+from .errors import (
+    CatchAll,
+    InputError,
+    http_error_handler,
+    input_error_handler,
+    validation_error_handler,
+)
 from .limits import BodySizeLimit
 from .registry import ModelRegistry, choose_device
 from .routes import complete, decode, decode_png, encode, explore, models
+from .security import SameOriginPosts, SecurityHeaders, TrustedHosts
 from .settings import Settings
 
 log = logging.getLogger("latent_explorer")
+PNG_CACHE_SIZE = 4096  # ~0.5 KB a digit: a couple of MB for every image a page session revisits
+DESCRIPTION = (
+    "Decode, encode, sample, complete and walk the latent spaces of trained models (AE, VAE, "
+    "CVAE, semi-supervised M1+M2, image completion); each model lists what it can do in "
+    "/api/models. Images are 28x28, white digit on black."
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings.from_env()
+    settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -32,6 +49,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             torch.set_num_threads(settings.torch_threads)
         device = choose_device(settings.device)
         app.state.registry = ModelRegistry.load(settings.checkpoints, device)
+        app.state.png_cache = decode_png.PngCache(PNG_CACHE_SIZE)
+        # Uploads and heavy renders (grids, big batches) wait here instead of filling the
+        # shared thread pool: memory stays bounded and cheap requests keep a free path.
+        app.state.uploads = CapacityLimiter(settings.max_uploads)
+        app.state.heavy = CapacityLimiter(settings.max_heavy)
         log.info("serving %d models on %s", len(app.state.registry.entries), device)
         # torch, FastAPI and the models leave millions of long-lived objects: keep the cyclic
         # GC from walking them again on every full collection while serving.
@@ -39,28 +61,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.freeze()
         yield
 
+    # /docs is served below from files on disk (no CDN); ReDoc has no packaged copy: off.
     app = FastAPI(
         title="latent-explorer",
         version="0.1.0",
-        description="Decode, encode, sample, complete and walk the latent spaces of trained "
-        "models (AE, VAE, CVAE, semi-supervised M1+M2, image completion); each model lists "
-        "what it can do in /api/models. Images are 28x28, white digit on black.",
+        description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.add_exception_handler(InputError, input_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
-
-    @app.exception_handler(Exception)
-    async def unexpected(_: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - logged
-        log.exception("unexpected error", exc_info=exc)
-        return JSONResponse(error_body((), "internal error"), status_code=500)
+    app.add_exception_handler(HTTPException, http_error_handler)
 
     # decode.png first: the hottest route, and routes are matched in order.
     app.router.routes.insert(0, decode_png.route)
-    app.state.png_cache = decode_png.PngCache(decode_png.CACHE_SIZE)
-    for module in (models, decode, encode, explore, complete):
-        app.include_router(module.router)
+    app.include_router(models.router)
+    for module in (decode, encode, explore, complete):
+        app.include_router(module.build_router(settings))
+    add_docs(app)
+    add_page(app, settings)
+
+    # Last added runs first: host and origin checks before anything reads the body.
+    app.add_middleware(CatchAll)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -68,7 +93,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["GET", "POST"],
             allow_headers=["content-type"],
         )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SameOriginPosts, allowed_origins=settings.cors_origins)
+    app.add_middleware(TrustedHosts, hosts=settings.trusted_hosts)
+    app.add_middleware(SecurityHeaders)
 
     def openapi() -> dict:
         # decode.png is a plain route (see its module): add its hand-written entry.
@@ -81,14 +108,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-    if settings.frontend is not None and settings.frontend.is_dir():
-        # The page at / and its files under /assets: a mount at / would also answer for
-        # /api paths (a 405 from the static files instead of the API's own).
-        index = settings.frontend / "index.html"
-
-        @app.get("/", include_in_schema=False)
-        async def page() -> FileResponse:
-            return FileResponse(index, headers={"Cache-Control": "no-cache"})
-
-        app.mount("/assets", StaticFiles(directory=settings.frontend), name="assets")
     return app
+
+
+def add_docs(app: FastAPI) -> None:
+    """Swagger UI from the swagger-ui-bundle package's files, so /docs works offline."""
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=f"{app.title} - API docs",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )
+
+
+def add_page(app: FastAPI, settings: Settings) -> None:
+    """The page at / and its files under /assets: a mount at / would also answer for /api
+    paths (a 405 from the static files instead of the API's own)."""
+    if settings.frontend is None or not settings.frontend.is_dir():
+        return
+    index = settings.frontend / "index.html"
+
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+    app.mount("/assets", StaticFiles(directory=settings.frontend), name="assets")

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Path, Request
+from fastapi import Depends, Path, Request
 
+from .errors import InputError, quote
 from .registry import ModelEntry, ModelRegistry
 from .settings import Settings
 
@@ -25,9 +26,14 @@ async def get_entry(
     request: Request,
     model_id: Annotated[str, Path(max_length=200, description="a model id from /api/models")],
 ) -> ModelEntry:
-    entry = request.app.state.registry.get(model_id)
+    return entry_or_404(request.app.state.registry, model_id)
+
+
+def entry_or_404(registry: ModelRegistry, model_id: str) -> ModelEntry:
+    entry = registry.get(model_id)
     if entry is None:
-        raise HTTPException(404, f"unknown model {model_id!r}; see /api/models")
+        msg = f"unknown model {quote(model_id)}; see /api/models"
+        raise InputError(("path", "model_id"), msg, status=404)
     return entry
 
 

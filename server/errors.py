@@ -1,13 +1,26 @@
-"""One shape for client errors: FastAPI's 422 body, {"detail": [{"loc", "msg", "type"}]}."""
+"""One shape for every client error, 404 and 413 included: FastAPI's 422 body,
+{"detail": [{"loc", "msg", "type"}]}, and never more than QUOTE_CHARS of the input echoed."""
 
 from __future__ import annotations
 
 import json
+import logging
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+log = logging.getLogger("latent_explorer")
+QUOTE_CHARS = 40
+
+
+def quote(value: object, limit: int = QUOTE_CHARS) -> str:
+    """repr() of client input, cut to `limit` characters: a 3 MB id is not worth echoing."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class InputError(Exception):
@@ -18,7 +31,7 @@ class InputError(Exception):
         self.loc, self.msg, self.status = loc, msg, status
 
 
-def error_body(loc: tuple, msg: str, kind: str = "value_error") -> dict:
+def error_body(loc: tuple | list, msg: str, kind: str = "value_error") -> dict:
     return {"detail": [{"loc": list(loc), "msg": msg, "type": kind}]}
 
 
@@ -27,19 +40,37 @@ async def input_error_handler(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body(exc.loc, exc.msg), status_code=exc.status)
 
 
+async def http_error_handler(_: Request, exc: Exception) -> JSONResponse:
+    """Starlette's own 404/405 (no such route or method) and any HTTPException, same shape."""
+    assert isinstance(exc, HTTPException)
+    msg = exc.detail if isinstance(exc.detail, str) else "error"
+    return JSONResponse(
+        error_body((), msg[:200], "http_error"), status_code=exc.status_code, headers=exc.headers
+    )
+
+
 async def validation_error_handler(_: Request, exc: Exception) -> JSONResponse:
     """FastAPI's 422 without echoing the input: a NaN or a megabyte of pixels is not worth
     repeating, and a NaN cannot be written as JSON at all."""
     errors = getattr(exc, "errors", lambda: [])()
     detail = [
         {
-            "loc": list(e.get("loc", ())),
-            "msg": str(e.get("msg", "")),
+            "loc": [str(p)[:QUOTE_CHARS] if isinstance(p, str) else p for p in e.get("loc", ())],
+            "msg": str(e.get("msg", ""))[:200],
             "type": str(e.get("type", "value_error")),
         }
         for e in errors
     ]
     return JSONResponse({"detail": detail}, status_code=422)
+
+
+def validation_errors(exc: ValidationError, prefix: tuple = ("body",)) -> RequestValidationError:
+    """A pydantic error from a body read by hand -> the same 422 as a declared body's."""
+    errors = [
+        {"loc": (*prefix, *e["loc"]), "msg": e["msg"], "type": e["type"]}
+        for e in exc.errors(include_url=False, include_input=False, include_context=False)
+    ]
+    return RequestValidationError(json.loads(json.dumps(errors, default=str)))
 
 
 def parse_json_body(schema: type[BaseModel], raw: bytes) -> BaseModel:
@@ -48,5 +79,44 @@ def parse_json_body(schema: type[BaseModel], raw: bytes) -> BaseModel:
     try:
         return schema.model_validate_json(raw)
     except ValidationError as exc:
-        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
-        raise RequestValidationError(json.loads(json.dumps(errors, default=str))) from None
+        raise validation_errors(exc) from None
+
+
+class CatchAll:
+    """An unexpected error becomes one logged traceback and a clean JSON 500 on a connection that
+    stays usable. Starlette's own last-resort handler re-raises after answering, so uvicorn logged
+    a second traceback and sometimes reset the keep-alive connection."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked_send(message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked_send)
+        except Exception:
+            log.exception("unexpected error on %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise  # half a response sent: only closing the connection is honest
+            body = json.dumps(error_body((), "internal error", "internal_error")).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})

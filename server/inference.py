@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import anyio.to_thread
 import numpy as np
 import torch
+from anyio import CapacityLimiter
 
 from .errors import InputError
 from .fast_decode import decode_numpy
@@ -64,6 +66,19 @@ def render(logits: np.ndarray, output: str, scale: int = 1) -> list:
     if output == "probs":
         return np.round(probs.astype(np.float64), 6).tolist()
     return [data_url(encode_png(upscale(to_uint8(p), scale), level=1)) for p in probs]
+
+
+async def render_batch(
+    heavy: CapacityLimiter, entry: ModelEntry, z: torch.Tensor, y: torch.Tensor | None, output: str
+) -> list:
+    """decode + render. Small batches on the event loop (faster than a thread hop); big ones in
+    a thread under the app's heavy-work limiter, so a flood of them queues instead of starving
+    the cheap endpoints."""
+    if z.shape[0] <= NUMPY_MAX_BATCH:
+        return render(decode(entry, z, y), output)
+    return await anyio.to_thread.run_sync(
+        lambda: render(decode(entry, z, y), output), limiter=heavy
+    )
 
 
 def sigmoid(logits: np.ndarray) -> np.ndarray:

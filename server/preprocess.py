@@ -11,10 +11,23 @@ import io
 import warnings
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import ExifTags, Image, UnidentifiedImageError
 
 FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")
 BOX, SIDE = 20, 28
+WORK_SIDE = 512  # uploads shrink to this before cropping: a digit filling 1/8 of it keeps 64 px
+ORIENTATION = ExifTags.Base.Orientation
+# ImageOps.exif_transpose's table, applied to the shrunk copy: transposing the full-size
+# upload would cost another full-size image.
+EXIF_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 INK_THRESHOLD = 0.1  # a pixel brighter than this (after inversion) counts as ink
 
 
@@ -27,7 +40,8 @@ class ImageInputError(ValueError):
 
 
 def open_image(data: bytes, max_pixels: int) -> Image.Image:
-    """Open an upload, refusing non-images and oversized ones from the header, before decoding."""
+    """Open an upload, refusing non-images and oversized ones from the header, before decoding
+    (the pixels are read by `shrink_to_gray`, which can ask a JPEG for fewer of them)."""
     if not data:
         raise ImageInputError("the upload is empty")
     try:
@@ -37,31 +51,58 @@ def open_image(data: bytes, max_pixels: int) -> Image.Image:
     except UnidentifiedImageError as exc:
         raise ImageInputError(f"not a {', '.join(FORMATS)} image", status=415) from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageInputError(f"too many pixels ({exc})") from exc
+        raise ImageInputError(f"too many pixels (over the limit of {max_pixels})") from exc
     except (OSError, ValueError, SyntaxError) as exc:
-        raise ImageInputError(f"unreadable ({exc})", status=415) from exc
+        raise ImageInputError("unreadable", status=415) from exc
     width, height = img.size
     if width < 1 or height < 1 or width * height > max_pixels:
-        raise ImageInputError(f"{width}x{height} pixels is over the limit of {max_pixels} pixels")
-    try:
-        img.seek(0)  # first frame of an animation
-        img.load()
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise ImageInputError(f"truncated or corrupt ({exc})") from exc
+        raise ImageInputError(
+            f"image: {width}x{height} pixels is over the limit of {max_pixels} pixels"
+        )
     return img
 
 
-def to_gray(img: Image.Image) -> np.ndarray:
-    """Float grayscale in [0, 1], light ink on dark, whatever the upload's polarity and alpha."""
+def shrink_to_gray(img: Image.Image, side: int = WORK_SIDE, exact: bool = False) -> np.ndarray:
+    """Float grayscale in [0, 1], light ink on dark, at most `side` pixels a side (exactly
+    side x side if `exact`), upright per EXIF, whatever the upload's polarity and alpha.
+
+    Memory: the image becomes one 8-bit channel and shrinks (JPEG `draft` decodes at 1/2..1/8
+    scale; `reduce` bins the rest) before anything is a float array. A 4096x4096 RGBA PNG
+    used to become ~580 MB of float copies; now its peak is the 64 MB decode itself."""
+    try:
+        img.seek(0)  # first frame of an animation
+        if img.format == "JPEG":
+            img.draft("L", (side, side))
+        img.load()
+        orientation = img.getexif().get(ORIENTATION, 1)
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise ImageInputError("truncated or corrupt") from exc
+    from_alpha = False
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-        rgba = np.asarray(img.convert("RGBA"), dtype=np.float32) / 255.0
-        alpha = rgba[..., 3]
-        if alpha.min() < 0.99:
-            # Drawn on a transparent canvas: what is opaque is the ink.
-            return alpha
-    gray = np.asarray(img.convert("L"), dtype=np.float32) / 255.0
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    return 1.0 - gray if np.median(border) > 0.5 else gray
+        alpha = (img if img.mode in ("RGBA", "LA") else img.convert("LA")).getchannel("A")
+        # Drawn on a transparent canvas: what is opaque is the ink.
+        from_alpha = alpha.getextrema()[0] < 253
+        gray = alpha if from_alpha else img.convert("L")
+        del alpha
+    else:
+        gray = img.convert("L")
+    del img
+    factor = max(gray.size) // side
+    if factor > 1:
+        gray = gray.reduce(factor)  # box binning: fast, and keeps thin strokes as gray
+    if exact:
+        gray = gray.resize((side, side), Image.Resampling.BILINEAR)
+    else:
+        gray.thumbnail((side, side), Image.Resampling.LANCZOS)
+    method = EXIF_TRANSPOSE.get(orientation)
+    if method is not None:
+        gray = gray.transpose(method)
+    arr = np.asarray(gray, dtype=np.float32) / 255.0
+    if not from_alpha:
+        border = np.concatenate([arr[0], arr[-1], arr[:, 0], arr[:, -1]])
+        if np.median(border) > 0.5:
+            arr = 1.0 - arr
+    return arr
 
 
 def normalize_digit(gray: np.ndarray) -> np.ndarray:
@@ -81,6 +122,9 @@ def normalize_digit(gray: np.ndarray) -> np.ndarray:
         (new_w, new_h), Image.Resampling.LANCZOS if max(h, w) > BOX else Image.Resampling.BILINEAR
     )
     digit = np.asarray(small, dtype=np.float32) / 255.0
+    if digit.max() <= 0.0:
+        # A few lone pixels spread far apart average away when shrunk to 20x20.
+        raise ImageInputError("the ink vanishes when shrunk to 28x28 (strokes too thin)")
     canvas = np.zeros((SIDE, SIDE), dtype=np.float32)
     top, left = (SIDE - new_h) // 2, (SIDE - new_w) // 2
     canvas[top : top + new_h, left : left + new_w] = digit
@@ -91,6 +135,8 @@ def shift_to_centre_of_mass(canvas: np.ndarray) -> np.ndarray:
     """Translate by whole pixels so the intensity-weighted centre sits at (14, 14), where it sits
     in MNIST itself (measured on the test set: mean 13.99, 14.00 in row, column indices)."""
     total = canvas.sum()
+    if total <= 0:
+        raise ImageInputError("no ink found (the image is blank)")
     rows, cols = np.indices(canvas.shape)
     cy, cx = (rows * canvas).sum() / total, (cols * canvas).sum() / total
     dy, dx = int(round(SIDE / 2 - cy)), int(round(SIDE / 2 - cx))
@@ -103,4 +149,4 @@ def shift_to_centre_of_mass(canvas: np.ndarray) -> np.ndarray:
 
 def preprocess_upload(data: bytes, max_pixels: int) -> np.ndarray:
     """Upload bytes -> (28, 28) float32 in [0, 1], MNIST-formatted."""
-    return normalize_digit(to_gray(open_image(data, max_pixels)))
+    return normalize_digit(shrink_to_gray(open_image(data, max_pixels)))

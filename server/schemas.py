@@ -1,17 +1,24 @@
 """Request and response bodies. Constraints live in the types, so bad input is a 422 naming the
-field before any of our code runs; limits that depend on the model are checked in the routes."""
+field before any of our code runs; limits that depend on the model are checked in the routes.
 
-from __future__ import annotations
+The request bodies whose limits are settings (batch, frames, |z|, completions) are built by
+`request_models(settings)`, so the schema, the OpenAPI document and the settings agree. Numbers
+are strict: JSON `true` is not a 1, nor "3" a 3.
+"""
 
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-MAX_BATCH, MAX_STEPS, MAX_ABS_Z = 1024, 64, 1000.0
+from .settings import Settings
+
 Output = Literal["png", "probs", "logits"]
-Label = Annotated[int, Field(ge=0, le=1000)]
-Latent = Annotated[FiniteFloat, Field(ge=-MAX_ABS_Z, le=MAX_ABS_Z)]
-Pixel = Annotated[FiniteFloat, Field(ge=0.0, le=1.0)]
+Label = Annotated[int, Field(strict=True, ge=0, le=1000)]
+Pixel = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0.0, le=1.0)]
+Bit = Annotated[int, Field(strict=True, ge=0, le=1)]
+Seed = Annotated[int, Field(strict=True, ge=0, le=2**63 - 1)]  # what torch's manual_seed takes
 Image = str | list[list[float]]  # a PNG data URL, or 28x28 probabilities / logits
 Z_EXAMPLE = [[0.5, -1.2], [0.0, 0.0]]
 PIXELS_DOC = "28x28 nested or flat 784 floats in [0, 1], white digit on black, MNIST-formatted"
@@ -59,44 +66,10 @@ class ModelInfo(BaseModel):
     description: str
 
 
-class DecodeRequest(Strict):
-    z: list[list[Latent]] = Field(
-        min_length=1, max_length=MAX_BATCH, description="latents, one row each"
-    )
-    labels: list[Label] | None = Field(None, description="one label per z (conditional models)")
-    output: Output = "png"
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"z": Z_EXAMPLE, "output": "png"},
-                {"z": [[0.0, 0.0]], "labels": [7], "output": "probs"},
-            ]
-        },
-    )
-
-
 class DecodeResponse(BaseModel):
     model: str
     output: Output
     images: list[Image]
-
-
-class GenerateRequest(Strict):
-    n: int = Field(1, ge=1, le=MAX_BATCH, description="how many samples")
-    label: Label | None = Field(None, description="conditional models: null samples labels")
-    temperature: float = Field(1.0, gt=0.0, le=10.0, allow_inf_nan=False, description="prior std")
-    seed: int | None = Field(None, ge=0, le=2**63 - 1, description="same seed, same samples")
-    output: Output = "png"
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"n": 8, "seed": 42, "temperature": 1.0, "output": "png"},
-                {"n": 4, "label": 7},
-            ]
-        },
-    )
 
 
 class GenerateResponse(BaseModel):
@@ -117,23 +90,6 @@ def check_pixels(value: list) -> list:
     return value
 
 
-class EncodeRequest(Strict):
-    pixels: list[list[Pixel]] | list[Pixel] = Field(description=PIXELS_DOC)
-    label: Label | None = Field(None, description="required for a CVAE; optional for an M2")
-    preprocess: Literal["none", "mnist"] = Field(
-        "none",
-        description="none: the pixels are MNIST-formatted already; mnist: crop, fit and centre "
-        "them the way an uploaded picture is (a drawing downsampled to 28x28, say)",
-    )
-    _shape = field_validator("pixels")(check_pixels)
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [{"pixels": [0.0] * 300 + [1.0] * 184 + [0.0] * 300, "label": None}]
-        },
-    )
-
-
 class EncodeResponse(BaseModel):
     model: str
     mu: list[float]
@@ -142,37 +98,6 @@ class EncodeResponse(BaseModel):
     reconstruction: str
     label: int | None = Field(None, description="the label used: given, or predicted by an m2")
     label_probs: list[float] | None = Field(None, description="q(y|x) of an m2 model, else null")
-
-
-class LatentPoint(Strict):
-    z: list[Latent] = Field(min_length=1, max_length=4096)
-
-
-class PixelsPoint(Strict):
-    pixels: list[list[Pixel]] | list[Pixel] = Field(description=PIXELS_DOC)
-    _shape = field_validator("pixels")(check_pixels)
-
-
-class InterpolateRequest(Strict):
-    start: LatentPoint | PixelsPoint
-    end: LatentPoint | PixelsPoint
-    steps: int = Field(8, ge=2, le=MAX_STEPS)
-    method: Literal["linear", "slerp"] = "linear"
-    label: Label | None = None
-    output: Output = "png"
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "start": {"z": [-2.0, 0.0]},
-                    "end": {"z": [2.0, 1.0]},
-                    "steps": 8,
-                    "method": "slerp",
-                }
-            ]
-        },
-    )
 
 
 class InterpolateResponse(BaseModel):
@@ -197,42 +122,10 @@ class AtlasResponse(BaseModel):
 
 
 class QuadrantsMask(Strict):
-    quadrants: list[Annotated[int, Field(ge=0, le=3)]] = Field(
+    quadrants: list[Annotated[int, Field(strict=True, ge=0, le=3)]] = Field(
         min_length=1,
         max_length=3,
         description="visible quadrants: 0 top-left, 1 top-right, 2 bottom-left, 3 bottom-right",
-    )
-
-
-MaskSpec = (
-    str
-    | QuadrantsMask
-    | list[list[Annotated[int, Field(ge=0, le=1)]]]
-    | list[Annotated[int, Field(ge=0, le=1)]]
-)
-
-
-class CompleteRequest(Strict):
-    pixels: list[list[Pixel]] | list[Pixel] = Field(
-        description="the image, 28x28 nested or 784 flat in [0, 1], white on black; only the "
-        "visible part is read"
-    )
-    mask: MaskSpec = Field(
-        description="what is visible: a region name (top-half, bottom-half, "
-        "left-half, right-half, top-left, top-right, bottom-left, "
-        'bottom-right), {"quadrants": [...]}, or a 28x28 / 784 array of 0/1'
-    )
-    n: int = Field(8, ge=1, le=64, description="how many completions")
-    seed: int | None = Field(None, ge=0, le=2**63 - 1, description="same seed, same completions")
-    _shape = field_validator("pixels")(check_pixels)
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"pixels": [0.0] * 784, "mask": "left-half", "n": 8, "seed": 1},
-                {"pixels": [0.0] * 784, "mask": {"quadrants": [0, 1, 2]}, "n": 4},
-            ]
-        },
     )
 
 
@@ -240,3 +133,170 @@ class CompleteResponse(BaseModel):
     model: str
     mask: list[list[int]]
     images: list[str]
+
+
+def check_mask_shape(value: object) -> object:
+    """A mask array is 28 rows of 28 or 784 flat: a ragged one is a 422, not a NumPy error."""
+    if isinstance(value, list):
+        check_pixels(value)
+    return value
+
+
+MaskSpec = str | QuadrantsMask | list[list[Bit]] | list[Bit]
+
+
+@dataclass(frozen=True)
+class RequestModels:
+    """The request bodies for one set of limits."""
+
+    decode: type[BaseModel]
+    generate: type[BaseModel]
+    encode: type[BaseModel]
+    interpolate: type[BaseModel]
+    complete: type[BaseModel]
+    latent_point: type[BaseModel]
+    complete_form: type[BaseModel]
+    encode_form: type[BaseModel]
+
+
+def request_models(settings: Settings) -> RequestModels:
+    return _request_models(
+        settings.max_batch, settings.max_steps, settings.max_abs_z, settings.max_completions
+    )
+
+
+@lru_cache(maxsize=8)
+def _request_models(
+    max_batch: int, max_steps: int, max_abs_z: float, max_completions: int
+) -> RequestModels:
+    # Cached: apps built with the same limits share classes (and OpenAPI component names).
+    Latent = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-max_abs_z, le=max_abs_z)]
+
+    class DecodeRequest(Strict):
+        z: list[list[Latent]] = Field(
+            min_length=1, max_length=max_batch, description="latents, one row each"
+        )
+        labels: list[Label] | None = Field(None, description="one label per z (conditional models)")
+        output: Output = "png"
+        model_config = ConfigDict(
+            extra="forbid",
+            json_schema_extra={
+                "examples": [
+                    {"z": Z_EXAMPLE, "output": "png"},
+                    {"z": [[0.0, 0.0]], "labels": [7], "output": "probs"},
+                ]
+            },
+        )
+
+    class GenerateRequest(Strict):
+        n: int = Field(1, strict=True, ge=1, le=max_batch, description="how many samples")
+        label: Label | None = Field(None, description="conditional models: null samples labels")
+        temperature: float = Field(
+            1.0, strict=True, gt=0.0, le=10.0, allow_inf_nan=False, description="prior std"
+        )
+        seed: Seed | None = Field(None, description="same seed, same samples")
+        output: Output = "png"
+        model_config = ConfigDict(
+            extra="forbid",
+            json_schema_extra={
+                "examples": [
+                    {"n": 8, "seed": 42, "temperature": 1.0, "output": "png"},
+                    {"n": 4, "label": 7},
+                ]
+            },
+        )
+
+    class EncodeRequest(Strict):
+        pixels: list[list[Pixel]] | list[Pixel] = Field(description=PIXELS_DOC)
+        label: Label | None = Field(None, description="required for a CVAE; optional for an M2")
+        preprocess: Literal["none", "mnist"] = Field(
+            "none",
+            description="none: the pixels are MNIST-formatted already; mnist: crop, fit and "
+            "centre them the way an uploaded picture is (a drawing downsampled to 28x28, say)",
+        )
+        _shape = field_validator("pixels")(check_pixels)
+        model_config = ConfigDict(
+            extra="forbid",
+            json_schema_extra={
+                "examples": [{"pixels": [0.0] * 300 + [1.0] * 184 + [0.0] * 300, "label": None}]
+            },
+        )
+
+    class EncodeForm(BaseModel):
+        """The text fields of a multipart /encode (strings, read leniently)."""
+
+        label: Annotated[int, Field(ge=0, le=1000)] | None = None
+
+    class LatentPoint(Strict):
+        z: list[Latent] = Field(min_length=1, max_length=4096)
+
+    class PixelsPoint(Strict):
+        pixels: list[list[Pixel]] | list[Pixel] = Field(description=PIXELS_DOC)
+        _shape = field_validator("pixels")(check_pixels)
+
+    class InterpolateRequest(Strict):
+        start: LatentPoint | PixelsPoint
+        end: LatentPoint | PixelsPoint
+        steps: int = Field(8, strict=True, ge=2, le=max_steps)
+        method: Literal["linear", "slerp"] = Field(
+            "linear",
+            description="slerp between opposite points follows the great circle through the "
+            "latent axis least aligned with them (every such circle is as short)",
+        )
+        label: Label | None = None
+        output: Output = "png"
+        model_config = ConfigDict(
+            extra="forbid",
+            json_schema_extra={
+                "examples": [
+                    {
+                        "start": {"z": [-2.0, 0.0]},
+                        "end": {"z": [2.0, 1.0]},
+                        "steps": 8,
+                        "method": "slerp",
+                    }
+                ]
+            },
+        )
+
+    class CompleteRequest(Strict):
+        pixels: list[list[Pixel]] | list[Pixel] = Field(
+            description="the image, 28x28 nested or 784 flat in [0, 1], white on black; only the "
+            "visible part is read"
+        )
+        mask: MaskSpec = Field(
+            description="what is visible: a region name (top-half, bottom-half, "
+            "left-half, right-half, top-left, top-right, bottom-left, "
+            'bottom-right), {"quadrants": [...]}, or a 28x28 / 784 array of 0/1'
+        )
+        n: int = Field(8, strict=True, ge=1, le=max_completions, description="how many")
+        seed: Seed | None = Field(None, description="same seed, same completions")
+        _shape = field_validator("pixels")(check_pixels)
+        _mask_shape = field_validator("mask")(check_mask_shape)
+        model_config = ConfigDict(
+            extra="forbid",
+            json_schema_extra={
+                "examples": [
+                    {"pixels": [0.0] * 784, "mask": "left-half", "n": 8, "seed": 1},
+                    {"pixels": [0.0] * 784, "mask": {"quadrants": [0, 1, 2]}, "n": 4},
+                ]
+            },
+        )
+
+    class CompleteForm(BaseModel):
+        """The text fields of a multipart /complete (strings, read leniently)."""
+
+        mask: str = Field(max_length=20000)
+        n: Annotated[int, Field(ge=1, le=max_completions)] = 8
+        seed: Annotated[int, Field(ge=0, le=2**63 - 1)] | None = None
+
+    return RequestModels(
+        DecodeRequest,
+        GenerateRequest,
+        EncodeRequest,
+        InterpolateRequest,
+        CompleteRequest,
+        LatentPoint,
+        CompleteForm,
+        EncodeForm,
+    )

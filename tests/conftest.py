@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -38,3 +39,8 @@ def tiny_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(autouse=True)
 def _seed() -> None:
     torch.manual_seed(0)
+
+
+# The app answers only loopback Host names by default (DNS rebinding); TestClient sends
+# "testserver". Set before any Settings() is built, so every app under test accepts it.
+os.environ.setdefault("LATENT_EXPLORER_TRUSTED_HOSTS", "127.0.0.1,localhost,::1,testserver")

@@ -63,7 +63,7 @@ def test_unknown_model_is_404(client: TestClient) -> None:
     [
         ({"z": [[0.0, 1.0, 2.0]]}, ["z", "3 values", "needs 2"]),
         ({"z": []}, ["z"]),
-        ({"z": [[0.0, "NaN"]]}, ["z", "finite"]),
+        ({"z": [[0.0, "NaN"]]}, ["z", "valid number"]),  # strict: a string is not a number
         ({"z": [[0.0, 5000.0]]}, ["z"]),
         ({"z": [[0, 0]], "labels": [1]}, ["labels", "takes no label"]),
         ({"z": [[0, 0]], "output": "jpeg"}, ["output"]),

@@ -8,28 +8,25 @@ are those of every other route (404 for an unknown model, 422 naming the field).
 
 from __future__ import annotations
 
-import math
 from collections import OrderedDict
 from threading import Lock
 
-import numpy as np
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from .. import inference
+from ..deps import entry_or_404
 from ..errors import InputError
 from ..png import encode_png, logits_to_uint8, upscale
+from ..requests import IMMUTABLE, MAX_Z_CHARS, parse_z, query_int
 
 PATH = "/api/models/{model_id}/decode.png"
-MAX_Z_CHARS = 20000
-CACHE_SIZE = 4096  # ~0.5 KB a digit: a couple of MB for every image a page session revisits
-# Same URL, same picture: let browsers and proxies keep it too.
-HEADERS = {"Cache-Control": "public, max-age=31536000, immutable"}
 
 
 class PngCache:
-    """A small LRU of rendered PNGs keyed by the exact request; safe across threads."""
+    """A small LRU of rendered PNGs keyed by the exact request; safe across threads. One per
+    app, made in the lifespan (app.state.png_cache)."""
 
     def __init__(self, size: int) -> None:
         self.size, self.items, self.lock = size, OrderedDict(), Lock()
@@ -48,43 +45,10 @@ class PngCache:
                 self.items.popitem(last=False)
 
 
-def parse_z(text: str, latent_dim: int, max_abs: float) -> np.ndarray:
-    """'0.5,-1.2' -> a (1, D) float32 array; anything else is a 422 on z."""
-    if len(text) > MAX_Z_CHARS:
-        raise InputError(("query", "z"), f"z is over {MAX_Z_CHARS} characters")
-    try:
-        values = [float(v) for v in text.split(",")]
-    except ValueError:
-        raise InputError(("query", "z"), "z must be comma-separated numbers") from None
-    if not all(math.isfinite(v) and abs(v) <= max_abs for v in values):
-        raise InputError(("query", "z"), f"z values must be finite and within ±{max_abs:g}")
-    if len(values) != latent_dim:
-        raise InputError(
-            ("query", "z"), f"z has {len(values)} values; the model needs {latent_dim}"
-        )
-    return np.array([values], dtype=np.float32)
-
-
-def query_int(query, name: str, default: int | None, low: int, high: int) -> int | None:
-    raw = query.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InputError(("query", name), f"{name} must be an integer") from None
-    if not low <= value <= high:
-        raise InputError(("query", name), f"{name} must be in {low}..{high}")
-    return value
-
-
 async def decode_png(request: Request) -> Response:
     state = request.app.state
     model_id = request.path_params["model_id"]
-    entry = state.registry.get(model_id)
-    if entry is None:
-        detail = f"unknown model {model_id!r}; see /api/models"
-        return JSONResponse({"detail": detail}, status_code=404)
+    entry = entry_or_404(state.registry, model_id)
     inference.require_latent_walk(entry)
     query = request.query_params
     if "z" not in query:
@@ -101,7 +65,7 @@ async def decode_png(request: Request) -> Response:
         # bytes it saves take to send; larger scales compress well and are worth it.
         png = encode_png(gray, level=0 if scale == 1 else 1)
         state.png_cache.put(key, png)
-    return Response(png, media_type="image/png", headers=HEADERS)
+    return Response(png, media_type="image/png", headers=IMMUTABLE)
 
 
 route = Route(PATH, decode_png, methods=["GET"], name="decode_png")

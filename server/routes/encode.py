@@ -1,22 +1,18 @@
 """Images to latents: an upload (normalized like MNIST) or JSON pixels (used as they are)."""
 
-from __future__ import annotations
-
 import numpy as np
 import torch
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from .. import inference
-from ..deps import EntryDep, SettingsDep
-from ..errors import InputError, parse_json_body
+from ..deps import EntryDep
+from ..errors import InputError
 from ..png import data_url, encode_png, to_uint8
 from ..preprocess import ImageInputError, normalize_digit, preprocess_upload
 from ..registry import ModelEntry
-from ..schemas import EncodeRequest, EncodeResponse
-
-router = APIRouter(prefix="/api/models/{model_id}", tags=["encode"])
+from ..requests import UPLOAD_ERRORS, Upload, read_upload_or_json, run_limited
+from ..schemas import EncodeResponse, request_models
+from ..settings import Settings
 
 REQUEST_DOC = {
     "requestBody": {
@@ -45,54 +41,6 @@ REQUEST_DOC = {
         },
     }
 }
-ERRORS = {
-    400: {"description": "the body could not be parsed"},
-    404: {"description": "unknown model"},
-    413: {"description": "upload or body too large"},
-    415: {"description": "not an image, or an unsupported content type"},
-}
-
-
-def parse_label(raw: str | None) -> int | None:
-    if raw is None or raw == "":
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise InputError(("body", "label"), "label must be an integer") from None
-
-
-async def read_request(request: Request, settings) -> tuple[np.ndarray, int | None]:
-    """(28x28 pixels, label) from a multipart upload or a JSON body."""
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype == "multipart/form-data":
-        form = await request.form(max_files=1, max_fields=4, max_part_size=settings.max_body_bytes)
-        upload = form.get("image")
-        if not isinstance(upload, UploadFile):
-            raise InputError(("body", "image"), "a file field named 'image' is required")
-        label_field = form.get("label")
-        label = parse_label(label_field if isinstance(label_field, str) else None)
-        data = await upload.read()
-        try:
-            pixels = await run_in_threadpool(preprocess_upload, data, settings.max_image_pixels)
-        except ImageInputError as exc:
-            raise InputError(("body", "image"), str(exc), status=exc.status) from None
-        return pixels, label
-    if ctype in ("application/json", ""):
-        body = parse_json_body(EncodeRequest, await request.body())
-        pixels = np.asarray(body.pixels, dtype=np.float32).reshape(28, 28)
-        if body.preprocess == "mnist":
-            # The same normalization as an upload's, after its decoding: one implementation.
-            try:
-                pixels = normalize_digit(pixels)
-            except ImageInputError as exc:
-                raise InputError(("body", "pixels"), str(exc), status=exc.status) from None
-        return pixels, body.label
-    raise InputError(
-        ("header", "content-type"),
-        "send multipart/form-data (field 'image') or application/json (pixels)",
-        status=415,
-    )
 
 
 def encode_pixels(entry: ModelEntry, pixels: np.ndarray, label: int | None) -> dict:
@@ -119,9 +67,34 @@ def encode_pixels(entry: ModelEntry, pixels: np.ndarray, label: int | None) -> d
     }
 
 
-@router.post("/encode", response_model=EncodeResponse, responses=ERRORS, openapi_extra=REQUEST_DOC)
-async def encode(entry: EntryDep, settings: SettingsDep, request: Request) -> dict:
-    """Encode a digit: mu, logvar, the 28x28 actually encoded, and the decoded mu."""
-    inference.require_latent_walk(entry)
-    pixels, label = await read_request(request, settings)
-    return encode_pixels(entry, pixels, label)
+def build_router(settings: Settings) -> APIRouter:
+    bodies = request_models(settings)
+    router = APIRouter(prefix="/api/models/{model_id}", tags=["encode"])
+
+    @router.post(
+        "/encode", response_model=EncodeResponse, responses=UPLOAD_ERRORS, openapi_extra=REQUEST_DOC
+    )
+    async def encode(entry: EntryDep, request: Request) -> dict:
+        """Encode a digit: mu, logvar, the 28x28 actually encoded, and the decoded mu."""
+        inference.require_latent_walk(entry)
+        body = await read_upload_or_json(
+            request, bodies.encode, bodies.encode_form, settings.max_body_bytes
+        )
+        if isinstance(body, Upload):
+            try:
+                pixels = await run_limited(
+                    request, "uploads", preprocess_upload, body.data, settings.max_image_pixels
+                )
+            except ImageInputError as exc:
+                raise InputError(("body", "image"), str(exc), status=exc.status) from None
+            return encode_pixels(entry, pixels, body.form.label)
+        pixels = np.asarray(body.pixels, dtype=np.float32).reshape(28, 28)
+        if body.preprocess == "mnist":
+            # The same normalization as an upload's, after its decoding: one implementation.
+            try:
+                pixels = normalize_digit(pixels)
+            except ImageInputError as exc:
+                raise InputError(("body", "pixels"), str(exc), status=exc.status) from None
+        return encode_pixels(entry, pixels, body.label)
+
+    return router

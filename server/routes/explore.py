@@ -1,27 +1,22 @@
 """Views of the whole latent space: the manifold grid, the atlas, and interpolation."""
 
-from __future__ import annotations
-
 import json
 from typing import Annotated
 
 import numpy as np
 import torch
-from fastapi import APIRouter, Query, Response
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Query, Request, Response
 
 from latent_explorer.model.latent import dims_plane, interpolate, plane_grid
 
 from .. import inference
-from ..deps import EntryDep, SettingsDep
+from ..deps import EntryDep
 from ..errors import InputError
 from ..png import encode_png, tile, to_uint8
 from ..registry import ModelEntry
-from ..schemas import AtlasResponse, InterpolateRequest, InterpolateResponse, LatentPoint
-from .decode import ERRORS, IMMUTABLE, PNG_RESPONSE
-from .decode_png import parse_z
-
-router = APIRouter(prefix="/api/models/{model_id}", tags=["explore"])
+from ..requests import ERRORS, IMMUTABLE, PNG_RESPONSE, parse_z, run_limited
+from ..schemas import AtlasResponse, InterpolateResponse, request_models
+from ..settings import Settings
 
 
 def parse_dims(text: str | None, entry: ModelEntry) -> tuple[int, int] | None:
@@ -45,44 +40,6 @@ def plane(entry: ModelEntry, dims_text: str | None, plane_name: str, base: torch
     if plane_name == "pca" and dims is None and entry.pca_mean is not None:
         return entry.pca_mean, entry.pca_components[0], entry.pca_components[1]
     return dims_plane(entry.latent_dim, dims or (0, 1), base)
-
-
-@router.get("/grid.png", response_class=Response, responses={**PNG_RESPONSE, **ERRORS})
-async def grid_png(
-    entry: EntryDep,
-    settings: SettingsDep,
-    n: Annotated[int, Query(ge=1, le=256, description="digits per side")] = 20,
-    dims: Annotated[
-        str | None, Query(max_length=50, description="two latent dims, e.g. 0,1")
-    ] = None,
-    label: Annotated[int | None, Query(ge=0, le=1000)] = None,
-    z: Annotated[
-        str | None, Query(max_length=20000, description="base point for other dims")
-    ] = None,
-    span: Annotated[float | None, Query(gt=0, le=100, description="even spacing in ±span")] = None,
-    plane_name: Annotated[str, Query(alias="plane", pattern="^(dims|pca)$")] = "dims",
-) -> Response:
-    """The n x n manifold as one PNG (n*28 pixels a side), decoded in one batched pass. Points
-    are spaced by the inverse normal CDF unless a span is given; `plane=pca` walks the atlas's
-    PCA plane instead of two latent dims (for models with more than two)."""
-    inference.require_latent_walk(entry)
-    if n > settings.max_grid:
-        raise InputError(("query", "n"), f"n={n} is over the limit of {settings.max_grid}")
-    base = (
-        None if z is None else torch.from_numpy(parse_z(z, entry.latent_dim, settings.max_abs_z)[0])
-    )
-    origin, ax, ay = plane(entry, dims, plane_name, base)
-    y = inference.labels(
-        entry, None if label is None else [label] * n * n, n * n, ("query", "label")
-    )
-
-    def render() -> bytes:
-        points = plane_grid(n, origin.cpu(), ax.cpu(), ay.cpu(), span).to(entry.device)
-        probs = inference.sigmoid(inference.decode(entry, points, y))
-        return encode_png(tile(to_uint8(probs), n, n), level=1)
-
-    png = render() if n <= 24 else await run_in_threadpool(render)
-    return Response(png, media_type="image/png", headers=IMMUTABLE)
 
 
 def atlas_body(entry: ModelEntry, dims: tuple[int, int] | None) -> bytes:
@@ -112,38 +69,91 @@ def atlas_body(entry: ModelEntry, dims: tuple[int, int] | None) -> bytes:
     return data
 
 
-@router.get(
-    "/atlas",
-    response_model=AtlasResponse,
-    responses={**ERRORS, 404: {"description": "unknown model or no atlas"}},
-)
-async def atlas(
-    entry: EntryDep,
-    dims: Annotated[
-        str | None, Query(max_length=50, description="two latent dims, e.g. 0,1")
-    ] = None,
-) -> Response:
-    """Posterior means of the test set with labels: two latent dims, or the PCA plane by
-    default for models with more than two (its axes included, to map a click back to z)."""
-    if entry.model.atlas is None:
-        raise InputError(("path", "model_id"), f"{entry.id} has no atlas", status=404)
-    body = atlas_body(entry, parse_dims(dims, entry))
-    return Response(body, media_type="application/json", headers={"Cache-Control": "max-age=3600"})
+def build_router(settings: Settings) -> APIRouter:
+    bodies = request_models(settings)
+    InterpolateRequest, LatentPoint = bodies.interpolate, bodies.latent_point
+    router = APIRouter(prefix="/api/models/{model_id}", tags=["explore"])
 
+    @router.get("/grid.png", response_class=Response, responses={**PNG_RESPONSE, **ERRORS})
+    async def grid_png(
+        entry: EntryDep,
+        request: Request,
+        n: Annotated[int, Query(ge=1, le=settings.max_grid, description="digits per side")] = 20,
+        dims: Annotated[
+            str | None, Query(max_length=50, description="two latent dims, e.g. 0,1")
+        ] = None,
+        label: Annotated[int | None, Query(ge=0, le=1000)] = None,
+        z: Annotated[
+            str | None, Query(max_length=20000, description="base point for other dims")
+        ] = None,
+        span: Annotated[
+            float | None, Query(gt=0, le=100, description="even spacing in ±span")
+        ] = None,
+        plane_name: Annotated[str, Query(alias="plane", pattern="^(dims|pca)$")] = "dims",
+    ) -> Response:
+        """The n x n manifold as one PNG (n*28 pixels a side), decoded in one batched pass. Points
+        are spaced by the inverse normal CDF unless a span is given; `plane=pca` walks the atlas's
+        PCA plane instead of two latent dims (for models with more than two)."""
+        inference.require_latent_walk(entry)
+        base = None
+        if z is not None:
+            base = torch.from_numpy(parse_z(z, entry.latent_dim, settings.max_abs_z)[0])
+        origin, ax, ay = plane(entry, dims, plane_name, base)
+        y = inference.labels(
+            entry, None if label is None else [label] * n * n, n * n, ("query", "label")
+        )
 
-@router.post("/interpolate", response_model=InterpolateResponse, responses=ERRORS)
-async def interpolate_route(entry: EntryDep, body: InterpolateRequest) -> dict:
-    """Frames from start to end (each a z or MNIST-formatted pixels, encoded to mu)."""
-    inference.require_latent_walk(entry)
-    y1 = inference.labels(entry, None if body.label is None else [body.label], 1, ("body", "label"))
-    ends = []
-    for name, point in (("start", body.start), ("end", body.end)):
-        if isinstance(point, LatentPoint):
-            ends.append(inference.latents(entry, [point.z], ("body", name, "z"))[0])
-        else:
-            x = inference.pixels_tensor(entry, point.pixels)
-            ends.append(inference.encode(entry, x, y1)[0][0])
-    path = interpolate(ends[0].cpu(), ends[1].cpu(), body.steps, body.method).to(entry.device)
-    y = None if y1 is None else y1.expand(body.steps)
-    images = inference.render(inference.decode(entry, path, y), body.output)
-    return {"model": entry.id, "output": body.output, "z": path.cpu().tolist(), "images": images}
+        def render() -> bytes:
+            points = plane_grid(n, origin.cpu(), ax.cpu(), ay.cpu(), span).to(entry.device)
+            probs = inference.sigmoid(inference.decode(entry, points, y))
+            return encode_png(tile(to_uint8(probs), n, n), level=1)
+
+        # Even a 20x20 grid is 400 decodes: in the heavy queue, never on the event loop.
+        png = await run_limited(request, "heavy", render)
+        return Response(png, media_type="image/png", headers=IMMUTABLE)
+
+    @router.get(
+        "/atlas",
+        response_model=AtlasResponse,
+        responses={**ERRORS, 404: {"description": "unknown model or no atlas"}},
+    )
+    async def atlas(
+        entry: EntryDep,
+        dims: Annotated[
+            str | None, Query(max_length=50, description="two latent dims, e.g. 0,1")
+        ] = None,
+    ) -> Response:
+        """Posterior means of the test set with labels: two latent dims, or the PCA plane by
+        default for models with more than two (its axes included, to map a click back to z)."""
+        if entry.model.atlas is None:
+            raise InputError(("path", "model_id"), f"{entry.id} has no atlas", status=404)
+        body = atlas_body(entry, parse_dims(dims, entry))
+        return Response(
+            body, media_type="application/json", headers={"Cache-Control": "max-age=3600"}
+        )
+
+    @router.post("/interpolate", response_model=InterpolateResponse, responses=ERRORS)
+    async def interpolate_route(entry: EntryDep, body: InterpolateRequest) -> dict:  # type: ignore[valid-type]
+        """Frames from start to end (each a z or MNIST-formatted pixels, encoded to mu)."""
+        inference.require_latent_walk(entry)
+        y1 = inference.labels(
+            entry, None if body.label is None else [body.label], 1, ("body", "label")
+        )
+        ends = []
+        for name, point in (("start", body.start), ("end", body.end)):
+            if isinstance(point, LatentPoint):
+                ends.append(inference.latents(entry, [point.z], ("body", name, "z"))[0])
+            else:
+                x = inference.pixels_tensor(entry, point.pixels)
+                ends.append(inference.encode(entry, x, y1)[0][0])
+        path = interpolate(ends[0].cpu(), ends[1].cpu(), body.steps, body.method).to(entry.device)
+        y = None if y1 is None else y1.expand(body.steps)
+        images = inference.render(inference.decode(entry, path, y), body.output)
+        return {
+            "model": entry.id,
+            "output": body.output,
+            "z": path.cpu().tolist(),
+            "images": images,
+        }
+
+    return router

@@ -15,6 +15,10 @@ async def health(registry: RegistryDep) -> dict:
     return {"status": "ok", "device": registry.device.type, "models": len(registry.entries)}
 
 
+# HEAD answers like GET (load balancers and uptime probes use it); one operation in the docs.
+router.add_api_route("/health", health, methods=["HEAD"], include_in_schema=False)
+
+
 @router.get("/models", response_model=list[ModelInfo])
 async def list_models(registry: RegistryDep) -> list[dict]:
     return [entry.info for entry in registry.entries.values()]

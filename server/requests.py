@@ -1,0 +1,109 @@
+"""Request parsing and response headers shared by the routes (routes never import each other)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+import anyio.to_thread
+import numpy as np
+from fastapi import Request
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import UploadFile
+
+from .errors import InputError, parse_json_body, quote, validation_errors
+
+MAX_Z_CHARS = 20000
+# Same URL, same picture: let browsers and proxies keep it too. The one cache policy of every
+# image route.
+IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
+PNG_RESPONSE = {200: {"content": {"image/png": {}}, "description": "a PNG image"}}
+ERRORS = {
+    400: {"description": "the body could not be parsed"},
+    404: {"description": "unknown model"},
+    413: {"description": "body too large"},
+}
+UPLOAD_ERRORS = {**ERRORS, 415: {"description": "not an image, or an unsupported content type"}}
+T = TypeVar("T")
+
+
+def parse_z(text: str, latent_dim: int, max_abs: float) -> np.ndarray:
+    """'0.5,-1.2' -> a (1, D) float32 array; anything else is a 422 on z."""
+    if len(text) > MAX_Z_CHARS:
+        raise InputError(("query", "z"), f"z is over {MAX_Z_CHARS} characters")
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise InputError(("query", "z"), "z must be comma-separated numbers") from None
+    if not all(math.isfinite(v) and abs(v) <= max_abs for v in values):
+        raise InputError(("query", "z"), f"z values must be finite and within ±{max_abs:g}")
+    if len(values) != latent_dim:
+        raise InputError(
+            ("query", "z"), f"z has {len(values)} values; the model needs {latent_dim}"
+        )
+    return np.array([values], dtype=np.float32)
+
+
+def query_int(query: Mapping[str, str], name: str, default: int | None, low: int, high: int):
+    """An optional integer query parameter in low..high; anything else is a 422 naming it."""
+    raw = query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InputError(("query", name), f"{name} must be an integer") from None
+    if not low <= value <= high:
+        raise InputError(("query", name), f"{name} must be in {low}..{high}")
+    return value
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A multipart request: the file's bytes and its text fields, validated by a form schema."""
+
+    data: bytes
+    form: BaseModel
+
+
+def content_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+async def read_upload_or_json(
+    request: Request, schema: type[T], form_schema: type[BaseModel], max_bytes: int
+) -> T | Upload:
+    """A JSON body validated by `schema`, or a multipart upload (field 'image') whose text fields
+    are validated by `form_schema`. Errors are 4xx naming the field; 415 for other types."""
+    ctype = content_type(request)
+    if ctype == "multipart/form-data":
+        max_fields = len(form_schema.model_fields) + 1
+        form = await request.form(max_files=1, max_fields=max_fields, max_part_size=max_bytes)
+        upload = form.get("image")
+        if not isinstance(upload, UploadFile):
+            raise InputError(("body", "image"), "a file field named 'image' is required")
+        fields = {
+            k: v for k, v in form.items() if k in form_schema.model_fields and isinstance(v, str)
+        }
+        fields = {k: v for k, v in fields.items() if v != ""}  # an empty field is an absent one
+        try:
+            parsed = form_schema.model_validate(fields)
+        except ValidationError as exc:
+            raise validation_errors(exc) from None
+        return Upload(await upload.read(), parsed)
+    if ctype in ("application/json", ""):
+        return parse_json_body(schema, await request.body())  # type: ignore[arg-type, return-value]
+    raise InputError(
+        ("header", "content-type"),
+        f"send application/json or multipart/form-data, not {quote(ctype)}",
+        status=415,
+    )
+
+
+async def run_limited(request: Request, limiter_name: str, fn: Callable[..., T], *args) -> T:
+    """Run blocking work in a thread under one of the app's capacity limiters (set up in the
+    lifespan): heavy work queues there instead of filling the shared thread pool."""
+    limiter = getattr(request.app.state, limiter_name)
+    return await anyio.to_thread.run_sync(fn, *args, limiter=limiter)

@@ -1,0 +1,117 @@
+"""Security middleware: response headers, trusted Host names, and no cross-site POSTs.
+
+Pure ASGI (no BaseHTTPMiddleware): they only look at headers, and every request passes them.
+"""
+
+from __future__ import annotations
+
+import json
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+# The page loads its own scripts, styles and images; decoded digits arrive as data: URLs and
+# drawings may become blob: URLs; the in-browser decoder fetches weights from us and may run
+# in a Web Worker. Nothing inline, nothing from another origin.
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+# Swagger UI's page (FastAPI's template) starts the UI with one inline script.
+DOCS_CSP = PAGE_CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'").replace(
+    "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+)
+COMMON = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+]
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+async def refuse(send: Send, status: int, loc: list, msg: str) -> None:
+    body = json.dumps({"detail": [{"loc": loc, "msg": msg, "type": "forbidden"}]}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class SecurityHeaders:
+    """nosniff, no referrer, no framing on every response; a strict CSP on all but /docs."""
+
+    def __init__(self, app: ASGIApp, docs_path: str = "/docs") -> None:
+        self.app, self.docs_path = app, docs_path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        csp = DOCS_CSP if scope["path"] == self.docs_path else PAGE_CSP
+
+        async def with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [
+                    *message.get("headers", []),
+                    *COMMON,
+                    (b"content-security-policy", csp.encode()),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def host_name(host: str) -> str:
+    """'127.0.0.1:8000' -> '127.0.0.1', '[::1]:8000' -> '::1'."""
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+class TrustedHosts:
+    """Only these Host names get an answer (DNS rebinding: a hostile page whose name resolves to
+    127.0.0.1 sends its own name as Host). Starlette's TrustedHostMiddleware does the same check
+    but answers in plain text; this one answers in the API's one error shape."""
+
+    def __init__(self, app: ASGIApp, hosts: tuple[str, ...]) -> None:
+        self.app, self.hosts, self.any = app, {h.lower() for h in hosts}, "*" in hosts
+
+    def allowed(self, name: str) -> bool:
+        if self.any or name in self.hosts:
+            return True
+        return any(h.startswith("*.") and name.endswith(h[1:]) for h in self.hosts)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and not self.any:
+            host = dict(scope["headers"]).get(b"host", b"").decode("latin-1").lower()
+            if not self.allowed(host_name(host)):
+                await refuse(send, 400, ["header", "host"], "this Host is not served here")
+                return
+        await self.app(scope, receive, send)
+
+
+class SameOriginPosts:
+    """A cross-site "simple" POST (a form posting multipart to /encode) needs no CORS preflight,
+    so CORS alone does not stop it: refuse unsafe methods whose Origin is neither ours nor an
+    allowed CORS origin. Clients that send no Origin (curl, scripts) are not browsers' victims."""
+
+    def __init__(self, app: ASGIApp, allowed_origins: tuple[str, ...]) -> None:
+        self.app, self.allowed = app, set(allowed_origins)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in UNSAFE_METHODS:
+            headers = dict(scope["headers"])
+            origin = headers.get(b"origin", b"").decode("latin-1")
+            host = headers.get(b"host", b"").decode("latin-1")
+            own = {f"http://{host}", f"https://{host}"}
+            if origin and origin not in own and origin not in self.allowed:
+                await refuse(send, 403, ["header", "origin"], "cross-origin request refused")
+                return
+        await self.app(scope, receive, send)

@@ -1,0 +1,106 @@
+"""Issue 9 §4: one error shape, one source for limits, routes that never import each other."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from latent_explorer.server import Settings, create_app
+from tests.conftest import ROOT
+
+VAE = "vae-mnist-z2"
+ROUTES = ROOT / "server" / "routes"
+
+
+def assert_shape(r, status: int) -> dict:
+    """Every 4xx: {"detail": [{"loc": [...], "msg": str, "type": str}]}."""
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert set(body) == {"detail"} and isinstance(body["detail"], list) and body["detail"]
+    for item in body["detail"]:
+        assert set(item) == {"loc", "msg", "type"}
+        assert isinstance(item["loc"], list) and isinstance(item["msg"], str)
+    return body["detail"][0]
+
+
+def test_no_route_module_imports_another() -> None:
+    names = {p.stem for p in ROUTES.glob("*.py")} - {"__init__"}
+    for path in ROUTES.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                module = node.module or ""
+                assert not (node.level == 1 and (module in names or not module)), (path, module)
+                assert "routes" not in module, (path, module)
+
+
+@pytest.fixture(scope="module")
+def client():
+    settings = Settings(checkpoints=ROOT / "checkpoints", device="cpu")
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+def test_every_4xx_has_one_shape(client: TestClient) -> None:
+    long_id = "x" * 60_000
+    for r, status in (
+        (client.get("/api/models/nope"), 404),
+        (client.get("/api/models/nope/decode.png?z=0,0"), 404),
+        (client.post("/api/models/nope/decode", json={"z": [[0, 0]]}), 404),
+        (client.get("/no/such/route"), 404),
+        (client.get(f"/api/models/{long_id}/decode.png?z=0,0"), 404),
+        (client.delete("/api/health"), 405),
+        (client.get(f"/api/models/{VAE}/decode.png?z=a"), 422),
+        (client.post(f"/api/models/{VAE}/decode", json={"z": []}), 422),
+        (
+            client.post(f"/api/models/{VAE}/encode", content=b"x", headers={"content-type": "a/b"}),
+            415,
+        ),
+    ):
+        item = assert_shape(r, status)
+        # Quoted input is capped: a 60 KB id is not echoed back.
+        assert len(r.content) < 500, r.content[:200]
+        assert item["msg"]
+
+
+def test_png_cache_lives_on_the_app(client: TestClient) -> None:
+    cache = client.app.state.png_cache
+    before = len(cache.items)
+    assert client.get(f"/api/models/{VAE}/decode.png?z=0.123,0.456").status_code == 200
+    assert len(cache.items) == before + 1
+    other = Settings(checkpoints=ROOT / "checkpoints", device="cpu")
+    with TestClient(create_app(other)) as c2:
+        assert c2.app.state.png_cache is not cache and len(c2.app.state.png_cache.items) == 0
+
+
+def test_settings_drive_the_schema_limits(tmp_path: Path) -> None:
+    settings = Settings(
+        checkpoints=ROOT / "checkpoints", device="cpu", max_batch=2000, max_steps=5, max_grid=3
+    )
+    with TestClient(create_app(settings)) as c:
+        url = f"/api/models/{VAE}"
+        assert c.post(f"{url}/decode", json={"z": [[0, 0]] * 1500, "output": "logits"}).is_success
+        assert_shape(c.post(f"{url}/decode", json={"z": [[0, 0]] * 2001}), 422)
+        assert c.post(f"{url}/generate", json={"n": 1500, "output": "logits"}).is_success
+        ends = {"start": {"z": [0, 0]}, "end": {"z": [1, 1]}}
+        assert c.post(f"{url}/interpolate", json={**ends, "steps": 5}).is_success
+        assert assert_shape(c.post(f"{url}/interpolate", json={**ends, "steps": 6}), 422)[
+            "loc"
+        ] == ["body", "steps"]
+        assert c.get(f"{url}/grid.png?n=3").is_success
+        assert_shape(c.get(f"{url}/grid.png?n=4"), 422)
+        spec = c.get("/openapi.json").json()["components"]["schemas"]
+        assert spec["DecodeRequest"]["properties"]["z"]["maxItems"] == 2000
+        assert spec["InterpolateRequest"]["properties"]["steps"]["maximum"] == 5
+
+
+def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LATENT_EXPLORER_MAX_STEPS", "7")
+    monkeypatch.setenv("LATENT_EXPLORER_TRUSTED_HOSTS", "a.example, b.example")
+    s = Settings()
+    assert s.max_steps == 7 and s.trusted_hosts == ("a.example", "b.example")
+    monkeypatch.setenv("LATENT_EXPLORER_MAX_BATCH", "lots")
+    with pytest.raises(ValueError, match="max_batch"):
+        Settings()
