@@ -92,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoints", type=Path, default=None, help="folder of .safetensors models")
     p.add_argument("--device", default=None, choices=["auto", "cpu", "cuda"])
     p.add_argument("--log-level", default="info")
+    p.add_argument(
+        "--workers", type=int, default=1, help="uvicorn worker processes (each loads the models)"
+    )
     p.set_defaults(func=_serve)
     return parser
 

@@ -63,5 +63,23 @@ def interpolate(start: Tensor, end: Tensor, steps: int, method: str = "linear") 
     omega = torch.arccos(torch.clamp((a / na) @ (b / nb), -1.0, 1.0))
     if omega.abs() < 1e-6:
         return ((1 - t) * a + t * b).float()
+    if torch.pi - omega < 1e-3:
+        return _slerp_opposite(a, b, t, omega)
     so = torch.sin(omega)
     return (torch.sin((1 - t) * omega) / so * a + torch.sin(t * omega) / so * b).float()
+
+
+def _slerp_opposite(a: Tensor, b: Tensor, t: Tensor, omega: Tensor) -> Tensor:
+    """Slerp for (nearly) opposite ends, where sin(omega) ~ 0 makes the usual formula divide by
+    zero (a path through the origin, or values of +-1e3). Every great circle through two
+    antipodes is as short, so pick one: the plane of a and the latent axis least aligned with a
+    (the first such axis on ties); for ends not exactly opposite, b's own part orthogonal to a."""
+    a_hat = a / a.norm()
+    u = b / b.norm() - (b / b.norm() @ a_hat) * a_hat
+    if u.norm() < 1e-6:
+        u = torch.zeros_like(a)
+        u[int(torch.argmin(a_hat.abs()))] = 1.0
+        u = u - (u @ a_hat) * a_hat
+    u = u / u.norm()
+    radius = (1 - t) * a.norm() + t * b.norm()
+    return (radius * (torch.cos(t * omega) * a_hat + torch.sin(t * omega) * u)).float()

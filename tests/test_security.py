@@ -1,0 +1,130 @@
+"""Issue 13: security headers, Host checks, cross-site POSTs, offline docs, slow clients."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from latent_explorer.harness import running_server
+from latent_explorer.server import Settings, create_app
+from latent_explorer.server.protocol import HEADER_TIMEOUT
+from tests.conftest import ROOT
+
+VAE = "vae-mnist-z2"
+
+
+@pytest.fixture(scope="module")
+def client():
+    with TestClient(create_app(Settings(checkpoints=ROOT / "checkpoints", device="cpu"))) as c:
+        yield c
+
+
+def test_page_has_security_headers(client: TestClient) -> None:
+    for url in ("/", "/assets/js/main.js", "/api/health", f"/api/models/{VAE}/decode.png?z=0,0"):
+        h = client.get(url).headers
+        assert h["x-content-type-options"] == "nosniff"
+        assert h["referrer-policy"] == "no-referrer"
+        csp = {d.split()[0]: d.split()[1:] for d in h["content-security-policy"].split("; ")}
+        assert csp["default-src"] == ["'self'"] and csp["script-src"] == ["'self'"]
+        assert csp["style-src"] == ["'self'"] and csp["frame-ancestors"] == ["'none'"]
+        assert csp["img-src"] == ["'self'", "data:", "blob:"] and csp["connect-src"] == ["'self'"]
+        assert h["x-frame-options"] == "DENY"
+
+
+def test_only_trusted_hosts_are_answered() -> None:
+    settings = Settings(
+        checkpoints=ROOT / "checkpoints", device="cpu", trusted_hosts=("127.0.0.1", "localhost")
+    )
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as c:
+        assert c.get("/api/health").status_code == 200
+        assert c.get("/api/health", headers={"host": "localhost:8000"}).status_code == 200
+        # A DNS-rebinding page: its own name, resolved to 127.0.0.1.
+        r = c.get("/api/health", headers={"host": "evil.example:8000"})
+        assert r.status_code == 400 and r.json()["detail"][0]["loc"] == ["header", "host"]
+    open_settings = Settings(checkpoints=ROOT / "checkpoints", device="cpu", trusted_hosts=("*",))
+    with TestClient(create_app(open_settings)) as c:
+        assert c.get("/api/health", headers={"host": "evil.example"}).status_code == 200
+
+
+def test_default_trusted_hosts_are_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LATENT_EXPLORER_TRUSTED_HOSTS", raising=False)
+    assert set(Settings().trusted_hosts) == {"127.0.0.1", "localhost", "::1"}
+
+
+def test_cross_site_posts_are_refused() -> None:
+    settings = Settings(
+        checkpoints=ROOT / "checkpoints", device="cpu", cors_origins=("http://tool.example",)
+    )
+    body = {"z": [[0.0, 0.0]]}
+    url = f"/api/models/{VAE}/decode"
+    with TestClient(create_app(settings)) as c:
+        # A form on another site posting to us needs no preflight: refused before any work.
+        evil = c.post(url, json=body, headers={"origin": "http://evil.example"})
+        assert evil.status_code == 403 and evil.json()["detail"][0]["loc"] == ["header", "origin"]
+        files = {"image": ("d.png", b"\x89PNG")}
+        r = c.post(f"/api/models/{VAE}/encode", files=files, headers={"origin": "null"})
+        assert r.status_code == 403
+        assert c.post(url, json=body, headers={"origin": "http://testserver"}).status_code == 200
+        assert c.post(url, json=body, headers={"origin": "http://tool.example"}).status_code == 200
+        assert c.post(url, json=body).status_code == 200  # curl sends no Origin
+
+
+def test_docs_are_served_without_a_cdn(client: TestClient) -> None:
+    html = client.get("/docs").text
+    assert "/docs-assets/swagger-ui-bundle.js" in html and "/docs-assets/swagger-ui.css" in html
+    assert "cdn" not in html.lower() and "https://" not in html.split("<body>")[1]
+    js = client.get("/docs-assets/swagger-ui-bundle.js")
+    assert js.status_code == 200 and len(js.content) > 100_000
+    assert client.get("/docs-assets/swagger-ui.css").status_code == 200
+    assert client.get("/redoc").status_code == 404  # it would need a CDN
+
+
+def test_slow_header_clients_are_dropped() -> None:
+    """A client that never finishes its headers is closed after HEADER_TIMEOUT; others are
+    served meanwhile."""
+    with running_server(ROOT / "checkpoints") as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        slow = socket.create_connection(("127.0.0.1", port))
+        slow.sendall(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # no blank line
+        slow.settimeout(HEADER_TIMEOUT + 10)
+        started = time.monotonic()
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as fast:
+            fast.sendall(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert b" 200 " in fast.recv(200)
+        assert slow.recv(100) == b""  # closed by the server
+        waited = time.monotonic() - started
+        assert HEADER_TIMEOUT - 1 < waited < HEADER_TIMEOUT + 5, waited
+        slow.close()
+
+
+def test_page_runs_under_its_csp() -> None:
+    """The page under its real headers: no CSP violation while it loads, decodes and samples
+    (inline scripts or styles, or a foreign origin, would be reported here)."""
+    from playwright.sync_api import sync_playwright
+
+    from latent_explorer.harness import CHROMIUM_ARGS, chromium_path
+
+    with running_server(ROOT / "checkpoints") as server, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.add_init_script(
+                "window.__violations = [];"
+                "document.addEventListener('securitypolicyviolation', e =>"
+                " window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));"
+            )
+            console: list[str] = []
+            page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+            response = page.goto(f"{server.url}/")
+            assert "script-src 'self'" in response.headers["content-security-policy"]
+            page.wait_for_selector("body[data-ready=true]", timeout=20_000)
+            page.locator("[data-testid=latent-slider]").first.focus()
+            page.keyboard.press("End")
+            page.wait_for_timeout(500)
+            assert page.evaluate("window.__violations") == []
+            assert not [c for c in console if "Content Security Policy" in c], console
+        finally:
+            browser.close()
