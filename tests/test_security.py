@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import socket
 import time
+import urllib.request
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -128,3 +130,20 @@ def test_page_runs_under_its_csp() -> None:
             assert not [c for c in console if "Content Security Policy" in c], console
         finally:
             browser.close()
+
+
+def test_serve_runs_worker_processes() -> None:
+    """`serve --workers 2`: two uvicorn worker processes, each with its own app and models."""
+    with running_server(ROOT / "checkpoints", extra_args=["--workers", "2"]) as server:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+            cmdlines = [Path(f"/proc/{c}/cmdline").read_text() for c in children]
+            workers = [c for c in cmdlines if "spawn_main" in c]
+            if len(workers) == 2:
+                break
+            time.sleep(0.5)
+        assert len(workers) == 2, children
+        for _ in range(8):
+            with urllib.request.urlopen(f"{server.url}/api/models/{VAE}/decode.png?z=0,0") as r:
+                assert r.status == 200
