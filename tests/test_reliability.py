@@ -243,3 +243,27 @@ def test_unexpected_error_is_a_clean_500(caplog: pytest.LogCaptureFixture) -> No
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def test_big_upload_never_becomes_a_full_size_float_array() -> None:
+    """A 4096x4096 RGBA upload shrinks to one 8-bit channel before NumPy sees it: the float
+    arrays stay small (tracemalloc sees NumPy's allocations; the old path made ~580 MB)."""
+    import tracemalloc
+
+    from PIL import ImageDraw
+
+    from latent_explorer.server.preprocess import preprocess_upload
+
+    img = Image.new("RGBA", (4096, 4096), (0, 0, 0, 0))
+    ImageDraw.Draw(img).line(
+        [(1500, 900), (2600, 900), (1900, 3200)], fill=(0, 0, 0, 255), width=180
+    )
+    data = png_bytes(img)
+    tracemalloc.start()
+    try:
+        pixels = preprocess_upload(data, 4096 * 4096)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert pixels.shape == (28, 28) and pixels.max() > 0.5
+    assert peak < 16 * 2**20, peak / 2**20
