@@ -126,9 +126,13 @@ def build_router(settings: Settings) -> APIRouter:
         gen.seed() if seed is None else gen.manual_seed(seed)
         x = torch.from_numpy(pixels)[None].to(entry.device)
         m = torch.from_numpy(mask)[None].to(entry.device)
-        with torch.inference_mode():
-            probs = entry.model.complete(x, m, n, generator=gen)[0].float().cpu().numpy()
-        images = [data_url(encode_png(to_uint8(p.reshape(28, 28)))) for p in probs]
+
+        def render() -> list[str]:
+            with torch.inference_mode():
+                probs = entry.model.complete(x, m, n, generator=gen)[0].float().cpu().numpy()
+            return [data_url(encode_png(to_uint8(p.reshape(28, 28)))) for p in probs]
+
+        images = await run_limited(request, "heavy", render)  # up to 64 decodes: heavy
         mask_rows = mask.reshape(28, 28).astype(int).tolist()
         return {"model": entry.id, "mask": mask_rows, "images": images}
 

@@ -133,7 +133,11 @@ def build_router(settings: Settings) -> APIRouter:
         )
 
     @router.post("/interpolate", response_model=InterpolateResponse, responses=ERRORS)
-    async def interpolate_route(entry: EntryDep, body: InterpolateRequest) -> dict:  # type: ignore[valid-type]
+    async def interpolate_route(
+        entry: EntryDep,
+        body: InterpolateRequest,  # type: ignore[valid-type]
+        request: Request,
+    ) -> dict:
         """Frames from start to end (each a z or MNIST-formatted pixels, encoded to mu)."""
         inference.require_latent_walk(entry)
         y1 = inference.labels(
@@ -148,7 +152,7 @@ def build_router(settings: Settings) -> APIRouter:
                 ends.append(inference.encode(entry, x, y1)[0][0])
         path = interpolate(ends[0].cpu(), ends[1].cpu(), body.steps, body.method).to(entry.device)
         y = None if y1 is None else y1.expand(body.steps)
-        images = inference.render(inference.decode(entry, path, y), body.output)
+        images = await inference.render_batch(request.app.state.heavy, entry, path, y, body.output)
         return {
             "model": entry.id,
             "output": body.output,
