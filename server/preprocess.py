@@ -56,9 +56,7 @@ def open_image(data: bytes, max_pixels: int) -> Image.Image:
         raise ImageInputError("unreadable", status=415) from exc
     width, height = img.size
     if width < 1 or height < 1 or width * height > max_pixels:
-        raise ImageInputError(
-            f"image: {width}x{height} pixels is over the limit of {max_pixels} pixels"
-        )
+        raise ImageInputError(f"{width}x{height} pixels is over the limit of {max_pixels} pixels")
     return img
 
 
