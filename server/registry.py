@@ -51,13 +51,18 @@ def describe(model_id: str, model: LatentModel) -> dict[str, Any]:
     metrics = md.get("metrics", {})
     value = metrics.get(head.key)
     text = f"{model.display_name} with a {c.latent_dim}-d latent space"
-    text += f", trained on {md.get('dataset', '?')} for {md.get('epochs', '?')} epochs"
+    if md.get("epochs") == 0:  # fitted in closed form (PPCA)
+        text += f", fitted in closed form on {md.get('dataset', '?')}"
+    else:
+        text += f", trained on {md.get('dataset', '?')} for {md.get('epochs', '?')} epochs"
     if md.get("labelled_indices"):
         text += f" with {len(md['labelled_indices'])} labels"
     if value is not None and head.unit == "fraction":
         text += f"; {head.label} = {100 * value:.2f}% on the test set"
+    elif value is not None and head.unit == "nats":
+        text += f"; {head.label} = {value:.2f} nats on the test set"
     elif value is not None:
-        text += f"; {head.label} = {value:.2f} {head.unit} on the test set"
+        text += f"; {head.label} = {value:.2f} on the test set"
     return {
         "id": model_id,
         "kind": c.kind,

@@ -37,7 +37,7 @@ class Health(BaseModel):
 class HeadlineMetric(BaseModel):
     name: str
     label: str
-    unit: Literal["nats", "fraction"]
+    unit: Literal["nats", "fraction", "squared error"]
     value: float | None
 
 
@@ -90,6 +90,12 @@ def check_pixels(value: list) -> list:
     return value
 
 
+class ElboTerms(BaseModel):
+    reconstruction: float = Field(description="E_q[-log p(x|z)], nats")
+    kl: float = Field(description="KL(q(z|x) || p(z)), nats")
+    negative_elbo: float = Field(description="reconstruction + kl, nats")
+
+
 class EncodeResponse(BaseModel):
     model: str
     mu: list[float]
@@ -98,6 +104,19 @@ class EncodeResponse(BaseModel):
     reconstruction: str
     label: int | None = Field(None, description="the label used: given, or predicted by an m2")
     label_probs: list[float] | None = Field(None, description="q(y|x) of an m2 model, else null")
+    elbo: ElboTerms | None = Field(
+        None,
+        description="models with a likelihood: the ELBO of the preprocessed image thresholded "
+        "at 0.5 (a pixel is on when its gray level is >= 0.5), with q(z|x) of that binary image",
+    )
+    nll: float | None = Field(None, description="-log p(x) of that image, importance-weighted")
+    nll_k: int | None = Field(None, description="importance samples behind nll")
+    percentile: float | None = Field(
+        None,
+        description="% of test images (scored the same way) whose nll is at most this one; "
+        "null when the checkpoint's evaluation stored no quantiles",
+    )
+    kl_per_dim: list[float] | None = Field(None, description="the KL of each latent dim, nats")
 
 
 class InterpolateResponse(BaseModel):

@@ -5,6 +5,9 @@
 - active units: latent dims whose posterior mean varies by more than 0.01 across the test set
 - an AE's reconstruction BCE per image
 - squared reconstruction error on gray images, beside PCA with the same latent size
+- for models with a likelihood, the test set's quantiles of the per-drawing NLL (`scoring.py`:
+  thresholded at 0.5, k=100, fixed seed), so the server can say where a drawing's NLL falls
+- whatever a model measures of itself (`own_metrics`: PPCA's Gaussian NLL of gray images)
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from ..checkpoint import load_checkpoint, update_metadata
 from ..data import binarize_test_set, load_dataset, to_unit
 from ..device import pick_device
 from ..pca import fit_pca, pca_reconstruct, squared_error
+from ..scoring import DRAWING_K, DRAWING_SEED, THRESHOLD, drawing_scores, nll_quantiles, threshold
 from ..vae import LatentModel
 from .completion import benchmark as completion_benchmark
 from .m2 import evaluate_m2
@@ -50,17 +54,40 @@ def evaluate(
     n = limit or len(data.test_images)
     t0 = time.perf_counter()
     caps = model.capabilities  # what the model can do decides what is measured
+    updates: dict = {}
     if caps.completes:
         metrics, digits = completion_metrics(model, data, dev, n, k), 3
     elif caps.infers_label:
         metrics, digits = evaluate_m2(model, data, dev, n), 4
     else:
         metrics, digits = latent_model_metrics(model, data, dev, n, k), 3
+        if caps.likelihood:
+            updates["drawing_nll"] = drawing_nll(model, data, dev, n)
+            metrics["test_threshold_nll_k100"] = sum(updates["drawing_nll"].pop("nlls")) / n
     metrics["eval_seconds"] = round(time.perf_counter() - t0, 1)
     metrics = {k: round(v, digits) if isinstance(v, float) else v for k, v in metrics.items()}
     if write:
-        update_metadata(path, {"metrics": metrics})
+        update_metadata(path, {"metrics": metrics, **updates})
     return metrics
+
+
+def drawing_nll(model: LatentModel, data, dev: torch.device, n: int) -> dict:
+    """The test set scored as the server scores a drawing; its quantiles go into the metadata."""
+    gray = to_unit(data.test_images[:n]).to(dev)
+    y = labels_for(model, data.test_labels[:n].to(dev))
+    nlls = []
+    for i in range(0, n, 100):  # 100 images x k=100 samples per decoder pass
+        yb = None if y is None else y[i : i + 100]
+        nlls.append(drawing_scores(model, threshold(gray[i : i + 100]), yb)["nll"].cpu())
+    nll = torch.cat(nlls)
+    return {
+        "k": DRAWING_K,
+        "seed": DRAWING_SEED,
+        "binarization": f"gray >= {THRESHOLD}",
+        "test_images": n,
+        "quantiles": nll_quantiles(nll),
+        "nlls": nll.tolist(),  # for the mean in the metrics; not stored
+    }
 
 
 def completion_metrics(model, data, dev: torch.device, n: int, k: int) -> dict:
@@ -76,17 +103,18 @@ def latent_model_metrics(model: LatentModel, data, dev: torch.device, n: int, k:
     x = binarize_test_set(data.test_images)[:n].to(dev)
     gray = to_unit(data.test_images[:n]).to(dev)
     y = labels_for(model, data.test_labels[:n].to(dev))
-    elbo = mean_negative_elbo(model, x, data.test_labels[:n].to(dev))
     metrics: dict = {"test_images": n}
     caps = model.capabilities
     if caps.likelihood:
+        elbo = mean_negative_elbo(model, x, data.test_labels[:n].to(dev))
         metrics |= {"test_neg_elbo": elbo["loss"], "test_rec": elbo["rec"], "test_kl": elbo["kl"]}
         batch = max(1, 20_000 // min(k, 250))
         key = "test_nll_given_label" if y is not None else "test_iw_nll"
         metrics[key] = iw_nll(model, x, y, k, batch)
         metrics["iw_k"] = k
-    else:
-        metrics["test_rec_bce"] = elbo["rec"]
+    elif not caps.stochastic:  # the AE: its BCE is the only nats it has
+        metrics["test_rec_bce"] = mean_negative_elbo(model, x, data.test_labels[:n].to(dev))["rec"]
+    metrics |= model.own_metrics(gray)
     metrics["active_units"] = active_units(model, x, y)
     mean, comps = fit_pca(to_unit(data.train_images).to(dev), model.config.latent_dim)
     metrics["recon_sq_error"] = gray_reconstruction_error(model, gray, y)

@@ -120,7 +120,7 @@ def train(args: argparse.Namespace, data: ImageDataset | None = None) -> Path:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", choices=["ae", "vae", "cvae"], default="vae")
+    p.add_argument("--model", choices=["ae", "vae", "cvae", "pca"], default="vae")
     p.add_argument("--latent-dim", type=int, default=2)
     p.add_argument("--hidden", default="400,400", help="encoder layer sizes, comma-separated")
     p.add_argument("--activation", default="elu", choices=ACTIVATIONS)

@@ -4,6 +4,8 @@ import numpy as np
 import torch
 from fastapi import APIRouter, Request
 
+from latent_explorer.model.scoring import DRAWING_K, drawing_scores, percentile, threshold
+
 from .. import inference
 from ..deps import EntryDep
 from ..errors import InputError
@@ -64,6 +66,28 @@ def encode_pixels(entry: ModelEntry, pixels: np.ndarray, label: int | None) -> d
         "reconstruction": data_url(encode_png(to_uint8(recon))),
         "label": label,
         "label_probs": label_probs,
+        **(nats_of(entry, x, y) if entry.model.capabilities.likelihood else {}),
+    }
+
+
+def nats_of(entry: ModelEntry, x: torch.Tensor, y: torch.Tensor | None) -> dict:
+    """The drawing's ELBO terms, IW NLL and percentile, scored as `evaluate` scored the test set
+    (thresholded at 0.5, k=100, fixed seed; see latent_explorer.model.scoring)."""
+    with torch.inference_mode():
+        s = drawing_scores(entry.model, threshold(x), y)
+    nll = s["nll"][0].item()
+    stored = entry.model.metadata.get("drawing_nll") or {}
+    quantiles = stored.get("quantiles") if stored.get("k") == DRAWING_K else None
+    return {
+        "elbo": {
+            "reconstruction": round(s["reconstruction"][0].item(), 3),
+            "kl": round(s["kl"][0].item(), 3),
+            "negative_elbo": round(s["negative_elbo"][0].item(), 3),
+        },
+        "nll": round(nll, 3),
+        "nll_k": DRAWING_K,
+        "percentile": None if not quantiles else round(percentile(nll, quantiles), 2),
+        "kl_per_dim": [round(v, 4) for v in s["kl_per_dim"][0].tolist()],
     }
 
 
@@ -75,7 +99,8 @@ def build_router(settings: Settings) -> APIRouter:
         "/encode", response_model=EncodeResponse, responses=UPLOAD_ERRORS, openapi_extra=REQUEST_DOC
     )
     async def encode(entry: EntryDep, request: Request) -> dict:
-        """Encode a digit: mu, logvar, the 28x28 actually encoded, and the decoded mu."""
+        """Encode a digit: mu, logvar, the 28x28 actually encoded, and the decoded mu; for models
+        with a likelihood also its ELBO terms, IW NLL and percentile among the test set, in nats."""
         inference.require_latent_walk(entry)
         body = await read_upload_or_json(
             request, bodies.encode, bodies.encode_form, settings.max_body_bytes

@@ -1,0 +1,79 @@
+"""One drawing in nats: the ELBO's two terms and the importance-weighted NLL of a single image,
+computed the same way for a user's drawing (the server) and for the test set (`evaluate`), so a
+drawing's NLL can be placed among the test set's.
+
+The field scores binary images, so the image is binarized first, deterministically: a pixel is on
+when its gray level is at least 0.5 (`THRESHOLD`). The posterior is that of the binary image, so
+the numbers are a true ELBO and bound of log p(x_binary). The k samples come from a fixed seed:
+the same drawing always gets the same numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .losses import (
+    gaussian_kl,
+    log_mean_exp,
+    log_normal,
+    log_standard_normal,
+    reconstruction_nll,
+)
+
+THRESHOLD = 0.5  # gray level at or above which a pixel counts as on
+DRAWING_K = 100  # importance samples per drawing (Burda et al.'s bound; k=1000 for the metrics)
+DRAWING_SEED = 0
+QUANTILE_LEVELS = 101  # the test set's NLL at 0%, 1%, ..., 100%
+
+
+def threshold(x: Tensor) -> Tensor:
+    """Gray levels in [0, 1] -> binary {0, 1} floats."""
+    return (x >= THRESHOLD).to(torch.float32)
+
+
+def kl_per_dim(mu: Tensor, logvar: Tensor) -> Tensor:
+    """KL(q(z_d|x) || N(0, 1)) per latent dim, (B, D): which dims carry information."""
+    return -0.5 * (1 + logvar - mu.pow(2) - logvar.exp())
+
+
+@torch.no_grad()
+def drawing_scores(
+    model, x_binary: Tensor, y: Tensor | None = None, k: int = DRAWING_K, seed: int = DRAWING_SEED
+) -> dict[str, Tensor]:
+    """Per image (B,): reconstruction E_q[-log p(x|z)], kl, negative_elbo, nll (IW, k samples),
+    and kl_per_dim (B, D). The same k samples give both the ELBO's estimate and the IW bound."""
+    mu, logvar = model.encode(x_binary, y)
+    if logvar is None:
+        raise ValueError("scoring needs a posterior q(z|x) (an AE has none)")
+    batch, dim = mu.shape
+    gen = torch.Generator().manual_seed(seed)  # drawn on the CPU: the same numbers on any device
+    eps = torch.randn(k, batch, dim, generator=gen).to(mu.device, mu.dtype)
+    z = mu + torch.exp(0.5 * logvar) * eps  # (k, B, D)
+    y_rep = None if y is None else y.repeat(k)
+    logits = model.decode(z.reshape(k * batch, dim), y_rep)
+    x_rep = x_binary.reshape(batch, -1).repeat(k, 1)
+    log_px_z = -reconstruction_nll(logits, x_rep, model.config).view(k, batch)
+    log_w = log_px_z + log_standard_normal(z) - log_normal(z, mu, logvar)
+    rec = -log_px_z.mean(0)
+    kl = gaussian_kl(mu, logvar)
+    return {
+        "reconstruction": rec,
+        "kl": kl,
+        "negative_elbo": rec + kl,
+        "nll": -log_mean_exp(log_w, dim=0),
+        "kl_per_dim": kl_per_dim(mu, logvar),
+    }
+
+
+def nll_quantiles(nlls: Tensor) -> list[float]:
+    """The test set's NLLs at 0%, 1%, ..., 100%, for `percentile`."""
+    levels = torch.linspace(0, 1, QUANTILE_LEVELS, dtype=torch.float64)
+    return [round(v, 3) for v in torch.quantile(nlls.double().cpu(), levels).tolist()]
+
+
+def percentile(nll: float, quantiles: list[float]) -> float:
+    """The share (in %) of test images whose NLL is at most `nll`: 99 means worse than 99%."""
+    levels = np.linspace(0.0, 100.0, len(quantiles))
+    return float(np.interp(nll, np.asarray(quantiles), levels))
