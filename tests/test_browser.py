@@ -119,31 +119,39 @@ def test_page_loads_without_errors(page: Page) -> None:
     shoot(page, "loaded")
 
 
+def slider_range(page: Page) -> float:
+    """The sliders' (and the map's) range: the model's own, from its atlas."""
+    page.wait_for_selector("#sliders[data-range]")
+    return float(page.get_attribute("[data-testid=latent-slider][data-dim='0']", "max"))
+
+
 def test_slider_changes_the_digit(page: Page) -> None:
     open_app(page)
     before = decoded_pixels(page)
+    r = slider_range(page)
     slider = page.locator("[data-testid=latent-slider][data-dim='0']")
     slider.focus()
-    page.keyboard.press("End")  # keyboard operable: End jumps to +3
+    page.keyboard.press("End")  # keyboard operable: End jumps to +range
     after = wait_decoded(page, before)
     assert after != before
-    assert slider_values(page)[0] == 3.0
-    expect(page.locator("output[for=slider-0]")).to_have_text("3.00")
+    assert slider_values(page)[0] == r
+    expect(page.locator("output[for=slider-0]")).to_have_text(f"{r:.2f}")
     for _ in range(20):
         page.keyboard.press("ArrowLeft")
-    assert slider_values(page)[0] == pytest.approx(2.8)
+    assert slider_values(page)[0] == pytest.approx(r - 0.2)
     wait_decoded(page, after)
 
 
 def test_map_click_changes_the_digit_and_sliders(page: Page) -> None:
     open_app(page)
     before = decoded_pixels(page)
+    r = slider_range(page)
     box = page.get_by_test_id("latent-map").bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.3)
     wait_decoded(page, before)
     z = slider_values(page)
-    # Range ±3: 20% across is x = -1.8, 30% down is y = +1.2.
-    assert z == [pytest.approx(-1.8, abs=0.05), pytest.approx(1.2, abs=0.05)]
+    # Range ±r: 20% across is x = -0.6 r, 30% down is y = +0.4 r.
+    assert z == [pytest.approx(-0.6 * r, abs=0.05), pytest.approx(0.4 * r, abs=0.05)]
     shoot(page, "map-click")
 
 
@@ -243,9 +251,10 @@ def test_completion_row_refreshes_when_a_stroke_ends(page: Page) -> None:
 def test_url_round_trips_the_state(page: Page, browser, base_url) -> None:
     open_app(page, "?model=cvae-mnist-z2")
     page.get_by_test_id("label-select").select_option("4")
+    r = slider_range(page)
     page.locator("[data-testid=latent-slider][data-dim='1']").focus()
     page.keyboard.press("Home")
-    page.wait_for_function("() => location.search.includes('z=0,-3')")
+    page.wait_for_function(f"() => location.search.includes('z=0,-{r:g}')")
     url = page.url
     assert "model=cvae-mnist-z2" in url and "label=4" in url
     other = browser.new_context(viewport=DESKTOP).new_page()
@@ -253,7 +262,7 @@ def test_url_round_trips_the_state(page: Page, browser, base_url) -> None:
     other.wait_for_selector("body[data-ready=true]", timeout=20_000)
     expect(other.get_by_test_id("model-select")).to_have_value("cvae-mnist-z2")
     expect(other.get_by_test_id("label-select")).to_have_value("4")
-    assert slider_values(other) == [0.0, -3.0]
+    assert slider_values(other) == [0.0, -r]
     wait_decoded(other)
     assert decoded_pixels(other) == decoded_pixels(page)
     other.context.close()
@@ -265,12 +274,13 @@ def test_z16_model_plane_choice(page: Page) -> None:
     expect(page.locator("#plane-select")).to_have_value("pca")
     page.locator("#plane-select").select_option("3,7")
     page.wait_for_selector("[data-testid=latent-map][data-plane='3,7']")
+    r = float(page.get_by_test_id("range-select").input_value())
     before = decoded_pixels(page)
     box = page.get_by_test_id("latent-map").bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.9, box["y"] + box["height"] * 0.5)
     wait_decoded(page, before)
     z = slider_values(page)
-    assert z[3] == pytest.approx(2.4, abs=0.05) and z[7] == pytest.approx(0.0, abs=0.05)
+    assert z[3] == pytest.approx(0.8 * r, abs=0.05) and z[7] == pytest.approx(0.0, abs=0.05)
     assert all(v == 0 for i, v in enumerate(z) if i not in (3, 7))
     shoot(page, "z16-dims")
 

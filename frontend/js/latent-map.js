@@ -74,6 +74,9 @@ export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError
   let background = null;
   let plane = null;
   let backgroundKey = "";
+  let dims = 2;
+  let priorOn = false;
+  let samples = [];
 
   const el = (name, attrs) => {
     const node = document.createElementNS(SVG_NS, name);
@@ -81,6 +84,11 @@ export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError
     svg.append(node);
     return node;
   };
+  // The prior's 1σ and 2σ circles (39% and 86% of N(0, I) in 2-D), under everything else.
+  const priorRings = [1, 2].map((k) => el("circle", {
+    fill: "none", stroke: "#ffd166", "stroke-width": 2.5, "stroke-dasharray": "9 6", opacity: 1,
+    visibility: "hidden", "data-testid": `prior-${k}sigma`,
+  }));
   const crossH = el("line", { stroke: "#fff", "stroke-width": 1.5, opacity: 0.9 });
   const crossV = el("line", { stroke: "#fff", "stroke-width": 1.5, opacity: 0.9 });
   const crossDot = el("circle", { r: 5, fill: "none", stroke: "#fff", "stroke-width": 2 });
@@ -90,6 +98,7 @@ export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError
   const path = el("polyline", { fill: "none", stroke: "#ffd166", "stroke-width": 2,
                                 "stroke-dasharray": "5 4", visibility: "hidden",
                                 "data-testid": "interp-path" });
+  const sampleLayer = el("g", { "data-testid": "posterior-dots" });
   const ends = ["A", "B"].map((name) => {
     const text = el("text", { fill: "#ffd166", "font-size": 18, "font-weight": 700,
                               "text-anchor": "middle", visibility: "hidden", stroke: "#000",
@@ -198,6 +207,29 @@ export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError
     return canvas.toDataURL("image/png");
   }
 
+  /** Show (or hide) the prior's circles; their centre is where z = 0 falls on the plane. */
+  function setPrior(on) {
+    priorOn = on;
+    const [cx, cy] = plane && on ? toPx(plane.project(Array(dims).fill(0))) : [0, 0];
+    priorRings.forEach((ring, k) => {
+      Object.entries({ cx, cy, r: ((k + 1) * size) / (2 * view.range),
+                       visibility: plane && on ? "visible" : "hidden" })
+        .forEach(([name, v]) => ring.setAttribute(name, v));
+    });
+  }
+
+  /** Dots for samples z ~ q(z|x) (the posterior-samples panel); none for an empty list. */
+  function setSamples(zs) {
+    samples = zs || [];
+    sampleLayer.replaceChildren(...(plane ? samples : []).map((z) => {
+      const [px, py] = toPx(plane.project(z));
+      const dot = document.createElementNS(SVG_NS, "circle");
+      Object.entries({ cx: px, cy: py, r: 3.5, fill: "#fff", stroke: "#0b5d85", "stroke-width": 1.5 })
+        .forEach(([k, v]) => dot.setAttribute(k, String(v)));
+      return dot;
+    }));
+  }
+
   /**
    * New model or plane.
    * @param {number} latentDim
@@ -207,8 +239,11 @@ export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError
   function setView(latentDim, nextView, atlas) {
     view = { ...view, ...nextView };
     atlasData = atlas;
+    dims = latentDim;
     plane = makePlane(latentDim, view, atlas && atlas.axes);
     redraw();
+    setPrior(priorOn);
+    setSamples(samples);
   }
 
   function setScatter(on) {
@@ -256,6 +291,7 @@ export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError
   });
 
   return { setView, setScatter, loadBackground, setLegend, setMarker, setEnds, setPath, snapshot,
+           setPrior, setSamples,
            setCrosshair: (z) => { if (plane) keyAt = plane.project(z); setCrosshair(z); },
            plane: () => plane };
 }

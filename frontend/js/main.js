@@ -3,15 +3,20 @@
 // store's model-switch token before it is shown, so a late answer never paints another model.
 
 import * as api from "./api.js";
+import { createCompareStrip } from "./compare-strip.js";
 import { createCompletionPanel } from "./completion-panel.js";
 import { createDecodedView } from "./decoded-view.js";
 import { createDrawPad } from "./draw-pad.js";
+import { createElboBar } from "./elbo-bar.js";
 import { createEncodeView } from "./encode-view.js";
 import { createInterpolationView, interpolateEnds } from "./interpolation-view.js";
 import { latestWins } from "./latest.js";
 import { createLatentMap } from "./latent-map.js";
+import { createMapAxes, defaultRange } from "./map-axes.js";
 import { fillModelPicker, fillPlaneSelect, formatMetric, styleNote } from "./model-picker.js";
+import { fillRangeSelect, legendTitle, NO_LIKELIHOOD, showRangeNote } from "./model-notes.js";
 import { createNotice } from "./notice.js";
+import { createPosteriorSamples, gaussian } from "./posterior-samples.js";
 import { createSliders } from "./sliders.js";
 import { createStore } from "./state.js";
 import { showThumbs } from "./thumbs.js";
@@ -52,6 +57,14 @@ const pad = createDrawPad($("draw-pad"), { onStroke: encodeDrawing });
 const encodeView = createEncodeView({ preprocessed: $("preprocessed"), reconstruction: $("reconstruction"),
                                       info: $("encode-info"), probs: $("label-probs") });
 const interpolationView = createInterpolationView({ row: $("interpolation"), info: $("interp-info") });
+const axes = createMapAxes($("map-axes"));
+const compareStrip = createCompareStrip($("compare-strip"), $("compare-note"));
+const elboBar = createElboBar($("elbo"), $("kl-per-dim"));
+const posterior = createPosteriorSamples(
+  { root: $("posterior"), strip: $("posterior-samples"), again: $("posterior-again"),
+    note: $("posterior-note") },
+  { onDots: (zs) => map.setSamples(zs), onError: (err) => notice.show(err, "posterior") },
+);
 const completion = createCompletionPanel(
   { panel: $("complete-panel"), pad: $("complete-pad"), shade: $("complete-shade"),
     region: $("region-select"), clear: $("clear-complete"), row: $("completions"),
@@ -68,6 +81,7 @@ store.perModel(() => showThumbs($("samples"), []));
 store.perModel(() => showThumbs($("style-row"), []));
 store.perModel(() => { map.setMarker(null); map.setEnds(null, null); map.setPath(null); });
 store.perModel(() => notice.clear());
+store.perModel(() => { elboBar.clear(); posterior.clear(); });
 
 // ---- decoding the current z (latest wins: one request in flight) ---------------------------
 const scheduleDecode = latestWins(async () => {
@@ -116,6 +130,7 @@ function setZ(z, { fromSlider = false } = {}) {
   store.setZ(z);
   if (!fromSlider) sliders.setValues(z);
   map.setCrosshair(z);
+  compareStrip.update(z, state.label, state.model.id);
   scheduleDecode();
   scheduleStyleRow();
   saveUrl();
@@ -152,6 +167,9 @@ async function encodeDrawing() {
     encodeView.show(body, model, told);
     store.setEncoded({ mu: body.mu, logvar: body.logvar });
     map.setMarker(body.mu, body.logvar);
+    if (body.elbo) elboBar.show(body);
+    else elboBar.clear(NO_LIKELIHOOD);
+    posterior.set(model.id, body.mu, body.logvar, conditional() ? body.label ?? state.label : null);
     setZ([...body.mu]);
   } catch (err) {
     if (err.name === "StaleError") return;
@@ -164,7 +182,8 @@ async function encodeDrawing() {
 async function generateSamples() {
   const t = store.token();
   try {
-    const body = await api.generate(state.model.id, { n: SAMPLES, label: labelOrNull() });
+    const temperature = Number($("temperature").value);
+    const body = await api.generate(state.model.id, { n: SAMPLES, label: labelOrNull(), temperature });
     store.check(t);
     showThumbs($("samples"), body.images);
     notice.clear("samples");
@@ -204,8 +223,12 @@ function fillDrawLabel(model) {
 }
 
 let viewRequest = 0;
-/** Show the chosen plane and range; the atlas answer is dropped if the model or plane changed. */
-async function applyView() {
+/**
+ * Show the chosen plane and range; the atlas answer is dropped if the model or plane changed.
+ * `resetRange`: a new model or plane gets its own range from its atlas (~99% of the test codes
+ * visible), or `linkRange` when a link asked for one.
+ */
+async function applyView({ resetRange = false, linkRange = null } = {}) {
   const t = store.token();
   const request = ++viewRequest;
   const latentDim = state.model.latent_dim;
@@ -231,7 +254,20 @@ async function applyView() {
     store.setAtlas(null);
     notice.show(err, "atlas");
   }
+  if (resetRange && state.atlas) {
+    const range = defaultRange(state.atlas.points);
+    fillRangeSelect($("range-select"), range, linkRange);
+    showRangeNote($("range-note"), state.model, state.atlas.points, range);
+    store.setView({ range: Number($("range-select").value) });
+    sliders.setRange(state.view.range);
+    sliders.setValues(state.z);
+    saveUrl();
+  }
   map.setView(latentDim, state.view, state.atlas);
+  map.setPrior(state.model.capabilities.standard_normal_prior);
+  const names = state.view.plane === "pca" ? ["PC1", "PC2"] : state.view.dims.map((d) => `z${d}`);
+  axes.update({ range: state.view.range, xLabel: names[0], yLabel: names[1] });
+  $("legend-title").textContent = legendTitle(state.model, state.view.plane);
   $("map").dataset.plane = choice;
   map.setCrosshair(state.z);
   map.setMarker(state.encoded && state.encoded.mu, state.encoded && state.encoded.logvar);
@@ -260,7 +296,7 @@ async function selectModel(id, start = {}) {
   if (start.plane) $("plane-select").value = start.plane;
   (start.ends || []).forEach((end, k) => end && store.setEnd(k, end));
   document.title = `latent-explorer: ${m.id}${m.headline_metric.value != null ? ` (${formatMetric(m)})` : ""}`;
-  await applyView();
+  await applyView({ resetRange: true, linkRange: start.range || null });
   if (!store.isCurrent(t)) return;
   setZ(state.z);
   generateSamples();
@@ -269,8 +305,12 @@ async function selectModel(id, start = {}) {
 
 // ---- wiring ---------------------------------------------------------------------------------
 $("model-select").addEventListener("change", (e) => selectModel(e.target.value));
-$("plane-select").addEventListener("change", applyView);
-$("range-select").addEventListener("change", applyView);
+$("plane-select").addEventListener("change", () => applyView({ resetRange: true }));
+$("range-select").addEventListener("change", () => applyView());
+$("temperature").addEventListener("input", (e) => {
+  $("temperature-value").value = Number(e.target.value).toFixed(1);
+});
+$("temperature").addEventListener("change", generateSamples);
 $("scatter-toggle").addEventListener("change", (e) => {
   store.setView({ scatter: e.target.checked });
   map.setScatter(e.target.checked);
@@ -278,7 +318,12 @@ $("scatter-toggle").addEventListener("change", (e) => {
 });
 $("reset").addEventListener("click", () => setZ(Array(state.model.latent_dim).fill(0)));
 $("random").addEventListener("click", () => setZ(state.z.map(() => gaussian())));
-$("clear-pad").addEventListener("click", () => { pad.clear(); encodeView.clear(); });
+$("clear-pad").addEventListener("click", () => {
+  pad.clear();
+  encodeView.clear();
+  elboBar.clear();
+  posterior.clear();
+});
 $("draw-label").addEventListener("change", (e) => {
   store.setDrawLabel(e.target.value === "" ? null : Number(e.target.value));
   if (pad.hasInk()) encodeDrawing(); // the same drawing, encoded as the digit now named
@@ -296,12 +341,9 @@ $("method-select").addEventListener("change", () => { runInterpolation(); saveUr
 // The map as shown, dots included, is made when the link is clicked.
 $("download-grid").addEventListener("click", () => { $("download-grid").href = map.snapshot(); });
 
-function gaussian() {
-  const u = 1 - Math.random();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * Math.random());
-}
-
 async function start() {
+  // On a phone the intro starts folded: the digit and the map come first.
+  if (window.matchMedia("(max-width: 640px)").matches) $("intro").open = false;
   let all;
   try {
     all = await api.listModels();
@@ -319,9 +361,9 @@ async function start() {
     return;
   }
   fillModelPicker($("model-select"), state.models);
+  compareStrip.setModels(state.models);
   const preferred = state.models.find((m) => m.id === PREFERRED_MODEL) ? PREFERRED_MODEL : state.models[0].id;
   const link = readQuery(location.search, state.models, preferred);
-  if (link.range) $("range-select").value = String(link.range);
   $("scatter-toggle").checked = link.scatter;
   $("method-select").value = link.method;
   await selectModel(link.model.id, link);

@@ -1,7 +1,8 @@
 // One range input per latent dimension, keyboard operable, with a value label. Their range is the
 // map's (one range for both: a point clicked on the map can be reached with the sliders too).
 
-const STEP = 0.01;
+/** Fine steps for a VAE's ±3.5; coarser ones for an AE's ±130, so the keyboard still gets there. */
+const stepFor = (range) => (range > 10 ? 0.1 : 0.01);
 
 /**
  * @param {HTMLElement} root
@@ -23,7 +24,7 @@ export function createSliders(root, { onInput }) {
       label.htmlFor = `slider-${d}`;
       const input = document.createElement("input");
       Object.assign(input, { type: "range", id: `slider-${d}`, min: -range,
-                             max: range, step: STEP, value: 0 });
+                             max: range, step: stepFor(range), value: 0 });
       input.dataset.testid = "latent-slider";
       input.dataset.dim = String(d);
       input.setAttribute("aria-label", `latent dimension ${d}`);
@@ -54,7 +55,9 @@ export function createSliders(root, { onInput }) {
     for (const { input } of rows) {
       input.min = String(-range);
       input.max = String(range);
+      input.step = String(stepFor(range));
     }
+    root.dataset.range = String(range);
   }
 
   return { setDims, setValues, setRange };

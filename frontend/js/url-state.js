@@ -4,8 +4,9 @@
 // Reading checks every value: out of range is clamped, nonsense is refused, and each correction
 // is reported in words so the page can say what it did.
 
-export const RANGES = [2, 3, 4, 5];
-export const Z_LIMIT = Math.max(...RANGES); // the map's widest range, also the sliders' limit
+// Each model has its own range (an AE's codes reach ±130), so a link may carry any range and z up
+// to what the server accepts.
+export const Z_LIMIT = 1000;
 
 /** A number as short as it can be written and read back within 1e-4. */
 const num = (v) => String(Number(v.toFixed(4)));
@@ -40,7 +41,7 @@ function parseZ(raw, model, name, notes) {
     return null;
   }
   if (z.some((v) => Math.abs(v) > Z_LIMIT)) {
-    notes.push(`The link's ${name} goes past ±${Z_LIMIT}, the edge of the map: clamped.`);
+    notes.push(`The link's ${name} goes past ±${Z_LIMIT}, the most the server takes: clamped.`);
   }
   return z.map((v) => Math.min(Z_LIMIT, Math.max(-Z_LIMIT, v)));
 }
@@ -85,8 +86,8 @@ export function readQuery(search, models, fallback) {
   }
   if (params.has("range")) {
     const range = Number(params.get("range"));
-    if (RANGES.includes(range)) out.range = range;
-    else notes.push(`The link's range (${params.get("range")}) is not one of ${RANGES.join(", ")}: ignored.`);
+    if (Number.isFinite(range) && range > 0 && range <= Z_LIMIT) out.range = range;
+    else notes.push(`The link's range (${params.get("range")}) is not a number in (0, ${Z_LIMIT}]: ignored.`);
   }
   out.scatter = params.get("scatter") !== "0";
   ["a", "b"].forEach((key, k) => {

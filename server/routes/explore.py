@@ -87,7 +87,7 @@ def build_router(settings: Settings) -> APIRouter:
             str | None, Query(max_length=20000, description="base point for other dims")
         ] = None,
         span: Annotated[
-            float | None, Query(gt=0, le=100, description="even spacing in ±span")
+            float | None, Query(gt=0, le=1000, description="even spacing in ±span (an AE: ±130)")
         ] = None,
         plane_name: Annotated[str, Query(alias="plane", pattern="^(dims|pca)$")] = "dims",
     ) -> Response:

@@ -1,0 +1,61 @@
+// The same z in every model: the current latent decoded by each shipped 2-d walkable model (AE,
+// VAE, PCA, the CVAE with the current label), refreshed as z moves. Each image is a cacheable
+// decode.png URL, so the browser drops a superseded load by itself; updates are batched to one
+// per animation frame.
+
+import { decodePngUrl } from "./api.js";
+
+/** Models whose z can be compared: walkable, two latent dims, labels not read from the image. */
+export function comparableModels(models) {
+  return models.filter((m) => m.capabilities.walkable && m.latent_dim === 2 && !m.capabilities.infers_label);
+}
+
+/**
+ * @param {HTMLElement} root the strip (data-testid="compare-strip")
+ * @param {HTMLElement} note a line saying which z is shown
+ * @returns {{setModels: (models: object[]) => void, update: (z: number[], label: number, currentId: string) => void}}
+ */
+export function createCompareStrip(root, note) {
+  /** @type {{model: object, img: HTMLImageElement, figure: HTMLElement}[]} */
+  let cells = [];
+  let pending = null;
+
+  function setModels(models) {
+    cells = comparableModels(models).map((model) => {
+      const figure = document.createElement("figure");
+      const img = document.createElement("img");
+      img.alt = `the current z decoded by ${model.id}`;
+      img.dataset.model = model.id;
+      const caption = document.createElement("figcaption");
+      caption.textContent = model.kind.toUpperCase(); // short enough for a 64 px cell
+      caption.title = `${model.display_name} (${model.id})`;
+      figure.append(img, caption);
+      return { model, img, figure };
+    });
+    root.replaceChildren(...cells.map((c) => c.figure));
+  }
+
+  function render() {
+    const { z, label, currentId } = pending;
+    pending = null;
+    // A model with more dims shares its first two with the strip; the rest are not shown.
+    const z2 = z.slice(0, 2);
+    for (const { model, img, figure } of cells) {
+      const url = decodePngUrl(model.id, z2, model.capabilities.conditional ? label : null);
+      if (img.getAttribute("src") !== url) img.src = url;
+      figure.classList.toggle("current", model.id === currentId);
+    }
+    note.textContent = z.length > 2
+      ? `z0, z1 of the current z (${z2.map((v) => v.toFixed(2)).join(", ")}) in each 2-d model`
+      : `z = (${z2.map((v) => v.toFixed(2)).join(", ")}) in each model; the CVAE with label ${label}`;
+  }
+
+  /** Show z (the current model's) in every comparable model. */
+  function update(z, label, currentId) {
+    const first = pending === null;
+    pending = { z, label, currentId };
+    if (first) requestAnimationFrame(render);
+  }
+
+  return { setModels, update };
+}

@@ -1,0 +1,82 @@
+// A drawing in nats: the ELBO's two terms as one stacked bar, the importance-weighted NLL, where
+// it falls among the test digits, and (for models with more than two dims) the KL of each dim.
+
+export const EXTREME_PERCENTILE = 99; // past this the drawing is unlike the training digits
+
+/** @param {string} tag @param {object} props @param {(Node|string)[]} children */
+function h(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === "style") Object.assign(node.style, v);
+    else if (k.startsWith("data-")) node.setAttribute(k, v);
+    else node[k] = v;
+  }
+  node.append(...children);
+  return node;
+}
+
+/** What the percentile says, in words; the extreme ends get the lesson. */
+export function percentileMessage(p) {
+  if (p === null || p === undefined) return "";
+  if (p >= EXTREME_PERCENTILE) {
+    return `Less likely than ${p.toFixed(1)}% of the test digits: this does not look like the digits ` +
+      "the model was trained on (the model's own way of saying \"that is not a digit\").";
+  }
+  if (p <= 100 - EXTREME_PERCENTILE) {
+    return `More likely than ${(100 - p).toFixed(1)}% of the test digits: a likelihood favours ` +
+      "simple images with few pixels on, which are cheap to describe.";
+  }
+  return `Within the range of the test digits: ${p.toFixed(0)}% of the test digits have a ` +
+    "lower −log p(x) (are more likely under the model).";
+}
+
+/**
+ * @param {HTMLElement} root the panel part (data-testid="elbo")
+ * @param {HTMLElement} klRoot the per-dimension KL bars (data-testid="kl-per-dim")
+ */
+export function createElboBar(root, klRoot) {
+  /** Hide everything (a model switch, or a model without a likelihood). */
+  function clear(message = "") {
+    root.replaceChildren(message ? h("p", { className: "muted" }, message) : "");
+    root.hidden = !message;
+    klRoot.replaceChildren();
+    klRoot.hidden = true;
+  }
+
+  /** Show the nats of an /encode answer (its elbo, nll, percentile and kl_per_dim). */
+  function show(body) {
+    const { reconstruction, kl, negative_elbo: total } = body.elbo;
+    const share = (v) => `${((100 * v) / total).toFixed(1)}%`;
+    root.replaceChildren(
+      h("div", { className: "elbo-bar", "data-testid": "elbo-bar" },
+        h("span", { className: "rec", style: { width: share(reconstruction) },
+                    title: "reconstruction: E_q[−log p(x|z)]" }),
+        h("span", { className: "kl", style: { width: share(kl) }, title: "KL(q(z|x) ‖ p(z))" })),
+      h("p", { className: "elbo-terms" },
+        h("span", { className: "key rec" }), "reconstruction ",
+        h("output", { "data-testid": "elbo-rec" }, reconstruction.toFixed(1)), " + ",
+        h("span", { className: "key kl" }), "KL ",
+        h("output", { "data-testid": "elbo-kl" }, kl.toFixed(1)), " = −ELBO ",
+        h("output", { "data-testid": "elbo-total" }, total.toFixed(1)), " nats"),
+      h("p", { className: "muted" }, `−log p(x) ≈ ${body.nll.toFixed(1)} nats (importance-weighted, ` +
+        `k=${body.nll_k}; the drawing thresholded at 0.5).`),
+      h("p", { className: body.percentile >= EXTREME_PERCENTILE ? "extreme" : "muted",
+               "data-testid": "elbo-percentile" }, percentileMessage(body.percentile)),
+    );
+    root.hidden = false;
+    const perDim = body.kl_per_dim || [];
+    klRoot.hidden = perDim.length <= 2;
+    if (klRoot.hidden) return;
+    const top = Math.max(...perDim, 1e-9);
+    klRoot.replaceChildren(
+      h("p", { className: "muted" }, "KL per latent dim (nats): tall bars are the dims that carry " +
+        "this drawing; flat ones stay at the prior (inactive units)."),
+      h("div", { className: "kl-dims" }, ...perDim.map((v, d) =>
+        h("div", { className: "kl-dim", title: `z${d}: ${v.toFixed(2)} nats` },
+          h("span", { style: { height: `${((100 * v) / top).toFixed(1)}%` } }),
+          h("small", {}, String(d))))),
+    );
+  }
+
+  return { show, clear };
+}

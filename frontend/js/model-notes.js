@@ -1,0 +1,49 @@
+// Words that depend on what a model declares (its capabilities), never on its kind name: the
+// legend's title, the note on a model whose range differs from the prior's, the range choices.
+
+import { rangeChoices } from "./map-axes.js";
+
+const PRIOR_RANGE = 3; // where N(0, I) puts nearly all of its samples, per dim
+
+export const NO_LIKELIHOOD = "No ELBO bar for this model: it has no likelihood of binary pixels " +
+  "to score a drawing with (the AE has no density at all; PCA's is a Gaussian over gray levels, " +
+  "in other nats).";
+
+/** The legend's title: what the dots are, for this model and plane. */
+export function legendTitle(model, plane) {
+  const where = model.capabilities.stochastic ? "posterior mean μ(x)" : "code z(x)";
+  const onPlane = plane === "pca" ? ", projected on the PCA plane" : "";
+  return `Dots: the 10,000 test digits at their ${where}${onPlane}, by label`;
+}
+
+/**
+ * Fill the range select with the choices for a model whose own range is `range`; the link's
+ * range is selected when there is one, else the model's own.
+ * @param {HTMLSelectElement} select
+ * @param {number} range
+ * @param {number | null} [linkRange]
+ */
+export function fillRangeSelect(select, range, linkRange = null) {
+  const chosen = linkRange || range;
+  select.replaceChildren(...rangeChoices(range, linkRange)
+    .map((v) => new Option(String(v), String(v), v === chosen, v === chosen)));
+}
+
+/**
+ * A model without the N(0, I) prior gets one sentence on why its range differs and why samples
+ * from N(0, I) are poor; the share of its test codes inside ±3 makes it concrete.
+ * @param {HTMLElement} note
+ * @param {object} model an entry of /api/models
+ * @param {number[][]} points its atlas on the map's plane
+ * @param {number} range its default range
+ */
+export function showRangeNote(note, model, points, range) {
+  note.hidden = model.capabilities.standard_normal_prior;
+  if (note.hidden) return;
+  const inside = points.filter(([x, y]) => Math.abs(x) <= PRIOR_RANGE && Math.abs(y) <= PRIOR_RANGE);
+  const share = (100 * inside.length) / Math.max(points.length, 1);
+  note.textContent = `Why ±${range}? This model has no prior: nothing in its training keeps the ` +
+    `codes near 0, so they spread out (only ${share.toFixed(0)}% fall inside a VAE's ±3), and ` +
+    "samples from N(0, I) (\"New samples\", \"Random sample\") all land in one small patch near " +
+    "the centre: a few look-alike digits, not the variety of the data.";
+}

@@ -1,0 +1,66 @@
+// q(z|x) is a distribution: 16 samples z = mu + sigma * eps of the encoded drawing, shown as dots
+// on the map (inside its ellipse) and as a strip of their decodings, drawn again on request.
+
+import { decode } from "./api.js";
+import { showThumbs } from "./thumbs.js";
+
+export const POSTERIOR_SAMPLES = 16;
+
+/** A standard normal number (Box-Muller). */
+export function gaussian() {
+  const u = 1 - Math.random();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * Math.random());
+}
+
+/**
+ * @param {{root: HTMLElement, strip: HTMLElement, again: HTMLButtonElement, note: HTMLElement}} els
+ * @param {{onDots: (zs: number[][]) => void, onError: (err: Error) => void}} handlers
+ */
+export function createPosteriorSamples({ root, strip, again, note }, { onDots, onError }) {
+  let current = null; // {modelId, mu, logvar, label}
+  let token = 0; // a newer drawing (or a clear) wins over a late answer
+
+  async function draw() {
+    if (!current) return;
+    const mine = ++token;
+    const { modelId, mu, logvar, label } = current;
+    const sigma = logvar.map((v) => Math.exp(v / 2));
+    const zs = Array.from({ length: POSTERIOR_SAMPLES }, () => mu.map((m, d) => m + sigma[d] * gaussian()));
+    onDots(zs);
+    try {
+      const labels = label === null ? null : Array(zs.length).fill(label);
+      const body = await decode(modelId, zs, labels);
+      if (mine !== token) return;
+      showThumbs(strip, body.images);
+      root.dataset.count = String(body.images.length);
+    } catch (err) {
+      onError(err);
+    }
+  }
+
+  /** A new encoding: sample from it (a model without logvar has no distribution to sample). */
+  function set(modelId, mu, logvar, label) {
+    token += 1;
+    current = logvar ? { modelId, mu, logvar, label } : null;
+    root.hidden = false;
+    again.disabled = !current;
+    strip.replaceChildren();
+    onDots([]);
+    note.textContent = current
+      ? "16 samples z = μ + σ·ε, ε ~ N(0, I), from q(z|x): the dots on the map and their digits."
+      : "This model encodes to a single point z(x): there is no q(z|x) to sample from.";
+    draw();
+  }
+
+  /** Forget the drawing (model switch, clear). */
+  function clear() {
+    token += 1;
+    current = null;
+    root.hidden = true;
+    strip.replaceChildren();
+    onDots([]);
+  }
+
+  again.addEventListener("click", draw);
+  return { set, clear };
+}
