@@ -74,7 +74,7 @@ export function createMapAxes(svg) {
       add("line", { x1: 0, x2: TICK, y1: size - p, y2: size - p, class: "tick" });
       if (p > 14 && p < size - 14) {
         add("text", { x: p, y: size - TICK - 5, "text-anchor": "middle", class: "tick-x" }, label);
-        add("text", { x: TICK + 3, y: size - p + 6, class: "tick-y" }, label);
+        add("text", { x: 3, y: size - p - 5, class: "tick-y" }, label); // above its tick
       }
     }
     add("text", { x: size - 6, y: size - TICK - 26, "text-anchor": "end", class: "axis-name",
