@@ -14,6 +14,7 @@ from latent_explorer.model.evaluation.cli import evaluate
 from latent_explorer.model.ppca import EPS
 from latent_explorer.model.scoring import percentile
 from latent_explorer.model.training.pca import train_pca
+from tests.conftest import ROOT
 
 
 def small_ppca(d: int = 6, q: int = 2, n: int = 400) -> tuple[PPCA, torch.Tensor]:
@@ -93,3 +94,20 @@ def test_evaluate_stores_the_drawing_quantiles(tmp_path: Path, tiny_data_dir: Pa
     assert q[0] <= metrics["test_threshold_nll_k100"] <= q[-1]
     assert percentile(q[50], q) == pytest.approx(50, abs=1)
     assert percentile(q[-1] + 100, q) == 100 and percentile(q[0] - 100, q) == 0
+
+
+@torch.no_grad()
+def test_shipped_pca_behaves() -> None:
+    """The shipped checkpoint: its atlas is its encoding of the test digits, and their squared
+    error agrees with the stored test-set mean within four standard errors."""
+    from latent_explorer.model.pca import squared_error
+    from tests.test_checkpoint import _fixture_batch
+
+    model = load_checkpoint(ROOT / "checkpoints" / "pca-mnist-z2.safetensors")
+    x, labels, index = _fixture_batch()
+    mu = model.encode(x)[0]
+    torch.testing.assert_close(mu, model.atlas["mu"][index].float(), atol=1e-4, rtol=1e-4)
+    assert torch.equal(model.atlas["labels"][index].long(), labels)
+    errors = squared_error(torch.sigmoid(model.decode(mu)), x)
+    stored = model.metadata["metrics"]["recon_sq_error"]
+    assert abs(errors.mean().item() - stored) < 4 * errors.std().item() / len(errors) ** 0.5
