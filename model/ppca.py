@@ -12,7 +12,9 @@ orthonormal), so logvar is the same for every image.
 [EPS, 1 - EPS], then logit. sigmoid(decode(z)) is thus the PCA reconstruction itself (clamped to
 the pixel range it is drawn in), and every route that turns logits into images or probabilities
 serves PCA unchanged. The clamp is the only non-linearity; it can only move a pixel towards any
-target in [0, 1], so it never raises the squared error of a gray image.
+target in [0, 1], so it never raises the squared error of a gray image. For an in-browser decoder
+the whole decoder is one linear stage: weight W (784 x q), bias mu, output the pixels themselves
+(clamped to [0, 1] when drawn, which differs from the server's clamp by at most EPS).
 """
 
 from __future__ import annotations
@@ -100,19 +102,6 @@ class PPCA(LatentModel):
         self._condition(z, y)
         mean = (z.float() @ self.weight.T + self.mean).clamp(EPS, 1.0 - EPS)
         return self._to_image(torch.logit(mean))
-
-    def decoder_stages(self) -> list[dict]:
-        """The decoder as one linear stage (for an in-browser decoder): logits of the clamp of
-        z @ weight.T + bias to [eps, 1 - eps]."""
-        return [
-            {
-                "type": "linear",
-                "weight": self.weight.T.contiguous(),  # (784, q): out x in, as nn.Linear
-                "bias": self.mean,
-                "activation": "clamp_logit",
-                "eps": EPS,
-            }
-        ]
 
     def own_metrics(self, gray: Tensor) -> dict[str, float]:
         """The Gaussian NLL of gray test images (nats of a continuous density) and s2."""
