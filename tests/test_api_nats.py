@@ -80,7 +80,7 @@ def test_pca_encode_then_decode_reconstructs_like_pca(client: TestClient) -> Non
         api_errors.append(((recon - img) ** 2).sum())
         x = torch.from_numpy(img).reshape(-1) - model.mean
         plain = (x @ axes) @ axes.T + model.mean
-        pca_errors.append(((plain.numpy() - img) ** 2).sum())
+        pca_errors.append(((plain.numpy() - img.reshape(-1)) ** 2).sum())
     assert np.mean(api_errors) == pytest.approx(np.mean(pca_errors), rel=0.02)
     assert np.mean(api_errors) < 2 * README_PCA_SQ_ERROR  # ten digits: near the test mean
 
