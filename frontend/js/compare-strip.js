@@ -20,6 +20,7 @@ export function createCompareStrip(root, note) {
   let cells = [];
   let pending = null;
 
+  /** One cell per comparable model of the list /api/models gave. */
   function setModels(models) {
     cells = comparableModels(models).map((model) => {
       const figure = document.createElement("figure");
@@ -35,6 +36,7 @@ export function createCompareStrip(root, note) {
     root.replaceChildren(...cells.map((c) => c.figure));
   }
 
+  /** Point every cell at the newest z (run once per animation frame). */
   function render() {
     const { z, label, currentId } = pending;
     pending = null;

@@ -20,6 +20,7 @@ export function createPosteriorSamples({ root, strip, again, note }, { onDots, o
   let current = null; // {modelId, mu, logvar, label}
   let token = 0; // a newer drawing (or a clear) wins over a late answer
 
+  /** Sample 16 z from q(z|x), show them on the map, then decode them into the strip. */
   async function draw() {
     if (!current) return;
     const mine = ++token;
