@@ -46,7 +46,7 @@ class PPCA(LatentModel):
     """Linear encoder and decoder from the closed-form fit; `fit` fills the buffers."""
 
     display_name = "probabilistic PCA"
-    headline = Headline("recon_sq_error", "squared error per gray image", "squared error")
+    headline = Headline("recon_sq_error", "reconstruction", "squared error")  # per gray image
 
     def __init__(self, config: PCAConfig) -> None:
         super().__init__(config)

@@ -59,10 +59,8 @@ def describe(model_id: str, model: LatentModel) -> dict[str, Any]:
         text += f" with {len(md['labelled_indices'])} labels"
     if value is not None and head.unit == "fraction":
         text += f"; {head.label} = {100 * value:.2f}% on the test set"
-    elif value is not None and head.unit == "nats":
-        text += f"; {head.label} = {value:.2f} nats on the test set"
     elif value is not None:
-        text += f"; {head.label} = {value:.2f} on the test set"
+        text += f"; {head.label} = {value:.2f} {head.unit} on the test set"
     return {
         "id": model_id,
         "kind": c.kind,
