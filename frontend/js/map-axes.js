@@ -79,7 +79,9 @@ export function createMapAxes(svg) {
     }
     add("text", { x: size - 6, y: size - TICK - 26, "text-anchor": "end", class: "axis-name",
                   "data-testid": "axis-x" }, `${xLabel} →`);
-    add("text", { x: TICK + 3, y: 24, class: "axis-name", "data-testid": "axis-y" }, `↑ ${yLabel}`);
+    // Top right: on a phone the small copy of the digit sits in the top-left corner.
+    add("text", { x: size - 6, y: 24, "text-anchor": "end", class: "axis-name",
+                  "data-testid": "axis-y" }, `↑ ${yLabel}`);
   }
 
   return { update };
