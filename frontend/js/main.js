@@ -3,22 +3,19 @@
 // store's model-switch token before it is shown, so a late answer never paints another model.
 
 import * as api from "./api.js";
-import { createCompareStrip } from "./compare-strip.js";
 import { createCompletionPanel } from "./completion-panel.js";
 import { createDecodedView } from "./decoded-view.js";
 import { createDrawPad } from "./draw-pad.js";
-import { createElboBar } from "./elbo-bar.js";
 import { createEncodeView } from "./encode-view.js";
 import { createInterpolationView, interpolateEnds } from "./interpolation-view.js";
 import { latestWins } from "./latest.js";
 import { createLatentMap } from "./latent-map.js";
-import { createMapAxes, defaultRange } from "./map-axes.js";
 import { fillModelPicker, fillPlaneSelect, formatMetric, styleNote } from "./model-picker.js";
-import { fillRangeSelect, legendTitle, NO_LIKELIHOOD, showRangeNote } from "./model-notes.js";
 import { createNotice } from "./notice.js";
-import { createPosteriorSamples, gaussian } from "./posterior-samples.js";
+import { gaussian } from "./posterior-samples.js";
 import { createSliders } from "./sliders.js";
 import { createStore } from "./state.js";
+import { createTeaching } from "./teach.js";
 import { showThumbs } from "./thumbs.js";
 import { readQuery, writeQuery } from "./url-state.js";
 
@@ -57,14 +54,7 @@ const pad = createDrawPad($("draw-pad"), { onStroke: encodeDrawing });
 const encodeView = createEncodeView({ preprocessed: $("preprocessed"), reconstruction: $("reconstruction"),
                                       info: $("encode-info"), probs: $("label-probs") });
 const interpolationView = createInterpolationView({ row: $("interpolation"), info: $("interp-info") });
-const axes = createMapAxes($("map-axes"));
-const compareStrip = createCompareStrip($("compare-strip"), $("compare-note"));
-const elboBar = createElboBar($("elbo"), $("kl-per-dim"));
-const posterior = createPosteriorSamples(
-  { root: $("posterior"), strip: $("posterior-samples"), again: $("posterior-again"),
-    note: $("posterior-note") },
-  { onDots: (zs) => map.setSamples(zs), onError: (err) => notice.show(err, "posterior") },
-);
+const teach = createTeaching($, { map, onError: (err) => notice.show(err, "posterior") });
 const completion = createCompletionPanel(
   { panel: $("complete-panel"), pad: $("complete-pad"), shade: $("complete-shade"),
     region: $("region-select"), clear: $("clear-complete"), row: $("completions"),
@@ -81,7 +71,7 @@ store.perModel(() => showThumbs($("samples"), []));
 store.perModel(() => showThumbs($("style-row"), []));
 store.perModel(() => { map.setMarker(null); map.setEnds(null, null); map.setPath(null); });
 store.perModel(() => notice.clear());
-store.perModel(() => { elboBar.clear(); posterior.clear(); });
+store.perModel(() => teach.clear());
 
 // ---- decoding the current z (latest wins: one request in flight) ---------------------------
 const scheduleDecode = latestWins(async () => {
@@ -130,7 +120,7 @@ function setZ(z, { fromSlider = false } = {}) {
   store.setZ(z);
   if (!fromSlider) sliders.setValues(z);
   map.setCrosshair(z);
-  compareStrip.update(z, state.label, state.model.id);
+  teach.showZ(z, state.label, state.model.id);
   scheduleDecode();
   scheduleStyleRow();
   saveUrl();
@@ -167,9 +157,7 @@ async function encodeDrawing() {
     encodeView.show(body, model, told);
     store.setEncoded({ mu: body.mu, logvar: body.logvar });
     map.setMarker(body.mu, body.logvar);
-    if (body.elbo) elboBar.show(body);
-    else elboBar.clear(NO_LIKELIHOOD);
-    posterior.set(model.id, body.mu, body.logvar, conditional() ? body.label ?? state.label : null);
+    teach.showEncoded(body, model, conditional() ? body.label ?? state.label : null);
     setZ([...body.mu]);
   } catch (err) {
     if (err.name === "StaleError") return;
@@ -255,19 +243,13 @@ async function applyView({ resetRange = false, linkRange = null } = {}) {
     notice.show(err, "atlas");
   }
   if (resetRange && state.atlas) {
-    const range = defaultRange(state.atlas.points);
-    fillRangeSelect($("range-select"), range, linkRange);
-    showRangeNote($("range-note"), state.model, state.atlas.points, range);
-    store.setView({ range: Number($("range-select").value) });
+    store.setView({ range: teach.resetRange(state.model, state.atlas, linkRange) });
     sliders.setRange(state.view.range);
     sliders.setValues(state.z);
     saveUrl();
   }
   map.setView(latentDim, state.view, state.atlas);
-  map.setPrior(state.model.capabilities.standard_normal_prior);
-  const names = state.view.plane === "pca" ? ["PC1", "PC2"] : state.view.dims.map((d) => `z${d}`);
-  axes.update({ range: state.view.range, xLabel: names[0], yLabel: names[1] });
-  $("legend-title").textContent = legendTitle(state.model, state.view.plane);
+  teach.showView(state.model, state.view);
   $("map").dataset.plane = choice;
   map.setCrosshair(state.z);
   map.setMarker(state.encoded && state.encoded.mu, state.encoded && state.encoded.logvar);
@@ -318,12 +300,7 @@ $("scatter-toggle").addEventListener("change", (e) => {
 });
 $("reset").addEventListener("click", () => setZ(Array(state.model.latent_dim).fill(0)));
 $("random").addEventListener("click", () => setZ(state.z.map(() => gaussian())));
-$("clear-pad").addEventListener("click", () => {
-  pad.clear();
-  encodeView.clear();
-  elboBar.clear();
-  posterior.clear();
-});
+$("clear-pad").addEventListener("click", () => { pad.clear(); encodeView.clear(); teach.clear(); });
 $("draw-label").addEventListener("change", (e) => {
   store.setDrawLabel(e.target.value === "" ? null : Number(e.target.value));
   if (pad.hasInk()) encodeDrawing(); // the same drawing, encoded as the digit now named
@@ -361,7 +338,7 @@ async function start() {
     return;
   }
   fillModelPicker($("model-select"), state.models);
-  compareStrip.setModels(state.models);
+  teach.setModels(state.models);
   const preferred = state.models.find((m) => m.id === PREFERRED_MODEL) ? PREFERRED_MODEL : state.models[0].id;
   const link = readQuery(location.search, state.models, preferred);
   $("scatter-toggle").checked = link.scatter;

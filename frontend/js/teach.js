@@ -1,0 +1,66 @@
+// The page's teaching parts (issue 11), wired in one place so main.js only calls a few hooks: the
+// map's axes, prior circles, legend title and each model's own range; the compare strip (the same
+// z in every 2-d model); a drawing in nats and samples of its q(z|x).
+
+import { createCompareStrip } from "./compare-strip.js";
+import { createElboBar } from "./elbo-bar.js";
+import { createMapAxes, defaultRange } from "./map-axes.js";
+import { fillRangeSelect, legendTitle, NO_LIKELIHOOD, showRangeNote } from "./model-notes.js";
+import { createPosteriorSamples } from "./posterior-samples.js";
+
+/**
+ * @param {(id: string) => HTMLElement} $ the page's element lookup
+ * @param {{map: object, onError: (err: Error) => void}} deps the latent map (for the prior's
+ *        circles and the samples' dots) and where errors go
+ */
+export function createTeaching($, { map, onError }) {
+  const axes = createMapAxes($("map-axes"));
+  const compareStrip = createCompareStrip($("compare-strip"), $("compare-note"));
+  const elboBar = createElboBar($("elbo"), $("kl-per-dim"));
+  const posterior = createPosteriorSamples(
+    { root: $("posterior"), strip: $("posterior-samples"), again: $("posterior-again"),
+      note: $("posterior-note") },
+    { onDots: (zs) => map.setSamples(zs), onError },
+  );
+
+  return {
+    /** The walkable models are known: one compare-strip cell per 2-d one. */
+    setModels: (models) => compareStrip.setModels(models),
+
+    /**
+     * A new model or plane: its own range (from the atlas, ~99% of the test codes visible) fills
+     * the range select, unless a link asked for another. Returns the range now selected.
+     * @param {object} model @param {{points: number[][]}} atlas @param {number | null} linkRange
+     */
+    resetRange(model, atlas, linkRange) {
+      const range = defaultRange(atlas.points);
+      fillRangeSelect($("range-select"), range, linkRange);
+      showRangeNote($("range-note"), model, atlas.points, range);
+      return Number($("range-select").value);
+    },
+
+    /** The map shows `view` of `model`: its axes, the prior's circles, the legend's title. */
+    showView(model, view) {
+      map.setPrior(model.capabilities.standard_normal_prior);
+      const names = view.plane === "pca" ? ["PC1", "PC2"] : view.dims.map((d) => `z${d}`);
+      axes.update({ range: view.range, xLabel: names[0], yLabel: names[1] });
+      $("legend-title").textContent = legendTitle(model, view.plane);
+    },
+
+    /** z moved: the compare strip follows. */
+    showZ: (z, label, modelId) => compareStrip.update(z, label, modelId),
+
+    /** A drawing was encoded (an /encode answer): its nats, and samples of q(z|x). */
+    showEncoded(body, model, label) {
+      if (body.elbo) elboBar.show(body);
+      else elboBar.clear(NO_LIKELIHOOD);
+      posterior.set(model.id, body.mu, body.logvar, label);
+    },
+
+    /** The drawing is gone (cleared, or another model). */
+    clear() {
+      elboBar.clear();
+      posterior.clear();
+    },
+  };
+}
