@@ -154,6 +154,9 @@ def test_posterior_samples_are_drawn_and_drawn_again(page: Page) -> None:
 
 def test_z16_shows_the_kl_of_each_dim(page: Page) -> None:
     open_app(page, "?model=vae-mnist-z16")
+    # The compare strip still shows the 2-d models (with z0, z1 of the 16-d z).
+    expect(page.get_by_test_id("compare-strip").locator("img")).to_have_count(len(MODELS_2D))
+    expect(page.locator("#compare-note")).to_contain_text("z0, z1")
     draw_stroke(page, SEVEN)
     bars = page.get_by_test_id("kl-per-dim").locator(".kl-dim")
     expect(bars).to_have_count(16)

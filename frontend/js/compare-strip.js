@@ -1,5 +1,6 @@
-// The same z in every model: the current latent decoded by each shipped 2-d walkable model (AE,
-// VAE, PCA, the CVAE with the current label), refreshed as z moves. Each image is a cacheable
+// The same z in every model: the current latent decoded by each shipped 2-d walkable model trained
+// on the current model's data set (AE, VAE, PCA, the CVAE with the current label), refreshed as z
+// moves. Each image is a cacheable
 // decode.png URL, so the browser drops a superseded load by itself; updates are batched to one
 // per animation frame.
 
@@ -18,11 +19,22 @@ export function comparableModels(models) {
 export function createCompareStrip(root, note) {
   /** @type {{model: object, img: HTMLImageElement, figure: HTMLElement}[]} */
   let cells = [];
+  let everyone = []; // every walkable model, to find the current one's data set
+  let all = [];
+  let dataset = null;
   let pending = null;
 
-  /** One cell per comparable model of the list /api/models gave. */
+  /** The comparable models of the list /api/models gave; cells come with the first z. */
   function setModels(models) {
-    cells = comparableModels(models).map((model) => {
+    everyone = models;
+    all = comparableModels(models);
+    dataset = null;
+  }
+
+  /** One cell per comparable model trained on `name` (the same z means nothing across data). */
+  function showDataset(name) {
+    dataset = name;
+    cells = all.filter((m) => m.dataset === name).map((model) => {
       const figure = document.createElement("figure");
       const img = document.createElement("img");
       img.alt = `the current z decoded by ${model.id}`;
@@ -40,6 +52,8 @@ export function createCompareStrip(root, note) {
   function render() {
     const { z, label, currentId } = pending;
     pending = null;
+    const current = everyone.find((m) => m.id === currentId);
+    if (current && current.dataset !== dataset) showDataset(current.dataset);
     // A model with more dims shares its first two with the strip; the rest are not shown.
     const z2 = z.slice(0, 2);
     for (const { model, img, figure } of cells) {
@@ -47,9 +61,11 @@ export function createCompareStrip(root, note) {
       if (img.getAttribute("src") !== url) img.src = url;
       figure.classList.toggle("current", model.id === currentId);
     }
+    const shown = z2.map((v) => v.toFixed(2)).join(", ");
+    const labelled = cells.some((c) => c.model.capabilities.conditional) ? `; label ${label} for the CVAE` : "";
     note.textContent = z.length > 2
-      ? `z0, z1 of the current z (${z2.map((v) => v.toFixed(2)).join(", ")}) in each 2-d model`
-      : `z = (${z2.map((v) => v.toFixed(2)).join(", ")}) in each model; the CVAE with label ${label}`;
+      ? `z0, z1 of the current z (${shown}) in each 2-d model${labelled}`
+      : `z = (${shown}) in each model${labelled}`;
   }
 
   /** Show z (the current model's) in every comparable model. */
