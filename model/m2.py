@@ -18,7 +18,7 @@ page treat it like a CVAE whose label can also be inferred: `classify(x)` gives 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import torch
@@ -27,6 +27,7 @@ from torch import Tensor, nn
 
 from .capabilities import Capabilities, Headline
 from .config import ModelConfig, config_from_dict, register_config
+from .decoder_stages import DecoderStage, mlp_stage
 from .losses import LOG_2PI, gaussian_kl
 from .networks import mlp
 from .vae import LatentModel, build_model, flatten_images, register_model
@@ -131,6 +132,21 @@ class M2(LatentModel):
             raise ValueError("an m2 model needs labels y of shape (B,) to decode")
         mean, _ = self.decode_features(z.float(), y)
         return self.m1.decode(mean)
+
+    def decoder_stages(self) -> list[DecoderStage]:
+        """[z2, one-hot y] -> mean of p(z1|y,z2) -> M1's decoder -> pixels, as `decode` does.
+        The variance of p(z1|y,z2) plays no part in the mean, so its outputs are left out."""
+        features = mlp_stage(self.decoder, "features", label=True)
+        d = self.config.feature_dim
+        if self.config.feature_variance == "input":  # the last layer gives [mean, logvar]
+            w, b = features.weights[-1][:d], features.biases[-1][:d]
+            features = replace(
+                features, weights=(*features.weights[:-1], w), biases=(*features.biases[:-1], b)
+            )
+        m1 = self.m1.decoder_stages()
+        if m1 is None or m1[0].label:
+            raise TypeError("an M2's M1 must be an unconditional model with decoder stages")
+        return [features, *m1]
 
 
 register_model("m2", M2)

@@ -14,6 +14,7 @@ from torch import Tensor, nn
 
 from .capabilities import Capabilities, Headline
 from .config import IMAGE_SIDE, ModelConfig
+from .decoder_stages import DecoderStage, mlp_stage
 from .networks import mlp
 
 
@@ -88,6 +89,12 @@ class LatentModel(nn.Module):
     def _to_image(self, logits: Tensor) -> Tensor:
         return logits.view(-1, 1, IMAGE_SIDE, IMAGE_SIDE)
 
+    def decoder_stages(self) -> list[DecoderStage] | None:
+        """The decoder z (+ label) -> pixels as plain stages (see `decoder_stages.py`), which
+        `decoder_file.export_decoder` writes for the page to run; None: this kind cannot be
+        expressed so (the page then decodes on the server). A kind joins by overriding this."""
+        return None
+
     def reparameterize(self, mu: Tensor, logvar: Tensor | None) -> Tensor:
         """z = mu + sigma * eps, eps ~ N(0, I): the sample stays differentiable in mu and logvar
         (Kingma & Welling 2014, section 2.4). A model without logvar returns mu."""
@@ -128,6 +135,11 @@ class VAE(LatentModel):
                 f"z must have shape (B, {self.config.latent_dim}), got {tuple(z.shape)}"
             )
         return self._to_image(self.decoder(self._condition(z.float(), y)))
+
+    def decoder_stages(self) -> list[DecoderStage]:
+        # One MLP, z (with the one-hot label appended for a CVAE) -> pixel logits.
+        labelled = self.config.num_labels > 0
+        return [mlp_stage(self.decoder, "pixels", label=labelled, output="sigmoid")]
 
 
 class CVAE(VAE):

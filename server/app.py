@@ -27,7 +27,7 @@ from .errors import (
 )
 from .limits import BodySizeLimit
 from .registry import ModelRegistry, choose_device
-from .routes import complete, decode, decode_png, encode, explore, models
+from .routes import complete, decode, decode_png, decoder, encode, explore, models
 from .security import SameOriginPosts, SecurityHeaders, TrustedHosts
 from .settings import Settings
 
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # decode.png first: the hottest route, and routes are matched in order.
     app.router.routes.insert(0, decode_png.route)
     app.include_router(models.router)
+    app.include_router(decoder.router)
     for module in (decode, encode, explore, complete):
         app.include_router(module.build_router(settings))
     add_docs(app)

@@ -10,6 +10,7 @@ from typing import Any
 import torch
 
 from latent_explorer.model import LatentModel, load_checkpoint
+from latent_explorer.model.decoder_file import DecoderFile, export_decoder
 from latent_explorer.model.device import pick_device
 from latent_explorer.model.latent import pca_plane
 
@@ -35,6 +36,7 @@ class ModelEntry:
     pca_mean: torch.Tensor | None = None  # the atlas's PCA plane, for models with > 2 dims
     pca_components: torch.Tensor | None = None
     cache: dict[Any, bytes] = field(default_factory=dict)  # rendered atlas JSON by dims
+    decoder_file: DecoderFile | None = None  # the decoder as safetensors, for the page to run
 
     @property
     def latent_dim(self) -> int:
@@ -45,7 +47,15 @@ class ModelEntry:
         return self.model.config.num_labels
 
 
-def describe(model_id: str, model: LatentModel) -> dict[str, Any]:
+def decoder_url(model_id: str, file: DecoderFile) -> str:
+    """The file's address with its content hash in it: a new file is a new URL, so the old one
+    may be cached for good."""
+    return f"/api/models/{model_id}/decoder.safetensors?v={file.sha256[:16]}"
+
+
+def describe(
+    model_id: str, model: LatentModel, decoder: DecoderFile | None = None
+) -> dict[str, Any]:
     """What the API says about a model; every judgement comes from what the model declares."""
     c, md, head = model.config, model.metadata, model.headline
     metrics = md.get("metrics", {})
@@ -78,6 +88,14 @@ def describe(model_id: str, model: LatentModel) -> dict[str, Any]:
             "value": value,
         },
         "capabilities": model.capabilities.to_dict(),
+        "decoder": None
+        if decoder is None
+        else {
+            "url": decoder_url(model_id, decoder),
+            "sha256": decoder.sha256,
+            "bytes": len(decoder.data),
+            "dtype": decoder.dtype,
+        },
         "description": text,
     }
 
@@ -100,7 +118,10 @@ class ModelRegistry:
             except Exception as exc:  # one bad file must not take the others down
                 log.warning("skipping checkpoint %s: %s", path, exc)
                 continue
-            entry = ModelEntry(path.stem, model, describe(path.stem, model), device)
+            decoder = export_decoder(model)  # built once here, served as bytes
+            entry = ModelEntry(
+                path.stem, model, describe(path.stem, model, decoder), device, decoder_file=decoder
+            )
             if device.type == "cpu":
                 entry.np_decoder = numpy_decoder(model)
             if model.atlas is not None and model.config.latent_dim > 2:

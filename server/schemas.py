@@ -51,6 +51,13 @@ class ModelCapabilities(BaseModel):
     likelihood: bool = Field(description="an ELBO and a likelihood of an image exist")
 
 
+class DecoderInfo(BaseModel):
+    url: str = Field(description="the decoder as safetensors; the URL changes with its content")
+    sha256: str = Field(description="hex digest of the file")
+    bytes: int
+    dtype: Literal["float16", "float32"] = Field(description="the weights' type in the file")
+
+
 class ModelInfo(BaseModel):
     id: str
     kind: str
@@ -63,6 +70,9 @@ class ModelInfo(BaseModel):
     metrics: dict[str, float]
     headline_metric: HeadlineMetric
     capabilities: ModelCapabilities
+    decoder: DecoderInfo | None = Field(
+        description="the decoder as a file to run elsewhere (the page does); null if not walkable"
+    )
     description: str
 
 
