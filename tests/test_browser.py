@@ -287,6 +287,8 @@ def test_z16_model_plane_choice(page: Page) -> None:
 
 def test_server_errors_are_shown_not_swallowed(page: Page) -> None:
     page.allow_errors = True  # the failed loads below are logged by the browser, as they should be
+    # Without its decoder file the page decodes every digit on the server, as it did before.
+    page.route("**/decoder.safetensors*", lambda route: route.fulfill(status=404))
     open_app(page)
     page.route(
         "**/decode.png*",

@@ -78,6 +78,16 @@ export async function decode(id, zs, labels = null, output = "png") {
   return postJson(`${modelPath(id)}/decode`, body);
 }
 
+/**
+ * The bytes of a model's decoder file (safetensors), from the hashed URL /api/models advertises:
+ * the browser caches it for good. Relative, like every URL of the page, so a path prefix works.
+ * @param {{decoder: {url: string}}} model an entry of /api/models with a decoder
+ * @returns {Promise<ArrayBuffer>}
+ */
+export async function decoderFile(model) {
+  return (await request(model.decoder.url.replace(/^\//, ""))).arrayBuffer();
+}
+
 /** Sample n digits from the prior (label null: sampled uniformly for a conditional model). */
 export async function generate(id, { n = 16, label = null, temperature = 1.0, seed = null } = {}) {
   return postJson(`${modelPath(id)}/generate`, { n, label, temperature, seed });

@@ -10,32 +10,40 @@ export function createDecodedView(canvas, latencyEl, mirror = null) {
   const contexts = mirror ? [ctx, mirror.getContext("2d")] : [ctx];
   const recent = [];
 
+  let lastWhere = null;
+
   /**
-   * Draw a PNG blob; `startedAt` is when its request was made (performance.now()). `wanted` is
-   * asked once the bitmap is ready, just before painting: false drops the frame (a model switch
-   * happened while the blob was being decoded).
-   * @param {Blob} blob
-   * @param {number} startedAt
+   * Draw a decoded digit and say where it was decoded and how long it took. `wanted` is asked
+   * just before painting: false drops the frame (a model switch happened meanwhile).
+   * @param {{where: "browser"|"server", image: ImageData|ImageBitmap}} digit from decode-source.js
+   * @param {number} startedAt performance.now() when the decode was asked for
    * @param {() => boolean} [wanted]
-   * @returns {Promise<number | null>} the latency in ms, or null when the frame was dropped
+   * @returns {number | null} milliseconds from the ask to the drawing, or null when dropped
    */
-  async function draw(blob, startedAt, wanted = () => true) {
-    const bitmap = await createImageBitmap(blob);
+  function show({ where, image }, startedAt, wanted = () => true) {
     if (!wanted()) {
-      bitmap.close();
+      if (!(image instanceof ImageData)) image.close();
       return null;
     }
     for (const c of contexts) {
-      c.clearRect(0, 0, c.canvas.width, c.canvas.height);
-      c.drawImage(bitmap, 0, 0, c.canvas.width, c.canvas.height);
+      if (image instanceof ImageData) {
+        c.putImageData(image, 0, 0); // the canvases are 28x28, the digit's own size
+      } else {
+        c.clearRect(0, 0, c.canvas.width, c.canvas.height);
+        c.drawImage(image, 0, 0, c.canvas.width, c.canvas.height);
+      }
     }
-    bitmap.close();
+    if (!(image instanceof ImageData)) image.close();
     const ms = performance.now() - startedAt;
+    if (where !== lastWhere) recent.length = 0; // a median across both places would mean nothing
+    lastWhere = where;
     recent.push(ms);
     if (recent.length > 20) recent.shift();
     const sorted = [...recent].sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)];
-    latencyEl.textContent = `decode ${ms.toFixed(1)} ms (median of last ${recent.length}: ${median.toFixed(1)} ms)`;
+    const place = where === "browser" ? "in the browser" : "on the server";
+    latencyEl.textContent = `decoded ${place} in ${ms.toFixed(1)} ms (median of last ${recent.length}: ${median.toFixed(1)} ms)`;
+    latencyEl.dataset.where = where;
     return ms;
   }
 
@@ -44,5 +52,5 @@ export function createDecodedView(canvas, latencyEl, mirror = null) {
     for (const c of contexts) c.clearRect(0, 0, c.canvas.width, c.canvas.height);
   }
 
-  return { draw, clear };
+  return { show, clear };
 }

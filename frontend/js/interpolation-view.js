@@ -1,6 +1,5 @@
 // The frames between interpolation ends A and B, and the line that says how they were made.
 
-import { interpolate } from "./api.js";
 import { showThumbs, withArticle } from "./thumbs.js";
 
 const PROMPT = "Pick two points (draw, click the map or use the sliders) and set A and B.";
@@ -32,10 +31,12 @@ export function createInterpolationView(els) {
  * @param {{z: number[], label: number | null}} b
  * @param {string} method "linear" or "slerp"
  * @param {number} steps an even number of frames
+ * @param {(a: number[], b: number[], opts: object) => Promise<{z: number[][], images: string[]}>} frames
+ *   the decode source's `interpolate` (in the browser, or the server's /interpolate)
  * @returns {Promise<{images: string[], captions: string[] | null, info: string, zs: number[][]}>}
  */
-export async function interpolateEnds(model, a, b, method, steps) {
-  const ask = (label) => interpolate(model.id, a.z, b.z, { steps, method, label });
+export async function interpolateEnds(model, a, b, method, steps, frames) {
+  const ask = (label) => frames(a.z, b.z, { steps, method, label });
   const names = model.class_names;
   const fromA = await ask(a.label);
   let images = fromA.images;

@@ -1,0 +1,156 @@
+// Where the page's digits come from: the model's decoder run in the browser once its file has
+// loaded, the server until then, and the server for good when the file cannot be fetched or
+// parsed. main.js asks this module for digits and never needs to know which one answered.
+// The server stays the source of encode, completion and seeded generation (api.js).
+
+import * as api from "./api.js";
+import { parseDecoder, toImageData } from "./decoder.js";
+
+/** How long a model switch waits for the decoder file before the server decodes meanwhile. */
+export const LOAD_WAIT_MS = 1500;
+
+/**
+ * @typedef {{where: "browser"|"server", image: ImageData|ImageBitmap}} DecodedDigit
+ * @typedef {{where: "loading"|"browser"|"server", note: string, reason?: string}} SourceStatus
+ */
+
+/**
+ * @param {{onChange?: (status: SourceStatus) => void}} [handlers] told when the source changes
+ */
+export function createDecodeSource({ onChange = () => {} } = {}) {
+  const loads = new Map(); // model id -> Promise<{decoder} | {reason}>, fetched once per page
+  let model = null;
+  let local = null; // the current model's LocalDecoder, once loaded
+  let status = { where: "loading", note: "" };
+  const canvas = document.createElement("canvas");
+  canvas.width = canvas.height = 28;
+  const ctx = canvas.getContext("2d");
+
+  function setStatus(next) {
+    status = next;
+    onChange(status);
+  }
+
+  async function load(m) {
+    if (!m.decoder) return { reason: "this model has no decoder file" };
+    try {
+      const buffer = await api.decoderFile(m);
+      await checkDigest(buffer, m.decoder.sha256);
+      return { decoder: parseDecoder(buffer) };
+    } catch (err) {
+      // Expected failures (a 404, a corrupt file): the page goes on with the server, quietly.
+      return { reason: err && err.message ? err.message : "unknown error" };
+    }
+  }
+
+  /**
+   * Switch to a model: resolves when its decoder runs in the browser, when it cannot, or after
+   * LOAD_WAIT_MS (the server decodes until the file arrives).
+   * @param {object} m an entry of /api/models
+   * @returns {Promise<void>}
+   */
+  function use(m) {
+    model = m;
+    local = null;
+    setStatus({ where: "loading", note: "" });
+    if (!loads.has(m.id)) loads.set(m.id, load(m));
+    const done = loads.get(m.id).then((result) => {
+      if (model !== m) return; // switched again meanwhile; the file stays loaded for later
+      if (result.decoder) {
+        local = result.decoder;
+        const mb = (local.bytes / 1e6).toFixed(2);
+        setStatus({ where: "browser", note: `Decoding in the browser (${mb} MB, ${local.dtype}).` });
+      } else {
+        const note = "Decoding on the server: the decoder file could not be loaded.";
+        setStatus({ where: "server", note, reason: result.reason });
+      }
+    });
+    return Promise.race([done, new Promise((r) => setTimeout(r, LOAD_WAIT_MS))]);
+  }
+
+  function dataUrl(probs) {
+    ctx.putImageData(toImageData(probs), 0, 0);
+    return canvas.toDataURL();
+  }
+
+  /**
+   * The digit for z (and a label for conditional models).
+   * @param {number[]} z @param {number|null} label
+   * @returns {Promise<DecodedDigit>}
+   */
+  async function digit(z, label) {
+    if (local) return { where: "browser", image: toImageData(local.decode(z, label)) };
+    const blob = await api.decodePng(model.id, z, label);
+    return { where: "server", image: await createImageBitmap(blob) };
+  }
+
+  /**
+   * Several digits as PNG data URLs (the style row and other thumbnails).
+   * @param {number[][]} zs @param {(number|null)[]|null} labels one per z, or null
+   * @returns {Promise<string[]>}
+   */
+  async function images(zs, labels) {
+    if (local) return zs.map((z, i) => dataUrl(local.decode(z, labels ? labels[i] : null)));
+    return (await api.decode(model.id, zs, labels)).images;
+  }
+
+  /**
+   * n samples z ~ N(0, temperature² I); a conditional model without a label gets random labels.
+   * @returns {Promise<string[]>}
+   */
+  async function sample(n, label, temperature) {
+    if (!local) return (await api.generate(model.id, { n, label, temperature })).images;
+    const k = local.numLabels;
+    const zs = Array.from({ length: n }, () => Array.from({ length: local.latentDim }, () => temperature * gaussian()));
+    const labels = k ? zs.map(() => (label ?? Math.floor(Math.random() * k))) : null;
+    return images(zs, labels);
+  }
+
+  /**
+   * Frames from a to b, along a line or a great circle, as the server's /interpolate makes them
+   * (and in its shape: the path and the images).
+   * @returns {Promise<{z: number[][], images: string[]}>}
+   */
+  async function interpolate(a, b, { steps, method, label }) {
+    if (!local) return api.interpolate(model.id, a, b, { steps, method, label });
+    const path = interpolatePath(a, b, steps, method);
+    return { z: path, images: await images(path, label === null ? null : path.map(() => label)) };
+  }
+
+  return { use, digit, images, sample, interpolate, status: () => status };
+}
+
+/** Refuse a file whose bytes are not those /api/models announced (where the page may hash). */
+async function checkDigest(buffer, sha256) {
+  if (!globalThis.crypto || !crypto.subtle) return; // plain http on a remote host: no digest API
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", buffer));
+  const hex = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  if (hex !== sha256) throw new Error("its content does not match its hash");
+}
+
+/** A standard normal number (Box-Muller). */
+export function gaussian() {
+  const u = 1 - Math.random();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * Math.random());
+}
+
+/**
+ * steps latents from a to b inclusive, as model/latent.py's `interpolate`: a line, or slerp
+ * (a great circle, keeping the norm of Gaussian samples), which falls back to a line for ends
+ * at the origin or parallel.
+ * @param {number[]} a @param {number[]} b @param {number} steps @param {"linear"|"slerp"} method
+ * @returns {number[][]}
+ */
+export function interpolatePath(a, b, steps, method) {
+  const ts = Array.from({ length: steps }, (_, i) => (steps === 1 ? 0 : i / (steps - 1)));
+  const line = () => ts.map((t) => a.map((v, d) => (1 - t) * v + t * b[d]));
+  if (method !== "slerp") return line();
+  const norm = (v) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+  const na = norm(a), nb = norm(b);
+  if (na < 1e-8 || nb < 1e-8) return line();
+  const cos = a.reduce((s, v, d) => s + (v / na) * (b[d] / nb), 0);
+  const omega = Math.acos(Math.min(1, Math.max(-1, cos)));
+  if (Math.abs(omega) < 1e-6) return line();
+  const so = Math.sin(omega);
+  return ts.map((t) => a.map((v, d) => (Math.sin((1 - t) * omega) / so) * v + (Math.sin(t * omega) / so) * b[d]));
+}
