@@ -12,9 +12,9 @@ import torch
 from fastapi.testclient import TestClient
 from safetensors import safe_open
 
-from model import M2, CVAEConfig, M2Config, VAEConfig, build_model, load_checkpoint
-from model.decoder_file import FORMAT, export_decoder
-from server import Settings, create_app
+from latent_explorer.model import M2, CVAEConfig, M2Config, VAEConfig, build_model, load_checkpoint
+from latent_explorer.model.decoder_file import FORMAT, export_decoder
+from latent_explorer.server import Settings, create_app
 from tests.conftest import ROOT
 
 WALKABLE = ["ae-mnist-z2", "vae-mnist-z2", "cvae-mnist-z2", "vae-mnist-z16", "m2-mnist-100"]
