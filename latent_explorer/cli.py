@@ -1,4 +1,4 @@
-"""The `latent-explorer` command: fetch-data, train, evaluate, serve."""
+"""The `latent-explorer` command: fetch-data, train, evaluate, export-decoder, serve."""
 
 from __future__ import annotations
 
@@ -53,6 +53,31 @@ def _evaluate(args: argparse.Namespace) -> None:
     run(args)
 
 
+def _export_decoder(args: argparse.Namespace) -> None:
+    """Write each walkable checkpoint's decoder file (what the server serves) and say how close
+    float16 came: the numbers the README quotes."""
+    from .model import load_checkpoint
+    from .model.decoder_file import export_decoder
+
+    print(
+        f"{'checkpoint':20} {'float16 max error':>18} {'shipped':>8} {'bytes':>10} "
+        f"{'max error':>10}"
+    )
+    for path in args.checkpoints:
+        model = load_checkpoint(path, device="cpu")
+        half, file = export_decoder(model, "float16"), export_decoder(model, args.dtype)
+        if file is None:
+            print(f"{path.stem:20} {'not walkable: no decoder file':>50}")
+            continue
+        print(
+            f"{path.stem:20} {255 * half.max_abs_error:14.2f}/255 {file.dtype:>8} "
+            f"{len(file.data):>10,} {255 * file.max_abs_error:6.2f}/255"
+        )
+        if args.out is not None:
+            args.out.mkdir(parents=True, exist_ok=True)
+            (args.out / f"{path.stem}.decoder.safetensors").write_bytes(file.data)
+
+
 def _serve(args: argparse.Namespace) -> None:
     from .server.cli import run
 
@@ -89,6 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="test metrics of a checkpoint, written into it")
     evaluate.add_arguments(p)
     p.set_defaults(func=_evaluate)
+
+    p = sub.add_parser("export-decoder", help="a checkpoint's decoder as the page runs it")
+    p.add_argument("checkpoints", type=Path, nargs="+", help="checkpoint files")
+    p.add_argument("--out", type=Path, default=None, help="folder for <id>.decoder.safetensors")
+    p.add_argument("--dtype", default="auto", choices=["auto", "float16", "float32"])
+    p.set_defaults(func=_export_decoder)
 
     # The serve options live here so that training never imports the web stack.
     p = sub.add_parser("serve", help="serve the API and the page")

@@ -144,3 +144,15 @@ def test_route_404_for_a_model_that_is_not_walkable(client: TestClient) -> None:
     detail = r.json()["detail"]
     assert detail[0]["loc"] == ["path", "model_id"] and "not walkable" in detail[0]["msg"]
     assert client.get("/api/models/nope/decoder.safetensors").status_code == 404
+
+
+def test_export_decoder_command_writes_what_the_server_serves(tmp_path: Path, capsys) -> None:
+    from latent_explorer.cli import main
+
+    checkpoints = [ROOT / "checkpoints" / f"{s}.safetensors" for s in ("cvae-mnist-z2",)]
+    main(["export-decoder", *map(str, checkpoints), "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert "cvae-mnist-z2" in out and "float16" in out
+    written = (tmp_path / "cvae-mnist-z2.decoder.safetensors").read_bytes()
+    model = load_checkpoint(checkpoints[0], device="cpu")
+    assert written == export_decoder(model).data  # the same bytes: the export is deterministic

@@ -6,6 +6,9 @@
 import * as api from "./api.js";
 import { parseDecoder, toImageData } from "./decoder.js";
 
+/** Longest stretch of thumbnail decoding before the page gets the main thread back. */
+const SLICE_MS = 8;
+
 /** How long a model switch waits for the decoder file before the server decodes meanwhile. */
 export const LOAD_WAIT_MS = 1500;
 
@@ -90,7 +93,21 @@ export function createDecodeSource({ onChange = () => {} } = {}) {
    * @returns {Promise<string[]>}
    */
   async function images(zs, labels) {
-    if (local) return zs.map((z, i) => dataUrl(local.decode(z, labels ? labels[i] : null)));
+    const dec = local; // the model may switch while this runs: keep to the one asked of
+    if (dec) {
+      // Tasks of their own, a few milliseconds each: the digit asked for by the same input is
+      // drawn first, and the main thread never holds a frame for a row of thumbnails.
+      const urls = [];
+      let slice = -Infinity;
+      for (let i = 0; i < zs.length; i++) {
+        if (performance.now() - slice > SLICE_MS) {
+          await yieldTask();
+          slice = performance.now();
+        }
+        urls.push(dataUrl(dec.decode(zs[i], labels ? labels[i] : null)));
+      }
+      return urls;
+    }
     return (await api.decode(model.id, zs, labels)).images;
   }
 
@@ -127,6 +144,8 @@ async function checkDigest(buffer, sha256) {
   const hex = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
   if (hex !== sha256) throw new Error("its content does not match its hash");
 }
+
+const yieldTask = () => new Promise((r) => setTimeout(r));
 
 /** A standard normal number (Box-Muller). */
 export function gaussian() {
