@@ -64,7 +64,9 @@ def export_decoder(model: LatentModel, dtype: str = "auto") -> DecoderFile | Non
     with torch.inference_mode():
         yt = None if y is None else torch.from_numpy(y)
         logits = model.decode(torch.from_numpy(z).to(_device(model)), yt).float().cpu()
-    reference = torch.sigmoid(logits).reshape(len(z), -1).numpy()
+    # decode() gives what the last stage's output transform takes: logits for "sigmoid".
+    out = torch.sigmoid(logits) if stages[-1].output == "sigmoid" else logits
+    reference = out.reshape(len(z), -1).numpy()
     for name in ("float16", "float32") if dtype == "auto" else (dtype,):
         cast = [_cast(stage, DTYPES[name]) for stage in stages]
         error = float(np.abs(run_stages(cast, z, y, model.config.num_labels) - reference).max())

@@ -10,8 +10,11 @@ import urllib.request
 
 import numpy as np
 import pytest
+import torch
 from playwright.sync_api import Page, expect
 
+from latent_explorer.model import CVAEConfig, build_model
+from latent_explorer.model.decoder_file import export_decoder
 from tests import test_browser as shared
 from tests.test_browser import decoded_pixels, open_app, shoot, wait_decoded
 
@@ -179,3 +182,26 @@ def test_local_interpolation_follows_the_servers_path(page: Page, base_url: str)
         body = {"start": {"z": a}, "end": {"z": b}, "steps": 10, "method": method}
         server = api(base_url, "/api/models/vae-mnist-z2/interpolate", body)["z"]
         assert np.allclose(local, server, atol=1e-5), method
+
+
+def fulfil_with(body: bytes):
+    """A route handler answering with these bytes (Playwright passes (route, request))."""
+    return lambda route, _request: route.fulfill(status=200, body=body)
+
+
+def test_page_runs_every_activation_a_stage_may_declare(page: Page) -> None:
+    """The shipped models all use ELU; a kind with ReLU, tanh or softplus decodes as torch does."""
+    open_app(page)
+    for activation in ("relu", "tanh", "softplus"):
+        torch.manual_seed(0)
+        model = build_model(CVAEConfig(latent_dim=3, hidden=(16, 8), activation=activation))
+        data = export_decoder(model, "float32").data
+        url = f"/tiny-{activation}.safetensors"
+        page.route(f"**{url}", fulfil_with(data))
+        rng = np.random.default_rng(0)
+        zs = rng.uniform(-3, 3, (8, 3)).astype(np.float32)
+        labels = list(range(8))
+        local = page.evaluate(DECODE_IN_PAGE, {"url": url, "zs": zs.tolist(), "labels": labels})
+        with torch.no_grad():
+            ref = torch.sigmoid(model.decode(torch.from_numpy(zs), torch.tensor(labels)))
+        assert np.abs(np.array(local) - ref.reshape(8, -1).numpy()).max() < 1e-5, activation

@@ -18,7 +18,17 @@ export const LOAD_WAIT_MS = 1500;
  */
 
 /**
+ * @typedef {{use: (model: object) => Promise<void>,
+ *            digit: (z: number[], label: number|null) => Promise<DecodedDigit>,
+ *            images: (zs: number[][], labels: (number|null)[]|null) => Promise<string[]>,
+ *            sample: (n: number, label: number|null, temperature: number) => Promise<string[]>,
+ *            interpolate: (a: number[], b: number[], opts: object) => Promise<string[]>,
+ *            status: () => SourceStatus}} DecodeSource
+ */
+
+/**
  * @param {{onChange?: (status: SourceStatus) => void}} [handlers] told when the source changes
+ * @returns {DecodeSource}
  */
 export function createDecodeSource({ onChange = () => {} } = {}) {
   const loads = new Map(); // model id -> Promise<{decoder} | {reason}>, fetched once per page

@@ -74,7 +74,7 @@ export function parseSafetensors(buffer) {
     const { shape, data_offsets: offsets } = info;
     if (!Array.isArray(shape) || !shape.every((n) => Number.isInteger(n) && n >= 0)) fail(`tensor ${name}: bad shape`);
     const count = shape.reduce((a, b) => a * b, 1);
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !(offsets[0] >= 0) ||
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(Number.isInteger) || offsets[0] < 0 ||
         offsets[1] > dataLength || offsets[1] - offsets[0] !== count * itemBytes) {
       fail(`tensor ${name}: its bytes do not match its shape or lie outside the file`);
     }
