@@ -22,7 +22,7 @@ export const LOAD_WAIT_MS = 1500;
  *            digit: (z: number[], label: number|null) => Promise<DecodedDigit>,
  *            images: (zs: number[][], labels: (number|null)[]|null) => Promise<string[]>,
  *            sample: (n: number, label: number|null, temperature: number) => Promise<string[]>,
- *            interpolate: (a: number[], b: number[], opts: object) => Promise<string[]>,
+ *            interpolate: (a: number[], b: number[], opts: object) => Promise<{z: number[][], images: string[]}>,
  *            status: () => SourceStatus}} DecodeSource
  */
 
