@@ -4,8 +4,8 @@ A walkable model's decoder, z (and a label) -> pixels, is a chain of stages. Eac
 Linear layers with one activation between them and none after the last, then an output transform.
 The first stage reads z, with the label's one-hot vector appended when `label` is set; every later
 stage reads the previous stage's output. The last stage's output transform turns logits into
-pixel intensities in [0, 1] ("sigmoid"), or gives them as they are ("identity": a linear model
-such as PCA whose output already is an image).
+pixel intensities in [0, 1] ("sigmoid"), or clips values that already are intensities to [0, 1]
+("clip": a linear model such as PCA); "identity" passes a stage's output on unchanged.
 
 A model kind joins the export (and the page's local decoding) by implementing
 `decoder_stages()`; see `LatentModel.decoder_stages`.
@@ -23,7 +23,7 @@ ACTIVATION_NAMES: dict[type[nn.Module], str] = {
     nn.Tanh: "tanh",
     nn.Softplus: "softplus",
 }
-OUTPUTS = ("identity", "sigmoid")
+OUTPUTS = ("identity", "sigmoid", "clip")
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class DecoderStage:
     biases: tuple[Tensor, ...]  # one (out,) vector per Linear layer
     activation: str = "elu"  # between layers: elu | relu | tanh | softplus | identity
     label: bool = False  # the one-hot label is appended to this stage's input
-    output: str = "identity"  # after the last layer: identity | sigmoid
+    output: str = "identity"  # after the last layer: identity | sigmoid | clip
 
     def __post_init__(self) -> None:
         if len(self.weights) != len(self.biases) or not self.weights:

@@ -28,6 +28,7 @@ from torch import Tensor
 
 from .capabilities import Capabilities, Headline
 from .config import ModelConfig, register_config
+from .decoder_stages import DecoderStage
 from .vae import LatentModel, flatten_images, register_model
 
 EPS = 1e-4  # the clamp of the linear mean: logit(1e-4) = -9.2, drawn as pixel value 0
@@ -102,6 +103,12 @@ class PPCA(LatentModel):
         self._condition(z, y)
         mean = (z.float() @ self.weight.T + self.mean).clamp(EPS, 1.0 - EPS)
         return self._to_image(torch.logit(mean))
+
+    def decoder_stages(self) -> list[DecoderStage]:
+        # One linear stage, W z + mu, its pixels clipped to [0, 1] (the server clamps to
+        # [EPS, 1 - EPS]: at most EPS apart).
+        weight, mean = self.weight.detach().float().cpu(), self.mean.detach().float().cpu()
+        return [DecoderStage("pixels", (weight,), (mean,), activation="identity", output="clip")]
 
     def own_metrics(self, gray: Tensor) -> dict[str, float]:
         """The Gaussian NLL of gray test images (nats of a continuous density) and s2."""

@@ -17,7 +17,14 @@ from latent_explorer.model.decoder_file import FORMAT, export_decoder
 from latent_explorer.server import Settings, create_app
 from tests.conftest import ROOT
 
-WALKABLE = ["ae-mnist-z2", "vae-mnist-z2", "cvae-mnist-z2", "vae-mnist-z16", "m2-mnist-100"]
+WALKABLE = [
+    "ae-mnist-z2",
+    "vae-mnist-z2",
+    "cvae-mnist-z2",
+    "vae-mnist-z16",
+    "m2-mnist-100",
+    "pca-mnist-z2",
+]
 GRAY_LEVEL = 1 / 255
 
 
@@ -48,6 +55,8 @@ def numpy_decoder_from_file(path: Path):
             if stage["output"] == "sigmoid":
                 with np.errstate(over="ignore"):  # exp(-h) is inf for a very dark pixel: 0
                     h = 1 / (1 + np.exp(-h))
+            elif stage["output"] == "clip":
+                h = np.clip(h, 0, 1)
         return h
 
     return spec, decode
@@ -74,7 +83,7 @@ def test_shipped_decoder_round_trips_through_safetensors(stem: str, tmp_path: Pa
     path.write_bytes(file.data)
     spec, decode = numpy_decoder_from_file(path)
     assert spec["dtype"] == file.dtype and spec["latent_dim"] == model.config.latent_dim
-    assert spec["stages"][-1]["output"] == "sigmoid"
+    assert spec["stages"][-1]["output"] in ("sigmoid", "clip")
     z, y = random_inputs(model)
     error = np.abs(decode(z, y) - model_probs(model, z, y)).max()
     assert error <= GRAY_LEVEL, f"{stem} ({file.dtype}): {error * 255:.2f} gray levels"

@@ -180,6 +180,28 @@ export function interpolatePath(a, b, steps, method) {
   const cos = a.reduce((s, v, d) => s + (v / na) * (b[d] / nb), 0);
   const omega = Math.acos(Math.min(1, Math.max(-1, cos)));
   if (Math.abs(omega) < 1e-6) return line();
+  if (Math.PI - omega < 1e-3) return slerpOpposite(a, b, ts, omega, na, nb);
   const so = Math.sin(omega);
   return ts.map((t) => a.map((v, d) => (Math.sin((1 - t) * omega) / so) * v + (Math.sin(t * omega) / so) * b[d]));
+}
+
+/** Slerp for (nearly) opposite ends, as model/latent.py's `_slerp_opposite`: sin(omega) ~ 0, so
+ * go round the great circle in the plane of a and b's part orthogonal to a, or, for exact
+ * antipodes, of a and the latent axis least aligned with a (the first on ties). */
+function slerpOpposite(a, b, ts, omega, na, nb) {
+  const aHat = a.map((v) => v / na);
+  const dot = (x, y) => x.reduce((s, v, d) => s + v * y[d], 0);
+  const bHat = b.map((v) => v / nb);
+  let u = bHat.map((v, d) => v - dot(bHat, aHat) * aHat[d]);
+  if (Math.sqrt(dot(u, u)) < 1e-6) {
+    const axis = aHat.reduce((best, v, d) => (Math.abs(v) < Math.abs(aHat[best]) ? d : best), 0);
+    u = aHat.map((_, d) => (d === axis ? 1 : 0));
+    u = u.map((v, d) => v - dot(u, aHat) * aHat[d]);
+  }
+  const nu = Math.sqrt(dot(u, u));
+  u = u.map((v) => v / nu);
+  return ts.map((t) => {
+    const radius = (1 - t) * na + t * nb;
+    return aHat.map((v, d) => radius * (Math.cos(t * omega) * v + Math.sin(t * omega) * u[d]));
+  });
 }

@@ -4,6 +4,7 @@
 
 import * as api from "./api.js";
 import { createCompletionPanel } from "./completion-panel.js";
+import { createDecodeSource } from "./decode-source.js";
 import { createDecodedView } from "./decoded-view.js";
 import { createDrawPad } from "./draw-pad.js";
 import { createEncodeView } from "./encode-view.js";
@@ -23,8 +24,8 @@ const $ = (id) => document.getElementById(id);
 const SAMPLES = 16;
 const INTERP_STEPS = 10;
 const PREFERRED_MODEL = "vae-mnist-z2";
-// The style row costs a 10-image decode per z: while the pointer drags, wait for it to pause.
-// (With an in-browser decoder it would cost nothing and could follow every move.)
+// On the server the style row costs a 10-image decode per z: while the pointer drags, wait for
+// it to pause. Decoded in the browser it costs a few ms and follows every move.
 const STYLE_ROW_PAUSE_MS = 250;
 
 const store = createStore();
@@ -37,6 +38,13 @@ const needsDrawLabel = () => conditional() && !state.model.capabilities.infers_l
 const notice = createNotice($("error"));
 
 // ---- components -----------------------------------------------------------------------------
+// Digits come from the decoder running in the page, or from the server (see decode-source.js).
+const source = createDecodeSource({
+  onChange: ({ where, note, reason }) => {
+    Object.assign($("decode-note"), { textContent: note, title: reason || "" });
+    $("decode-note").dataset.where = where;
+  },
+});
 const decodedView = createDecodedView($("decoded"), $("latency"), $("map-digit"));
 const sliders = createSliders($("sliders"), {
   onInput: (dim, value) => {
@@ -54,7 +62,8 @@ const pad = createDrawPad($("draw-pad"), { onStroke: encodeDrawing });
 const encodeView = createEncodeView({ preprocessed: $("preprocessed"), reconstruction: $("reconstruction"),
                                       info: $("encode-info"), probs: $("label-probs") });
 const interpolationView = createInterpolationView({ row: $("interpolation"), info: $("interp-info") });
-const teach = createTeaching($, { map, onError: (err) => notice.show(err, "posterior") });
+const teach = createTeaching($, { map, images: source.images,
+                                  onError: (err) => notice.show(err, "posterior") });
 const completion = createCompletionPanel(
   { panel: $("complete-panel"), pad: $("complete-pad"), shade: $("complete-shade"),
     region: $("region-select"), clear: $("clear-complete"), row: $("completions"),
@@ -79,11 +88,10 @@ const scheduleDecode = latestWins(async () => {
   const z = [...state.z];
   const started = performance.now();
   try {
-    const blob = await api.decodePng(state.model.id, z, labelOrNull());
-    store.check(t);
-    await decodedView.draw(blob, started, () => store.isCurrent(t));
+    const digit = await source.digit(z, labelOrNull());
+    if (decodedView.show(digit, started, () => store.isCurrent(t)) === null) return;
     notice.clear("decode");
-    window.dispatchEvent(new CustomEvent("digit-drawn", { detail: { z, drawnAt: performance.now() } }));
+    window.dispatchEvent(new CustomEvent("digit-drawn", { detail: { z, where: digit.where, drawnAt: performance.now() } }));
   } catch (err) {
     notice.show(err, "decode");
   }
@@ -94,9 +102,9 @@ const refreshStyleRow = latestWins(async () => {
   const t = store.token();
   const k = state.model.num_classes;
   try {
-    const body = await api.decode(state.model.id, Array(k).fill(state.z), [...Array(k).keys()]);
+    const images = await source.images(Array(k).fill(state.z), [...Array(k).keys()]);
     store.check(t);
-    showThumbs($("style-row"), body.images, state.model.class_names);
+    showThumbs($("style-row"), images, state.model.class_names);
     notice.clear("style");
   } catch (err) {
     notice.show(err, "style");
@@ -105,7 +113,8 @@ const refreshStyleRow = latestWins(async () => {
 let styleTimer = null;
 function scheduleStyleRow() {
   clearTimeout(styleTimer);
-  styleTimer = setTimeout(refreshStyleRow, STYLE_ROW_PAUSE_MS);
+  if (source.status().where === "browser") refreshStyleRow();
+  else styleTimer = setTimeout(refreshStyleRow, STYLE_ROW_PAUSE_MS);
 }
 
 let urlTimer = null;
@@ -171,9 +180,9 @@ async function generateSamples() {
   const t = store.token();
   try {
     const temperature = Number($("temperature").value);
-    const body = await api.generate(state.model.id, { n: SAMPLES, label: labelOrNull(), temperature });
+    const images = await source.sample(SAMPLES, labelOrNull(), temperature);
     store.check(t);
-    showThumbs($("samples"), body.images);
+    showThumbs($("samples"), images);
     notice.clear("samples");
   } catch (err) {
     notice.show(err, "samples");
@@ -193,7 +202,8 @@ async function runInterpolation() {
   if (!a || !b) return;
   const t = store.token();
   try {
-    const frames = await interpolateEnds(state.model, a, b, $("method-select").value, INTERP_STEPS);
+    const frames = await interpolateEnds(state.model, a, b, $("method-select").value, INTERP_STEPS,
+                                         source.interpolate);
     store.check(t);
     interpolationView.show(frames.images, frames.info, frames.captions);
     map.setPath(frames.zs);
@@ -278,7 +288,7 @@ async function selectModel(id, start = {}) {
   if (start.plane) $("plane-select").value = start.plane;
   (start.ends || []).forEach((end, k) => end && store.setEnd(k, end));
   document.title = `latent-explorer: ${m.id}${m.headline_metric.value != null ? ` (${formatMetric(m)})` : ""}`;
-  await applyView({ resetRange: true, linkRange: start.range || null });
+  await Promise.all([applyView({ resetRange: true, linkRange: start.range || null }), source.use(m)]);
   if (!store.isCurrent(t)) return;
   setZ(state.z);
   generateSamples();

@@ -1,7 +1,6 @@
 // q(z|x) is a distribution: 16 samples z = mu + sigma * eps of the encoded drawing, shown as dots
 // on the map (inside its ellipse) and as a strip of their decodings, drawn again on request.
 
-import { decode } from "./api.js";
 import { showThumbs } from "./thumbs.js";
 
 export const POSTERIOR_SAMPLES = 16;
@@ -14,9 +13,11 @@ export function gaussian() {
 
 /**
  * @param {{root: HTMLElement, strip: HTMLElement, again: HTMLButtonElement, note: HTMLElement}} els
- * @param {{onDots: (zs: number[][]) => void, onError: (err: Error) => void}} handlers
+ * @param {{onDots: (zs: number[][]) => void, onError: (err: Error) => void,
+ *          images: (zs: number[][], labels: number[] | null) => Promise<string[]>}} handlers
+ *   `images` decodes the samples (decode-source.js: in the browser, or on the server)
  */
-export function createPosteriorSamples({ root, strip, again, note }, { onDots, onError }) {
+export function createPosteriorSamples({ root, strip, again, note }, { onDots, images, onError }) {
   let current = null; // {modelId, mu, logvar, label}
   let token = 0; // a newer drawing (or a clear) wins over a late answer
 
@@ -24,16 +25,16 @@ export function createPosteriorSamples({ root, strip, again, note }, { onDots, o
   async function draw() {
     if (!current) return;
     const mine = ++token;
-    const { modelId, mu, logvar, label } = current;
+    const { mu, logvar, label } = current;
     const sigma = logvar.map((v) => Math.exp(v / 2));
     const zs = Array.from({ length: POSTERIOR_SAMPLES }, () => mu.map((m, d) => m + sigma[d] * gaussian()));
     onDots(zs);
     try {
       const labels = label === null ? null : Array(zs.length).fill(label);
-      const body = await decode(modelId, zs, labels);
+      const decoded = await images(zs, labels);
       if (mine !== token) return;
-      showThumbs(strip, body.images);
-      root.dataset.count = String(body.images.length);
+      showThumbs(strip, decoded);
+      root.dataset.count = String(decoded.length);
     } catch (err) {
       onError(err);
     }

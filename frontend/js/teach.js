@@ -10,17 +10,18 @@ import { createPosteriorSamples } from "./posterior-samples.js";
 
 /**
  * @param {(id: string) => HTMLElement} $ the page's element lookup
- * @param {{map: object, onError: (err: Error) => void}} deps the latent map (for the prior's
- *        circles and the samples' dots) and where errors go
+ * @param {{map: object, images: Function, onError: (err: Error) => void}} deps the latent map
+ *        (for the prior's circles and the samples' dots), the decode source's `images` (the
+ *        posterior samples are decoded where the digit is) and where errors go
  */
-export function createTeaching($, { map, onError }) {
+export function createTeaching($, { map, images, onError }) {
   const axes = createMapAxes($("map-axes"));
   const compareStrip = createCompareStrip($("compare-strip"), $("compare-note"));
   const elboBar = createElboBar($("elbo"), $("kl-per-dim"));
   const posterior = createPosteriorSamples(
     { root: $("posterior"), strip: $("posterior-samples"), again: $("posterior-again"),
       note: $("posterior-note") },
-    { onDots: (zs) => map.setSamples(zs), onError },
+    { onDots: (zs) => map.setSamples(zs), images, onError },
   );
 
   return {

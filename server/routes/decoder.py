@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from ..deps import EntryDep
 from ..errors import InputError
-from .decode import IMMUTABLE
+from ..requests import IMMUTABLE
 
 router = APIRouter(prefix="/api/models/{model_id}", tags=["decode"])
 MEDIA_TYPE = "application/octet-stream"
