@@ -222,3 +222,43 @@ def test_page_runs_every_activation_a_stage_may_declare(page: Page) -> None:
         with torch.no_grad():
             ref = torch.sigmoid(model.decode(torch.from_numpy(zs), torch.tensor(labels)))
         assert np.abs(np.array(local) - ref.reshape(8, -1).numpy()).max() < 1e-5, activation
+
+
+SAMPLE_SPREAD = """() => {
+  // Mean over pixels of the standard deviation across the 16 sample images.
+  const imgs = [...document.querySelectorAll('[data-testid=samples] img')];
+  const c = document.createElement('canvas');
+  c.width = c.height = 28;
+  const ctx = c.getContext('2d');
+  const px = imgs.map((img) => {
+    ctx.drawImage(img, 0, 0);
+    return Array.from(ctx.getImageData(0, 0, 28, 28).data.filter((_, i) => i % 4 === 0));
+  });
+  let total = 0;
+  for (let i = 0; i < 784; i++) {
+    const v = px.map((p) => p[i]);
+    const m = v.reduce((a, b) => a + b, 0) / v.length;
+    total += Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / v.length);
+  }
+  return total / 784;
+}"""
+
+
+def test_samples_drawn_in_the_browser_follow_the_temperature(page: Page) -> None:
+    open_app(page)
+    wait_where(page, "browser")
+    spread = {}
+    for t in ("0.1", "2"):
+        first = page.get_by_test_id("samples").locator("img").first.get_attribute("src")
+        page.get_by_test_id("temperature").fill(t)
+        page.get_by_test_id("temperature").dispatch_event("change")
+        page.wait_for_function(
+            "src => document.querySelector('[data-testid=samples] img').src !== src", arg=first
+        )
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('[data-testid=samples] img')]"
+            ".every((i) => i.complete)"
+        )
+        spread[t] = page.evaluate(SAMPLE_SPREAD)
+    # z ~ N(0, T^2 I): at T = 0.1 the 16 digits differ far less than at T = 2.
+    assert spread["0.1"] < 0.5 * spread["2"], spread
