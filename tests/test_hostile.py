@@ -1,0 +1,127 @@
+"""Defects found by bench/attack.py (hostile HTTP against a running server): each was a gap in
+the error contract or unbounded memory, and stays fixed here."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from latent_explorer.harness import running_server
+from latent_explorer.server import Settings, create_app
+from latent_explorer.server.protocol import HEADER_TIMEOUT, MAX_HEADER_BYTES
+from tests.conftest import ROOT
+
+VAE = "vae-mnist-z2"
+
+
+@pytest.fixture(scope="module")
+def client():
+    with TestClient(create_app(Settings(checkpoints=ROOT / "checkpoints", device="cpu"))) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def port():
+    with running_server(ROOT / "checkpoints") as server:
+        yield int(server.url.rsplit(":", 1)[1])
+
+
+def answer(port: int, raw: bytes, pieces: int = 1, timeout: float = 5.0) -> bytes:
+    """Send `raw` (in `pieces` parts a little apart, so the server reads them separately) and
+    read until the server closes; a reset after the answer is fine."""
+    got = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        step = -(-len(raw) // pieces)
+        try:
+            for i in range(0, len(raw), step):
+                s.sendall(raw[i : i + step])
+                if pieces > 1:
+                    time.sleep(0.01)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # refused mid-send: what it answered is still in our buffer
+        try:
+            while piece := s.recv(65536):
+                got += piece
+        except ConnectionResetError:
+            pass
+    return got
+
+
+def error_detail(response: bytes) -> dict:
+    body = json.loads(response.partition(b"\r\n\r\n")[2])
+    assert set(body) == {"detail"} and {"loc", "msg", "type"} <= set(body["detail"][0]), body
+    return body["detail"][0]
+
+
+def test_huge_headers_are_refused_not_held(port: int) -> None:
+    """httptools keeps a request's headers whole, with no limit: a 300 MB header line added
+    275 MB to the server. Past MAX_HEADER_BYTES it now answers 431 and closes at once (before
+    HEADER_TIMEOUT: the old server waited for the rest of the headers)."""
+    raw = b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * (6 * MAX_HEADER_BYTES)
+    started = time.monotonic()
+    got = answer(port, raw, pieces=24, timeout=HEADER_TIMEOUT - 2)
+    assert time.monotonic() - started < HEADER_TIMEOUT - 2
+    assert got.startswith(b"HTTP/1.1 431 "), got[:100]
+    assert "headers" in error_detail(got)["msg"]
+
+
+def test_big_bodies_and_normal_headers_are_not_431(port: int) -> None:
+    """Only headers count: a body far over the header limit, in many reads, is served."""
+    body = json.dumps({"z": [[0.0, 0.0]] * 1000, "output": "probs"}).encode()
+    body += b" " * (8 * MAX_HEADER_BYTES)  # JSON allows trailing whitespace
+    raw = (
+        f"POST /api/models/{VAE}/decode HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    got = answer(port, raw, pieces=40)
+    assert got.startswith(b"HTTP/1.1 200 "), got[:300]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"POST /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -1\r\n\r\n",
+        b"POST /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n"
+        b"Content-Length: 14\r\n\r\n{}",
+        b"POST /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"zz\r\nabc\r\n0\r\n\r\n",
+        b"GET /api/models/\xff\x00 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+    ],
+    ids=["negative-length", "two-lengths", "bad-chunk", "bad-request-line"],
+)
+def test_requests_the_parser_refuses_get_the_error_shape(port: int, raw: bytes) -> None:
+    """uvicorn answered these in plain text ('Invalid HTTP request received.')."""
+    got = answer(port, raw)
+    assert got.startswith(b"HTTP/1.1 400 "), got[:100]
+    assert b"application/json" in got.partition(b"\r\n\r\n")[0].lower()
+    assert error_detail(got)["type"] == "invalid_http"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/models",
+        f"/api/models/{VAE}",
+        f"/api/models/{VAE}/atlas",
+        f"/api/models/{VAE}/grid.png?n=2",
+        "/docs",
+        "/openapi.json",
+        "/assets/index.html",
+    ],
+)
+def test_head_answers_like_get_on_every_get_route(client: TestClient, url: str) -> None:
+    """FastAPI's GET routes answered HEAD with 405."""
+    head, get = client.head(url), client.get(url)
+    assert head.status_code == get.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-type"] == get.headers["content-type"]
+    assert head.headers["content-length"] == get.headers["content-length"]
+
+
+def test_head_of_a_post_route_is_still_405(client: TestClient) -> None:
+    r = client.head(f"/api/models/{VAE}/decode")
+    assert r.status_code == 405 and "POST" in r.headers["allow"]
