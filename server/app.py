@@ -25,6 +25,7 @@ from .errors import (
     input_error_handler,
     validation_error_handler,
 )
+from .head import HeadAsGet
 from .limits import BodySizeLimit
 from .registry import ModelRegistry, choose_device
 from .routes import complete, decode, decode_png, decoder, encode, explore, models
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Last added runs first: host and origin checks before anything reads the body.
     app.add_middleware(CatchAll)
+    app.add_middleware(HeadAsGet)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
