@@ -125,3 +125,13 @@ def test_head_answers_like_get_on_every_get_route(client: TestClient, url: str) 
 def test_head_of_a_post_route_is_still_405(client: TestClient) -> None:
     r = client.head(f"/api/models/{VAE}/decode")
     assert r.status_code == 405 and "POST" in r.headers["allow"]
+
+
+def test_png_cache_keys_are_parsed_values_not_text(client: TestClient) -> None:
+    """The same z written many ways is one cache entry, and no key holds the client's text."""
+    cache = client.app.state.png_cache
+    before = len(cache.items)
+    for text in ("0.5,-1", "0.50,-1.0", "0." + "5" + "0" * 5000 + ",-1", "+0.5,-1e0"):
+        assert client.get(f"/api/models/{VAE}/decode.png?z={text}").status_code == 200
+    assert len(cache.items) == before + 1
+    assert max(len(repr(key)) for key in cache.items) < 200
