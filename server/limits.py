@@ -1,44 +1,53 @@
-"""A pure ASGI middleware that answers 413 for bodies over the limit, declared or streamed."""
+"""A pure ASGI middleware that reads every request body before the app does, within limits:
+413 for bodies over the size limit (declared or streamed), 408 for bodies that take too long,
+503 when the bodies being received at once would hold more than a memory budget."""
 
 from __future__ import annotations
 
 import json
 
+import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+BODY_TIMEOUT = 30.0  # seconds from the end of the headers to the end of the body (4 MiB: 140 KB/s)
+BUDGET_BODIES = 16  # bodies of the maximum size held at once, across all connections
+
+
+async def _answer(send: Send, status: int, kind: str, msg: str, extra=()) -> None:
+    body = json.dumps({"detail": [{"loc": ["body"], "type": kind, "msg": msg}]}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),  # the rest of the body is not read
+                *extra,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class BodySizeLimit:
-    """A declared Content-Length over the limit is refused unread. A chunked body (no length) is
-    read here, up to the limit, and replayed to the app: counting it inside the app instead let
-    FastAPI's body parser turn the overflow into a 400 on the routes with declared bodies."""
+    """A declared Content-Length over the limit is refused unread. Any other body is read here
+    and replayed to the app: counting a chunked body inside the app let FastAPI's body parser
+    turn the overflow into a 400, and a client that sent 4 MiB less one byte and then waited
+    was held forever (40 such connections: +160 MB; a thousand would hold 4 GB). Here the body
+    must arrive within `timeout` seconds, and all bodies being read or handled at once stay
+    under `budget` bytes."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
-
-    async def _reject(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "detail": [
-                    {
-                        "loc": ["body"],
-                        "type": "too_large",
-                        "msg": f"body is over the limit of {self.max_bytes} bytes",
-                    }
-                ]
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),  # the rest of the body is not read
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        timeout: float = BODY_TIMEOUT,
+        budget: int | None = None,
+    ) -> None:
+        self.app, self.max_bytes, self.timeout = app, max_bytes, timeout
+        self.budget = budget if budget is not None else BUDGET_BODIES * max_bytes
+        self.held = 0  # body bytes received and not yet released, all requests together
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -46,35 +55,53 @@ class BodySizeLimit:
             return
         headers = dict(scope["headers"])
         length = headers.get(b"content-length")
-        if length is not None:
-            if not length.isdigit() or int(length) > self.max_bytes:
-                await self._reject(send)
-                return
-            await self.app(scope, receive, send)  # the server enforces the declared length
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            await self._too_large(send)
             return
-        if b"chunked" not in headers.get(b"transfer-encoding", b"").lower():
-            await self.app(scope, receive, send)
+        chunked = b"chunked" in headers.get(b"transfer-encoding", b"").lower()
+        if not chunked and (length is None or int(length) == 0):
+            await self.app(scope, receive, send)  # no body to hold
             return
-        chunks, seen = [], 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":  # the client went away
+        chunks: list[bytes] = []
+        mine = 0
+        try:
+            with anyio.move_on_after(self.timeout) as deadline:
+                while True:
+                    message = await receive()
+                    if message["type"] != "http.request":  # the client went away
+                        return
+                    chunk = message.get("body", b"")
+                    mine += len(chunk)
+                    self.held += len(chunk)
+                    if mine > self.max_bytes:
+                        await self._too_large(send)
+                        return
+                    if self.held > self.budget:
+                        msg = "the server is receiving too many bodies at once; retry shortly"
+                        await _answer(send, 503, "busy", msg, [(b"retry-after", b"5")])
+                        return
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
+            if deadline.cancelled_caught:
+                msg = f"the body did not arrive within {self.timeout:g} s"
+                await _answer(send, 408, "timeout", msg)
                 return
-            chunk = message.get("body", b"")
-            seen += len(chunk)
-            if seen > self.max_bytes:
-                await self._reject(send)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        replayed = False
+            replayed = False
 
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-            return await receive()  # after the body: wait for the disconnect like the server
+            async def replay() -> Message:
+                nonlocal replayed
+                if not replayed:
+                    replayed = True
+                    body = b"".join(chunks)
+                    chunks.clear()
+                    return {"type": "http.request", "body": body, "more_body": False}
+                return await receive()  # after the body: wait for the disconnect like the server
 
-        await self.app(scope, replay, send)
+            await self.app(scope, replay, send)
+        finally:
+            self.held -= mine
+
+    async def _too_large(self, send: Send) -> None:
+        msg = f"body is over the limit of {self.max_bytes} bytes"
+        await _answer(send, 413, "too_large", msg)

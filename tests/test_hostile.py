@@ -7,11 +7,13 @@ import json
 import socket
 import time
 
+import anyio
 import pytest
 from fastapi.testclient import TestClient
 
 from latent_explorer.harness import running_server
 from latent_explorer.server import Settings, create_app
+from latent_explorer.server.limits import BodySizeLimit
 from latent_explorer.server.protocol import HEADER_TIMEOUT, MAX_HEADER_BYTES
 from tests.conftest import ROOT
 
@@ -135,3 +137,77 @@ def test_png_cache_keys_are_parsed_values_not_text(client: TestClient) -> None:
         assert client.get(f"/api/models/{VAE}/decode.png?z={text}").status_code == 200
     assert len(cache.items) == before + 1
     assert max(len(repr(key)) for key in cache.items) < 200
+
+
+POST = {"type": "http", "method": "POST", "path": "/"}
+
+
+def drive(middleware, messages: list[dict], stall: bool = False) -> list[dict]:
+    """One POST through `middleware`: the client sends `messages`, then (if `stall`) nothing
+    more, ever. Returns what the middleware sent back."""
+    sent: list[dict] = []
+    queue = list(messages)
+
+    async def receive() -> dict:
+        if queue:
+            return queue.pop(0)
+        if stall:
+            await anyio.sleep(3600)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    anyio.run(middleware, {**POST, "headers": [(b"content-length", b"10")]}, receive, send)
+    return sent
+
+
+async def echo_app(scope, receive, send) -> None:
+    body = (await receive())["body"]
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": body})
+
+
+def test_a_stalled_body_is_dropped_after_the_timeout() -> None:
+    """A client that sent most of its body and then waited was held (with its bytes) forever."""
+    limit = BodySizeLimit(echo_app, max_bytes=100, timeout=0.3)
+    started = time.monotonic()
+    sent = drive(limit, [{"type": "http.request", "body": b"12345", "more_body": True}], True)
+    assert 0.25 < time.monotonic() - started < 2
+    assert sent[0]["status"] == 408 and b"timeout" in sent[1]["body"]
+    assert limit.held == 0
+
+
+def test_bodies_held_at_once_stay_under_the_budget() -> None:
+    """Many clients each sending a body just under the limit: past the budget, 503."""
+    limit = BodySizeLimit(echo_app, max_bytes=100, timeout=5, budget=150)
+    part = {"type": "http.request", "body": b"x" * 80, "more_body": True}
+    statuses = []
+
+    async def one(stall: bool) -> None:
+        sent: list[dict] = []
+        queue = [dict(part)]
+
+        async def receive() -> dict:
+            if queue:
+                return queue.pop(0)
+            await anyio.sleep(3600 if stall else 0)
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        await limit({**POST, "headers": [(b"content-length", b"80")]}, receive, send)
+        statuses.append(sent[0]["status"])
+
+    async def main() -> None:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(one, True)
+            await anyio.sleep(0.05)
+            await one(False)  # 80 + 80 bytes held > 150
+            tg.cancel_scope.cancel()
+
+    anyio.run(main)
+    assert statuses == [503]
+    assert limit.held == 0  # the stalled client's bytes are released when it is dropped
+    assert drive(limit, [{"type": "http.request", "body": b"0123456789"}])[0]["status"] == 200
