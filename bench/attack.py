@@ -263,6 +263,24 @@ def run(a: Attack) -> None:
         a.post_json("POST bad-id decode", f"/api/models/{mid}/decode", '{"z": [[0,0]]}')
         a.req("GET bad-id model", "GET", f"/api/models/{mid}")
 
+    # decoder.safetensors (the in-browser decoder's weights)
+    for m in ("vae-mnist-z2", "completion-mnist", "m2-mnist-100", "pca-mnist-z2"):
+        for q in ("", "v=" + MARK, "v=", "v=0", "v=%00", "v=a&v=b"):
+            a.req(
+                "GET decoder.safetensors q",
+                "GET",
+                f"/api/models/{m}/decoder.safetensors?{q}",
+                small=False,
+            )
+        for inm in ("*", MARK, '"' + "a" * 64 + '", ' * 1000, ",,,,", 'W/"x"'):
+            a.req(
+                "GET decoder.safetensors etag",
+                "GET",
+                f"/api/models/{m}/decoder.safetensors",
+                headers={"If-None-Match": inm},
+                small=False,
+            )
+
     # decode.png queries
     zs = [
         "",
