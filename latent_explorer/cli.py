@@ -47,6 +47,12 @@ def _train_completion(args: argparse.Namespace) -> None:
     print(f"checkpoint: {train_completion(args)}")
 
 
+def _train_completion_nn(args: argparse.Namespace) -> None:
+    from .model.training.completion_nn import train_completion_nn
+
+    print(train_completion_nn(args))
+
+
 def _evaluate(args: argparse.Namespace) -> None:
     from .model.evaluation.cli import run
 
@@ -87,6 +93,7 @@ def _serve(args: argparse.Namespace) -> None:
 def build_parser() -> argparse.ArgumentParser:
     from .model.evaluation import cli as evaluate
     from .model.training import completion as train_completion
+    from .model.training import completion_nn
     from .model.training import m2 as train_m2
     from .model.training import vae as train
 
@@ -110,6 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train-completion", help="train the image-completion CVAE")
     train_completion.add_arguments(p)
     p.set_defaults(func=_train_completion)
+
+    p = sub.add_parser("train-completion-nn", help="train the per-mask NN completion baselines")
+    completion_nn.add_arguments(p)
+    p.set_defaults(func=_train_completion_nn)
 
     p = sub.add_parser("evaluate", help="test metrics of a checkpoint, written into it")
     evaluate.add_arguments(p)

@@ -52,10 +52,18 @@ def quadrant_mask(quadrants) -> Tensor:
     return m.reshape(IMAGE_PIXELS)
 
 
-def random_masks(batch: int, generator: torch.Generator | None = None) -> Tensor:
-    """(B, 784) masks, each a random choice among TRAINING_QUADRANT_SETS."""
+def random_masks(
+    batch: int, generator: torch.Generator | None = None, benchmark_share: float = 0.0
+) -> Tensor:
+    """(B, 784) masks, each a random choice among TRAINING_QUADRANT_SETS; with benchmark_share
+    > 0, that share of the rows is drawn among the three BENCHMARK_MASKS instead."""
     table = torch.stack([quadrant_mask(s) for s in TRAINING_QUADRANT_SETS])
-    return table[torch.randint(len(table), (batch,), generator=generator)]
+    masks = table[torch.randint(len(table), (batch,), generator=generator)]
+    if benchmark_share > 0:
+        bench = torch.stack([quadrant_mask(s) for s in BENCHMARK_MASKS.values()])
+        pick = torch.rand(batch, generator=generator) < benchmark_share
+        masks[pick] = bench[torch.randint(len(bench), (int(pick.sum()),), generator=generator)]
+    return masks
 
 
 @register_config
@@ -64,7 +72,7 @@ class CompletionConfig(ModelConfig):
     kind: ClassVar[str] = "completion"
     latent_dim: int = 16
     hidden: tuple[int, ...] = (300,)  # context width; every head has one more layer this wide
-    baseline_hidden: tuple[int, ...] = (300, 300)
+    baseline_hidden: tuple[int, ...] = (300, 300)  # () for none (per-mask NNs in their own file)
 
 
 class CompletionCVAE(LatentModel):
@@ -85,7 +93,9 @@ class CompletionCVAE(LatentModel):
         self.prior = mlp([h, h, 2 * c.latent_dim], c.activation)
         self.recognition = mlp([p + h, h, 2 * c.latent_dim], c.activation)
         self.decoder = mlp([c.latent_dim + h, h, p], c.activation)
-        self.baseline = mlp([2 * p, *c.baseline_hidden, p], c.activation)
+        self.baseline = (
+            mlp([2 * p, *c.baseline_hidden, p], c.activation) if c.baseline_hidden else None
+        )
 
     def _context(self, x: Tensor, mask: Tensor) -> Tensor:
         return self.context(torch.cat([x * mask, mask], dim=1))
@@ -140,8 +150,31 @@ def completion_loss(model: CompletionCVAE, x: Tensor, mask: Tensor) -> dict:
     rec = missing_bce(model.decoder(torch.cat([z, h], dim=1)), x, mask)
     # KL(N(q) || N(p)) in closed form.
     kl = 0.5 * (p_logvar - q_logvar + (q_logvar.exp() + (q_mu - p_mu) ** 2) / p_logvar.exp() - 1)
-    baseline = missing_bce(model.baseline_logits(x, mask), x, mask)
-    return {"rec": rec, "kl": kl.sum(1), "loss": rec + kl.sum(1), "baseline": baseline}
+    out = {"rec": rec, "kl": kl.sum(1), "loss": rec + kl.sum(1)}
+    if model.baseline is not None:
+        out["baseline"] = missing_bce(model.baseline_logits(x, mask), x, mask)
+    return out
+
+
+@torch.no_grad()
+def pyro_negative_elbo(
+    model: CompletionCVAE, x: Tensor, mask: Tensor, particles: int = 10
+) -> Tensor:
+    """Pyro's figure for its CVAE example (`Trace_ELBO(num_particles).differentiable_loss` in
+    examples/cvae/util.py), per image: the -ELBO with the recognition network, averaged over
+    `particles` draws z ~ q(z | x, x_v), each scoring the missing pixels (x may be gray levels,
+    used as Bernoulli targets) and its KL as the single-sample log q(z|.) - log p(z|x_v), as
+    Trace_ELBO does (no closed form). Not a bound on a binarized image's likelihood."""
+    x = flatten_images(x, IMAGE_PIXELS)
+    h = model._context(x, mask)
+    p_mu, p_logvar = model.prior(h).chunk(2, dim=1)
+    q_mu, q_logvar = model.recognition(torch.cat([x, h], dim=1)).chunk(2, dim=1)
+    total = torch.zeros(len(x), device=x.device)
+    for _ in range(particles):
+        z = q_mu + torch.exp(0.5 * q_logvar) * torch.randn_like(q_mu)
+        rec = missing_bce(model.decoder(torch.cat([z, h], dim=1)), x, mask)
+        total += rec + log_normal(z, q_mu, q_logvar) - log_normal(z, p_mu, p_logvar)
+    return total / particles
 
 
 @torch.no_grad()

@@ -157,3 +157,77 @@ def test_shared_feature_variance(tmp_path: Path) -> None:
     assert load_checkpoint(tmp_path / "s.safetensors").config.feature_variance == "shared"
     with pytest.raises(ValueError, match="feature_variance"):
         M2Config(m1=json.loads(m1.to_json()), feature_variance="sometimes")
+
+
+def test_confusion_matrix_and_per_class_error() -> None:
+    from latent_explorer.model.evaluation.m2 import (
+        classification_error,
+        confusion_matrix,
+        per_class_error,
+    )
+
+    model = small_m2().eval()
+    images = torch.rand(300, 784)
+    labels = torch.randint(0, 10, (300,))
+    confusion = confusion_matrix(model, images, labels)
+    with torch.no_grad():
+        pred = model.classify(images).argmax(1)
+    reference = torch.zeros(10, 10, dtype=torch.long)
+    for t, p in zip(labels.tolist(), pred.tolist(), strict=True):
+        reference[t, p] += 1
+    assert torch.equal(confusion, reference)
+    errors = per_class_error(confusion)
+    for c in range(10):
+        in_class = labels == c
+        if in_class.any():
+            assert errors[c] == pytest.approx((pred[in_class] != c).float().mean().item())
+    wrong = (confusion.sum() - confusion.trace()).item() / len(labels)
+    assert classification_error(model, images, labels) == pytest.approx(wrong)
+
+
+def test_validation_split_keeps_the_test_set_out(tmp_path: Path, tiny_data_dir: Path) -> None:
+    from latent_explorer.cli import build_parser
+    from latent_explorer.model.training.m2 import train_m2
+    from latent_explorer.model.training.vae import train
+
+    def parse(*argv: str):
+        return build_parser().parse_args(list(argv))
+
+    common = ("--data-dir", str(tiny_data_dir), "--device", "cpu")
+    m1 = train(
+        parse("train", *common, "--hidden", "16", "--latent-dim", "4", "--epochs", "1", "--quiet",
+              "--out", str(tmp_path / "m1.safetensors"))
+    )  # fmt: skip
+    first = train_m2(
+        parse("train-m2", "--m1", str(m1), *common, "--labels-per-class", "2", "--epochs", "1",
+              "--hidden", "16", "--quiet", "--out", str(tmp_path / "a.safetensors"))
+    )  # fmt: skip
+    # An M2 checkpoint serves as --m1 (its M1 travels inside), here with 100 images held out.
+    second = load_checkpoint(
+        train_m2(
+            parse(
+                "train-m2",
+                "--m1",
+                str(first),
+                *common,
+                "--labels-per-class",
+                "2",
+                "--epochs",
+                "2",
+                "--hidden",
+                "16",
+                "--quiet",
+                "--validation",
+                "100",
+                "--out",
+                str(tmp_path / "b.safetensors"),
+            )
+        )  # fmt: skip
+    )
+    md = second.metadata
+    assert md["validation_images"] == 100 and set(md["metrics"]) == {"validation_error"}
+    assert all("validation_error" in h and "test_error" not in h for h in md["history"])
+    assert max(md["labelled_indices"]) < 512 - 100 and len(md["labelled_indices"]) == 20
+    first_m1 = load_checkpoint(first).m1.state_dict()
+    for key, value in second.m1.state_dict().items():
+        assert torch.equal(value, first_m1[key])

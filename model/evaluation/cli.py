@@ -8,6 +8,10 @@
 - for models with a likelihood, the test set's quantiles of the per-drawing NLL (`scoring.py`:
   thresholded at 0.5, k=100, fixed seed), so the server can say where a drawing's NLL falls
 - whatever a model measures of itself (`own_metrics`: PPCA's Gaussian NLL of gray images)
+- for a CVAE: how often a separately trained classifier (judge.py) reads its label-conditioned
+  samples as the asked-for label, and that judge's own test error
+- for the completion CVAE: the IW bound on binarized images and, apart, Pyro's estimator
+- for an M2: the test error, per class, and the confusion matrix
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ from ..device import pick_device
 from ..pca import fit_pca, pca_reconstruct, squared_error
 from ..scoring import DRAWING_K, DRAWING_SEED, THRESHOLD, drawing_scores, nll_quantiles, threshold
 from ..vae import LatentModel
+from .completion import PYRO_PARTICLES
 from .completion import benchmark as completion_benchmark
+from .judge import conditional_sample_accuracy, judge_test_error, train_judge
 from .m2 import evaluate_m2
 from .metrics import (
     active_units,
@@ -91,10 +97,17 @@ def drawing_nll(model: LatentModel, data, dev: torch.device, n: int) -> dict:
 
 
 def completion_metrics(model, data, dev: torch.device, n: int, k: int) -> dict:
+    """cvae_nll_*: IW bound on binarized images; cvae_pyro_neg_elbo_*: Pyro's estimator."""
     torch.manual_seed(EVAL_SEED)
     x = binarize_test_set(data.test_images)[:n].to(dev)
+    gray = to_unit(data.test_images[:n]).to(dev)
     k = min(k, COMPLETION_K)
-    return {"test_images": n, "iw_k": k, **completion_benchmark(model, x, k)}
+    return {
+        "test_images": n,
+        "iw_k": k,
+        "pyro_particles": PYRO_PARTICLES,
+        **completion_benchmark(model, x, gray, k, PYRO_PARTICLES),
+    }
 
 
 def latent_model_metrics(model: LatentModel, data, dev: torch.device, n: int, k: int) -> dict:
@@ -116,6 +129,12 @@ def latent_model_metrics(model: LatentModel, data, dev: torch.device, n: int, k:
         metrics["test_rec_bce"] = mean_negative_elbo(model, x, data.test_labels[:n].to(dev))["rec"]
     metrics |= model.own_metrics(gray)
     metrics["active_units"] = active_units(model, x, y)
+    if y is not None:
+        judge = train_judge(data, dev)
+        metrics["judge_test_error"] = judge_test_error(judge, data, dev)
+        metrics |= conditional_sample_accuracy(
+            model.decode, model.config.latent_dim, model.config.num_labels, judge, dev
+        )
     mean, comps = fit_pca(to_unit(data.train_images).to(dev), model.config.latent_dim)
     metrics["recon_sq_error"] = gray_reconstruction_error(model, gray, y)
     metrics["pca_recon_sq_error"] = (
@@ -137,8 +156,21 @@ def run(args: argparse.Namespace) -> dict:
     metrics = evaluate(
         args.checkpoint, args.k, args.limit, args.device, args.data_dir, write=not args.no_write
     )
-    print(json.dumps({"checkpoint": str(args.checkpoint), **metrics}, indent=2))
+    shown = {k: v for k, v in metrics.items() if k != "confusion_matrix"}
+    print(json.dumps({"checkpoint": str(args.checkpoint), **shown}, indent=2))
+    if "confusion_matrix" in metrics:
+        print(format_confusion(metrics["confusion_matrix"], metrics["test_error_per_class"]))
     return metrics
+
+
+def format_confusion(confusion: list[list[int]], errors: list[float]) -> str:
+    """The confusion matrix as text: a row per true label, a column per predicted one."""
+    k = len(confusion)
+    lines = ["confusion matrix (row: true label, column: predicted; last: error of the row)"]
+    lines.append("true\\pred " + "".join(f"{c:>6}" for c in range(k)) + "   error")
+    for c, row in enumerate(confusion):
+        lines.append(f"{c:>9} " + "".join(f"{v:>6}" for v in row) + f"  {100 * errors[c]:5.1f}%")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:

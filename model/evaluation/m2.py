@@ -61,6 +61,24 @@ def classification_error(model: M2, images: torch.Tensor, labels: torch.Tensor) 
 
 
 @torch.no_grad()
+def confusion_matrix(model: M2, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """(k, k) counts: row = true label, column = the label q(y|x) predicts."""
+    k = model.config.num_classes
+    counts = torch.zeros(k, k, dtype=torch.long)
+    for i in range(0, len(images), EVAL_BATCH):
+        pred = model.classify(images[i : i + EVAL_BATCH]).argmax(1).cpu()
+        true = labels[i : i + EVAL_BATCH].cpu()
+        counts += torch.bincount(true * k + pred, minlength=k * k).view(k, k)
+    return counts
+
+
+def per_class_error(confusion: torch.Tensor) -> list[float]:
+    """Share of each true class that is misread (1 - the diagonal over the row sum)."""
+    rows = confusion.sum(1).clamp(min=1)
+    return (1 - confusion.diag() / rows).tolist()
+
+
+@torch.no_grad()
 def stacked_negative_elbo(model: M2, x_bin: torch.Tensor) -> float:
     """-ELBO of log p(x) for the whole stack, one z1 sample per image, in nats:
     E_q(z1|x)[-log p(x|z1)] + E_q(z1|x)[-ELBO_M2(z1)] - H(q(z1|x)), with y summed out in M2."""
@@ -126,9 +144,12 @@ def evaluate_m2(model: M2, data: ImageDataset, device: torch.device, n: int) -> 
         .mean()
         .item()
     )
+    confusion = confusion_matrix(model, gray, labels)
     return {
         "test_images": n,
         "test_error": classification_error(model, gray, labels),
+        "test_error_per_class": [round(e, 4) for e in per_class_error(confusion)],
+        "confusion_matrix": confusion.tolist(),
         "test_neg_elbo": stacked_negative_elbo(
             model, binarize_test_set(data.test_images)[:n].to(device)
         ),

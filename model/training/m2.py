@@ -27,6 +27,9 @@ def train_m2(args: argparse.Namespace) -> Path:
     device = pick_device(args.device)
     torch.manual_seed(args.seed)
     m1 = load_checkpoint(args.m1, device="cpu")
+    if m1.kind == "m2":  # an M2 checkpoint carries its M1: train a new M2 on the same features
+        m1.m1.metadata = m1.metadata
+        m1 = m1.m1
     data = load_dataset(m1.metadata.get("dataset", "mnist"), args.data_dir)
     config = M2Config(
         latent_dim=args.latent_dim,
@@ -41,11 +44,20 @@ def train_m2(args: argparse.Namespace) -> Path:
     model.m1.eval()
     out = Path(args.out or f"checkpoints/m2-{data.name}-{10 * args.labels_per_class}.safetensors")
 
-    lab_idx = choose_labelled(data.train_labels, args.labels_per_class, args.label_seed)
-    mu_all, logvar_all = m1_features(model, data.train_images, device)
+    # With --validation N, the last N training images leave the training pool (labelled and
+    # unlabelled) and the error printed after every epoch is theirs; the test set is then left to
+    # `evaluate`. Without it, the old behaviour: the test error is printed every epoch.
+    n_train = len(data.train_images) - args.validation
+    lab_idx = choose_labelled(data.train_labels[:n_train], args.labels_per_class, args.label_seed)
+    mu_all, logvar_all = m1_features(model, data.train_images[:n_train], device)
     std_all = torch.exp(0.5 * logvar_all)
-    mu_test, _ = m1_features(model, data.test_images, device)
-    y_test = data.test_labels.to(device)
+    mu_test, _ = m1_features(model, data.test_images, device)  # for the atlas (no labels used)
+    if args.validation:
+        watched = "validation"
+        mu_watch, _ = m1_features(model, data.train_images[n_train:], device)
+        y_watch = data.train_labels[n_train:].to(device)
+    else:
+        watched, mu_watch, y_watch = "test", mu_test, data.test_labels.to(device)
     lab_idx_dev = lab_idx.to(device)
     y_lab = data.train_labels.to(device)[lab_idx_dev]
     params = [p for n, p in model.named_parameters() if not n.startswith("m1.")]
@@ -72,19 +84,20 @@ def train_m2(args: argparse.Namespace) -> Path:
 
     def end_epoch(epoch: int) -> EpochReport:
         model.eval()
-        err = feature_error(model, mu_test, y_test)
+        err = feature_error(model, mu_watch, y_watch)
         return EpochReport(
-            log={"test_error": round(err, 4), "loss": round(last["loss"].item(), 3)},
+            log={f"{watched}_error": round(err, 4), "loss": round(last["loss"].item(), 3)},
             line=f"loss {last['loss'].item():.2f} (U {last['unlabelled'].item():.2f}, "
             f"L {last['labelled'].item():.2f}, CE {last['ce'].item():.3f})  "
-            f"test error {100 * err:.2f}%",
-            metrics={"test_error": err},
+            f"{watched} error {100 * err:.2f}%",
+            metrics={f"{watched}_error": err},
             atlas=m2_atlas(model, mu_test, data.test_labels),
             extra={
                 "m1_checkpoint": Path(args.m1).name,
                 "labelled_indices": lab_idx.tolist(),
                 "labels_per_class": args.labels_per_class,
                 "label_seed": args.label_seed,
+                "validation_images": args.validation,
             },
         )
 
@@ -106,4 +119,5 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="variance of p(z1|y,z2): per input (decoder) or one per feature",
     )
     p.add_argument("--alpha", type=float, default=10.0, help="weight of the classification term")
+    p.add_argument("--validation", type=int, default=0, help="hold out the last N train images")
     add_common_arguments(p, epochs=100, batch_size=200, datasets=False)
