@@ -12,6 +12,7 @@ from PIL import Image
 
 from latent_explorer.model import load_checkpoint
 from latent_explorer.model.completion import (
+    BENCHMARK_MASKS,
     NAMED_REGIONS,
     TRAINING_QUADRANT_SETS,
     CompletionConfig,
@@ -19,9 +20,11 @@ from latent_explorer.model.completion import (
     completion_loss,
     iw_missing_nll,
     missing_bce,
+    pyro_negative_elbo,
     quadrant_mask,
     random_masks,
 )
+from latent_explorer.model.training.completion_nn import load_baseline, masked_bce, masked_input
 from latent_explorer.server import Settings, create_app
 from tests.api_helpers import data_url_to_array, fixture_digits
 from tests.conftest import ROOT
@@ -60,13 +63,54 @@ def test_iw_bound_is_not_looser_than_the_elbo() -> None:
     assert torch.all(iw <= elbo + 0.5)
 
 
-def test_shipped_model_beats_pyros_cvae() -> None:
+# Pyro's published table (examples/cvae): their -ELBO with gray targets, 10 particles.
+PYRO_CVAE = {1: 71.8, 2: 51.0, 3: 24.2}
+PYRO_NN = {1: 100.4, 2: 61.9, 3: 25.4}
+
+
+def _fixture_gray() -> torch.Tensor:
+    return torch.stack([torch.from_numpy(img).float().reshape(784) for _, img in fixture_digits()])
+
+
+def _agrees(per_image: torch.Tensor, stored: float) -> bool:
+    """Ten digits are a small sample: the stored test-set mean lies within four standard errors."""
+    stderr = per_image.std().item() / len(per_image) ** 0.5
+    return abs(per_image.mean().item() - stored) < 4 * stderr
+
+
+@torch.no_grad()
+def test_shipped_model_beats_pyros_cvae_under_their_estimator() -> None:
+    """Stored: Pyro's own estimator over the 10,000 test images beats their CVAE by 2 nats in
+    every column (the issue's target). Behaviour: that estimator recomputed on the committed
+    test digits agrees with the stored figure."""
     model = load_checkpoint(ROOT / "checkpoints" / f"{MODEL}.safetensors")
     m = model.metadata["metrics"]
-    assert m["test_images"] == 10000 and m["iw_k"] >= 100
-    for q, pyro_cvae in ((1, 71.8), (2, 51.0), (3, 24.2)):
-        assert m[f"cvae_nll_{q}q"] < pyro_cvae
-        assert m[f"cvae_nll_{q}q"] < m[f"nn_nll_{q}q"]
+    assert m["test_images"] == 10000 and m["pyro_particles"] == 10 and m["iw_k"] >= 100
+    assert (ROOT / "checkpoints" / f"{MODEL}.safetensors").stat().st_size < 10 * 1024 * 1024
+    x = _fixture_gray()
+    for q, quadrants in BENCHMARK_MASKS.items():
+        stored = m[f"cvae_pyro_neg_elbo_{q}q"]
+        assert stored <= PYRO_CVAE[q] - 2, (q, stored)
+        torch.manual_seed(0)
+        mask = quadrant_mask(quadrants).expand(len(x), -1)
+        assert _agrees(pyro_negative_elbo(model, x, mask, particles=10), stored)
+
+
+@torch.no_grad()
+def test_shipped_nn_baselines() -> None:
+    """One Pyro-style NN per mask, outside the served folder; its stored test BCE agrees with the
+    committed test digits, and more visible quadrants leave less to guess."""
+    stored = {}
+    x = _fixture_gray()
+    for q, quadrants in BENCHMARK_MASKS.items():
+        path = ROOT / "checkpoints" / "nn-baselines" / f"completion-nn-mnist-{q}q.safetensors"
+        assert path.stat().st_size < 10 * 1024 * 1024
+        net, md = load_baseline(path)
+        assert md["visible_quadrants"] == list(quadrants) and md["metrics"]["test_images"] == 10000
+        stored[q] = md["metrics"]["test_masked_bce_gray"]
+        mask = quadrant_mask(quadrants).expand(len(x), -1)
+        assert _agrees(masked_bce(net(masked_input(x, mask)), x, mask), stored[q])
+    assert stored[1] > stored[2] > stored[3]
 
 
 @pytest.fixture(scope="module")

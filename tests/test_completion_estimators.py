@@ -107,11 +107,11 @@ def test_pyro_estimator_matches_pyros_trace_elbo() -> None:
             mu, logvar = model.recognition(torch.cat([ys, h], 1)).chunk(2, dim=1)
             pyro.sample("z", dist.Normal(mu, torch.exp(0.5 * logvar)).to_event(1))
 
-    particles = 1000
+    particles = 3000
     with torch.no_grad():
         theirs = Trace_ELBO(num_particles=particles).loss(p_model, guide, x * mask, x) / len(x)
         ours = pyro_negative_elbo(model, x, mask, particles=particles).mean().item()
-    assert abs(theirs - ours) < 0.3
+    assert abs(theirs - ours) < 0.2
 
 
 def test_nn_baseline_input_and_loss_follow_pyro() -> None:
