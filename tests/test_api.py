@@ -26,7 +26,7 @@ def client():
 def test_health(client: TestClient) -> None:
     r = client.get("/api/health")
     assert r.status_code == 200
-    assert r.json() == {"status": "ok", "device": "cpu", "models": 7}
+    assert r.json() == {"status": "ok", "device": "cpu", "models": 10}
 
 
 def test_models_declare_capabilities(client: TestClient) -> None:
@@ -48,7 +48,20 @@ def test_models(client: TestClient) -> None:
     r = client.get("/api/models")
     assert r.status_code == 200
     by_id = {m["id"]: m for m in r.json()}
-    assert set(by_id) == {AE, VAE, CVAE, Z16, "pca-mnist-z2", "m2-mnist-100", "completion-mnist"}
+    assert set(by_id) == {
+        AE,
+        VAE,
+        CVAE,
+        Z16,
+        "pca-mnist-z2",
+        "m2-mnist-100",
+        "completion-mnist",
+        "vae-fashion-z2",
+        "cvae-fashion-z2",
+        "vae-mnist-z16-beta10",
+    }
+    fashion = by_id["cvae-fashion-z2"]
+    assert fashion["dataset"] == "fashion-mnist" and fashion["class_names"][0] == "T-shirt/top"
     assert by_id["m2-mnist-100"]["kind"] == "m2"
     assert by_id[CVAE]["kind"] == "cvae" and by_id[CVAE]["num_classes"] == 10
     assert by_id[CVAE]["class_names"] == [str(d) for d in range(10)]

@@ -111,6 +111,9 @@ def test_page_loads_without_errors(page: Page) -> None:
         "vae-mnist-z16",
         "m2-mnist-100",
         "pca-mnist-z2",
+        "vae-fashion-z2",
+        "cvae-fashion-z2",
+        "vae-mnist-z16-beta10",
     }
     expect(page.get_by_test_id("model-select")).to_have_value("vae-mnist-z2")
     assert len(slider_values(page)) == 2

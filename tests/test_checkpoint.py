@@ -20,7 +20,14 @@ from latent_explorer.model.losses import importance_weighted_nll, negative_elbo
 from tests.api_helpers import png_to_array
 from tests.conftest import ROOT
 
-SHIPPED = ["ae-mnist-z2", "vae-mnist-z2", "cvae-mnist-z2", "vae-mnist-z16", "m2-mnist-100"]
+SHIPPED = [
+    "ae-mnist-z2",
+    "vae-mnist-z2",
+    "cvae-mnist-z2",
+    "vae-mnist-z16",
+    "vae-mnist-z16-beta10",
+    "m2-mnist-100",
+]
 
 
 def _saved(tmp_path: Path, config=None) -> tuple[Path, torch.nn.Module]:
