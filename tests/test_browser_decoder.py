@@ -29,6 +29,9 @@ WALKABLE = [
     "vae-mnist-z16",
     "m2-mnist-100",
     "pca-mnist-z2",
+    "vae-fashion-z2",
+    "cvae-fashion-z2",
+    "vae-mnist-z16-beta10",
 ]
 N_LATENTS = 50
 DECODER_ROUTE = "**/decoder.safetensors*"
