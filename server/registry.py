@@ -11,6 +11,7 @@ import torch
 
 from latent_explorer.model import LatentModel, load_checkpoint
 from latent_explorer.model.decoder_file import DecoderFile, export_decoder
+from latent_explorer.model.data import describe_dataset
 from latent_explorer.model.device import pick_device
 from latent_explorer.model.latent import pca_plane
 
@@ -60,11 +61,12 @@ def describe(
     c, md, head = model.config, model.metadata, model.headline
     metrics = md.get("metrics", {})
     value = metrics.get(head.key)
+    data = describe_dataset(md.get("dataset", "unknown"), md.get("class_names"))
     text = f"{model.display_name} with a {c.latent_dim}-d latent space"
     if md.get("epochs") == 0:  # fitted in closed form (PPCA)
-        text += f", fitted in closed form on {md.get('dataset', '?')}"
+        text += f", fitted in closed form on {data['title']}"
     else:
-        text += f", trained on {md.get('dataset', '?')} for {md.get('epochs', '?')} epochs"
+        text += f", trained on {data['title']} for {md.get('epochs', '?')} epochs"
     if md.get("labelled_indices"):
         text += f" with {len(md['labelled_indices'])} labels"
     if value is not None and head.unit == "fraction":
@@ -79,6 +81,8 @@ def describe(
         "latent_dim": c.latent_dim,
         "num_classes": c.num_labels,
         "class_names": md.get("class_names", []) if c.num_labels else [],
+        # Names for the map's legend even when the model takes no label; whether drawings fit.
+        "data": data,
         "likelihood": c.likelihood,
         "metrics": {k: v for k, v in metrics.items() if isinstance(v, int | float)},
         "headline_metric": {

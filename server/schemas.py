@@ -58,6 +58,17 @@ class DecoderInfo(BaseModel):
     dtype: Literal["float16", "float32"] = Field(description="the weights' type in the file")
 
 
+class DatasetDescription(BaseModel):
+    name: str
+    title: str = Field(description="as people write it, e.g. Fashion-MNIST")
+    item: str = Field(description="what one image shows, e.g. digit")
+    class_names: list[str] = Field(description="the data set's labels, for every model on it")
+    drawing: Literal["mnist-digit"] | None = Field(
+        description="mnist-digit: a pen drawing fits after MNIST's preprocessing; null: drawings "
+        "do not look like the data"
+    )
+
+
 class ModelInfo(BaseModel):
     id: str
     kind: str
@@ -66,6 +77,7 @@ class ModelInfo(BaseModel):
     latent_dim: int
     num_classes: int
     class_names: list[str]
+    data: DatasetDescription
     likelihood: str
     metrics: dict[str, float]
     headline_metric: HeadlineMetric

@@ -94,12 +94,13 @@ export async function generate(id, { n = 16, label = null, temperature = 1.0, se
 }
 
 /**
- * Encode a drawing given as 784 pixels in [0, 1]; the server crops, fits and centres it the way
- * it normalizes an uploaded picture (preprocess: "mnist").
+ * Encode a drawing given as 784 pixels in [0, 1]. preprocess "mnist": the server crops, fits and
+ * centres it the way it normalizes an uploaded picture; "none": the pixels are encoded as sent.
  * @param {string} id @param {number[]} pixels @param {number | null} [label]
+ * @param {"mnist" | "none"} [preprocess]
  */
-export async function encodePixels(id, pixels, label = null) {
-  return postJson(`${modelPath(id)}/encode`, { pixels, label, preprocess: "mnist" });
+export async function encodePixels(id, pixels, label = null, preprocess = "mnist") {
+  return postJson(`${modelPath(id)}/encode`, { pixels, label, preprocess });
 }
 
 /** URL of the decoded manifold grid for a plane of the latent space. */

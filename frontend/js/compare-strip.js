@@ -62,7 +62,10 @@ export function createCompareStrip(root, note) {
       figure.classList.toggle("current", model.id === currentId);
     }
     const shown = z2.map((v) => v.toFixed(2)).join(", ");
-    const labelled = cells.some((c) => c.model.capabilities.conditional) ? `; label ${label} for the CVAE` : "";
+    const conditional = cells.find((c) => c.model.capabilities.conditional);
+    const labelled = conditional
+      ? `; label ${conditional.model.class_names[label] ?? label} for the ${conditional.model.display_name}`
+      : "";
     note.textContent = z.length > 2
       ? `z0, z1 of the current z (${shown}) in each 2-d model${labelled}`
       : `z = (${shown}) in each model${labelled}`;

@@ -11,13 +11,14 @@ import { createEncodeView } from "./encode-view.js";
 import { createInterpolationView, interpolateEnds } from "./interpolation-view.js";
 import { latestWins } from "./latest.js";
 import { createLatentMap } from "./latent-map.js";
-import { fillModelPicker, fillPlaneSelect, formatMetric, styleNote } from "./model-picker.js";
+import { fillLabelSelect, fillModelPicker, fillPlaneSelect, formatMetric, styleNote } from "./model-picker.js";
+import { padNote } from "./model-notes.js";
 import { createNotice } from "./notice.js";
 import { gaussian } from "./posterior-samples.js";
 import { createSliders } from "./sliders.js";
 import { createStore } from "./state.js";
 import { createTeaching } from "./teach.js";
-import { showThumbs } from "./thumbs.js";
+import { showThumbs, withArticle } from "./thumbs.js";
 import { readQuery, writeQuery } from "./url-state.js";
 
 const $ = (id) => document.getElementById(id);
@@ -120,7 +121,8 @@ function scheduleStyleRow() {
 let urlTimer = null;
 function saveUrl() {
   clearTimeout(urlTimer);
-  urlTimer = setTimeout(() => history.replaceState(null, "", writeQuery(state, $("method-select").value)), 150);
+  const write = () => writeQuery(state, $("method-select").value, Number($("temperature").value));
+  urlTimer = setTimeout(() => history.replaceState(null, "", write()), 150);
 }
 
 let backgroundTimer = null;
@@ -149,13 +151,15 @@ async function encodeDrawing() {
   if (!pad.hasInk()) return encodeView.say("The pad is blank: draw a digit on it.");
   const model = state.model;
   if (needsDrawLabel() && state.drawLabel === null) {
-    return encodeView.say(`Which digit is it? The ${model.display_name} encodes a drawing given ` +
-                          "its label: choose it beside Clear.");
+    return encodeView.say(`Which ${model.data.item} is it? The ${model.display_name} encodes a ` +
+                          "drawing given its label: choose it beside Clear.");
   }
   const t = store.token();
   const told = needsDrawLabel() ? state.drawLabel : null;
   try {
-    const body = await api.encodePixels(model.id, pad.toPixels(), told);
+    // MNIST's crop-and-centre only where the data set says pen drawings fit it (see padNote).
+    const preprocess = model.data.drawing === "mnist-digit" ? "mnist" : "none";
+    const body = await api.encodePixels(model.id, pad.toPixels(), told, preprocess);
     store.check(t);
     if (model.capabilities.infers_label) {
       store.setLabel(body.label);
@@ -216,7 +220,9 @@ async function runInterpolation() {
 // ---- model and view -------------------------------------------------------------------------
 function fillDrawLabel(model) {
   const select = $("draw-label");
-  select.replaceChildren(new Option("?", ""), ...model.class_names.map((name, k) => new Option(name, String(k))));
+  // "It is [an 8]", "It is [a T-shirt/top]": the article goes with the name.
+  select.replaceChildren(new Option("?", ""),
+                         ...model.class_names.map((name, k) => new Option(withArticle(name), String(k))));
   $("draw-label-control").hidden = !needsDrawLabel();
 }
 
@@ -278,11 +284,15 @@ async function selectModel(id, start = {}) {
   const t = store.resetForModel(m, start);
   $("model-select").value = m.id;
   $("model-info").textContent = m.description;
+  // An unconditional model takes no label, but its data set's names still show what it was trained on.
+  fillLabelSelect($("label-select"), m.class_names.length ? m.class_names : m.data.class_names);
   $("label-select").value = String(state.label);
   $("label-select").disabled = !conditional();
   $("style-note").hidden = conditional();
   fillDrawLabel(m);
-  map.setLegend(m.class_names.length ? m.class_names : [...Array(10).keys()].map(String));
+  map.setLegend(m.data.class_names.length ? m.data.class_names : [...Array(10).keys()].map(String));
+  const note = padNote(m);
+  Object.assign($("pad-note"), { textContent: note || "", hidden: note === null });
   sliders.setDims(m.latent_dim, Number($("range-select").value));
   fillPlaneSelect($("plane-select"), $("plane-control"), m.latent_dim);
   if (start.plane) $("plane-select").value = start.plane;
@@ -302,7 +312,7 @@ $("range-select").addEventListener("change", () => applyView());
 $("temperature").addEventListener("input", (e) => {
   $("temperature-value").value = Number(e.target.value).toFixed(1);
 });
-$("temperature").addEventListener("change", generateSamples);
+$("temperature").addEventListener("change", () => { generateSamples(); saveUrl(); });
 $("scatter-toggle").addEventListener("change", (e) => {
   store.setView({ scatter: e.target.checked });
   map.setScatter(e.target.checked);
@@ -347,12 +357,14 @@ async function start() {
     notice.show("The server has no models loaded (see its log).", "models");
     return;
   }
-  fillModelPicker($("model-select"), state.models);
+  fillModelPicker($("model-select"), state.models, window.matchMedia("(max-width: 640px)").matches);
   teach.setModels(state.models);
   const preferred = state.models.find((m) => m.id === PREFERRED_MODEL) ? PREFERRED_MODEL : state.models[0].id;
   const link = readQuery(location.search, state.models, preferred);
   $("scatter-toggle").checked = link.scatter;
   $("method-select").value = link.method;
+  $("temperature").value = String(link.temperature);
+  $("temperature-value").value = link.temperature.toFixed(1);
   await selectModel(link.model.id, link);
   // After the switch (which clears messages): what the link asked for and did not get.
   if (link.notes.length) notice.show(link.notes.join(" "), "link");

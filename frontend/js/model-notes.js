@@ -13,7 +13,20 @@ export const NO_LIKELIHOOD = "No ELBO bar for this model: it has no likelihood o
 export function legendTitle(model, plane) {
   const where = model.capabilities.stochastic ? "posterior mean μ(x)" : "code z(x)";
   const onPlane = plane === "pca" ? ", projected on the PCA plane" : "";
-  return `Dots: the 10,000 test digits at their ${where}${onPlane}, by label`;
+  return `Dots: the 10,000 test ${model.data.item}s at their ${where}${onPlane}, by label`;
+}
+
+/**
+ * What the drawing pad does for a model, when its data set says that pen drawings do not fit
+ * MNIST's preprocessing (null when they do: the pad's own text says it then).
+ * @param {object} model an entry of /api/models
+ * @returns {string | null}
+ */
+export function padNote(model) {
+  if (model.data.drawing === "mnist-digit") return null;
+  return `${model.data.title} pictures fill their frame and are not pen strokes, so for this ` +
+    "model the pad skips MNIST's crop into a 20×20 box and centring: your drawing is encoded as " +
+    "drawn, shrunk to 28×28. Fill the square with a solid shape; a sketch fits loosely.";
 }
 
 /**

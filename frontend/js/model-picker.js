@@ -11,13 +11,23 @@ export function formatMetric(m) {
 /**
  * @param {HTMLSelectElement} select
  * @param {object[]} models entries of /api/models
+ * @param {boolean} [short] a narrow screen: the closed select shows ~30 characters, so only the
+ *        id and the kind; the description under the picker gives the rest
  */
-export function fillModelPicker(select, models) {
+export function fillModelPicker(select, models, short = false) {
   for (const m of models) {
     const head = m.headline_metric.value != null ? `, ${m.headline_metric.label} ${formatMetric(m)}` : "";
-    // The id first and short: on a phone the select shows only the start of the text.
-    select.add(new Option(`${m.id} (${m.display_name}, z=${m.latent_dim}${head})`, m.id));
+    const text = short ? `${m.id} (${m.display_name})` : `${m.id} (${m.display_name}, z=${m.latent_dim}${head})`;
+    select.add(new Option(text, m.id));
   }
+}
+
+/**
+ * The label select: one option per class name, the value its index.
+ * @param {HTMLSelectElement} select @param {string[]} names
+ */
+export function fillLabelSelect(select, names) {
+  select.replaceChildren(...names.map((name, k) => new Option(name, String(k))));
 }
 
 /** The note shown where the style row would be, naming the conditional models. */

@@ -1,12 +1,15 @@
 // The view in the link: every choice a user made travels, so a reload or a shared link shows the
 // same page. Short keys: model, z, label, plane ("pca" or "i,j"), range, scatter (0/1), a and b
-// (interpolation ends, z then ":label" for a conditional model), method (interpolation path).
+// (interpolation ends, z then ":label" for a conditional model), method (interpolation path),
+// t (the temperature of "New samples").
 // Reading checks every value: out of range is clamped, nonsense is refused, and each correction
 // is reported in words so the page can say what it did.
 
 // Each model has its own range (an AE's codes reach ±130), so a link may carry any range and z up
 // to what the server accepts.
 export const Z_LIMIT = 1000;
+// The temperature slider's range; the server takes more, the page offers this.
+export const TEMPERATURE_RANGE = [0.1, 2];
 
 /** A number as short as it can be written and read back within 1e-4. */
 const num = (v) => String(Number(v.toFixed(4)));
@@ -15,9 +18,10 @@ const num = (v) => String(Number(v.toFixed(4)));
  * @param {{model: object, z: number[], label: number, view: object,
  *          ends: ({z: number[], label: number | null} | null)[]}} state
  * @param {string} method the interpolation path
+ * @param {number} [temperature] of "New samples"; 1 is left out of the link
  * @returns {string} the query string, starting with "?"
  */
-export function writeQuery(state, method) {
+export function writeQuery(state, method, temperature = 1) {
   const m = state.model;
   const parts = [`model=${encodeURIComponent(m.id)}`, `z=${state.z.map(num).join(",")}`];
   if (m.capabilities.conditional) parts.push(`label=${state.label}`);
@@ -29,6 +33,7 @@ export function writeQuery(state, method) {
     parts.push(`${"ab"[k]}=${end.z.map(num).join(",")}${end.label !== null ? `:${end.label}` : ""}`);
   });
   if (method !== "linear") parts.push(`method=${method}`);
+  if (temperature !== 1) parts.push(`t=${num(temperature)}`);
   // Written by hand so the commas stay readable in a shared link (URLSearchParams gives %2C).
   return `?${parts.join("&")}`;
 }
@@ -55,6 +60,18 @@ function parseLabel(raw, model, notes) {
   return label;
 }
 
+/** The link's temperature, on the slider's 0.1 grid; clamped to the slider's range, 1 if nonsense. */
+function parseTemperature(raw, notes) {
+  const t = Number(raw);
+  const [lo, hi] = TEMPERATURE_RANGE;
+  if (raw === "" || !Number.isFinite(t)) {
+    notes.push(`The link's temperature (${raw}) is not a number: 1 is used.`);
+    return 1;
+  }
+  if (t < lo || t > hi) notes.push(`The link's temperature (${raw}) is outside ${lo}–${hi}: clamped.`);
+  return Math.round(10 * Math.min(hi, Math.max(lo, t))) / 10;
+}
+
 /**
  * Read the link.
  * @param {string} search location.search
@@ -62,7 +79,7 @@ function parseLabel(raw, model, notes) {
  * @param {string} fallback the id opened when the link names none, or one that is not loaded
  * @returns {{model: object, z: number[] | null, label: number | null, plane: string | null,
  *            range: number | null, scatter: boolean, ends: object[], method: string,
- *            notes: string[]}}
+ *            temperature: number, notes: string[]}}
  */
 export function readQuery(search, models, fallback) {
   const params = new URLSearchParams(search);
@@ -74,7 +91,7 @@ export function readQuery(search, models, fallback) {
   }
   model = model || byId(fallback) || models[0];
   const out = { model, z: null, label: null, plane: null, range: null, scatter: true,
-                ends: [null, null], method: "linear", notes };
+                ends: [null, null], method: "linear", temperature: 1, notes };
   if (params.get("z")) out.z = parseZ(params.get("z"), model, "z", notes);
   if (params.has("label") && model.capabilities.conditional) out.label = parseLabel(params.get("label"), model, notes);
   if (params.has("plane") && model.latent_dim > 2) {
@@ -98,5 +115,6 @@ export function readQuery(search, models, fallback) {
     if (z) out.ends[k] = { z, label };
   });
   if (params.get("method") === "slerp") out.method = "slerp";
+  if (params.has("t")) out.temperature = parseTemperature(params.get("t"), notes);
   return out;
 }

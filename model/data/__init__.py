@@ -2,15 +2,18 @@
 
 from .datasets import (
     CLASS_NAMES,
+    DATASETS,
     DEFAULT_DIRS,
     FASHION_CLASSES,
     MNIST_CLASSES,
     SPLIT_FILES,
     TEST_BINARIZATION_SEED,
+    DatasetInfo,
     IdxError,
     ImageDataset,
     binarize,
     binarize_test_set,
+    describe_dataset,
     find_idx,
     load_dataset,
     read_idx,
@@ -20,7 +23,9 @@ from .datasets import (
 
 __all__ = [
     "CLASS_NAMES",
+    "DATASETS",
     "DEFAULT_DIRS",
+    "DatasetInfo",
     "FASHION_CLASSES",
     "IdxError",
     "MNIST_CLASSES",
@@ -30,6 +35,7 @@ __all__ = [
     "ImageDataset",
     "binarize",
     "binarize_test_set",
+    "describe_dataset",
     "load_dataset",
     "read_idx",
     "to_unit",

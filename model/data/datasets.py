@@ -39,6 +39,45 @@ DEFAULT_DIRS = {
     "fashion-mnist": Path("/usr/share/datasets/fashion-mnist"),
 }
 CLASS_NAMES = {"mnist": MNIST_CLASSES, "fashion-mnist": FASHION_CLASSES}
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What the page needs to know about a data set; the page never switches on its name."""
+
+    title: str  # as people write it: "Fashion-MNIST"
+    item: str  # what one image shows, as a noun that takes an "s": "digit", "item"
+    class_names: tuple[str, ...]
+    # "mnist-digit": a pen drawing fits after MNIST's preprocessing (crop, 20x20 box, centre of
+    # mass). None: hand drawings do not look like the data (photos of clothes fill the frame).
+    drawing: str | None
+
+
+DATASETS = {
+    "mnist": DatasetInfo("MNIST", "digit", MNIST_CLASSES, "mnist-digit"),
+    "fashion-mnist": DatasetInfo("Fashion-MNIST", "item", FASHION_CLASSES, None),
+}
+
+
+def describe_dataset(name: str, class_names: list[str] | None = None) -> dict[str, object]:
+    """A data set as /api/models gives it. A checkpoint's own class names win; an unknown data
+    set is described as a plain one (no drawing, class names if the checkpoint has them)."""
+    info = DATASETS.get(name)
+    if info is None:
+        return {
+            "name": name,
+            "title": name,
+            "item": "image",
+            "class_names": list(class_names or []),
+            "drawing": None,
+        }
+    return {
+        "name": name,
+        "title": info.title,
+        "item": info.item,
+        "class_names": list(class_names or info.class_names),
+        "drawing": info.drawing,
+    }
 # Evaluation binarizes the test set once, always with this seed, so numbers compare across runs.
 TEST_BINARIZATION_SEED = 0
 
