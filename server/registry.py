@@ -10,8 +10,8 @@ from typing import Any
 import torch
 
 from latent_explorer.model import LatentModel, load_checkpoint
-from latent_explorer.model.decoder_file import DecoderFile, export_decoder
 from latent_explorer.model.data import describe_dataset
+from latent_explorer.model.decoder_file import DecoderFile, export_decoder
 from latent_explorer.model.device import pick_device
 from latent_explorer.model.latent import pca_plane
 

@@ -26,8 +26,10 @@ VAE_ID = "vae-fashion-z2"
 def write_fashion_checkpoints(folder: Path) -> None:
     """A CVAE and a VAE with random weights, tagged as Fashion-MNIST, each with a small atlas."""
     torch.manual_seed(0)
-    for model_id, config in ((CVAE_ID, CVAEConfig(latent_dim=2, hidden=(32,))),
-                             (VAE_ID, VAEConfig(latent_dim=2, hidden=(32,)))):
+    for model_id, config in (
+        (CVAE_ID, CVAEConfig(latent_dim=2, hidden=(32,))),
+        (VAE_ID, VAEConfig(latent_dim=2, hidden=(32,))),
+    ):
         model = build_model(config)
         model.metadata = {"dataset": "fashion-mnist", "class_names": NAMES, "epochs": 1}
         model.atlas = {"mu": torch.randn(40, 2), "labels": torch.arange(40, dtype=torch.uint8) % 10}
@@ -73,7 +75,9 @@ def test_models_describe_their_data_set(base_url: str) -> None:
 
 
 def test_class_names_wherever_labels_appear(browser: Browser, base_url: str) -> None:
-    page = open_page(browser, base_url, f"?model={CVAE_ID}&label=9", {"width": 1400, "height": 1000})
+    page = open_page(
+        browser, base_url, f"?model={CVAE_ID}&label=9", {"width": 1400, "height": 1000}
+    )
     options = page.eval_on_selector_all(
         "[data-testid=label-select] option", "os => os.map(o => o.textContent)"
     )

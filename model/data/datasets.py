@@ -78,6 +78,8 @@ def describe_dataset(name: str, class_names: list[str] | None = None) -> dict[st
         "class_names": list(class_names or info.class_names),
         "drawing": info.drawing,
     }
+
+
 # Evaluation binarizes the test set once, always with this seed, so numbers compare across runs.
 TEST_BINARIZATION_SEED = 0
 
