@@ -265,3 +265,17 @@ def test_samples_drawn_in_the_browser_follow_the_temperature(page: Page) -> None
         spread[t] = page.evaluate(SAMPLE_SPREAD)
     # z ~ N(0, T^2 I): at T = 0.1 the 16 digits differ far less than at T = 2.
     assert spread["0.1"] < 0.5 * spread["2"], spread
+
+
+def test_first_digit_does_not_wait_for_the_atlas(page: Page) -> None:
+    """Over a slow network the test set's atlas (tens of KB) comes last: the digit is drawn from the
+    decoder as soon as it is parsed, while the atlas request is still held."""
+    held = []
+    page.route("**/atlas*", lambda route: held.append(route))  # not answered yet: held
+    page.goto("/?model=vae-mnist-z2")
+    wait_decoded(page)
+    assert held, "the page asked for no atlas"
+    wait_where(page, "browser")
+    for route in held:
+        route.continue_()
+    page.wait_for_selector("body[data-ready=true]", timeout=20_000)

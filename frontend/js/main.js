@@ -298,7 +298,11 @@ async function selectModel(id, start = {}) {
   if (start.plane) $("plane-select").value = start.plane;
   (start.ends || []).forEach((end, k) => end && store.setEnd(k, end));
   document.title = `latent-explorer: ${m.id}${m.headline_metric.value != null ? ` (${formatMetric(m)})` : ""}`;
-  await Promise.all([applyView({ resetRange: true, linkRange: start.range || null }), source.use(m)]);
+  const view = applyView({ resetRange: true, linkRange: start.range || null });
+  await source.use(m);
+  if (!store.isCurrent(t)) return;
+  scheduleDecode(); // the first digit needs the decoder only, not the atlas
+  await view;
   if (!store.isCurrent(t)) return;
   setZ(state.z);
   generateSamples();
