@@ -95,9 +95,24 @@ def test_compare_strip_shows_every_2d_model_and_follows_z(page: Page) -> None:
         arg=before,
     )
     after = strip.evaluate_all("imgs => imgs.map(i => i.src)")
-    assert all("z=" in src for src in after)
-    cvae = next(src for src in after if "cvae-mnist-z2" in src)
-    assert "label=" in cvae  # the CVAE decodes with the current label
+    # Decoded in the page with each model's decoder, or (until it is loaded) by the server.
+    assert all(src.startswith("data:image/png") or "z=" in src for src in after)
+    # The CVAE decodes with the current label: a new label changes its cell and not the VAE's.
+    page.get_by_test_id("model-select").select_option("cvae-mnist-z2")
+    expect(page.get_by_test_id("label-select")).to_be_enabled()
+    cell = "[data-testid=compare-strip] img[data-model='%s']"
+    page.wait_for_function(
+        "sel => document.querySelector(sel).src.startsWith('data:')", arg=cell % "cvae-mnist-z2"
+    )
+    cvae, vae = (
+        page.locator(cell % m).get_attribute("src") for m in ("cvae-mnist-z2", "vae-mnist-z2")
+    )
+    page.get_by_test_id("label-select").select_option("7")
+    page.wait_for_function(
+        "([sel, src]) => document.querySelector(sel).src !== src",
+        arg=[cell % "cvae-mnist-z2", cvae],
+    )
+    assert page.locator(cell % "vae-mnist-z2").get_attribute("src") == vae
     expect(page.locator("#compare-strip figure.current")).to_have_count(1)
 
 

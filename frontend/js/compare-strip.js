@@ -1,8 +1,8 @@
 // The same z in every model: the current latent decoded by each shipped 2-d walkable model trained
 // on the current model's data set (AE, VAE, PCA, the CVAE with the current label), refreshed as z
-// moves. Each image is a cacheable
-// decode.png URL, so the browser drops a superseded load by itself; updates are batched to one
-// per animation frame.
+// moves. Each image is decoded in the browser with that model's own decoder file (loaded on first
+// use); until it is there, or if it cannot be, the image is a cacheable decode.png URL. Updates are
+// batched to one per animation frame.
 
 import { decodePngUrl } from "./api.js";
 
@@ -14,15 +14,18 @@ export function comparableModels(models) {
 /**
  * @param {HTMLElement} root the strip (data-testid="compare-strip")
  * @param {HTMLElement} note a line saying which z is shown
+ * @param {(m: object, z: number[], label: number|null, onLoaded: () => void) => string|null} [imageIn]
+ *        the decode source's local decoding of z in any model (null: ask the server)
  * @returns {{setModels: (models: object[]) => void, update: (z: number[], label: number, currentId: string) => void}}
  */
-export function createCompareStrip(root, note) {
+export function createCompareStrip(root, note, imageIn = () => null) {
   /** @type {{model: object, img: HTMLImageElement, figure: HTMLElement}[]} */
   let cells = [];
   let everyone = []; // every walkable model, to find the current one's data set
   let all = [];
   let dataset = null;
   let pending = null;
+  let last = null; // the newest z shown, to redraw when a model's decoder arrives
 
   /** The comparable models of the list /api/models gave; cells come with the first z. */
   function setModels(models) {
@@ -48,6 +51,11 @@ export function createCompareStrip(root, note) {
     root.replaceChildren(...cells.map((c) => c.figure));
   }
 
+  /** A decoder arrived: show the newest z again, now decoded in the browser. */
+  function redraw() {
+    if (last) update(last.z, last.label, last.currentId);
+  }
+
   /** Point every cell at the newest z (run once per animation frame). */
   function render() {
     const { z, label, currentId } = pending;
@@ -57,7 +65,8 @@ export function createCompareStrip(root, note) {
     // A model with more dims shares its first two with the strip; the rest are not shown.
     const z2 = z.slice(0, 2);
     for (const { model, img, figure } of cells) {
-      const url = decodePngUrl(model.id, z2, model.capabilities.conditional ? label : null);
+      const lbl = model.capabilities.conditional ? label : null;
+      const url = imageIn(model, z2, lbl, redraw) ?? decodePngUrl(model.id, z2, lbl);
       if (img.getAttribute("src") !== url) img.src = url;
       figure.classList.toggle("current", model.id === currentId);
     }
@@ -73,6 +82,7 @@ export function createCompareStrip(root, note) {
 
   /** Show z (the current model's) in every comparable model. */
   function update(z, label, currentId) {
+    last = { z, label, currentId };
     const first = pending === null;
     pending = { z, label, currentId };
     if (first) requestAnimationFrame(render);

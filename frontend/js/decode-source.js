@@ -32,6 +32,7 @@ export const LOAD_WAIT_MS = 1500;
  */
 export function createDecodeSource({ onChange = () => {} } = {}) {
   const loads = new Map(); // model id -> Promise<{decoder} | {reason}>, fetched once per page
+  const ready = new Map(); // model id -> LocalDecoder, once its file is loaded and checked
   let model = null;
   let local = null; // the current model's LocalDecoder, once loaded
   let status = { where: "loading", note: "" };
@@ -66,8 +67,7 @@ export function createDecodeSource({ onChange = () => {} } = {}) {
     model = m;
     local = null;
     setStatus({ where: "loading", note: "" });
-    if (!loads.has(m.id)) loads.set(m.id, load(m));
-    const done = loads.get(m.id).then((result) => {
+    const done = ensure(m).then((result) => {
       if (model !== m) return; // switched again meanwhile; the file stays loaded for later
       if (result.decoder) {
         local = result.decoder;
@@ -79,6 +79,32 @@ export function createDecodeSource({ onChange = () => {} } = {}) {
       }
     });
     return Promise.race([done, new Promise((r) => setTimeout(r, LOAD_WAIT_MS))]);
+  }
+
+  /** The load of a model's decoder, started on the first ask and kept for the page's life. */
+  function ensure(m) {
+    if (!loads.has(m.id)) {
+      loads.set(m.id, load(m).then((result) => {
+        if (result.decoder) ready.set(m.id, result.decoder);
+        return result;
+      }));
+    }
+    return loads.get(m.id);
+  }
+
+  /**
+   * z decoded by any model (not only the current one) as a PNG data URL, in the browser; null
+   * while that model's decoder is not loaded (its load starts now, and `onLoaded` runs when it
+   * has) or when it cannot be: the caller then asks the server.
+   * @param {object} m an entry of /api/models @param {number[]} z @param {number|null} label
+   * @param {() => void} [onLoaded]
+   * @returns {string | null}
+   */
+  function imageIn(m, z, label, onLoaded = () => {}) {
+    const dec = ready.get(m.id);
+    if (dec) return dataUrl(dec.decode(z, label));
+    if (m.decoder) ensure(m).then((r) => r.decoder && onLoaded());
+    return null;
   }
 
   function dataUrl(probs) {
@@ -144,7 +170,7 @@ export function createDecodeSource({ onChange = () => {} } = {}) {
     return { z: path, images: await images(path, label === null ? null : path.map(() => label)) };
   }
 
-  return { use, digit, images, sample, interpolate, status: () => status };
+  return { use, digit, images, imageIn, sample, interpolate, status: () => status };
 }
 
 /** Refuse a file whose bytes are not those /api/models announced (where the page may hash). */

@@ -63,7 +63,7 @@ const pad = createDrawPad($("draw-pad"), { onStroke: encodeDrawing });
 const encodeView = createEncodeView({ preprocessed: $("preprocessed"), reconstruction: $("reconstruction"),
                                       info: $("encode-info"), probs: $("label-probs") });
 const interpolationView = createInterpolationView({ row: $("interpolation"), info: $("interp-info") });
-const teach = createTeaching($, { map, images: source.images,
+const teach = createTeaching($, { map, images: source.images, imageIn: source.imageIn,
                                   onError: (err) => notice.show(err, "posterior") });
 const completion = createCompletionPanel(
   { panel: $("complete-panel"), pad: $("complete-pad"), shade: $("complete-shade"),

@@ -10,13 +10,14 @@ import { createPosteriorSamples } from "./posterior-samples.js";
 
 /**
  * @param {(id: string) => HTMLElement} $ the page's element lookup
- * @param {{map: object, images: Function, onError: (err: Error) => void}} deps the latent map
- *        (for the prior's circles and the samples' dots), the decode source's `images` (the
- *        posterior samples are decoded where the digit is) and where errors go
+ * @param {{map: object, images: Function, imageIn: Function, onError: (err: Error) => void}} deps
+ *        the latent map (for the prior's circles and the samples' dots), the decode source's
+ *        `images` (the posterior samples are decoded where the digit is) and `imageIn` (the
+ *        compare strip's models), and where errors go
  */
-export function createTeaching($, { map, images, onError }) {
+export function createTeaching($, { map, images, imageIn, onError }) {
   const axes = createMapAxes($("map-axes"));
-  const compareStrip = createCompareStrip($("compare-strip"), $("compare-note"));
+  const compareStrip = createCompareStrip($("compare-strip"), $("compare-note"), imageIn);
   const elboBar = createElboBar($("elbo"), $("kl-per-dim"));
   const posterior = createPosteriorSamples(
     { root: $("posterior"), strip: $("posterior-samples"), again: $("posterior-again"),
