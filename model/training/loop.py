@@ -173,6 +173,10 @@ def fit(
     progress = progress or Progress()
     parameters = parameters or sum(p.numel() for p in model.parameters())
     deadline = time.monotonic() + 60 * args.max_minutes if args.max_minutes else None
+    # Late in training, activations and gradients near zero become subnormal floats, which x86
+    # CPUs compute in microcode: an M2 epoch went from 2 s to 22 s as its classifier saturated.
+    # Flushing them to zero changes no result that matters and keeps every epoch as fast.
+    torch.set_flush_denormal(True)
     for epoch in range(progress.start_epoch, args.epochs):
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(args, epoch)
