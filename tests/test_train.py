@@ -57,6 +57,22 @@ def test_same_seed_same_weights(tmp_path: Path, tiny_data_dir: Path) -> None:
         assert torch.equal(value, b.state_dict()[key])
 
 
+def test_training_flushes_subnormals_only_while_it_runs(
+    tmp_path: Path, tiny_data_dir: Path
+) -> None:
+    """Subnormal floats are flushed during the epochs (for speed on CPUs) and not after: the switch
+    is process-wide, and other code in the process (hypothesis, in the tests) needs them."""
+    import torch
+
+    from latent_explorer.model.training.loop import flushed_subnormals
+
+    tiny = torch.tensor([1e-40])  # subnormal in float32
+    with flushed_subnormals():
+        assert (tiny * 1.0).item() == 0.0
+    train(_args(tmp_path, tiny_data_dir, "--epochs", "1"))
+    assert (tiny * 1.0).item() != 0.0
+
+
 def test_evaluate_writes_metrics(tmp_path: Path, tiny_data_dir: Path) -> None:
     path = train(_args(tmp_path, tiny_data_dir, "--model", "cvae", "--epochs", "1"))
     metrics = evaluate(path, k=20, device="cpu", data_dir=str(tiny_data_dir))

@@ -8,11 +8,12 @@ A model family supplies two callables: `train_epoch(epoch)` (one pass over its d
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -151,6 +152,20 @@ class Run:
     out: Path  # the checkpoint, rewritten after every epoch
 
 
+@contextlib.contextmanager
+def flushed_subnormals() -> Iterator[None]:
+    """Late in training, activations and gradients near zero become subnormal floats, which x86
+    CPUs compute in microcode: an M2 epoch went from 2 s to 22 s as its classifier saturated.
+    Flushing them to zero changes no result that matters. The switch is process-wide, so it is
+    turned off again after the loop (other code in the process, e.g. hypothesis, refuses to run
+    with it on)."""
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)
+
+
 def fit(
     run: Run,
     train_epoch: Callable[[int], None],
@@ -173,42 +188,41 @@ def fit(
     progress = progress or Progress()
     parameters = parameters or sum(p.numel() for p in model.parameters())
     deadline = time.monotonic() + 60 * args.max_minutes if args.max_minutes else None
-    # Late in training, activations and gradients near zero become subnormal floats, which x86
-    # CPUs compute in microcode: an M2 epoch went from 2 s to 22 s as its classifier saturated.
-    # Flushing them to zero changes no result that matters and keeps every epoch as fast.
-    torch.set_flush_denormal(True)
-    for epoch in range(progress.start_epoch, args.epochs):
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(args, epoch)
-        t0 = time.perf_counter()
-        train_epoch(epoch)
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        epoch_seconds = time.perf_counter() - t0
-        progress.seconds += epoch_seconds
-        report = end_epoch(epoch)
-        progress.history.append(
-            {"epoch": epoch + 1, **report.log, "seconds": round(epoch_seconds, 2)}
-        )
-        print(f"epoch {epoch + 1}/{args.epochs}  {report.line}  {epoch_seconds:.1f}s", flush=True)
-        model.metadata = run_metadata(
-            data,
-            args,
-            device,
-            epochs=epoch + 1,
-            seconds=progress.seconds,
-            parameters=parameters,
-            history=progress.history,
-            metrics=report.metrics,
-            **report.extra,
-        )
-        if report.atlas is not None:
-            model.atlas = report.atlas
-        save_checkpoint(model, out)
-        if keep_state:
-            extra = {"history": progress.history, "train_seconds": progress.seconds}
-            save_train_state(train_state_path(out), optimizer, epoch + 1, extra)
-        if deadline and time.monotonic() > deadline and epoch + 1 < args.epochs:
-            print(f"--max-minutes reached after epoch {epoch + 1}")
-            break
+    with flushed_subnormals():
+        for epoch in range(progress.start_epoch, args.epochs):
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(args, epoch)
+            t0 = time.perf_counter()
+            train_epoch(epoch)
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            epoch_seconds = time.perf_counter() - t0
+            progress.seconds += epoch_seconds
+            report = end_epoch(epoch)
+            progress.history.append(
+                {"epoch": epoch + 1, **report.log, "seconds": round(epoch_seconds, 2)}
+            )
+            print(
+                f"epoch {epoch + 1}/{args.epochs}  {report.line}  {epoch_seconds:.1f}s", flush=True
+            )
+            model.metadata = run_metadata(
+                data,
+                args,
+                device,
+                epochs=epoch + 1,
+                seconds=progress.seconds,
+                parameters=parameters,
+                history=progress.history,
+                metrics=report.metrics,
+                **report.extra,
+            )
+            if report.atlas is not None:
+                model.atlas = report.atlas
+            save_checkpoint(model, out)
+            if keep_state:
+                extra = {"history": progress.history, "train_seconds": progress.seconds}
+                save_train_state(train_state_path(out), optimizer, epoch + 1, extra)
+            if deadline and time.monotonic() > deadline and epoch + 1 < args.epochs:
+                print(f"--max-minutes reached after epoch {epoch + 1}")
+                break
     return out
