@@ -61,7 +61,8 @@ class DecoderInfo(BaseModel):
 class DatasetDescription(BaseModel):
     name: str
     title: str = Field(description="as people write it, e.g. Fashion-MNIST")
-    item: str = Field(description="what one image shows, e.g. digit")
+    item: str = Field(description="what one image shows, the page's noun, e.g. digit")
+    items: str = Field(description="its plural, e.g. digits")
     class_names: list[str] = Field(description="the data set's labels, for every model on it")
     drawing: Literal["mnist-digit"] | None = Field(
         description="mnist-digit: a pen drawing fits after MNIST's preprocessing; null: drawings "

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from latent_explorer.model import VAEConfig, build_model, save_checkpoint
+from latent_explorer.model.data import FASHION_CLASSES
 from latent_explorer.server import Settings, create_app
 from tests.api_helpers import data_url_to_array, fixture_digits, png_to_array
 from tests.conftest import ROOT
@@ -70,6 +74,28 @@ def test_models(client: TestClient) -> None:
     assert "VAE" in by_id[VAE]["description"]
     one = client.get(f"/api/models/{VAE}")
     assert one.status_code == 200 and one.json() == by_id[VAE]
+
+
+def test_models_name_what_their_images_show(client: TestClient, tmp_path: Path) -> None:
+    """The page's nouns come from the data set: digits for MNIST, items for Fashion-MNIST,
+    images for a data set the server does not know."""
+    by_id = {m["id"]: m["data"] for m in client.get("/api/models").json()}
+    for model_id in (VAE, CVAE, AE, Z16, "pca-mnist-z2", "m2-mnist-100", "completion-mnist"):
+        assert (by_id[model_id]["item"], by_id[model_id]["items"]) == ("digit", "digits")
+    for dataset, model_id in (("fashion-mnist", "vae-clothes"), ("sketches", "vae-sketches")):
+        model = build_model(VAEConfig(latent_dim=2, hidden=(16,)))
+        model.metadata = {"dataset": dataset, "class_names": list(FASHION_CLASSES), "epochs": 1}
+        model.atlas = {"mu": torch.randn(20, 2), "labels": torch.arange(20, dtype=torch.uint8) % 10}
+        save_checkpoint(model, tmp_path / f"{model_id}.safetensors")
+    settings = Settings(checkpoints=tmp_path, device="cpu")
+    with TestClient(create_app(settings)) as written:
+        r = written.get("/api/models")
+    assert r.status_code == 200
+    data = {m["id"]: m["data"] for m in r.json()}
+    assert (data["vae-clothes"]["item"], data["vae-clothes"]["items"]) == ("item", "items")
+    assert data["vae-clothes"]["title"] == "Fashion-MNIST"
+    assert (data["vae-sketches"]["item"], data["vae-sketches"]["items"]) == ("image", "images")
+    assert data["vae-sketches"]["title"] == "sketches" and data["vae-sketches"]["drawing"] is None
 
 
 @pytest.mark.parametrize("output", ["png", "probs", "logits"])

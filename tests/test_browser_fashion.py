@@ -1,6 +1,8 @@
 """A Fashion-MNIST model on the page, without the Fashion data set: random-weight checkpoints
 written here carry the data set's name and class names, and the page shows those names wherever
-labels appear and says what the drawing pad does for clothes."""
+labels appear, says what the drawing pad does for clothes, and calls the images items, not
+digits. An MNIST VAE and a completion model beside them show the words switching back, and the
+completion panel keeping its own model's noun."""
 
 from __future__ import annotations
 
@@ -15,25 +17,34 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from latent_explorer.harness import running_server
 from latent_explorer.model import CVAEConfig, VAEConfig, build_model, save_checkpoint
+from latent_explorer.model.completion import CompletionConfig
 from latent_explorer.model.data import FASHION_CLASSES
 from tests.browser import CHROMIUM_ARGS, SCREENSHOTS, chromium_path
 
 NAMES = list(FASHION_CLASSES)
 CVAE_ID = "cvae-fashion-z2"
 VAE_ID = "vae-fashion-z2"
+MNIST_ID = "vae-mnist-z2"
+COMPLETION_ID = "completion-mnist"
 
 
 def write_fashion_checkpoints(folder: Path) -> None:
-    """A CVAE and a VAE with random weights, tagged as Fashion-MNIST, each with a small atlas."""
+    """A CVAE and a VAE with random weights, tagged as Fashion-MNIST, each with a small atlas;
+    an MNIST VAE and an MNIST completion model beside them, random too."""
     torch.manual_seed(0)
-    for model_id, config in (
-        (CVAE_ID, CVAEConfig(latent_dim=2, hidden=(32,))),
-        (VAE_ID, VAEConfig(latent_dim=2, hidden=(32,))),
+    for model_id, dataset, config in (
+        (CVAE_ID, "fashion-mnist", CVAEConfig(latent_dim=2, hidden=(32,))),
+        (VAE_ID, "fashion-mnist", VAEConfig(latent_dim=2, hidden=(32,))),
+        (MNIST_ID, "mnist", VAEConfig(latent_dim=2, hidden=(32,))),
     ):
         model = build_model(config)
-        model.metadata = {"dataset": "fashion-mnist", "class_names": NAMES, "epochs": 1}
+        names = NAMES if dataset == "fashion-mnist" else [str(d) for d in range(10)]
+        model.metadata = {"dataset": dataset, "class_names": names, "epochs": 1}
         model.atlas = {"mu": torch.randn(40, 2), "labels": torch.arange(40, dtype=torch.uint8) % 10}
         save_checkpoint(model, folder / f"{model_id}.safetensors")
+    completer = build_model(CompletionConfig(latent_dim=4, hidden=(32,), baseline_hidden=()))
+    completer.metadata = {"dataset": "mnist", "epochs": 1}
+    save_checkpoint(completer, folder / f"{COMPLETION_ID}.safetensors")
 
 
 @pytest.fixture(scope="module")
@@ -125,4 +136,73 @@ def test_unconditional_fashion_model_legend_and_link(browser: Browser, base_url:
     text = page.locator(f"[data-testid=model-select] option[value='{VAE_ID}']").inner_text()
     assert len(text) <= 30, text
     page.screenshot(path=str(SCREENSHOTS / "fashion-phone.png"), full_page=True)
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+# Words that name what the selected model's images show, and where they stand on the page.
+HEADINGS = {"#digit-title": "Decoded {item}", "#draw-title": "Draw {an item}"}
+LABELLED = {
+    "decoded-image": "the {item} decoded from the current latent",
+    "map-digit": "the current {item}, small, beside the map on narrow screens",
+    "draw-pad": "drawing pad: draw {an item} with mouse, finger or pen",
+}
+
+
+def page_words(page: Page) -> list[str]:
+    """Every heading, button, link, legend and aria-label outside the completion panel (which
+    follows its own model) and the intro (which describes the shipped MNIST models)."""
+    return page.eval_on_selector_all(
+        "main :is(h2, h3, button, a, .legend-title, [aria-label])",
+        """els => els.filter(e => !e.closest('#complete-panel'))
+                    .flatMap(e => [e.textContent, e.getAttribute('aria-label') || ''])""",
+    )
+
+
+def expect_nouns(page: Page, item: str, an_item: str, items: str) -> None:
+    """The marked words say `item` / `items` wherever the selected model's images are named."""
+
+    def words(text: str) -> str:
+        return text.replace("{an item}", an_item).replace("{item}", item)
+
+    for selector, text in HEADINGS.items():
+        expect(page.locator(selector)).to_have_text(words(text))
+    for test_id, text in LABELLED.items():
+        expect(page.get_by_test_id(test_id)).to_have_attribute("aria-label", words(text))
+    download = page.locator("#download-digit")
+    expect(download).to_have_text(f"Download {item}")
+    expect(download).to_have_attribute("download", f"{item}.png")
+    expect(page.get_by_test_id("legend-title")).to_contain_text(f"test {items} ")
+    expect(page.get_by_test_id("explain-map")).to_contain_text(f"the 10,000 test {items} at")
+    expect(page.get_by_test_id("explain-generate")).to_contain_text(f"less varied {items}.")
+    expect(page.locator("#encode-info")).to_have_text(
+        f"Draw, then lift the pen: the {item} is encoded."
+    )
+
+
+def test_nouns_follow_the_selected_model(browser: Browser, base_url: str) -> None:
+    page = open_page(browser, base_url, f"?model={MNIST_ID}", {"width": 1400, "height": 1000})
+    expect_nouns(page, "digit", "a digit", "digits")
+    page.get_by_test_id("model-select").select_option(VAE_ID)
+    expect_nouns(page, "item", "an item", "items")
+    stray = [w for w in page_words(page) if "digit" in w.lower()]
+    assert stray == []
+    # Clearing the pad brings its prompt back in the model's words.
+    page.get_by_role("button", name="Clear the drawing").click()
+    prompt = "Draw, then lift the pen: the item is encoded."
+    expect(page.locator("#encode-info")).to_have_text(prompt)
+    page.get_by_test_id("model-select").select_option(MNIST_ID)
+    expect_nouns(page, "digit", "a digit", "digits")
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_completion_panel_keeps_its_own_noun(browser: Browser, base_url: str) -> None:
+    """The completion panel shows completion-mnist whatever model the rest of the page shows."""
+    page = open_page(browser, base_url, f"?model={CVAE_ID}", {"width": 1400, "height": 1000})
+    expect(page.locator("#digit-title")).to_have_text("Decoded item")
+    panel = page.locator("#complete-panel")
+    expect(panel).to_be_visible()
+    expect(page.locator("#complete-title")).to_have_text("Complete a digit")
+    page.get_by_test_id("model-select").select_option(VAE_ID)
+    expect(page.locator("#draw-title")).to_have_text("Draw an item")
+    expect(page.locator("#complete-title")).to_have_text("Complete a digit")
     assert page.errors == []  # type: ignore[attr-defined]

@@ -1,7 +1,9 @@
 // A drawing in nats: the ELBO's two terms as one stacked bar, the importance-weighted NLL, where
-// it falls among the test digits, and (for models with more than two dims) the KL of each dim.
+// it falls among the test images, and (for models with more than two dims) the KL of each dim.
 
-export const EXTREME_PERCENTILE = 99; // past this the drawing is unlike the training digits
+import { fillNouns } from "./nouns.js";
+
+export const EXTREME_PERCENTILE = 99; // past this the drawing is unlike the training images
 
 /** @param {string} tag @param {object} props @param {(Node|string)[]} children */
 function h(tag, props = {}, ...children) {
@@ -15,19 +17,24 @@ function h(tag, props = {}, ...children) {
   return node;
 }
 
-/** What the percentile says, in words; the extreme ends get the lesson. */
-export function percentileMessage(p) {
+/**
+ * What the percentile says, in words; the extreme ends get the lesson.
+ * @param {number | null | undefined} p
+ * @param {object} model an entry of /api/models (its data set names the images)
+ */
+export function percentileMessage(p, model) {
   if (p === null || p === undefined) return "";
   if (p >= EXTREME_PERCENTILE) {
-    return `Less likely than ${p.toFixed(1)}% of the test digits: this does not look like the digits ` +
-      "the model was trained on (the model's own way of saying \"that is not a digit\").";
+    return fillNouns(`Less likely than ${p.toFixed(1)}% of the test {items}: this does not look ` +
+      "like the {items} the model was trained on (the model's own way of saying \"that is not " +
+      "{an item}\").", model);
   }
   if (p <= 100 - EXTREME_PERCENTILE) {
-    return `More likely than ${(100 - p).toFixed(1)}% of the test digits: a likelihood favours ` +
-      "simple images with few pixels on, which are cheap to describe.";
+    return fillNouns(`More likely than ${(100 - p).toFixed(1)}% of the test {items}: a ` +
+      "likelihood favours simple images with few pixels on, which are cheap to describe.", model);
   }
-  return `Within the range of the test digits: ${p.toFixed(0)}% of the test digits have a ` +
-    "lower −log p(x) (are more likely under the model).";
+  return fillNouns(`Within the range of the test {items}: ${p.toFixed(0)}% of the test {items} ` +
+    "have a lower −log p(x) (are more likely under the model).", model);
 }
 
 /**
@@ -43,8 +50,8 @@ export function createElboBar(root, klRoot) {
     klRoot.hidden = true;
   }
 
-  /** Show the nats of an /encode answer (its elbo, nll, percentile and kl_per_dim). */
-  function show(body) {
+  /** Show the nats of an /encode answer (its elbo, nll, percentile and kl_per_dim) by `model`. */
+  function show(body, model) {
     const { reconstruction, kl, negative_elbo: total } = body.elbo;
     const share = (v) => `${((100 * v) / total).toFixed(1)}%`;
     root.replaceChildren(
@@ -61,7 +68,7 @@ export function createElboBar(root, klRoot) {
       h("p", { className: "muted" }, `−log p(x) ≈ ${body.nll.toFixed(1)} nats (importance-weighted, ` +
         `k=${body.nll_k}; the drawing thresholded at 0.5).`),
       h("p", { className: body.percentile >= EXTREME_PERCENTILE ? "extreme" : "muted",
-               "data-testid": "elbo-percentile" }, percentileMessage(body.percentile)),
+               "data-testid": "elbo-percentile" }, percentileMessage(body.percentile, model)),
     );
     root.hidden = false;
     const perDim = body.kl_per_dim || [];

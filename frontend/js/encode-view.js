@@ -1,15 +1,17 @@
 // What the encoder made of a drawing: the 28x28 it saw, its reconstruction, mu and sigma, and an
 // M2's reading of the label. All of it belongs to one model and is cleared on a model switch.
 
+import { fillNouns } from "./nouns.js";
 import { showBars, withArticle } from "./thumbs.js";
 
-const PROMPT = "Draw, then lift the pen: the digit is encoded.";
+const PROMPT = "Draw, then lift the pen: the {item} is encoded.";
 
 /**
  * @param {{preprocessed: HTMLImageElement, reconstruction: HTMLImageElement, info: HTMLElement,
  *          probs: HTMLElement}} els
+ * @param {() => object} currentModel the selected entry of /api/models (its nouns are the prompt's)
  */
-export function createEncodeView(els) {
+export function createEncodeView(els, currentModel) {
   /** Show an /encode answer. `labelUsed`: the label a conditional model was told, else null. */
   function show(body, model, labelUsed) {
     const infers = model.capabilities.infers_label;
@@ -35,7 +37,7 @@ export function createEncodeView(els) {
     els.info.classList.remove("error-text");
     els.preprocessed.removeAttribute("src");
     els.reconstruction.removeAttribute("src");
-    els.info.textContent = PROMPT;
+    els.info.textContent = fillNouns(PROMPT, currentModel());
     els.probs.replaceChildren();
     els.probs.hidden = true;
   }

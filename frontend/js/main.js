@@ -14,6 +14,7 @@ import { createLatentMap } from "./latent-map.js";
 import { fillLabelSelect, fillModelPicker, fillPlaneSelect, formatMetric, styleNote } from "./model-picker.js";
 import { padNote } from "./model-notes.js";
 import { createNotice } from "./notice.js";
+import { applyNouns, fillNouns } from "./nouns.js";
 import { gaussian } from "./posterior-samples.js";
 import { createSliders } from "./sliders.js";
 import { createStore } from "./state.js";
@@ -61,7 +62,8 @@ const map = createLatentMap(
 );
 const pad = createDrawPad($("draw-pad"), { onStroke: encodeDrawing });
 const encodeView = createEncodeView({ preprocessed: $("preprocessed"), reconstruction: $("reconstruction"),
-                                      info: $("encode-info"), probs: $("label-probs") });
+                                      info: $("encode-info"), probs: $("label-probs") },
+                                    () => state.model);
 const interpolationView = createInterpolationView({ row: $("interpolation"), info: $("interp-info") });
 const teach = createTeaching($, { map, images: source.images, imageIn: source.imageIn,
                                   onError: (err) => notice.show(err, "posterior") });
@@ -148,8 +150,8 @@ function refreshBackground() {
 }
 
 async function encodeDrawing() {
-  if (!pad.hasInk()) return encodeView.say("The pad is blank: draw a digit on it.");
   const model = state.model;
+  if (!pad.hasInk()) return encodeView.say(fillNouns("The pad is blank: draw {an item} on it.", model));
   if (needsDrawLabel() && state.drawLabel === null) {
     return encodeView.say(`Which ${model.data.item} is it? The ${model.display_name} encodes a ` +
                           "drawing given its label: choose it beside Clear.");
@@ -284,6 +286,7 @@ async function selectModel(id, start = {}) {
   const t = store.resetForModel(m, start);
   $("model-select").value = m.id;
   $("model-info").textContent = m.description;
+  applyNouns(document, m); // "Decoded digit" or "Decoded item": the marked words follow the model
   // An unconditional model takes no label, but its data set's names still show what it was trained on.
   fillLabelSelect($("label-select"), m.class_names.length ? m.class_names : m.data.class_names);
   $("label-select").value = String(state.label);

@@ -1,5 +1,6 @@
 // Words that depend on what a model declares (its capabilities), never on its kind name: the
 // legend's title, the note on a model whose range differs from the prior's, the range choices.
+// What the images are called comes from the data set (model.data.items), as in nouns.js.
 
 import { rangeChoices } from "./map-axes.js";
 
@@ -13,7 +14,7 @@ export const NO_LIKELIHOOD = "No ELBO bar for this model: it has no likelihood o
 export function legendTitle(model, plane) {
   const where = model.capabilities.stochastic ? "posterior mean μ(x)" : "code z(x)";
   const onPlane = plane === "pca" ? ", projected on the PCA plane" : "";
-  return `Dots: the 10,000 test ${model.data.item}s at their ${where}${onPlane}, by label`;
+  return `Dots: the 10,000 test ${model.data.items} at their ${where}${onPlane}, by label`;
 }
 
 /**
@@ -58,5 +59,5 @@ export function showRangeNote(note, model, points, range) {
   note.textContent = `Why ±${range}? This model has no prior: nothing in its training keeps the ` +
     `codes near 0, so they spread out (only ${share.toFixed(0)}% fall inside a VAE's ±3), and ` +
     "samples from N(0, I) (\"New samples\", \"Random sample\") all land in one small patch near " +
-    "the centre: a few look-alike digits, not the variety of the data.";
+    `the centre: a few look-alike ${model.data.items}, not the variety of the data.`;
 }

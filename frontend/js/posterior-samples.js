@@ -1,6 +1,7 @@
 // q(z|x) is a distribution: 16 samples z = mu + sigma * eps of the encoded drawing, shown as dots
 // on the map (inside its ellipse) and as a strip of their decodings, drawn again on request.
 
+import { fillNouns } from "./nouns.js";
 import { showThumbs } from "./thumbs.js";
 
 export const POSTERIOR_SAMPLES = 16;
@@ -40,16 +41,20 @@ export function createPosteriorSamples({ root, strip, again, note }, { onDots, i
     }
   }
 
-  /** A new encoding: sample from it (a model without logvar has no distribution to sample). */
-  function set(modelId, mu, logvar, label) {
+  /**
+   * A new encoding: sample from it (a model without logvar has no distribution to sample).
+   * @param {object} model the entry of /api/models that encoded the drawing
+   */
+  function set(model, mu, logvar, label) {
     token += 1;
-    current = logvar ? { modelId, mu, logvar, label } : null;
+    current = logvar ? { modelId: model.id, mu, logvar, label } : null;
     root.hidden = false;
     again.disabled = !current;
     strip.replaceChildren();
     onDots([]);
     note.textContent = current
-      ? "16 samples z = μ + σ·ε, ε ~ N(0, I), from q(z|x): the dots on the map and their digits."
+      ? fillNouns("16 samples z = μ + σ·ε, ε ~ N(0, I), from q(z|x): the dots on the map and " +
+                  "their {items}.", model)
       : "This model encodes to a single point z(x): there is no q(z|x) to sample from.";
     draw();
   }

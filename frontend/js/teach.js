@@ -54,9 +54,9 @@ export function createTeaching($, { map, images, imageIn, onError }) {
 
     /** A drawing was encoded (an /encode answer): its nats, and samples of q(z|x). */
     showEncoded(body, model, label) {
-      if (body.elbo) elboBar.show(body);
+      if (body.elbo) elboBar.show(body, model);
       else elboBar.clear(NO_LIKELIHOOD);
-      posterior.set(model.id, body.mu, body.logvar, label);
+      posterior.set(model, body.mu, body.logvar, label);
     },
 
     /** The drawing is gone (cleared, or another model). */

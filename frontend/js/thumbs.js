@@ -1,4 +1,4 @@
-// A row or grid of small digit images (samples, the style row, interpolation frames).
+// A row or grid of small decoded images (samples, the style row, interpolation frames).
 
 /**
  * @param {HTMLElement} root
@@ -10,7 +10,8 @@ export function showThumbs(root, images, captions = null) {
     ...images.map((src, k) => {
       const img = document.createElement("img");
       img.src = src;
-      img.alt = captions ? `digit decoded as ${captions[k]}` : `digit ${k + 1}`;
+      // No noun: the rows show whichever data set's images (nouns.js names them elsewhere).
+      img.alt = captions ? `decoded as ${captions[k]}` : `image ${k + 1}`;
       if (!captions) return img;
       const figure = document.createElement("figure");
       const caption = document.createElement("figcaption");

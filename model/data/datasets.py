@@ -46,7 +46,8 @@ class DatasetInfo:
     """What the page needs to know about a data set; the page never switches on its name."""
 
     title: str  # as people write it: "Fashion-MNIST"
-    item: str  # what one image shows, as a noun that takes an "s": "digit", "item"
+    item: str  # what one image shows, the page's noun: "digit", "item"
+    items: str  # its plural, spelled out (not every noun takes an "s"): "digits", "items"
     class_names: tuple[str, ...]
     # "mnist-digit": a pen drawing fits after MNIST's preprocessing (crop, 20x20 box, centre of
     # mass). None: hand drawings do not look like the data (photos of clothes fill the frame).
@@ -54,27 +55,20 @@ class DatasetInfo:
 
 
 DATASETS = {
-    "mnist": DatasetInfo("MNIST", "digit", MNIST_CLASSES, "mnist-digit"),
-    "fashion-mnist": DatasetInfo("Fashion-MNIST", "item", FASHION_CLASSES, None),
+    "mnist": DatasetInfo("MNIST", "digit", "digits", MNIST_CLASSES, "mnist-digit"),
+    "fashion-mnist": DatasetInfo("Fashion-MNIST", "item", "items", FASHION_CLASSES, None),
 }
 
 
 def describe_dataset(name: str, class_names: list[str] | None = None) -> dict[str, object]:
     """A data set as /api/models gives it. A checkpoint's own class names win; an unknown data
-    set is described as a plain one (no drawing, class names if the checkpoint has them)."""
-    info = DATASETS.get(name)
-    if info is None:
-        return {
-            "name": name,
-            "title": name,
-            "item": "image",
-            "class_names": list(class_names or []),
-            "drawing": None,
-        }
+    set is described as a plain one: its name as title, "image(s)" as noun, no drawing."""
+    info = DATASETS.get(name) or DatasetInfo(name, "image", "images", (), None)
     return {
         "name": name,
         "title": info.title,
         "item": info.item,
+        "items": info.items,
         "class_names": list(class_names or info.class_names),
         "drawing": info.drawing,
     }
