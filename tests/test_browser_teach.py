@@ -76,6 +76,19 @@ def test_each_model_gets_its_own_range(page: Page) -> None:
     expect(page.get_by_test_id("range-note")).to_be_hidden()
 
 
+def _settled(page: Page, selectors: list[str], quiet_ms: int = 400) -> list[str]:
+    """The images' src once none has changed for `quiet_ms` (at most 20 tries)."""
+    read = "sels => sels.map(s => document.querySelector(s).src)"
+    srcs = page.evaluate(read, selectors)
+    for _ in range(20):
+        page.wait_for_timeout(quiet_ms)
+        now = page.evaluate(read, selectors)
+        if now == srcs:
+            return now
+        srcs = now
+    raise AssertionError(f"the images kept changing: {selectors}")
+
+
 def test_compare_strip_shows_every_2d_model_and_follows_z(page: Page) -> None:
     open_app(page)
     strip = page.get_by_test_id("compare-strip").locator("img")
@@ -104,9 +117,9 @@ def test_compare_strip_shows_every_2d_model_and_follows_z(page: Page) -> None:
     page.wait_for_function(
         "sel => document.querySelector(sel).src.startsWith('data:')", arg=cell % "cvae-mnist-z2"
     )
-    cvae, vae = (
-        page.locator(cell % m).get_attribute("src") for m in ("cvae-mnist-z2", "vae-mnist-z2")
-    )
+    # The switch also moves z (to the new model's start), a moment later: record the cells only
+    # once they have stopped changing, else that move is taken for the label's effect.
+    cvae, vae = _settled(page, [cell % m for m in ("cvae-mnist-z2", "vae-mnist-z2")])
     page.get_by_test_id("label-select").select_option("7")
     page.wait_for_function(
         "([sel, src]) => document.querySelector(sel).src !== src",
