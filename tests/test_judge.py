@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import torch
 
 from latent_explorer.model.data import load_dataset, to_unit
 from latent_explorer.model.evaluation.judge import (
     conditional_sample_accuracy,
+    judge_ceilings,
     judge_test_error,
     train_judge,
 )
@@ -46,3 +48,34 @@ def test_judge_is_fixed_by_its_seed(tiny_data_dir: Path) -> None:
     b = train_judge(data, torch.device("cpu"), epochs=1)
     for (_, va), (_, vb) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
         assert torch.equal(va, vb)
+
+
+class _PrototypeModel:
+    """A stand-in conditional model: any image encodes to 0, and decoding gives the class's mean
+    training image (right) or the next class's (shifted)."""
+
+    def __init__(self, protos: torch.Tensor, shift: int) -> None:
+        self.protos, self.shift = protos, shift
+
+    def encode(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, None]:
+        return torch.zeros(len(x), 2), None
+
+    def decode(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return self.protos[(y + self.shift) % 10]
+
+
+def test_judge_ceilings_read_real_images_and_reconstructions(tiny_data_dir: Path) -> None:
+    data = load_dataset("mnist", tiny_data_dir)
+    judge = train_judge(data, torch.device("cpu"), epochs=3)
+    protos = _prototypes(data)
+    good = judge_ceilings(_PrototypeModel(protos, 0), judge, data, torch.device("cpu"))
+    bad = judge_ceilings(_PrototypeModel(protos, 1), judge, data, torch.device("cpu"))
+    assert good["reconstruction_judged_accuracy"] == 1.0
+    assert bad["reconstruction_judged_accuracy"] == 0.0
+    # The per-class reading of real images agrees with the judge's own test error.
+    per_class = torch.tensor(good["judge_test_accuracy_per_class"])
+    counts = torch.bincount(data.test_labels, minlength=10).float()
+    real = (per_class * counts).sum() / counts.sum()
+    assert real.item() == pytest.approx(
+        1 - judge_test_error(judge, data, torch.device("cpu")), abs=0.01
+    )

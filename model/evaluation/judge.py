@@ -93,3 +93,33 @@ def conditional_sample_accuracy(
         "conditional_sample_accuracy": right.float().mean().item(),
         "sample_accuracy_per_class": [round(v, 3) for v in per_class.tolist()],
     }
+
+
+def _shares(right: Tensor, labels: Tensor, num_classes: int) -> list[float | None]:
+    """The share of `right` within each class, rounded for the report (None for an absent class)."""
+    return [
+        round(right[labels == c].float().mean().item(), 3) if (labels == c).any() else None
+        for c in range(num_classes)
+    ]
+
+
+@torch.no_grad()
+def judge_ceilings(model, judge: nn.Module, data: ImageDataset, device: torch.device) -> dict:
+    """What the sample accuracy can be compared with: how often the judge reads the real gray test
+    images right, and how often it reads the model's reconstructions of them right (the posterior
+    mean decoded with the true label). A blurry class (e.g. sandals, whose straps a 2-d code
+    cannot pin down) loses here already, before any sampling from the prior."""
+    gray = to_unit(data.test_images).reshape(len(data.test_images), -1).to(device)
+    labels = data.test_labels.to(device)
+    k = len(data.class_names)
+    real = predict(judge, gray) == labels
+    recons = []
+    for i in range(0, len(gray), EVAL_BATCH):
+        mu, _ = model.encode(gray[i : i + EVAL_BATCH], labels[i : i + EVAL_BATCH])
+        recons.append(torch.sigmoid(model.decode(mu, labels[i : i + EVAL_BATCH])))
+    recon = predict(judge, torch.cat(recons)) == labels
+    return {
+        "judge_test_accuracy_per_class": _shares(real, labels, k),
+        "reconstruction_judged_accuracy": recon.float().mean().item(),
+        "reconstruction_judged_accuracy_per_class": _shares(recon, labels, k),
+    }
