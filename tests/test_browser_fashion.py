@@ -158,6 +158,19 @@ def page_words(page: Page) -> list[str]:
     )
 
 
+def explanations(page: Page) -> list[str]:
+    """The text of every explanation outside the completion panel, without its hidden parts
+    (a sentence about a model that is not in the compare strip)."""
+    return page.eval_on_selector_all(
+        "main .explain p",
+        """els => els.filter(e => !e.closest('#complete-panel')).map(e => {
+             const copy = e.cloneNode(true);
+             copy.querySelectorAll('[hidden]').forEach(h => h.remove());
+             return copy.textContent;
+           })""",
+    )
+
+
 def expect_nouns(page: Page, item: str, an_item: str, items: str) -> None:
     """The marked words say `item` / `items` wherever the selected model's images are named."""
 
@@ -184,14 +197,17 @@ def test_nouns_follow_the_selected_model(browser: Browser, base_url: str) -> Non
     expect_nouns(page, "digit", "a digit", "digits")
     page.get_by_test_id("model-select").select_option(VAE_ID)
     expect_nouns(page, "item", "an item", "items")
-    stray = [w for w in page_words(page) if "digit" in w.lower()]
+    stray = [w for w in page_words(page) + explanations(page) if "digit" in w.lower()]
     assert stray == []
+    # The pad skips MNIST's crop for clothes, and its explanation says so.
+    expect(page.locator("#draw-prep")).to_contain_text("as drawn, with no crop or centring")
     # Clearing the pad brings its prompt back in the model's words.
     page.get_by_role("button", name="Clear the drawing").click()
     prompt = "Draw, then lift the pen: the item is encoded."
     expect(page.locator("#encode-info")).to_have_text(prompt)
     page.get_by_test_id("model-select").select_option(MNIST_ID)
     expect_nouns(page, "digit", "a digit", "digits")
+    expect(page.locator("#draw-prep")).to_contain_text("centred like MNIST")
     assert page.errors == []  # type: ignore[attr-defined]
 
 

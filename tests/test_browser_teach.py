@@ -95,6 +95,10 @@ def test_compare_strip_shows_every_2d_model_and_follows_z(page: Page) -> None:
     expect(strip).to_have_count(len(MODELS_2D))
     models = set(strip.evaluate_all("imgs => imgs.map(i => i.dataset.model)"))
     assert models == MODELS_2D
+    # The explanation's sentences on PCA and the AE show while those models are in the strip.
+    about = page.locator("[data-strip-model]")
+    expect(about).to_have_count(2)
+    assert about.evaluate_all("els => els.map(e => e.hidden)") == [False, False]
     page.wait_for_function(
         "() => [...document.querySelectorAll('[data-testid=compare-strip] img')]"
         ".every(i => i.complete && i.naturalWidth === 28)"

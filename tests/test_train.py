@@ -58,19 +58,37 @@ def test_same_seed_same_weights(tmp_path: Path, tiny_data_dir: Path) -> None:
 
 
 def test_training_flushes_subnormals_only_while_it_runs(
-    tmp_path: Path, tiny_data_dir: Path
+    tmp_path: Path, tiny_data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Subnormal floats are flushed during the epochs (for speed on CPUs) and not after: the switch
-    is process-wide, and other code in the process (hypothesis, in the tests) needs them."""
+    """The epochs run with subnormals flushed (for speed on CPUs) and the switch is off after:
+    it is global to the thread, and other code on it (hypothesis, in the tests) needs them."""
     import torch
 
-    from latent_explorer.model.training.loop import flushed_subnormals
+    from latent_explorer.model.training import loop
 
-    tiny = torch.tensor([1e-40])  # subnormal in float32
-    with flushed_subnormals():
-        assert (tiny * 1.0).item() == 0.0
-    train(_args(tmp_path, tiny_data_dir, "--epochs", "1"))
-    assert (tiny * 1.0).item() != 0.0
+    calls: list[bool] = []
+    flushed_during: list[float] = []
+    real_set = torch.set_flush_denormal
+
+    def recording_set(on: bool) -> bool:
+        calls.append(on)
+        return real_set(on)
+
+    real_fit = loop.fit
+
+    def fit_that_looks(run, train_epoch, end_epoch, **kw):  # noqa: ANN001, ANN003, ANN202
+        def looking_epoch(epoch: int) -> None:
+            flushed_during.append((torch.tensor([1e-40]) * 1.0).item())
+            train_epoch(epoch)
+
+        return real_fit(run, looking_epoch, end_epoch, **kw)
+
+    monkeypatch.setattr(torch, "set_flush_denormal", recording_set)
+    monkeypatch.setattr("latent_explorer.model.training.vae.fit", fit_that_looks)
+    train(_args(tmp_path, tiny_data_dir, "--epochs", "2"))
+    assert calls == [True, False]
+    assert flushed_during == [0.0, 0.0]  # 1e-40 is subnormal in float32: flushed inside the loop
+    assert (torch.tensor([1e-40]) * 1.0).item() != 0.0  # and kept after it
 
 
 def test_evaluate_writes_metrics(tmp_path: Path, tiny_data_dir: Path) -> None:

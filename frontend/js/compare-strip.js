@@ -49,6 +49,10 @@ export function createCompareStrip(root, note, imageIn = () => null) {
       return { model, img, figure };
     });
     root.replaceChildren(...cells.map((c) => c.figure));
+    // A sentence of the explanation about one model shows only while that model is in the strip.
+    for (const el of document.querySelectorAll("[data-strip-model]")) {
+      el.hidden = !cells.some((c) => c.model.id === el.dataset.stripModel);
+    }
   }
 
   /** A decoder arrived: show the newest z again, now decoded in the browser. */

@@ -12,7 +12,7 @@ import { createInterpolationView, interpolateEnds } from "./interpolation-view.j
 import { latestWins } from "./latest.js";
 import { createLatentMap } from "./latent-map.js";
 import { fillLabelSelect, fillModelPicker, fillPlaneSelect, formatMetric, styleNote } from "./model-picker.js";
-import { padNote } from "./model-notes.js";
+import { drawPrep, padNote } from "./model-notes.js";
 import { createNotice } from "./notice.js";
 import { applyNouns, fillNouns } from "./nouns.js";
 import { gaussian } from "./posterior-samples.js";
@@ -296,6 +296,7 @@ async function selectModel(id, start = {}) {
   map.setLegend(m.data.class_names.length ? m.data.class_names : [...Array(10).keys()].map(String));
   const note = padNote(m);
   Object.assign($("pad-note"), { textContent: note || "", hidden: note === null });
+  $("draw-prep").textContent = drawPrep(m);
   sliders.setDims(m.latent_dim, Number($("range-select").value));
   fillPlaneSelect($("plane-select"), $("plane-control"), m.latent_dim);
   if (start.plane) $("plane-select").value = start.plane;

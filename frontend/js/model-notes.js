@@ -31,6 +31,18 @@ export function padNote(model) {
 }
 
 /**
+ * What the drawing explanation says the pad does before encoding, for a model's data set.
+ * @param {object} model an entry of /api/models
+ * @returns {string}
+ */
+export function drawPrep(model) {
+  return model.data.drawing === "mnist-digit"
+    ? "Your drawing is cropped, scaled and centred like MNIST (the left image)"
+    : "Your drawing is shrunk to 28×28 as drawn, with no crop or centring (the left image; see " +
+      "the note above the pad)";
+}
+
+/**
  * Fill the range select with the choices for a model whose own range is `range`; the link's
  * range is selected when there is one, else the model's own.
  * @param {HTMLSelectElement} select

@@ -31,7 +31,12 @@ from ..scoring import DRAWING_K, DRAWING_SEED, THRESHOLD, drawing_scores, nll_qu
 from ..vae import LatentModel
 from .completion import PYRO_PARTICLES
 from .completion import benchmark as completion_benchmark
-from .judge import conditional_sample_accuracy, judge_ceilings, judge_test_error, train_judge
+from .judge import (
+    conditional_sample_accuracy,
+    judge_reference_accuracy,
+    judge_test_error,
+    train_judge,
+)
 from .m2 import evaluate_m2
 from .metrics import (
     active_units,
@@ -135,7 +140,7 @@ def latent_model_metrics(model: LatentModel, data, dev: torch.device, n: int, k:
         metrics |= conditional_sample_accuracy(
             model.decode, model.config.latent_dim, model.config.num_labels, judge, dev
         )
-        metrics |= judge_ceilings(model, judge, data, dev)
+        metrics |= judge_reference_accuracy(model, judge, data, dev)
     mean, comps = fit_pca(to_unit(data.train_images).to(dev), model.config.latent_dim)
     metrics["recon_sq_error"] = gray_reconstruction_error(model, gray, y)
     metrics["pca_recon_sq_error"] = (

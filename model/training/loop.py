@@ -155,10 +155,12 @@ class Run:
 @contextlib.contextmanager
 def flushed_subnormals() -> Iterator[None]:
     """Late in training, activations and gradients near zero become subnormal floats, which x86
-    CPUs compute in microcode: an M2 epoch went from 2 s to 22 s as its classifier saturated.
-    Flushing them to zero changes no result that matters. The switch is process-wide, so it is
-    turned off again after the loop (other code in the process, e.g. hypothesis, refuses to run
-    with it on)."""
+    CPUs compute in microcode: a one-thread M2 epoch went from 2 s to 22 s as its classifier
+    saturated. Inside this block values below ~1.2e-38 become 0 instead. The switch is per
+    thread (the calling one; PyTorch's worker threads keep theirs), so it helps fully only in
+    single-threaded training (OMP_NUM_THREADS=1, what the M2 and Fashion runs used). It is turned
+    off again after the loop: other code on the thread (hypothesis, in the tests) refuses to run
+    with it on."""
     torch.set_flush_denormal(True)
     try:
         yield
