@@ -7,7 +7,7 @@
 # a 150-epoch cosine schedule, then resumed as a 300-epoch one (a warm restart from epoch 151).
 set -euo pipefail
 out=${1:-checkpoints}
-le=(nice -n 10 latent-explorer)
+le=(env OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 nice -n 10 latent-explorer)  # one thread: faster here
 common=(--hidden 400,400 --batch-size 128 --lr 1e-3 --quiet --seed 0)
 mkdir -p "$out"
 "${le[@]}" train --model vae --latent-dim 2 --dataset fashion-mnist --epochs 60 "${common[@]}" \

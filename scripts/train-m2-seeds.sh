@@ -4,8 +4,11 @@
 # 10,000 held out as the validation split that chose the settings; then each scored once on the
 # test set by `evaluate` (per-class error and confusion matrix). The M1 is the one inside the
 # shipped m2-mnist-100 (trained on all 60,000 images without labels).
-# Usage: scripts/train-m2-seeds.sh [OUT_DIR]. Needs data/mnist (latent-explorer fetch-data).
-# On the 2-core CPU each run took about 11 minutes with one thread (OMP_NUM_THREADS=1: these
+# Usage, from the repository root: scripts/train-m2-seeds.sh [OUT_DIR] (not checkpoints/: the
+# server would load all three). Needs data/mnist (latent-explorer fetch-data). The shipped
+# m2-mnist-100 is seed 0's file, copied by hand:
+#   cp OUT_DIR/m2-mnist-100-seed0.safetensors checkpoints/m2-mnist-100.safetensors
+# On the 2-core CPU each run took about 12 minutes with one thread (OMP_NUM_THREADS=1: these
 # small batches gain nothing from a second thread, which is better spent on another run).
 set -euo pipefail
 out=${1:-m2-seeds}
