@@ -22,6 +22,7 @@ MAP = "[data-testid=latent-map]"
 
 
 def click_map(page: Page, fx: float, fy: float) -> None:
+    page.locator(MAP).scroll_into_view_if_needed()  # a mouse click lands only inside the viewport
     box = page.locator(MAP).bounding_box()
     page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
 
