@@ -39,7 +39,7 @@ export function drawPrep(model) {
   return model.data.drawing === "mnist-digit"
     ? "Your drawing is cropped, scaled and centred like MNIST (the left image)"
     : "Your drawing is shrunk to 28×28 as drawn, with no crop or centring (the left image; see " +
-      "the note above the pad)";
+      "the note under the pad)";
 }
 
 /**
