@@ -71,6 +71,8 @@ class CVAEConfig(ModelConfig):
 
     kind: ClassVar[str] = "cvae"
     num_classes: int = 10  # size of the one-hot label
+    # False: the label joins z at the decoder's input only; True: every decoder layer reads it.
+    label_every_layer: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -17,13 +17,17 @@ from dataclasses import dataclass
 
 from torch import Tensor, nn
 
+from .networks import LabelledMLP
+
 ACTIVATION_NAMES: dict[type[nn.Module], str] = {
     nn.ELU: "elu",
     nn.ReLU: "relu",
     nn.Tanh: "tanh",
     nn.Softplus: "softplus",
 }
-OUTPUTS = ("identity", "sigmoid", "clip")
+# A stage's output may also be an activation: a decoder whose every layer reads the label is one
+# stage per layer, and the activation between two layers then closes a stage.
+OUTPUTS = ("identity", "sigmoid", "clip", *ACTIVATION_NAMES.values())
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,26 @@ def mlp_stage(
         raise TypeError(f"a stage has one activation, this MLP has {sorted(activations)}")
     activation = activations.pop() if activations else "identity"
     return DecoderStage(name, tuple(weights), tuple(biases), activation, label, output)
+
+
+def labelled_mlp_stages(net: LabelledMLP, name: str, *, output: str) -> list[DecoderStage]:
+    """The stages of a `networks.LabelledMLP`: one per layer, each reading the label, closed by
+    the network's activation (the last by `output`)."""
+    if type(net.activation) not in ACTIVATION_NAMES or not _default_params(net.activation):
+        raise TypeError(f"a decoder stage cannot express {net.activation!r}")
+    activation = ACTIVATION_NAMES[type(net.activation)]
+    last = len(net.layers) - 1
+    return [
+        DecoderStage(
+            name if i == last else f"{name} layer {i + 1}",
+            (layer.weight.detach().float().cpu(),),
+            (layer.bias.detach().float().cpu(),),
+            "identity",
+            label=True,
+            output=output if i == last else activation,
+        )
+        for i, layer in enumerate(net.layers)
+    ]
 
 
 def _default_params(module: nn.Module) -> bool:

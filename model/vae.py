@@ -13,9 +13,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .capabilities import Capabilities, Headline
-from .config import IMAGE_SIDE, ModelConfig
-from .decoder_stages import DecoderStage, mlp_stage
-from .networks import mlp
+from .config import IMAGE_SIDE, CVAEConfig, ModelConfig
+from .decoder_stages import DecoderStage, labelled_mlp_stages, mlp_stage
+from .networks import LabelledMLP, mlp
 
 
 def flatten_images(x: Tensor, input_dim: int) -> Tensor:
@@ -62,29 +62,32 @@ class LatentModel(nn.Module):
 
     def _condition(self, h: Tensor, y: Tensor | None) -> Tensor:
         """Append the one-hot label for conditional models; refuse labels for the others."""
+        onehot = self._onehot(h, y)
+        return h if onehot is None else torch.cat([h, onehot], dim=1)
+
+    def _onehot(self, h: Tensor, y: Tensor | None) -> Tensor | None:
+        """The labels of a batch `h` as one-hot rows (None for an unconditional model), checked."""
         n = self.config.num_labels
         if n == 0:
             if y is not None:
                 raise ValueError(f"a {self.kind} model takes no labels (y must be None)")
-            return h
+            return None
         if y is None:
             raise ValueError(f"a {self.kind} model needs labels y of shape (B,)")
         y = torch.as_tensor(y, device=h.device)
         if y.dim() == 2 and y.shape[1] == n:  # already one-hot or soft, as M2 passes
-            onehot = y.to(h.dtype)
-        else:
-            if y.shape != (h.shape[0],):
-                raise ValueError(f"y must have shape ({h.shape[0]},), got {tuple(y.shape)}")
-            if y.dtype.is_floating_point:
-                raise ValueError(f"y must hold integer labels in [0, {n - 1}]")
-            # The range check reads the values back, which stalls a GPU on every step; training
-            # feeds trusted data-set labels, so only inference (and the CPU, where it is free)
-            # pays for it. An out-of-range label on CUDA would otherwise be a device-side assert.
-            check = y.device.type == "cpu" or not self.training
-            if check and y.numel() and (y.min() < 0 or y.max() >= n):
-                raise ValueError(f"y must hold integer labels in [0, {n - 1}]")
-            onehot = F.one_hot(y.long(), n).to(h.dtype)
-        return torch.cat([h, onehot], dim=1)
+            return y.to(h.dtype)
+        if y.shape != (h.shape[0],):
+            raise ValueError(f"y must have shape ({h.shape[0]},), got {tuple(y.shape)}")
+        if y.dtype.is_floating_point:
+            raise ValueError(f"y must hold integer labels in [0, {n - 1}]")
+        # The range check reads the values back, which stalls a GPU on every step; training
+        # feeds trusted data-set labels, so only inference (and the CPU, where it is free)
+        # pays for it. An out-of-range label on CUDA would otherwise be a device-side assert.
+        check = y.device.type == "cpu" or not self.training
+        if check and y.numel() and (y.min() < 0 or y.max() >= n):
+            raise ValueError(f"y must hold integer labels in [0, {n - 1}]")
+        return F.one_hot(y.long(), n).to(h.dtype)
 
     def _to_image(self, logits: Tensor) -> Tensor:
         return logits.view(-1, 1, IMAGE_SIDE, IMAGE_SIDE)
@@ -143,10 +146,33 @@ class VAE(LatentModel):
 
 
 class CVAE(VAE):
-    """The VAE with the label concatenated to the encoder's and the decoder's input."""
+    """The VAE with the label concatenated to the encoder's and the decoder's input (with
+    `label_every_layer`, to the input of every decoder layer)."""
 
     display_name = "conditional VAE"
     headline = Headline("test_nll_given_label", "−log p(x|y)", "nats")
+
+    def __init__(self, config: CVAEConfig) -> None:
+        super().__init__(config)
+        c = config
+        if c.label_every_layer:
+            sizes = [c.latent_dim, *reversed(c.hidden), c.input_dim]
+            self.decoder = LabelledMLP(sizes, c.num_labels, c.activation)
+
+    def decode(self, z: Tensor, y: Tensor | None = None) -> Tensor:
+        if not self.config.label_every_layer:
+            return super().decode(z, y)
+        if z.dim() != 2 or z.shape[1] != self.config.latent_dim:
+            raise ValueError(
+                f"z must have shape (B, {self.config.latent_dim}), got {tuple(z.shape)}"
+            )
+        z = z.float()
+        return self._to_image(self.decoder(z, self._onehot(z, y)))
+
+    def decoder_stages(self) -> list[DecoderStage]:
+        if not self.config.label_every_layer:
+            return super().decoder_stages()
+        return labelled_mlp_stages(self.decoder, "pixels", output="sigmoid")
 
 
 class AE(VAE):

@@ -59,12 +59,12 @@ def _has_custom_params(module: nn.Module) -> bool:
 
 
 def numpy_decoder(model) -> NumpyMLP | None:
-    """A NumPy copy of the model's decoder, or None when it has layers we do not mirror or is
-    not a pixel decoder (M2's `decoder` gives M1 features, which M1 then decodes)."""
+    """A NumPy copy of the model's decoder, or None when it has layers we do not mirror, is not
+    one Sequential, or is not a pixel decoder (M2's gives M1 features, which M1 then decodes)."""
     from latent_explorer.model.vae import VAE
 
-    if not isinstance(model, VAE):
-        return None
+    if not isinstance(model, VAE) or not isinstance(model.decoder, nn.Sequential):
+        return None  # e.g. a CVAE whose every layer reads the label: torch decodes it
     try:
         return NumpyMLP.from_sequential(model.decoder)
     except (AttributeError, TypeError):

@@ -211,13 +211,18 @@ def fulfil_with(body: bytes):
 
 
 def test_page_runs_every_activation_a_stage_may_declare(page: Page) -> None:
-    """The shipped models all use ELU; a kind with ReLU, tanh or softplus decodes as torch does."""
+    """A kind with ReLU, tanh or softplus decodes as torch does, and so does a CVAE whose every
+    decoder layer reads the label (one stage per layer, each closed by its activation)."""
     open_app(page)
-    for activation in ("relu", "tanh", "softplus"):
+    kinds = [(a, False) for a in ("relu", "tanh", "softplus")] + [("elu", True), ("tanh", True)]
+    for activation, every_layer in kinds:
         torch.manual_seed(0)
-        model = build_model(CVAEConfig(latent_dim=3, hidden=(16, 8), activation=activation))
+        config = CVAEConfig(
+            latent_dim=3, hidden=(16, 8), activation=activation, label_every_layer=every_layer
+        )
+        model = build_model(config)
         data = export_decoder(model, "float32").data
-        url = f"/tiny-{activation}.safetensors"
+        url = f"/tiny-{activation}-{every_layer}.safetensors"
         page.route(f"**{url}", fulfil_with(data))
         rng = np.random.default_rng(0)
         zs = rng.uniform(-3, 3, (8, 3)).astype(np.float32)
@@ -225,7 +230,8 @@ def test_page_runs_every_activation_a_stage_may_declare(page: Page) -> None:
         local = page.evaluate(DECODE_IN_PAGE, {"url": url, "zs": zs.tolist(), "labels": labels})
         with torch.no_grad():
             ref = torch.sigmoid(model.decode(torch.from_numpy(zs), torch.tensor(labels)))
-        assert np.abs(np.array(local) - ref.reshape(8, -1).numpy()).max() < 1e-5, activation
+        error = np.abs(np.array(local) - ref.reshape(8, -1).numpy()).max()
+        assert error < 1e-5, (activation, every_layer, error)
 
 
 SAMPLE_SPREAD = """() => {

@@ -39,8 +39,10 @@ def _saved(tmp_path: Path, config=None) -> tuple[Path, torch.nn.Module]:
     return path, model
 
 
-def test_round_trip_is_exact(tmp_path: Path) -> None:
-    path, model = _saved(tmp_path)
+@pytest.mark.parametrize("every_layer", [False, True])
+def test_round_trip_is_exact(tmp_path: Path, every_layer: bool) -> None:
+    config = CVAEConfig(latent_dim=3, hidden=(32, 16), label_every_layer=every_layer)
+    path, model = _saved(tmp_path, config)
     loaded = load_checkpoint(path)
     assert not loaded.training
     assert loaded.config == model.config

@@ -57,6 +57,8 @@ def numpy_decoder_from_file(path: Path):
                     h = 1 / (1 + np.exp(-h))
             elif stage["output"] == "clip":
                 h = np.clip(h, 0, 1)
+            else:  # identity, or the activation that closes one layer's stage
+                h = act[stage["output"]](h)
         return h
 
     return spec, decode
@@ -118,6 +120,25 @@ def test_stages_of_a_cvae_and_an_m2_with_variance_per_input(tmp_path: Path) -> N
         assert np.abs(decode(z, y) - model_probs(model, z, y)).max() <= GRAY_LEVEL
     # The features stage keeps only the mean of p(z1|y,z2): 6 outputs, not 12.
     assert m2.decoder_stages()[0].out_features == 6
+
+
+def test_stages_of_a_cvae_whose_every_decoder_layer_reads_the_label(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    config = CVAEConfig(latent_dim=2, hidden=(16, 8), label_every_layer=True)
+    model = build_model(config)
+    path = tmp_path / "d.safetensors"
+    path.write_bytes(export_decoder(model).data)
+    spec, decode = numpy_decoder_from_file(path)
+    stages = spec["stages"]
+    assert [s["label"] for s in stages] == [True, True, True]
+    assert [s["output"] for s in stages] == ["elu", "elu", "sigmoid"]
+    z, y = random_inputs(model, 64)
+    assert np.abs(decode(z, y) - model_probs(model, z, y)).max() <= GRAY_LEVEL
+    # Later layers have label columns (the decoder mirrors hidden: 8 + 10 inputs, not 8), and
+    # they matter: the same z with two labels decodes differently.
+    assert model.decoder.layers[1].in_features == 8 + 10
+    same_z = np.repeat(z[:1], 2, 0)
+    assert np.abs(np.diff(decode(same_z, np.array([0, 5])), axis=0)).max() > 1e-3
 
 
 def test_a_model_that_is_not_walkable_has_no_decoder_file() -> None:

@@ -13,7 +13,9 @@ const VERSION = "1";
 const MAX_HEADER_BYTES = 1 << 20; // our headers are ~2 KB; a larger one is not ours
 const DTYPE_BYTES = { F16: 2, F32: 4 };
 const ACTIVATIONS = new Set(["elu", "relu", "tanh", "softplus", "identity"]);
-const OUTPUTS = new Set(["identity", "sigmoid", "clip"]);
+// An activation may also close a stage: a decoder whose every layer reads the label is one stage
+// per layer (model/decoder_stages.py).
+const OUTPUTS = new Set(["identity", "sigmoid", "clip", "elu", "relu", "tanh", "softplus"]);
 
 /** The file is not a decoder this page can run (truncated, corrupt, or another format). */
 export class DecoderFormatError extends Error {}
@@ -167,6 +169,8 @@ function runStages(stages, latentDim, numLabels, z, label) {
       for (let i = 0; i < h.length; i++) h[i] = 1 / (1 + Math.exp(-h[i]));
     } else if (stage.output === "clip") {
       for (let i = 0; i < h.length; i++) h[i] = Math.min(1, Math.max(0, h[i]));
+    } else if (stage.output !== "identity") {
+      for (let i = 0; i < h.length; i++) h[i] = activate(h[i], stage.output);
     }
   }
   return h;

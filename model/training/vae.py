@@ -44,6 +44,7 @@ def make_config(args: argparse.Namespace) -> ModelConfig:
     )
     if args.model == "cvae":
         fields["num_classes"] = 10
+        fields["label_every_layer"] = args.label_every_layer
     return cls(**fields)
 
 
@@ -126,6 +127,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--activation", default="elu", choices=ACTIVATIONS)
     p.add_argument("--likelihood", default="bernoulli", choices=["bernoulli", "gaussian"])
     p.add_argument("--beta", type=float, default=1.0, help="weight on the KL term")
+    p.add_argument(
+        "--label-every-layer",
+        action="store_true",
+        help="cvae: every decoder layer reads the label, not only the first",
+    )
     p.add_argument("--kl-warmup", type=int, default=0, help="epochs to ramp beta up from 0")
     add_common_arguments(p, epochs=30, batch_size=128)
     p.add_argument("--resume", action="store_true", help="continue from --out's saved state")
