@@ -21,6 +21,7 @@ from latent_explorer.model import (
     load_checkpoint,
     save_checkpoint,
 )
+from latent_explorer.model.data import binarize
 from latent_explorer.model.m2 import choose_labelled, labelled_bound, m2_loss, unlabelled_bound
 from latent_explorer.server import Settings, create_app
 from latent_explorer.server.fast_decode import numpy_decoder
@@ -231,3 +232,51 @@ def test_validation_split_keeps_the_test_set_out(tmp_path: Path, tiny_data_dir: 
     first_m1 = load_checkpoint(first).m1.state_dict()
     for key, value in second.m1.state_dict().items():
         assert torch.equal(value, first_m1[key])
+
+
+def test_binarized_features_are_drawn_from_fresh_binary_images(
+    tmp_path: Path, tiny_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--binarize-features: every step's z1 comes from q(z1|x) at a new binarization of x."""
+    from latent_explorer.cli import build_parser
+    from latent_explorer.model.training import m2 as m2_training
+    from latent_explorer.model.training.vae import train
+
+    seen: list[torch.Tensor] = []
+
+    def recording_binarize(images: torch.Tensor) -> torch.Tensor:
+        out = binarize(images)
+        seen.append(out)
+        return out
+
+    monkeypatch.setattr(m2_training, "binarize", recording_binarize)
+    common = ("--data-dir", str(tiny_data_dir), "--device", "cpu", "--quiet")
+    argv = ["train", *common, "--hidden", "16", "--latent-dim", "4", "--epochs", "1"]
+    m1 = train(build_parser().parse_args([*argv, "--out", str(tmp_path / "m1.safetensors")]))
+    out = m2_training.train_m2(
+        build_parser().parse_args(
+            [
+                "train-m2",
+                "--m1",
+                str(m1),
+                *common,
+                "--labels-per-class",
+                "2",
+                "--hidden",
+                "16",
+                "--epochs",
+                "1",
+                "--binarize-features",
+                "--out",
+                str(tmp_path / "b.safetensors"),
+            ]
+        )
+    )
+    assert load_checkpoint(out).metadata["binarized_features"] is True
+    # Two draws a step (the unlabelled batch and the 20 labelled images), all of them binary,
+    # and the same labelled images binarized differently from one step to the next.
+    steps = len(seen) // 2
+    assert steps >= 2 and len(seen) == 2 * steps
+    assert all(set(b.unique().tolist()) <= {0.0, 1.0} for b in seen)
+    labelled = [b for b in seen if len(b) == 20]
+    assert len(labelled) == steps and not torch.equal(labelled[0], labelled[1])

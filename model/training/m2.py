@@ -2,7 +2,8 @@
 
 Only `--labels-per-class` labels per class are used (drawn with `--label-seed`, recorded in the
 checkpoint); every training image also serves unlabelled. Features z1 are sampled afresh from
-M1's q(z1|x) for every batch, as in the paper.
+M1's q(z1|x) for every batch, as in the paper (with `--binarize-features`, q(z1|x) of a fresh
+binarization of x, as M1 saw its data in training).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import torch
 from tqdm import tqdm
 
 from ..checkpoint import load_checkpoint
-from ..data import load_dataset
+from ..data import binarize, load_dataset
 from ..device import pick_device
 from ..evaluation.m2 import feature_error, m1_features, m2_atlas
 from ..m2 import M2, M2Config, choose_labelled, m2_loss
@@ -66,16 +67,26 @@ def train_m2(args: argparse.Namespace) -> Path:
     last: dict[str, torch.Tensor] = {}
     print(f"m2 on {config.feature_dim}-d M1 features, {len(lab_idx)} labels, {device}")
 
+    train_images = data.train_images[:n_train].to(device)
+
+    def draw_features(idx: torch.Tensor) -> torch.Tensor:
+        """z1 ~ q(z1|x) for these training images: at the gray image (its posterior computed
+        once), or with --binarize-features at a fresh binarization of it, the kind of input M1
+        was trained on, drawn anew at every step."""
+        if not args.binarize_features:
+            return mu_all[idx] + std_all[idx] * torch.randn_like(mu_all[idx])
+        with torch.no_grad():
+            mu, logvar = model.features(binarize(train_images[idx]))
+        return model.m1.reparameterize(mu, logvar)
+
     def train_epoch(epoch: int) -> None:
         model.train()
         model.m1.eval()
         perm = torch.randperm(len(mu_all), device=device)
         for i in tqdm(range(steps), disable=args.quiet, leave=False, desc=f"epoch {epoch + 1}"):
             idx = perm[i * args.batch_size : (i + 1) * args.batch_size]
-            z1_u = mu_all[idx] + std_all[idx] * torch.randn_like(mu_all[idx])
-            z1_l = mu_all[lab_idx_dev] + std_all[lab_idx_dev] * torch.randn_like(
-                mu_all[lab_idx_dev]
-            )
+            z1_u = draw_features(idx)
+            z1_l = draw_features(lab_idx_dev)
             terms = m2_loss(model, z1_l, y_lab, z1_u, args.alpha)
             optimizer.zero_grad(set_to_none=True)
             terms["loss"].backward()
@@ -98,6 +109,7 @@ def train_m2(args: argparse.Namespace) -> Path:
                 "labels_per_class": args.labels_per_class,
                 "label_seed": args.label_seed,
                 "validation_images": args.validation,
+                "binarized_features": args.binarize_features,
             },
         )
 
@@ -120,4 +132,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--alpha", type=float, default=10.0, help="weight of the classification term")
     p.add_argument("--validation", type=int, default=0, help="hold out the last N train images")
+    p.add_argument(
+        "--binarize-features",
+        action="store_true",
+        help="draw training features from q(z1|x) at a fresh binarization of x every step",
+    )
     add_common_arguments(p, epochs=100, batch_size=200, datasets=False)
