@@ -67,13 +67,14 @@ def train_m2(args: argparse.Namespace) -> Path:
     last: dict[str, torch.Tensor] = {}
     print(f"m2 on {config.feature_dim}-d M1 features, {len(lab_idx)} labels, {device}")
 
-    train_images = data.train_images[:n_train].to(device)
+    # Kept on the device only when features are drawn from binarized images.
+    train_images = data.train_images[:n_train].to(device) if args.binarize_features else None
 
     def draw_features(idx: torch.Tensor) -> torch.Tensor:
         """z1 ~ q(z1|x) for these training images: at the gray image (its posterior computed
         once), or with --binarize-features at a fresh binarization of it, the kind of input M1
         was trained on, drawn anew at every step."""
-        if not args.binarize_features:
+        if train_images is None:
             return mu_all[idx] + std_all[idx] * torch.randn_like(mu_all[idx])
         with torch.no_grad():
             mu, logvar = model.features(binarize(train_images[idx]))
