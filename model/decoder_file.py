@@ -10,9 +10,10 @@ dtype; the header's `__metadata__` holds `format` ("latent-explorer-decoder"), `
                  "layers": [{"weight": "stages.0.layers.0.weight", "bias": "...",
                              "in": 12, "out": 400}, ...]}]}
 
-Stage semantics are those of `decoder_stages.py`: the first stage reads z, with the one-hot label
-appended when its `label` is true; each later stage reads the previous output; the activation
-sits between layers; the last stage's output transform gives pixels in [0, 1].
+Stage semantics are those of `decoder_stages.py`: the first stage reads z, each later stage the
+previous output, with the one-hot label appended wherever a stage's `label` is true; the
+activation sits between layers; a stage's output transform closes it (an activation, for a
+decoder that is one stage per layer), and the last stage's gives pixels in [0, 1].
 
 float16 weights halve the bytes (biases stay float32: they are few, and their rounding alone moves a
 pixel by 0.15 gray levels). float16 is used only where the decoded probabilities stay within
@@ -136,6 +137,8 @@ def run_stages(stages: list[_NumpyStage], z: np.ndarray, y, num_labels: int) -> 
                 h = 1.0 / (1.0 + np.exp(-h))
         elif stage.output == "clip":
             h = np.clip(h, 0.0, 1.0)
+        else:  # identity, or the activation that closes one layer's stage
+            h = ACTIVATIONS[stage.output](h)
     return h
 
 

@@ -2,10 +2,12 @@
 
 A walkable model's decoder, z (and a label) -> pixels, is a chain of stages. Each stage is an MLP:
 Linear layers with one activation between them and none after the last, then an output transform.
-The first stage reads z, with the label's one-hot vector appended when `label` is set; every later
-stage reads the previous stage's output. The last stage's output transform turns logits into
-pixel intensities in [0, 1] ("sigmoid"), or clips values that already are intensities to [0, 1]
-("clip": a linear model such as PCA); "identity" passes a stage's output on unchanged.
+The first stage reads z, every later stage the previous stage's output, with the label's one-hot
+vector appended to a stage's input when its `label` is set. The last stage's output transform
+turns logits into pixel intensities in [0, 1] ("sigmoid"), or clips values that already are
+intensities to [0, 1] ("clip": a linear model such as PCA); "identity" passes a stage's output on
+unchanged, and an activation name applies that activation (a decoder whose every layer reads the
+label is one stage per layer, each but the last closed by its activation).
 
 A model kind joins the export (and the page's local decoding) by implementing
 `decoder_stages()`; see `LatentModel.decoder_stages`.
@@ -39,7 +41,7 @@ class DecoderStage:
     biases: tuple[Tensor, ...]  # one (out,) vector per Linear layer
     activation: str = "elu"  # between layers: elu | relu | tanh | softplus | identity
     label: bool = False  # the one-hot label is appended to this stage's input
-    output: str = "identity"  # after the last layer: identity | sigmoid | clip
+    output: str = "identity"  # after the last layer: identity | sigmoid | clip | an activation
 
     def __post_init__(self) -> None:
         if len(self.weights) != len(self.biases) or not self.weights:

@@ -123,9 +123,15 @@ class VAE(LatentModel):
         c = config
         n_labels = c.num_labels
         self.encoder = mlp([c.input_dim + n_labels, *c.hidden, 2 * c.latent_dim], c.activation)
-        self.decoder = mlp(
-            [c.latent_dim + n_labels, *reversed(c.hidden), c.input_dim], c.activation
-        )
+        self.decoder = self._make_decoder()
+
+    def _make_decoder(self) -> nn.Module:
+        """z (+ the one-hot label) -> pixel logits: the encoder's layers mirrored."""
+        c = self.config
+        return mlp([c.latent_dim + c.num_labels, *reversed(c.hidden), c.input_dim], c.activation)
+
+    def _run_decoder(self, z: Tensor, y: Tensor | None) -> Tensor:
+        return self.decoder(self._condition(z, y))
 
     def encode(self, x: Tensor, y: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
         h = self._condition(flatten_images(x, self.config.input_dim), y)
@@ -137,7 +143,7 @@ class VAE(LatentModel):
             raise ValueError(
                 f"z must have shape (B, {self.config.latent_dim}), got {tuple(z.shape)}"
             )
-        return self._to_image(self.decoder(self._condition(z.float(), y)))
+        return self._to_image(self._run_decoder(z.float(), y))
 
     def decoder_stages(self) -> list[DecoderStage]:
         # One MLP, z (with the one-hot label appended for a CVAE) -> pixel logits.
@@ -152,22 +158,19 @@ class CVAE(VAE):
     display_name = "conditional VAE"
     headline = Headline("test_nll_given_label", "−log p(x|y)", "nats")
 
-    def __init__(self, config: CVAEConfig) -> None:
-        super().__init__(config)
-        c = config
-        if c.label_every_layer:
-            sizes = [c.latent_dim, *reversed(c.hidden), c.input_dim]
-            self.decoder = LabelledMLP(sizes, c.num_labels, c.activation)
+    config: CVAEConfig
 
-    def decode(self, z: Tensor, y: Tensor | None = None) -> Tensor:
+    def _make_decoder(self) -> nn.Module:
+        c = self.config
+        if not c.label_every_layer:
+            return super()._make_decoder()
+        sizes = [c.latent_dim, *reversed(c.hidden), c.input_dim]
+        return LabelledMLP(sizes, c.num_labels, c.activation)
+
+    def _run_decoder(self, z: Tensor, y: Tensor | None) -> Tensor:
         if not self.config.label_every_layer:
-            return super().decode(z, y)
-        if z.dim() != 2 or z.shape[1] != self.config.latent_dim:
-            raise ValueError(
-                f"z must have shape (B, {self.config.latent_dim}), got {tuple(z.shape)}"
-            )
-        z = z.float()
-        return self._to_image(self.decoder(z, self._onehot(z, y)))
+            return super()._run_decoder(z, y)
+        return self.decoder(z, self._onehot(z, y))
 
     def decoder_stages(self) -> list[DecoderStage]:
         if not self.config.label_every_layer:
@@ -186,7 +189,7 @@ class AE(VAE):
         super(VAE, self).__init__(config)
         c = config
         self.encoder = mlp([c.input_dim, *c.hidden, c.latent_dim], c.activation)
-        self.decoder = mlp([c.latent_dim, *reversed(c.hidden), c.input_dim], c.activation)
+        self.decoder = self._make_decoder()
 
     @property
     def capabilities(self) -> Capabilities:

@@ -126,8 +126,12 @@ def test_stages_of_a_cvae_whose_every_decoder_layer_reads_the_label(tmp_path: Pa
     torch.manual_seed(0)
     config = CVAEConfig(latent_dim=2, hidden=(16, 8), label_every_layer=True)
     model = build_model(config)
+    file = export_decoder(model)
+    # The float16 check runs these stages as a client does: a freshly initialised net stays
+    # within a gray level in float16 (as the plain CVAE does), so that is what ships.
+    assert file.dtype == "float16" and file.max_abs_error < 0.1 * GRAY_LEVEL
     path = tmp_path / "d.safetensors"
-    path.write_bytes(export_decoder(model).data)
+    path.write_bytes(file.data)
     spec, decode = numpy_decoder_from_file(path)
     stages = spec["stages"]
     assert [s["label"] for s in stages] == [True, True, True]

@@ -242,14 +242,21 @@ def test_binarized_features_are_drawn_from_fresh_binary_images(
     from latent_explorer.model.training import m2 as m2_training
     from latent_explorer.model.training.vae import train
 
-    seen: list[torch.Tensor] = []
+    seen: list[torch.Tensor] = []  # what binarize gave
+    fed: list[torch.Tensor] = []  # what M1's encoder was given, through M2.features
+    features = M2.features
 
     def recording_binarize(images: torch.Tensor) -> torch.Tensor:
         out = binarize(images)
         seen.append(out)
         return out
 
+    def recording_features(self: M2, x: torch.Tensor):
+        fed.append(x)
+        return features(self, x)
+
     monkeypatch.setattr(m2_training, "binarize", recording_binarize)
+    monkeypatch.setattr(M2, "features", recording_features)
     common = ("--data-dir", str(tiny_data_dir), "--device", "cpu", "--quiet")
     argv = ["train", *common, "--hidden", "16", "--latent-dim", "4", "--epochs", "1"]
     m1 = train(build_parser().parse_args([*argv, "--out", str(tmp_path / "m1.safetensors")]))
@@ -273,10 +280,24 @@ def test_binarized_features_are_drawn_from_fresh_binary_images(
         )
     )
     assert load_checkpoint(out).metadata["binarized_features"] is True
-    # Two draws a step (the unlabelled batch and the 20 labelled images), all of them binary,
-    # and the same labelled images binarized differently from one step to the next.
-    steps = len(seen) // 2
-    assert steps >= 2 and len(seen) == 2 * steps
-    assert all(set(b.unique().tolist()) <= {0.0, 1.0} for b in seen)
-    labelled = [b for b in seen if len(b) == 20]
-    assert len(labelled) == steps and not torch.equal(labelled[0], labelled[1])
+    # 512 training images in batches of 200: 3 steps, each binarizing its unlabelled batch and
+    # the 20 labelled images afresh, and M1's encoder reads exactly those binary batches.
+    assert [len(b) for b in seen] == [200, 20, 200, 20, 112, 20]
+    assert all(any(b is x for x in fed) for b in seen)
+    labelled = seen[1::2]
+    assert not torch.equal(labelled[0], labelled[1]) and not torch.equal(labelled[1], labelled[2])
+
+
+def test_binarized_features_need_an_m1_trained_on_binary_images(
+    tmp_path: Path, tiny_data_dir: Path
+) -> None:
+    from latent_explorer.cli import build_parser
+    from latent_explorer.model.training.m2 import train_m2
+
+    m1 = tmp_path / "gaussian-m1.safetensors"
+    save_checkpoint(build_model(VAEConfig(latent_dim=4, hidden=(16,), likelihood="gaussian")), m1)
+    argv = ["train-m2", "--m1", str(m1), "--data-dir", str(tiny_data_dir), "--device", "cpu"]
+    argv += ["--quiet", "--binarize-features", "--out", str(tmp_path / "m2.safetensors")]
+    with pytest.raises(SystemExit, match="binarized images"):
+        train_m2(build_parser().parse_args(argv))
+    assert not (tmp_path / "m2.safetensors").exists()

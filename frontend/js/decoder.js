@@ -15,7 +15,7 @@ const DTYPE_BYTES = { F16: 2, F32: 4 };
 const ACTIVATIONS = new Set(["elu", "relu", "tanh", "softplus", "identity"]);
 // An activation may also close a stage: a decoder whose every layer reads the label is one stage
 // per layer (model/decoder_stages.py).
-const OUTPUTS = new Set(["identity", "sigmoid", "clip", "elu", "relu", "tanh", "softplus"]);
+const OUTPUTS = new Set(["sigmoid", "clip", ...ACTIVATIONS]);
 
 /** The file is not a decoder this page can run (truncated, corrupt, or another format). */
 export class DecoderFormatError extends Error {}

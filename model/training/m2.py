@@ -39,6 +39,9 @@ def train_m2(args: argparse.Namespace) -> Path:
         feature_variance=args.feature_variance,
         m1=json.loads(m1.config.to_json()),
     )
+    if args.binarize_features and m1.config.likelihood != "bernoulli":
+        # Only a Bernoulli M1 was trained on binarized images; another saw gray ones.
+        raise SystemExit("--binarize-features needs an M1 trained on binarized images (bernoulli)")
     model = M2(config)
     model.m1.load_state_dict(m1.state_dict())
     model.to(device)
