@@ -59,6 +59,28 @@ def negative_elbo(model, x: Tensor, y: Tensor | None = None, beta: float | None 
     return {"rec": rec, "kl": kl, "loss": rec + beta * kl}
 
 
+def _log_weights(model, x: Tensor, y: Tensor | None, mu: Tensor, logvar: Tensor, n: int) -> Tensor:
+    """log p(x, z_i) - log q(z_i|x) for n reparameterized z_i ~ q(z|x): shape (n, B)."""
+    batch = x.shape[0]
+    eps = torch.randn(n, *mu.shape, device=mu.device, dtype=mu.dtype)
+    z = mu + torch.exp(0.5 * logvar) * eps  # (n, B, D)
+    y_rep = None if y is None else y.repeat(n) if y.dim() == 1 else y.repeat(n, 1)
+    logits = model.decode(z.reshape(n * batch, -1), y_rep)
+    x_rep = x.reshape(batch, -1).repeat(n, 1)
+    log_px_z = -reconstruction_nll(logits, x_rep, model.config).view(n, batch)
+    return log_px_z + log_standard_normal(z) - log_normal(z, mu, logvar)
+
+
+def importance_weighted_loss(model, x: Tensor, y: Tensor | None, k: int) -> Tensor:
+    """The IWAE training loss (Burda et al. 2016): minus the k-sample bound, per image, with its
+    reparameterized gradient. k=1 is the ELBO; a larger k lets the decoder rely on posteriors
+    that a diagonal Gaussian q only approximates, so the code can carry more."""
+    mu, logvar = model.encode(x, y)
+    if logvar is None:
+        raise ValueError("the importance-weighted bound needs a stochastic encoder (not an AE)")
+    return -log_mean_exp(_log_weights(model, x, y, mu, logvar, k), dim=0)
+
+
 @torch.no_grad()
 def importance_weighted_nll(
     model, x: Tensor, y: Tensor | None = None, k: int = 1000, chunk: int = 250
@@ -71,19 +93,7 @@ def importance_weighted_nll(
     mu, logvar = model.encode(x, y)
     if logvar is None:
         raise ValueError("the importance-weighted bound needs a stochastic encoder (not an AE)")
-    batch = x.shape[0]
-    x_rep_cache: dict[int, Tensor] = {}
-    log_w_chunks = []
-    for start in range(0, k, chunk):
-        n = min(chunk, k - start)
-        eps = torch.randn(n, *mu.shape, device=mu.device, dtype=mu.dtype)
-        z = mu + torch.exp(0.5 * logvar) * eps  # (n, B, D)
-        z_flat = z.reshape(n * batch, -1)
-        y_rep = None if y is None else y.repeat(n) if y.dim() == 1 else y.repeat(n, 1)
-        logits = model.decode(z_flat, y_rep)
-        if n not in x_rep_cache:
-            x_rep_cache[n] = x.reshape(batch, -1).repeat(n, 1)
-        log_px_z = -reconstruction_nll(logits, x_rep_cache[n], model.config).view(n, batch)
-        log_w = log_px_z + log_standard_normal(z) - log_normal(z, mu, logvar)
-        log_w_chunks.append(log_w)
-    return -log_mean_exp(torch.cat(log_w_chunks, dim=0), dim=0)
+    log_w = [
+        _log_weights(model, x, y, mu, logvar, min(chunk, k - start)) for start in range(0, k, chunk)
+    ]
+    return -log_mean_exp(torch.cat(log_w, dim=0), dim=0)

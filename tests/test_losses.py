@@ -8,8 +8,10 @@ from torch.distributions import Independent, Normal, kl_divergence
 from latent_explorer.model import CVAEConfig, VAEConfig, build_model
 from latent_explorer.model.losses import (
     gaussian_kl,
+    importance_weighted_loss,
     importance_weighted_nll,
     log_normal,
+    log_standard_normal,
     negative_elbo,
     reconstruction_nll,
 )
@@ -68,9 +70,44 @@ def test_iw_bound_tightens_with_k() -> None:
     assert (neg_elbo - iw).mean() > 0.01
 
 
+def test_iwae_training_loss_is_the_k_sample_bound_by_hand() -> None:
+    """The training loss is -log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x) at the reparameterized
+    draws, written out here with torch.distributions, and its gradient reaches both networks."""
+    model = build_model(CVAEConfig(latent_dim=2, hidden=(24,))).train()
+    x, y, k = torch.bernoulli(torch.rand(5, 784)), torch.tensor([0, 3, 3, 9, 5]), 7
+    torch.manual_seed(11)
+    loss = importance_weighted_loss(model, x, y, k)
+    torch.manual_seed(11)
+    with torch.no_grad():
+        mu, logvar = model.encode(x, y)
+        q = Independent(Normal(mu, torch.exp(0.5 * logvar)), 1)
+        z = mu + torch.exp(0.5 * logvar) * torch.randn(k, *mu.shape)
+        logits = model.decode(z.reshape(k * 5, 2), y.repeat(k)).view(k, 5, 784)
+        log_px = -F.binary_cross_entropy_with_logits(logits, x.expand(k, 5, 784), reduction="none")
+        log_w = log_px.sum(-1) + log_standard_normal(z) - q.log_prob(z)
+        want = -(torch.logsumexp(log_w, 0) - torch.log(torch.tensor(float(k))))
+    torch.testing.assert_close(loss.detach(), want)
+    loss.mean().backward()
+    for net in (model.encoder, model.decoder):
+        assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in net.parameters())
+
+
+def test_iwae_training_loss_is_below_the_elbo_on_average() -> None:
+    model = build_model(VAEConfig(latent_dim=2, hidden=(32,))).eval()
+    x = torch.bernoulli(torch.rand(16, 784))
+    with torch.no_grad():
+        neg_elbo = torch.stack([negative_elbo(model, x)["loss"] for _ in range(400)]).mean(0)
+        iw20 = torch.stack([importance_weighted_loss(model, x, None, 20) for _ in range(20)])
+        iw20 = iw20.mean(0)
+    assert torch.all(iw20 <= neg_elbo + 1e-2)
+    assert (neg_elbo - iw20).mean() > 0.01
+
+
 def test_ae_has_no_iw_bound() -> None:
     from latent_explorer.model import AEConfig
 
     model = build_model(AEConfig(latent_dim=2, hidden=(16,)))
     with pytest.raises(ValueError, match="stochastic"):
         importance_weighted_nll(model, torch.rand(2, 784), k=2)
+    with pytest.raises(ValueError, match="stochastic"):
+        importance_weighted_loss(model, torch.rand(2, 784), None, 2)

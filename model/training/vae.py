@@ -19,7 +19,7 @@ from ..config import CONFIG_CLASSES, ModelConfig
 from ..data import ImageDataset, binarize, binarize_test_set, load_dataset, to_unit
 from ..device import pick_device
 from ..evaluation.metrics import compute_atlas, labels_for, mean_negative_elbo
-from ..losses import negative_elbo
+from ..losses import importance_weighted_loss, negative_elbo
 from ..vae import build_model
 from .loop import (
     ACTIVATIONS,
@@ -48,8 +48,20 @@ def make_config(args: argparse.Namespace) -> ModelConfig:
     return cls(**fields)
 
 
+def check_arguments(args: argparse.Namespace) -> None:
+    """Refuse combinations that have no meaning, before any data is read."""
+    if args.iw_samples < 1:
+        raise SystemExit("--iw-samples must be at least 1")
+    if args.iw_samples > 1 and (args.beta != 1 or args.kl_warmup):
+        # the k-sample bound has no KL term to weight or ramp
+        raise SystemExit("--iw-samples > 1 trains the bound itself: needs --beta 1, no --kl-warmup")
+    if args.iw_samples > 1 and not build_model(make_config(args)).stochastic:
+        raise SystemExit("--iw-samples > 1 needs a model whose encoder gives a distribution")
+
+
 def train(args: argparse.Namespace, data: ImageDataset | None = None) -> Path:
     """Run the training the arguments describe; return the checkpoint path."""
+    check_arguments(args)
     device = pick_device(args.device)
     torch.manual_seed(args.seed)
     data = data if data is not None else load_dataset(args.dataset, args.data_dir)
@@ -95,7 +107,10 @@ def train(args: argparse.Namespace, data: ImageDataset | None = None) -> Path:
             step = epoch * steps_per_epoch + i
             beta = model.config.beta * (min(1.0, (step + 1) / warmup_steps) if warmup_steps else 1)
             y = labels_for(model, train_y[idx])
-            loss = negative_elbo(model, x, y, beta=beta)["loss"].mean()
+            if args.iw_samples > 1:
+                loss = importance_weighted_loss(model, x, y, args.iw_samples).mean()
+            else:
+                loss = negative_elbo(model, x, y, beta=beta)["loss"].mean()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -133,6 +148,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="cvae: every decoder layer reads the label, not only the first",
     )
     p.add_argument("--kl-warmup", type=int, default=0, help="epochs to ramp beta up from 0")
+    p.add_argument(
+        "--iw-samples",
+        type=int,
+        default=1,
+        help="train on the k-sample importance-weighted bound (IWAE); 1 = the ELBO",
+    )
     add_common_arguments(p, epochs=30, batch_size=128)
     p.add_argument("--resume", action="store_true", help="continue from --out's saved state")
 
