@@ -124,6 +124,21 @@ def test_class_names_wherever_labels_appear(browser: Browser, base_url: str) -> 
     assert page.errors == []  # type: ignore[attr-defined]
 
 
+def test_a_label_does_not_cross_data_sets(browser: Browser, base_url: str) -> None:
+    """Fashion's 9 is an Ankle boot, MNIST's a 9: switching data sets starts from label 0
+    (while a switch between two models of one data set keeps the label)."""
+    page = open_page(
+        browser, base_url, f"?model={CVAE_ID}&label=9", {"width": 1400, "height": 1000}
+    )
+    expect(page.get_by_test_id("label-select")).to_have_value("9")
+    page.get_by_test_id("model-select").select_option(VAE_ID)  # same data set
+    expect(page.get_by_test_id("label-select")).to_have_value("9")
+    page.get_by_test_id("model-select").select_option(MNIST_ID)
+    expect(page.get_by_test_id("label-select")).to_have_value("0")
+    expect(page.locator("#compare-note")).not_to_contain_text("Ankle boot")
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
 def test_unconditional_fashion_model_legend_and_link(browser: Browser, base_url: str) -> None:
     page = open_page(browser, base_url, f"?model={VAE_ID}&t=0.5", {"width": 390, "height": 844})
     legend = page.eval_on_selector_all("#legend span", "ss => ss.map(s => s.textContent)")

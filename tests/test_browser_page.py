@@ -50,9 +50,15 @@ def test_2_a_cvae_drawing_is_encoded_with_the_digit_the_user_names(page: Page) -
     expect(page.locator("#encode-info")).to_contain_text("Which digit is it?")
     page.get_by_test_id("draw-label").select_option("7")
     expect(page.locator("#encode-info")).to_contain_text("encoded as a 7")
+    # The view follows: the decoded digit at the drawing's z is decoded as the named 7.
+    expect(page.get_by_test_id("label-select")).to_have_value("7")
+    # What a CVAE scores is the likelihood given the label.
+    expect(page.get_by_test_id("elbo")).to_contain_text("−log p(x|y) ≈")
+    expect(page.get_by_test_id("elbo-percentile")).not_to_contain_text("p(x) ")
     before = page.locator("#reconstruction").get_attribute("src")
     page.get_by_test_id("draw-label").select_option("1")  # re-encoded on change
     expect(page.locator("#encode-info")).to_contain_text("encoded as a 1")
+    expect(page.get_by_test_id("label-select")).to_have_value("1")
     assert page.locator("#reconstruction").get_attribute("src") != before
 
 

@@ -221,7 +221,7 @@ def test_pca_decodes_and_encodes(page: Page) -> None:
     draw_stroke(page, SEVEN)
     expect(page.get_by_test_id("encode-marker")).to_be_visible()
     expect(page.locator("#encode-info")).to_contain_text("mean sigma")
-    expect(page.get_by_test_id("elbo")).to_contain_text("no likelihood of binary pixels")
+    expect(page.get_by_test_id("elbo")).to_contain_text("likelihood of its binary pixels")
     expect(page.get_by_test_id("posterior-samples").locator("img")).to_have_count(16)
     expect(page.get_by_test_id("prior-2sigma")).to_have_attribute("visibility", "visible")
     shoot(page, "pca")
@@ -232,4 +232,6 @@ def test_the_ae_has_no_distribution_to_sample(page: Page) -> None:
     draw_stroke(page, SEVEN)
     expect(page.locator("#posterior-note")).to_contain_text("single point")
     expect(page.get_by_test_id("posterior-samples").locator("img")).to_have_count(0)
-    expect(page.get_by_test_id("posterior-again")).to_be_disabled()
+    expect(page.get_by_test_id("posterior-again")).to_be_hidden()
+    # The heading says what the note says: a point, not a distribution.
+    expect(page.locator("#posterior h3")).to_have_text("z(x) is a point")

@@ -22,6 +22,10 @@ function h(tag, props = {}, ...children) {
  * @param {number | null | undefined} p
  * @param {object} model an entry of /api/models (its data set names the images)
  */
+/** What a conditional model scores is the likelihood given the label: p(x|y), not p(x). */
+const pOfX = (model) => (model.capabilities.conditional ? "p(x|y)" : "p(x)");
+const given = (model) => (model.capabilities.conditional ? ",y" : "");
+
 export function percentileMessage(p, model) {
   if (p === null || p === undefined) return "";
   if (p >= EXTREME_PERCENTILE) {
@@ -34,7 +38,7 @@ export function percentileMessage(p, model) {
       "likelihood favours simple images with few pixels on, which are cheap to describe.", model);
   }
   return fillNouns(`Within the range of the test {items}: ${p.toFixed(0)}% of the test {items} ` +
-    "have a lower −log p(x) (are more likely under the model).", model);
+    `have a lower −log ${pOfX(model)} (are more likely under the model).`, model);
 }
 
 /**
@@ -57,15 +61,17 @@ export function createElboBar(root, klRoot) {
     root.replaceChildren(
       h("div", { className: "elbo-bar", "data-testid": "elbo-bar" },
         h("span", { className: "rec", style: { width: share(reconstruction) },
-                    title: "reconstruction: E_q[−log p(x|z)]" }),
-        h("span", { className: "kl", style: { width: share(kl) }, title: "KL(q(z|x) ‖ p(z))" })),
+                    title: `reconstruction: E_q[−log p(x|z${given(model)})]` }),
+        h("span", { className: "kl", style: { width: share(kl) },
+                    title: `KL(q(z|x${given(model)}) ‖ p(z))` })),
       h("p", { className: "elbo-terms" },
         h("span", { className: "key rec" }), "reconstruction ",
         h("output", { "data-testid": "elbo-rec" }, reconstruction.toFixed(1)), " + ",
         h("span", { className: "key kl" }), "KL ",
         h("output", { "data-testid": "elbo-kl" }, kl.toFixed(1)), " = −ELBO ",
         h("output", { "data-testid": "elbo-total" }, total.toFixed(1)), " nats"),
-      h("p", { className: "muted" }, `−log p(x) ≈ ${body.nll.toFixed(1)} nats (importance-weighted, ` +
+      h("p", { className: "muted" }, `−log ${pOfX(model)} ≈ ${body.nll.toFixed(1)} nats ` +
+        "(importance-weighted, " +
         `k=${body.nll_k}; the drawing thresholded at 0.5).`),
       h("p", { className: body.percentile >= EXTREME_PERCENTILE ? "extreme" : "muted",
                "data-testid": "elbo-percentile" }, percentileMessage(body.percentile, model)),

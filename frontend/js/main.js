@@ -163,9 +163,12 @@ async function encodeDrawing() {
     const preprocess = model.data.drawing === "mnist-digit" ? "mnist" : "none";
     const body = await api.encodePixels(model.id, pad.toPixels(), told, preprocess);
     store.check(t);
-    if (model.capabilities.infers_label) {
-      store.setLabel(body.label);
-      $("label-select").value = String(body.label);
+    // The view follows the drawing's label: the one the model read (M2) or the one the user
+    // gave (a CVAE), so the decoded image at the drawing's z is decoded as that class.
+    const label = model.capabilities.infers_label ? body.label : told;
+    if (label !== null && label !== undefined && label !== state.label) {
+      store.setLabel(label);
+      $("label-select").value = String(label);
       refreshBackground();
       generateSamples();
     }

@@ -6,9 +6,10 @@ import { rangeChoices } from "./map-axes.js";
 
 const PRIOR_RANGE = 3; // where N(0, I) puts nearly all of its samples, per dim
 
-export const NO_LIKELIHOOD = "No ELBO bar for this model: it has no likelihood of binary pixels " +
-  "to score a drawing with (the AE has no density at all; PCA's is a Gaussian over gray levels, " +
-  "in other nats).";
+export const NO_LIKELIHOOD = "No ELBO bar for this model: it does not score a drawing by a " +
+  "likelihood of its binary pixels (an AE has no density at all; PCA's is a Gaussian over gray " +
+  "levels, in other nats; the M2's bound is of its stack, M1 under M2, and it answers a drawing " +
+  "with the label it reads instead).";
 
 /** The legend's title: what the dots are, for this model and plane. */
 export function legendTitle(model, plane) {

@@ -50,6 +50,10 @@ export function createPosteriorSamples({ root, strip, again, note }, { onDots, i
     current = logvar ? { modelId: model.id, mu, logvar, label } : null;
     root.hidden = false;
     again.disabled = !current;
+    again.hidden = !current;
+    // An AE's heading must not promise what its note then denies.
+    const heading = root.querySelector("h3");
+    if (heading) heading.textContent = current ? "q(z|x) is a distribution" : "z(x) is a point";
     strip.replaceChildren();
     onDots([]);
     note.textContent = current

@@ -92,6 +92,8 @@ export function createStore() {
      */
     resetForModel(model, { z = null, label = null } = {}) {
       token += 1;
+      // A label names a class of one data set: MNIST's 7 is not Fashion's Sneaker.
+      const sameData = state.model && state.model.data.name === model.data.name;
       state.model = model;
       state.atlas = null;
       state.encoded = null;
@@ -99,7 +101,7 @@ export function createStore() {
       state.drawLabel = null;
       if (label !== null && Number.isInteger(label) && label >= 0 && label < model.num_classes) {
         state.label = label;
-      } else if (model.num_classes && state.label >= model.num_classes) {
+      } else if (!sameData || (model.num_classes && state.label >= model.num_classes)) {
         state.label = 0;
       }
       const fits = z && z.length === model.latent_dim && z.every(Number.isFinite);
