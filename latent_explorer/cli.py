@@ -28,6 +28,9 @@ def _train(args: argparse.Namespace) -> None:
     if args.model == "pca":  # fitted in closed form; the other options do not apply
         from .model.training.pca import train_pca
 
+        if args.iw_samples > 1:  # not silently ignored: there is no bound to train on
+            raise SystemExit("--iw-samples > 1 needs a model whose encoder gives a distribution")
+
         print(f"checkpoint: {train_pca(args)}")
         return
     from .model.training.vae import train

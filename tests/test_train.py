@@ -189,3 +189,16 @@ def test_iw_samples_refuses_what_has_no_meaning(
     with pytest.raises(SystemExit, match="--iw-samples"):
         train(_args(tmp_path, tiny_data_dir, "--iw-samples", "3", *flags))
     assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_iw_samples_is_not_silently_ignored(tmp_path: Path, tiny_data_dir: Path) -> None:
+    """PCA has no bound to train on; a resumed run keeps the objective it started with."""
+    from latent_explorer.cli import main
+
+    with pytest.raises(SystemExit, match="--iw-samples"):
+        main(["train", "--model", "pca", "--iw-samples", "3", "--data-dir", str(tiny_data_dir)])
+    train(_args(tmp_path, tiny_data_dir, "--iw-samples", "2", "--epochs", "1"))
+    with pytest.raises(SystemExit, match="--iw-samples 2"):
+        train(_args(tmp_path, tiny_data_dir, "--epochs", "2", "--resume"))
+    path = train(_args(tmp_path, tiny_data_dir, "--iw-samples", "2", "--epochs", "2", "--resume"))
+    assert [h["epoch"] for h in load_checkpoint(path).metadata["history"]] == [1, 2]

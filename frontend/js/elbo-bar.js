@@ -17,15 +17,15 @@ function h(tag, props = {}, ...children) {
   return node;
 }
 
+/** What a conditional model scores is the likelihood given the label: p(x|y), not p(x). */
+const pOfX = (model) => (model.capabilities.conditional ? "p(x|y)" : "p(x)");
+const given = (model) => (model.capabilities.conditional ? ",y" : "");
+
 /**
  * What the percentile says, in words; the extreme ends get the lesson.
  * @param {number | null | undefined} p
  * @param {object} model an entry of /api/models (its data set names the images)
  */
-/** What a conditional model scores is the likelihood given the label: p(x|y), not p(x). */
-const pOfX = (model) => (model.capabilities.conditional ? "p(x|y)" : "p(x)");
-const given = (model) => (model.capabilities.conditional ? ",y" : "");
-
 export function percentileMessage(p, model) {
   if (p === null || p === undefined) return "";
   if (p >= EXTREME_PERCENTILE) {

@@ -149,6 +149,8 @@ function refreshBackground() {
   map.loadBackground(state.model.id, { label: labelOrNull(), z: state.z });
 }
 
+let encodeRequest = 0; // a newer stroke or label wins over a late answer to an older one
+
 async function encodeDrawing() {
   const model = state.model;
   if (!pad.hasInk()) return encodeView.say(fillNouns("The pad is blank: draw {an item} on it.", model));
@@ -161,8 +163,10 @@ async function encodeDrawing() {
   try {
     // MNIST's crop-and-centre only where the data set says pen drawings fit it (see padNote).
     const preprocess = model.data.drawing === "mnist-digit" ? "mnist" : "none";
+    const request = ++encodeRequest;
     const body = await api.encodePixels(model.id, pad.toPixels(), told, preprocess);
     store.check(t);
+    if (request !== encodeRequest) return; // superseded: its label must not move the view
     // The view follows the drawing's label: the one the model read (M2) or the one the user
     // gave (a CVAE), so the decoded image at the drawing's z is decoded as that class.
     const label = model.capabilities.infers_label ? body.label : told;

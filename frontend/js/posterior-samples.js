@@ -53,11 +53,12 @@ export function createPosteriorSamples({ root, strip, again, note }, { onDots, i
     again.hidden = !current;
     // An AE's heading must not promise what its note then denies.
     const heading = root.querySelector("h3");
-    if (heading) heading.textContent = current ? "q(z|x) is a distribution" : "z(x) is a point";
+    const q = model.capabilities.conditional ? "q(z|x,y)" : "q(z|x)"; // a CVAE encodes given y
+    if (heading) heading.textContent = current ? `${q} is a distribution` : "z(x) is a point";
     strip.replaceChildren();
     onDots([]);
     note.textContent = current
-      ? fillNouns("16 samples z = μ + σ·ε, ε ~ N(0, I), from q(z|x): the dots on the map and " +
+      ? fillNouns(`16 samples z = μ + σ·ε, ε ~ N(0, I), from ${q}: the dots on the map and ` +
                   "their {items}.", model)
       : "This model encodes to a single point z(x): there is no q(z|x) to sample from.";
     draw();

@@ -70,6 +70,9 @@ def train(args: argparse.Namespace, data: ImageDataset | None = None) -> Path:
 
     if args.resume and out.exists() and state_path.exists():
         model = load_checkpoint(out, device=device).train()
+        trained_on = model.metadata.get("train_args", {}).get("iw_samples", 1)
+        if trained_on != args.iw_samples:  # a resumed run keeps the objective it started with
+            raise SystemExit(f"{out} was trained with --iw-samples {trained_on}; resume with it")
         optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
         start_epoch, extra = load_train_state(state_path, optimizer)
         progress = Progress(start_epoch, extra["history"], extra["train_seconds"])
@@ -118,6 +121,8 @@ def train(args: argparse.Namespace, data: ImageDataset | None = None) -> Path:
             if i % 100 == 0:  # .item() syncs a GPU; do it rarely
                 bar.set_postfix(loss=f"{running.item():.2f}")
 
+    train_name = f"-IW{args.iw_samples}" if args.iw_samples > 1 else "-ELBO"
+
     def end_epoch(epoch: int) -> EpochReport:
         test = mean_negative_elbo(model, test_x, test_y)
         return EpochReport(
@@ -125,7 +130,8 @@ def train(args: argparse.Namespace, data: ImageDataset | None = None) -> Path:
                 "train_loss": round(running.item(), 4),
                 **{f"test_{k}": round(v, 4) for k, v in test.items()},
             },
-            line=f"train {running.item():.2f}  test -ELBO {test['loss']:.2f} "
+            # with --iw-samples the running loss is the K-sample bound, tighter than the ELBO
+            line=f"train {train_name} {running.item():.2f}  test -ELBO {test['loss']:.2f} "
             f"(rec {test['rec']:.2f} + KL {test['kl']:.2f})",
             metrics={"test_neg_elbo": test["loss"], "test_rec": test["rec"], "test_kl": test["kl"]},
             atlas=compute_atlas(model, data, device),
