@@ -121,7 +121,9 @@ def train(args: argparse.Namespace, data: ImageDataset | None = None) -> Path:
             if i % 100 == 0:  # .item() syncs a GPU; do it rarely
                 bar.set_postfix(loss=f"{running.item():.2f}")
 
-    train_name = f"-IW{args.iw_samples}" if args.iw_samples > 1 else "-ELBO"
+    plain_elbo = args.beta == 1 and not args.kl_warmup  # else the weighted loss, not the ELBO
+    train_name = "-ELBO" if plain_elbo else "loss"
+    train_name = f"-IW{args.iw_samples}" if args.iw_samples > 1 else train_name
 
     def end_epoch(epoch: int) -> EpochReport:
         test = mean_negative_elbo(model, test_x, test_y)
