@@ -1,6 +1,7 @@
 // A drawing in nats: the ELBO's two terms as one stacked bar, the importance-weighted NLL, where
 // it falls among the test images, and (for models with more than two dims) the KL of each dim.
 
+import { givenLabel } from "./model-notes.js";
 import { fillNouns } from "./nouns.js";
 
 export const EXTREME_PERCENTILE = 99; // past this the drawing is unlike the training images
@@ -18,8 +19,7 @@ function h(tag, props = {}, ...children) {
 }
 
 /** What a conditional model scores is the likelihood given the label: p(x|y), not p(x). */
-const pOfX = (model) => (model.capabilities.conditional ? "p(x|y)" : "p(x)");
-const given = (model) => (model.capabilities.conditional ? ",y" : "");
+const pOfX = (model) => (givenLabel(model) ? "p(x|y)" : "p(x)");
 
 /**
  * What the percentile says, in words; the extreme ends get the lesson.
@@ -61,9 +61,9 @@ export function createElboBar(root, klRoot) {
     root.replaceChildren(
       h("div", { className: "elbo-bar", "data-testid": "elbo-bar" },
         h("span", { className: "rec", style: { width: share(reconstruction) },
-                    title: `reconstruction: E_q[−log p(x|z${given(model)})]` }),
+                    title: `reconstruction: E_q[−log p(x|z${givenLabel(model)})]` }),
         h("span", { className: "kl", style: { width: share(kl) },
-                    title: `KL(q(z|x${given(model)}) ‖ p(z))` })),
+                    title: `KL(q(z|x${givenLabel(model)}) ‖ p(z))` })),
       h("p", { className: "elbo-terms" },
         h("span", { className: "key rec" }), "reconstruction ",
         h("output", { "data-testid": "elbo-rec" }, reconstruction.toFixed(1)), " + ",

@@ -11,6 +11,9 @@ export const NO_LIKELIHOOD = "No ELBO bar for this model: it does not score a dr
   "levels, in other nats; the M2's bound is of its stack, M1 under M2, and it answers a drawing " +
   "with the label it reads instead).";
 
+/** ",y" for a model conditioned on a label (a CVAE scores p(x|y) and encodes q(z|x,y)), else "". */
+export const givenLabel = (model) => (model.capabilities.conditional ? ",y" : "");
+
 /** The legend's title: what the dots are, for this model and plane. */
 export function legendTitle(model, plane) {
   const where = model.capabilities.stochastic ? "posterior mean μ(x)" : "code z(x)";

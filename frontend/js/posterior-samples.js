@@ -1,6 +1,7 @@
 // q(z|x) is a distribution: 16 samples z = mu + sigma * eps of the encoded drawing, shown as dots
 // on the map (inside its ellipse) and as a strip of their decodings, drawn again on request.
 
+import { givenLabel } from "./model-notes.js";
 import { fillNouns } from "./nouns.js";
 import { showThumbs } from "./thumbs.js";
 
@@ -53,7 +54,7 @@ export function createPosteriorSamples({ root, strip, again, note }, { onDots, i
     again.hidden = !current;
     // An AE's heading must not promise what its note then denies.
     const heading = root.querySelector("h3");
-    const q = model.capabilities.conditional ? "q(z|x,y)" : "q(z|x)"; // a CVAE encodes given y
+    const q = `q(z|x${givenLabel(model)})`;
     if (heading) heading.textContent = current ? `${q} is a distribution` : "z(x) is a point";
     strip.replaceChildren();
     onDots([]);
