@@ -84,10 +84,10 @@ def slider_values(page: Page) -> list[float]:
     ]
 
 
-def draw_stroke(page: Page, points: list[tuple[float, float]]) -> None:
-    """Drag the mouse through points given as fractions of the drawing pad."""
-    page.get_by_test_id("draw-pad").scroll_into_view_if_needed()
-    box = page.get_by_test_id("draw-pad").bounding_box()
+def draw_stroke(page: Page, points: list[tuple[float, float]], pad: str = "draw-pad") -> None:
+    """Drag the mouse through points given as fractions of a pad (by its test id)."""
+    page.get_by_test_id(pad).scroll_into_view_if_needed()
+    box = page.get_by_test_id(pad).bounding_box()
     xy = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
     page.mouse.move(*xy[0])
     page.mouse.down()

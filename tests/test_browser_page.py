@@ -174,6 +174,21 @@ def test_7_phone_digit_beside_the_map_and_touch_targets(browser, base_url: str) 
     checkbox = phone.locator("#scatter-toggle").bounding_box()
     assert checkbox["height"] >= 24
     assert [s for s in small if s[0] != "scatter-toggle"] == []
+    # The "What am I looking at?" toggles are tapped too.
+    toggles = phone.eval_on_selector_all(
+        "summary",
+        "els => els.filter(e => e.offsetParent !== null)"
+        ".map(e => e.getBoundingClientRect().height)",
+    )
+    assert toggles and min(toggles) >= 44, toggles
+    # The small digit sits beside the map's title, not on the map (it hid a tick there).
+    mini_box = mini.bounding_box()
+    box = phone.locator(MAP).bounding_box()
+    assert mini_box["y"] + mini_box["height"] <= box["y"]
+    # The map and the pad take every touch: a margin each side is left for scrolling the page.
+    for target in (MAP, "[data-testid=draw-pad]"):
+        target_box = phone.locator(target).bounding_box()
+        assert target_box["width"] <= 0.85 * PHONE["width"], target
     context.close()
 
 

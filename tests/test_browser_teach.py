@@ -143,7 +143,7 @@ def test_a_drawing_in_nats(page: Page) -> None:
     kl = float(page.get_by_test_id("elbo-kl").inner_text())
     total = float(page.get_by_test_id("elbo-total").inner_text())
     assert rec > 0 and kl > 0
-    assert rec + kl == pytest.approx(total, abs=0.15)  # each shown to one decimal
+    assert round(rec + kl, 1) == total  # the sum adds up as shown
     widths = page.locator("[data-testid=elbo-bar] span").evaluate_all(
         "els => els.map(e => parseFloat(e.style.width))"
     )

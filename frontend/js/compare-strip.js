@@ -1,10 +1,16 @@
 // The same z in every model: the current latent decoded by each shipped 2-d walkable model trained
 // on the current model's data set (AE, VAE, PCA, the CVAE with the current label), refreshed as z
 // moves. Each image is decoded in the browser with that model's own decoder file (loaded on first
-// use); until it is there, or if it cannot be, the image is a cacheable decode.png URL. Updates are
-// batched to one per animation frame.
+// use); while the file loads the cell waits, blank, and if it cannot be had (or is slow) the image
+// is a cacheable decode.png URL. Updates are batched to one per animation frame; the server's
+// images follow at a slower pace.
 
 import { decodePngUrl } from "./api.js";
+import { PENDING } from "./decode-source.js";
+
+// On the server every cell is a request: a fast drag at one per frame sent hundreds. While the
+// pointer moves the server's cells change at most this often (the last z is always shown).
+const SERVER_EVERY_MS = 180;
 
 /** Models whose z can be compared: walkable, two latent dims, labels not read from the image. */
 export function comparableModels(models) {
@@ -14,8 +20,9 @@ export function comparableModels(models) {
 /**
  * @param {HTMLElement} root the strip (data-testid="compare-strip")
  * @param {HTMLElement} note a line saying which z is shown
- * @param {(m: object, z: number[], label: number|null, onLoaded: () => void) => string|null} [imageIn]
- *        the decode source's local decoding of z in any model (null: ask the server)
+ * @param {(m: object, z: number[], label: number|null, onChange: () => void) => string|null|symbol} [imageIn]
+ *        the decode source's local decoding of z in any model (null: ask the server; PENDING: its
+ *        decoder file is on its way, wait)
  * @returns {{setModels: (models: object[]) => void, update: (z: number[], label: number, currentId: string) => void}}
  */
 export function createCompareStrip(root, note, imageIn = () => null) {
@@ -26,6 +33,8 @@ export function createCompareStrip(root, note, imageIn = () => null) {
   let dataset = null;
   let pending = null;
   let last = null; // the newest z shown, to redraw when a model's decoder arrives
+  let serverAt = -Infinity; // when server cells were last pointed at a new z
+  let serverTimer = null; // the trailing update of the server's cells
 
   /** The comparable models of the list /api/models gave; cells come with the first z. */
   function setModels(models) {
@@ -40,7 +49,9 @@ export function createCompareStrip(root, note, imageIn = () => null) {
     cells = all.filter((m) => m.dataset === name).map((model) => {
       const figure = document.createElement("figure");
       const img = document.createElement("img");
-      img.alt = `the current z decoded by ${model.id}`;
+      // Blank until it has a source (its decoder file may be on its way): an alt text would be
+      // drawn in the cell meanwhile, with a broken-image icon. show() gives it its words.
+      img.alt = "";
       img.dataset.model = model.id;
       const caption = document.createElement("figcaption");
       caption.textContent = model.kind.toUpperCase(); // short enough for a 64 px cell
@@ -55,7 +66,13 @@ export function createCompareStrip(root, note, imageIn = () => null) {
     }
   }
 
-  /** A decoder arrived: show the newest z again, now decoded in the browser. */
+  /** Point a cell at an image of the current z. */
+  function show(img, model, url) {
+    img.src = url;
+    img.alt = `the current z decoded by ${model.id}`;
+  }
+
+  /** A decoder arrived (or will not): show the newest z again, decoded where it now can be. */
   function redraw() {
     if (last) update(last.z, last.label, last.currentId);
   }
@@ -68,11 +85,32 @@ export function createCompareStrip(root, note, imageIn = () => null) {
     if (current && current.dataset !== dataset) showDataset(current.dataset);
     // A model with more dims shares its first two with the strip; the rest are not shown.
     const z2 = z.slice(0, 2);
+    const now = performance.now();
+    const serverDue = now - serverAt >= SERVER_EVERY_MS;
+    let serverAsked = false;
+    let serverBehind = false;
     for (const { model, img, figure } of cells) {
-      const lbl = model.capabilities.conditional ? label : null;
-      const url = imageIn(model, z2, lbl, redraw) ?? decodePngUrl(model.id, z2, lbl);
-      if (img.getAttribute("src") !== url) img.src = url;
       figure.classList.toggle("current", model.id === currentId);
+      const lbl = model.capabilities.conditional ? label : null;
+      const local = imageIn(model, z2, lbl, redraw);
+      if (local === PENDING) continue; // blank for now: redraw() runs when the file has come
+      const url = local ?? decodePngUrl(model.id, z2, lbl);
+      if (img.getAttribute("src") === url) continue;
+      if (local !== null) {
+        show(img, model, url);
+      } else if (serverDue) {
+        show(img, model, url);
+        serverAsked = true;
+      } else {
+        serverBehind = true;
+      }
+    }
+    if (serverAsked) serverAt = now;
+    if (serverBehind && serverTimer === null) {
+      serverTimer = setTimeout(() => {
+        serverTimer = null;
+        redraw();
+      }, serverAt + SERVER_EVERY_MS - now);
     }
     const shown = z2.map((v) => v.toFixed(2)).join(", ");
     const conditional = cells.find((c) => c.model.capabilities.conditional);

@@ -2,7 +2,7 @@
 // offered are the ones the completion model declares (capabilities.completes).
 
 import { complete } from "./api.js";
-import { createDrawPad, toPixels } from "./draw-pad.js";
+import { createDrawPad } from "./draw-pad.js";
 import { showThumbs } from "./thumbs.js";
 
 // Quadrants 0..3 are top-left, top-right, bottom-left, bottom-right (the API's numbering).
@@ -10,6 +10,10 @@ const SIDES = { top: [0, 1], bottom: [2, 3], left: [0, 2], right: [1, 3] };
 // Any set of quadrants is a valid mask for the API, beside the named regions: offer one example.
 const THREE_QUADRANTS = { value: "q:0,1,2", text: "three quadrants" };
 const COMPLETIONS = 8;
+// A 28x28 pixel counts as ink from a tenth covered: a stroke drawn next to the middle line may
+// smudge its anti-aliased edge over it, which is not a drawing the model can see.
+const INK_LEVEL = 0.1;
+const HIDDEN_INK = "Draw in the clear part of the square: the model sees only that part.";
 
 /** The quadrants a region name leaves visible ("left-half" -> [0, 2]); [] when unknown. */
 export function regionQuadrants(name) {
@@ -25,6 +29,20 @@ function parseRegion(value) {
     return { mask: { quadrants }, quadrants };
   }
   return { mask: value, quadrants: regionQuadrants(value) };
+}
+
+/**
+ * Whether any ink lies in the visible quadrants (q: rows 0-13 for q < 2, else 14-27; columns 0-13
+ * for even q, else 14-27), that is in what the model is shown of the drawing.
+ * @param {number[]} pixels 784 values in [0, 1], row-major (draw-pad.js toPixels)
+ * @param {number[]} quadrants the visible quadrants
+ * @returns {boolean}
+ */
+export function visibleInk(pixels, quadrants) {
+  return pixels.some((v, i) => {
+    const q = (Math.floor(i / 28) < 14 ? 0 : 2) + (i % 28 < 14 ? 0 : 1);
+    return v >= INK_LEVEL && quadrants.includes(q);
+  });
 }
 
 /**
@@ -47,21 +65,42 @@ export function createCompletionPanel(els, { onError, onOk }) {
     }));
   }
 
+  // Latest wins: a newer stroke, region or Clear makes every answer still on its way stale (a
+  // late answer for the top half must not replace the left half's, nor fill a cleared pad).
+  let request = 0;
+  // What the info line says before anything is drawn, and again after Clear.
+  const intro = els.info.textContent;
+
   async function run() {
+    const mine = ++request;
     if (!model || !pad.hasInk()) return;
+    const pixels = pad.toPixels();
+    const { mask, quadrants } = parseRegion(els.region.value);
+    if (!visibleInk(pixels, quadrants)) {
+      // The server would be completing an empty visible part: nothing of the drawing is used.
+      showThumbs(els.row, []);
+      els.info.textContent = HIDDEN_INK;
+      return;
+    }
     try {
-      const body = await complete(model.id, toPixels(els.pad), parseRegion(els.region.value).mask,
-                                  { n: COMPLETIONS });
+      const body = await complete(model.id, pixels, mask, { n: COMPLETIONS });
+      if (mine !== request) return; // superseded
       showThumbs(els.row, body.images);
       els.info.textContent = `${body.images.length} completions of what you drew`;
       onOk();
     } catch (err) {
+      if (mine !== request) return; // an error about a drawing or region no longer shown
       onError(err);
     }
   }
 
   els.region.addEventListener("change", () => { shade(); run(); });
-  els.clear.addEventListener("click", () => { pad.clear(); showThumbs(els.row, []); });
+  els.clear.addEventListener("click", () => {
+    request++;
+    pad.clear();
+    showThumbs(els.row, []);
+    els.info.textContent = intro;
+  });
 
   /**
    * Show the panel for a completion model, offering the regions it declares (or hide it: null).

@@ -4,13 +4,19 @@
 // The server stays the source of encode, completion and seeded generation (api.js).
 
 import * as api from "./api.js";
-import { parseDecoder, toImageData } from "./decoder.js";
+import { DecoderFormatError, parseDecoder, toImageData } from "./decoder.js";
 
 /** Longest stretch of thumbnail decoding before the page gets the main thread back. */
 const SLICE_MS = 8;
 
 /** How long a model switch waits for the decoder file before the server decodes meanwhile. */
 export const LOAD_WAIT_MS = 1500;
+
+/** imageIn's answer while a model's decoder file is loading (for less than LOAD_WAIT_MS). */
+export const PENDING = Symbol("decoder file loading");
+
+/** A decoder file whose bytes are not the ones /api/models announced. */
+class ChecksumError extends Error {}
 
 /**
  * @typedef {{where: "browser"|"server", image: ImageData|ImageBitmap}} DecodedDigit
@@ -33,12 +39,15 @@ export const LOAD_WAIT_MS = 1500;
 export function createDecodeSource({ onChange = () => {} } = {}) {
   const loads = new Map(); // model id -> Promise<{decoder} | {reason}>, fetched once per page
   const ready = new Map(); // model id -> LocalDecoder, once its file is loaded and checked
+  const settled = new Set(); // model ids whose load has ended, loaded or not
+  const waits = new Map(); // model id -> {pending, listeners}: imageIn's wait for the file
   let model = null;
   let local = null; // the current model's LocalDecoder, once loaded
   let status = { where: "loading", note: "" };
   const canvas = document.createElement("canvas");
   canvas.width = canvas.height = 28;
-  const ctx = canvas.getContext("2d");
+  // Read back (toDataURL) after every putImageData: a context kept in memory is the cheap one.
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
 
   function setStatus(next) {
     status = next;
@@ -53,7 +62,7 @@ export function createDecodeSource({ onChange = () => {} } = {}) {
       return { decoder: parseDecoder(buffer) };
     } catch (err) {
       // Expected failures (a 404, a corrupt file): the page goes on with the server, quietly.
-      return { reason: err && err.message ? err.message : "unknown error" };
+      return { reason: loadFailure(err) };
     }
   }
 
@@ -86,6 +95,7 @@ export function createDecodeSource({ onChange = () => {} } = {}) {
     if (!loads.has(m.id)) {
       loads.set(m.id, load(m).then((result) => {
         if (result.decoder) ready.set(m.id, result.decoder);
+        settled.add(m.id);
         return result;
       }));
     }
@@ -93,18 +103,43 @@ export function createDecodeSource({ onChange = () => {} } = {}) {
   }
 
   /**
-   * z decoded by any model (not only the current one) as a PNG data URL, in the browser; null
-   * while that model's decoder is not loaded (its load starts now, and `onLoaded` runs when it
-   * has) or when it cannot be: the caller then asks the server.
+   * z decoded by any model (not only the current one) as a PNG data URL, in the browser. While
+   * that model's decoder file loads (its load starts on the first ask) the answer is PENDING, for
+   * up to LOAD_WAIT_MS: a server image asked for meanwhile would be dropped, mid-request, as soon
+   * as the file arrives. null when the file cannot be had, or while it is slower than that: the
+   * caller then asks the server. `onChange` runs when the answer for that model changes (the file
+   * loaded or failed, or the wait ran out).
    * @param {object} m an entry of /api/models @param {number[]} z @param {number|null} label
-   * @param {() => void} [onLoaded]
-   * @returns {string | null}
+   * @param {() => void} [onChange]
+   * @returns {string | null | typeof PENDING}
    */
-  function imageIn(m, z, label, onLoaded = () => {}) {
+  function imageIn(m, z, label, onChange = () => {}) {
     const dec = ready.get(m.id);
     if (dec) return dataUrl(dec.decode(z, label));
-    if (m.decoder) ensure(m).then((r) => r.decoder && onLoaded());
-    return null;
+    if (!m.decoder || settled.has(m.id)) return null;
+    const wait = waitFor(m);
+    wait.listeners.add(onChange);
+    return wait.pending ? PENDING : null;
+  }
+
+  /** The wait for a model's decoder file, started once: pending until it ends or LOAD_WAIT_MS. */
+  function waitFor(m) {
+    if (!waits.has(m.id)) {
+      const wait = { pending: true, listeners: new Set() };
+      waits.set(m.id, wait);
+      const tell = () => {
+        wait.pending = false;
+        for (const f of wait.listeners) f();
+      };
+      const timer = setTimeout(tell, LOAD_WAIT_MS);
+      ensure(m).then((result) => {
+        clearTimeout(timer);
+        // Past the wait the server is already drawing: only a decoder that arrived changes that.
+        if (wait.pending || result.decoder) tell();
+        wait.listeners.clear(); // nothing more will change for this model
+      });
+    }
+    return waits.get(m.id);
   }
 
   function dataUrl(probs) {
@@ -178,7 +213,27 @@ async function checkDigest(buffer, sha256) {
   if (!globalThis.crypto || !crypto.subtle) return; // plain http on a remote host: no digest API
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", buffer));
   const hex = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-  if (hex !== sha256) throw new Error("its content does not match its hash");
+  if (hex !== sha256) throw new ChecksumError("its content does not match its hash");
+}
+
+/**
+ * Why a decoder file did not load, as it happened. api.js words its errors for the calls a user
+ * makes ("The server cannot be reached..."), which misleads here: the file is fetched while the
+ * server answers everything else, and its failure only means the server decodes instead.
+ * @param {unknown} err what the fetch, the digest check or the parser threw
+ * @returns {string}
+ */
+function loadFailure(err) {
+  if (err instanceof api.ApiError) {
+    return err.status === 0
+      ? "the network request for the decoder file failed"
+      : `the decoder file could not be fetched (HTTP ${err.status})`;
+  }
+  if (err instanceof ChecksumError) {
+    return "the decoder file's checksum did not match the one /api/models announced";
+  }
+  if (err instanceof DecoderFormatError) return `the decoder file could not be read: ${err.message}`;
+  return `the decoder file could not be loaded: ${err && err.message ? err.message : "unknown error"}`;
 }
 
 const yieldTask = () => new Promise((r) => setTimeout(r));

@@ -47,9 +47,14 @@ export function createDecodedView(canvas, latencyEl, mirror = null) {
     return ms;
   }
 
-  /** Blank the digit (a model switch: the old model's digit is no answer for the new one). */
+  /**
+   * Blank the digit and start the latency readout afresh (a model switch: the old model's digit
+   * is no answer for the new one, and a median over two models' decoders would mean nothing).
+   */
   function clear() {
     for (const c of contexts) c.clearRect(0, 0, c.canvas.width, c.canvas.height);
+    recent.length = 0;
+    latencyEl.textContent = "–";
   }
 
   return { show, clear };

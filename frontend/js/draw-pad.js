@@ -3,13 +3,16 @@
 // MNIST strokes are ~2-3 px wide in 28x28 once the digit is fitted into 20x20; on a 280 px pad
 // a digit drawn at about two thirds of the height gets scaled by ~0.1, so ~20 px matches.
 const STROKE_WIDTH = 20;
+// Every stroke is read back (toPixels): a context made for reading keeps the pixels in memory, and
+// Chromium no longer warns on each readback that a GPU-backed canvas is slow to read.
+const CONTEXT_OPTIONS = { willReadFrequently: true };
 
 /**
  * @param {HTMLCanvasElement} canvas
  * @param {{onStroke: () => void}} handlers called when a stroke ends
  */
 export function createDrawPad(canvas, { onStroke }) {
-  const ctx = canvas.getContext("2d");
+  const ctx = canvas.getContext("2d", CONTEXT_OPTIONS);
   let drawing = false;
   let last = null;
   let hasInk = false;
@@ -92,7 +95,9 @@ export function createDrawPad(canvas, { onStroke }) {
  * @returns {number[]} 784 values
  */
 export function toPixels(canvas) {
-  const { data, width } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+  // The options count only where this is the canvas's first context (a pad already has its own).
+  const ctx = canvas.getContext("2d", CONTEXT_OPTIONS);
+  const { data, width } = ctx.getImageData(0, 0, canvas.width, canvas.height);
   const block = width / 28;
   const out = new Array(784).fill(0);
   for (let y = 0; y < width; y++) {

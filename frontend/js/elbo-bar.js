@@ -37,7 +37,8 @@ export function percentileMessage(p, model) {
     return fillNouns(`More likely than ${(100 - p).toFixed(1)}% of the test {items}: a ` +
       "likelihood favours simple images with few pixels on, which are cheap to describe.", model);
   }
-  return fillNouns(`Within the range of the test {items}: ${p.toFixed(0)}% of the test {items} ` +
+  // Rounded down: 98.7 must not read "99%" beside the extreme message that starts at 99.
+  return fillNouns(`Within the range of the test {items}: ${Math.floor(p)}% of the test {items} ` +
     `have a lower −log ${pOfX(model)} (are more likely under the model).`, model);
 }
 
@@ -57,6 +58,9 @@ export function createElboBar(root, klRoot) {
   /** Show the nats of an /encode answer (its elbo, nll, percentile and kl_per_dim) by `model`. */
   function show(body, model) {
     const { reconstruction, kl, negative_elbo: total } = body.elbo;
+    // The sum as shown must add up: the total and KL to one decimal, reconstruction their
+    // difference (each still within 0.05 of its own value, give or take a rounding).
+    const [shownTotal, shownKl] = [total, kl].map((v) => Math.round(10 * v));
     const share = (v) => `${((100 * v) / total).toFixed(1)}%`;
     root.replaceChildren(
       h("div", { className: "elbo-bar", "data-testid": "elbo-bar" },
@@ -66,10 +70,10 @@ export function createElboBar(root, klRoot) {
                     title: `KL(q(z|x${givenLabel(model)}) ‖ p(z))` })),
       h("p", { className: "elbo-terms" },
         h("span", { className: "key rec" }), "reconstruction ",
-        h("output", { "data-testid": "elbo-rec" }, reconstruction.toFixed(1)), " + ",
+        h("output", { "data-testid": "elbo-rec" }, ((shownTotal - shownKl) / 10).toFixed(1)), " + ",
         h("span", { className: "key kl" }), "KL ",
-        h("output", { "data-testid": "elbo-kl" }, kl.toFixed(1)), " = −ELBO ",
-        h("output", { "data-testid": "elbo-total" }, total.toFixed(1)), " nats"),
+        h("output", { "data-testid": "elbo-kl" }, (shownKl / 10).toFixed(1)), " = −ELBO ",
+        h("output", { "data-testid": "elbo-total" }, (shownTotal / 10).toFixed(1)), " nats"),
       h("p", { className: "muted" }, `−log ${pOfX(model)} ≈ ${body.nll.toFixed(1)} nats ` +
         "(importance-weighted, " +
         `k=${body.nll_k}; the drawing thresholded at 0.5).`),

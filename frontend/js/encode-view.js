@@ -12,8 +12,11 @@ const PROMPT = "Draw, then lift the pen: the {item} is encoded.";
  * @param {() => object} currentModel the selected entry of /api/models (its nouns are the prompt's)
  */
 export function createEncodeView(els, currentModel) {
-  /** Show an /encode answer. `labelUsed`: the label a conditional model was told, else null. */
-  function show(body, model, labelUsed) {
+  /**
+   * Show an /encode answer. `labelUsed`: the label a conditional model was told, else null;
+   * `hint`: a sentence to add (e.g. that the map's range does not reach the drawing's mean).
+   */
+  function show(body, model, labelUsed, hint = "") {
     const infers = model.capabilities.infers_label;
     if (body.label_probs) showBars(els.probs, body.label_probs, model.class_names);
     els.info.classList.remove("error-text");
@@ -23,7 +26,8 @@ export function createEncodeView(els, currentModel) {
     els.info.textContent = `mu = (${body.mu.map((v) => v.toFixed(2)).join(", ")})` +
       (sigma ? `, mean sigma ${(sigma.reduce((a, b) => a + b, 0) / sigma.length).toFixed(2)}` : "") +
       (infers ? `; reads it as ${withArticle(model.class_names[body.label])}` : "") +
-      (labelUsed !== null ? `, encoded as ${withArticle(model.class_names[labelUsed])}` : "");
+      (labelUsed !== null ? `, encoded as ${withArticle(model.class_names[labelUsed])}` : "") +
+      (hint ? `.${hint}` : "");
   }
 
   /** A message about the drawing, next to it (a blank pad, a label to choose, a failed encode). */

@@ -41,7 +41,11 @@ export async function interpolateEnds(model, a, b, method, steps, frames) {
   const fromA = await ask(a.label);
   let images = fromA.images;
   let captions = a.label === null ? null : images.map(() => names[a.label]);
+  const samePoint = a.z.every((v, i) => Math.abs(v - b.z[i]) < 1e-9);
   let info = `${steps} frames, ${method}, A to B`;
+  if (samePoint && a.label === b.label) {
+    info = "A and B are the same point: move z (map, sliders or a drawing), then set B.";
+  }
   if (a.label !== b.label) {
     // A conditional model decodes one label at a time: the first half with A's, the rest with
     // B's, so both ends look as they were set.
@@ -49,7 +53,8 @@ export async function interpolateEnds(model, a, b, method, steps, frames) {
     const half = steps / 2;
     images = [...fromA.images.slice(0, half), ...fromB.images.slice(half)];
     captions = images.map((_, k) => names[k < half ? a.label : b.label]);
-    info += `; z moves smoothly, the label switches from ${withArticle(names[a.label])} ` +
+    const move = samePoint ? "z stays put" : "z moves smoothly";
+    info += `; ${move}, the label switches from ${withArticle(names[a.label])} ` +
             `to ${withArticle(names[b.label])} halfway`;
   }
   return { images, captions, info, zs: fromA.z };

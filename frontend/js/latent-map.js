@@ -1,5 +1,5 @@
 // The 2-D latent map: the decoded manifold as background, the test set scattered on it, a
-// crosshair at the current z, the encoded drawing's mean with its 1-sigma ellipse, and the two
+// crosshair at the current z, the encoded drawing's mean with its 1- and 2-sigma ellipses, and the two
 // interpolation ends. Coordinates are those of a plane of the latent space: two latent dims, or
 // the PCA plane of the atlas (z = mean + x c1 + y c2).
 
@@ -57,7 +57,7 @@ export function makePlane(latentDim, view, axes) {
 }
 
 /** Semi-axes and angle (radians) of the ellipse of a 2x2 covariance [a, b; b, d]. */
-function ellipse([a, b, d]) {
+export function ellipse([a, b, d]) {
   const t = (a + d) / 2, r = Math.sqrt(((a - d) / 2) ** 2 + b * b);
   return { rx: Math.sqrt(t + r), ry: Math.sqrt(Math.max(t - r, 0)), angle: 0.5 * Math.atan2(2 * b, a - d) };
 }
@@ -92,13 +92,18 @@ export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError
   const crossH = el("line", { stroke: "#fff", "stroke-width": 1.5, opacity: 0.9 });
   const crossV = el("line", { stroke: "#fff", "stroke-width": 1.5, opacity: 0.9 });
   const crossDot = el("circle", { r: 5, fill: "none", stroke: "#fff", "stroke-width": 2 });
-  const marker = el("ellipse", { fill: "rgba(92,200,255,0.18)", stroke: "#5cc8ff", "stroke-width": 2.5,
-                                 "data-testid": "encode-marker", visibility: "hidden" });
-  const markerDot = el("circle", { r: 4, fill: "#5cc8ff", visibility: "hidden" });
   const path = el("polyline", { fill: "none", stroke: "#ffd166", "stroke-width": 2,
                                 "stroke-dasharray": "5 4", visibility: "hidden",
                                 "data-testid": "interp-path" });
+  // The samples of q(z|x) go under its ellipses: for a clear drawing the 1-sigma ellipse is only a
+  // few pixels wide, and dots drawn over it would hide the very cloud they illustrate.
   const sampleLayer = el("g", { "data-testid": "posterior-dots" });
+  const marker2 = el("ellipse", { fill: "none", stroke: "#5cc8ff", "stroke-width": 1.5,
+                                  "stroke-dasharray": "4 3", "data-testid": "encode-marker-2sigma",
+                                  visibility: "hidden" });
+  const marker = el("ellipse", { fill: "rgba(92,200,255,0.18)", stroke: "#5cc8ff", "stroke-width": 2,
+                                 "data-testid": "encode-marker", visibility: "hidden" });
+  const markerDot = el("circle", { r: 2.5, fill: "#5cc8ff", visibility: "hidden" });
   const ends = ["A", "B"].map((name) => {
     const text = el("text", { fill: "#ffd166", "font-size": 18, "font-weight": 700,
                               "text-anchor": "middle", visibility: "hidden", stroke: "#000",
@@ -165,25 +170,34 @@ export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError
     crossDot.setAttribute("cx", px); crossDot.setAttribute("cy", py);
   }
 
-  /** Mark an encoded drawing: mu, and the 1-sigma ellipse from logvar (a dot for an AE). */
+  /** Mark an encoded drawing: mu, and the 1- and 2-sigma ellipses from logvar (a dot for an AE). */
   function setMarker(mu, logvar) {
     if (!plane || !mu) {
-      marker.setAttribute("visibility", "hidden");
-      markerDot.setAttribute("visibility", "hidden");
+      for (const node of [marker, marker2, markerDot]) node.setAttribute("visibility", "hidden");
       return;
     }
     const [px, py] = toPx(plane.project(mu));
     const scale = size / (2 * view.range);
-    let rx = 6, ry = 6, angle = 0;
-    if (logvar) {
-      const e = ellipse(plane.cov(logvar.map((v) => Math.exp(v))));
-      rx = Math.max(e.rx * scale, 3); ry = Math.max(e.ry * scale, 3); angle = e.angle;
-    }
-    Object.entries({ cx: px, cy: py, rx, ry,
-                     transform: `rotate(${(-angle * 180) / Math.PI} ${px} ${py})`,
-                     visibility: "visible" }).forEach(([k, v]) => marker.setAttribute(k, v));
+    const e = logvar ? ellipse(plane.cov(logvar.map((v) => Math.exp(v)))) : null;
+    const rotate = `rotate(${e ? (-e.angle * 180) / Math.PI : 0} ${px} ${py})`;
+    [marker, marker2].forEach((node, k) => {
+      const n = k + 1; // sigmas
+      Object.entries({ cx: px, cy: py, transform: rotate,
+                       rx: e ? Math.max(n * e.rx * scale, 2 * n) : 6,
+                       ry: e ? Math.max(n * e.ry * scale, 2 * n) : 6,
+                       visibility: e || n === 1 ? "visible" : "hidden" })
+        .forEach(([name, v]) => node.setAttribute(name, v));
+    });
     markerDot.setAttribute("cx", px); markerDot.setAttribute("cy", py);
     markerDot.setAttribute("visibility", "visible");
+  }
+
+  /** Forget the background (another model: its old image must not sit under the new dots). */
+  function clearBackground() {
+    background = null;
+    backgroundKey = "";
+    atlasData = null;
+    redraw();
   }
 
   function setEnds(a, b) {
@@ -224,7 +238,7 @@ export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError
     sampleLayer.replaceChildren(...(plane ? samples : []).map((z) => {
       const [px, py] = toPx(plane.project(z));
       const dot = document.createElementNS(SVG_NS, "circle");
-      Object.entries({ cx: px, cy: py, r: 3.5, fill: "#fff", stroke: "#0b5d85", "stroke-width": 1.5 })
+      Object.entries({ cx: px, cy: py, r: 2.2, fill: "#fff", stroke: "#0b5d85", "stroke-width": 1 })
         .forEach(([k, v]) => dot.setAttribute(k, String(v)));
       return dot;
     }));
@@ -290,8 +304,8 @@ export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError
     onPick(clamp(keyAt[0] + move[0] * step), clamp(keyAt[1] + move[1] * step));
   });
 
-  return { setView, setScatter, loadBackground, setLegend, setMarker, setEnds, setPath, snapshot,
-           setPrior, setSamples,
+  return { setView, setScatter, loadBackground, clearBackground, setLegend, setMarker, setEnds,
+           setPath, snapshot, setPrior, setSamples,
            setCrosshair: (z) => { if (plane) keyAt = plane.project(z); setCrosshair(z); },
            plane: () => plane };
 }

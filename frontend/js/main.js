@@ -12,7 +12,7 @@ import { createInterpolationView, interpolateEnds } from "./interpolation-view.j
 import { latestWins } from "./latest.js";
 import { createLatentMap } from "./latent-map.js";
 import { fillLabelSelect, fillModelPicker, fillPlaneSelect, formatMetric, styleNote } from "./model-picker.js";
-import { drawPrep, padNote } from "./model-notes.js";
+import { drawPrep, metricNote, outputMeaning, padNote } from "./model-notes.js";
 import { createNotice } from "./notice.js";
 import { applyNouns, fillNouns } from "./nouns.js";
 import { gaussian } from "./posterior-samples.js";
@@ -82,6 +82,8 @@ store.perModel(() => interpolationView.clear());
 store.perModel(() => showThumbs($("samples"), []));
 store.perModel(() => showThumbs($("style-row"), []));
 store.perModel(() => { map.setMarker(null); map.setEnds(null, null); map.setPath(null); });
+// Until the new model's grid arrives, black: its dots and axes must not sit on the old digits.
+store.perModel(() => map.clearBackground());
 store.perModel(() => notice.clear());
 store.perModel(() => teach.clear());
 
@@ -149,7 +151,41 @@ function refreshBackground() {
   map.loadBackground(state.model.id, { label: labelOrNull(), z: state.z });
 }
 
-let encodeRequest = 0; // a newer stroke or label wins over a late answer to an older one
+let encodeRequest = 0; // a newer stroke, label or Clear wins over a late answer to an older one
+
+/** Where the map cannot show the drawing's mean: past its range on the plane shown. */
+function outsideRangeHint(mu) {
+  const plane = map.plane();
+  if (!plane) return "";
+  const far = Math.max(...plane.project(mu).map(Math.abs));
+  return far > state.view.range
+    ? ` It lies outside the map's ±${state.view.range} (at ${far.toFixed(1)}): choose a wider range to see it.`
+    : "";
+}
+
+/** Show the label the view decodes with in both selects (the map's and the Generate panel's). */
+function showLabel(label) {
+  for (const id of ["label-select", "map-label"]) $(id).value = String(label);
+}
+
+/** The user picked a label (above the map or under Generate): everything decoded follows it. */
+function chooseLabel(label) {
+  store.setLabel(label);
+  showLabel(label);
+  refreshBackground();
+  generateSamples();
+  setZ(state.z);
+}
+
+/** Forget the drawing: a late answer to it must not bring its results back. */
+function clearDrawing() {
+  encodeRequest += 1;
+  pad.clear();
+  encodeView.clear();
+  teach.clear();
+  store.setEncoded(null);
+  map.setMarker(null);
+}
 
 async function encodeDrawing() {
   const model = state.model;
@@ -172,11 +208,11 @@ async function encodeDrawing() {
     const label = model.capabilities.infers_label ? body.label : told;
     if (label !== null && label !== undefined && label !== state.label) {
       store.setLabel(label);
-      $("label-select").value = String(label);
+      showLabel(label);
       refreshBackground();
       generateSamples();
     }
-    encodeView.show(body, model, told);
+    encodeView.show(body, model, told, outsideRangeHint(body.mu));
     store.setEncoded({ mu: body.mu, logvar: body.logvar });
     map.setMarker(body.mu, body.logvar);
     teach.showEncoded(body, model, conditional() ? body.label ?? state.label : null);
@@ -292,11 +328,14 @@ async function selectModel(id, start = {}) {
   const m = state.models.find((entry) => entry.id === id) || state.models[0];
   const t = store.resetForModel(m, start);
   $("model-select").value = m.id;
-  $("model-info").textContent = m.description;
+  $("model-info").textContent = `${m.description}. ${metricNote(m)}`.replace(/\.\. /, ". ").trim();
+  $("digit-meaning").textContent = outputMeaning(m);
   applyNouns(document, m); // "Decoded digit" or "Decoded item": the marked words follow the model
   // An unconditional model takes no label, but its data set's names still show what it was trained on.
   fillLabelSelect($("label-select"), m.class_names.length ? m.class_names : m.data.class_names);
-  $("label-select").value = String(state.label);
+  fillLabelSelect($("map-label"), m.class_names);
+  showLabel(state.label);
+  $("map-label-control").hidden = !conditional();
   $("label-select").disabled = !conditional();
   $("style-note").hidden = conditional();
   fillDrawLabel(m);
@@ -335,18 +374,14 @@ $("scatter-toggle").addEventListener("change", (e) => {
 });
 $("reset").addEventListener("click", () => setZ(Array(state.model.latent_dim).fill(0)));
 $("random").addEventListener("click", () => setZ(state.z.map(() => gaussian())));
-$("clear-pad").addEventListener("click", () => { pad.clear(); encodeView.clear(); teach.clear(); });
+$("clear-pad").addEventListener("click", clearDrawing);
 $("draw-label").addEventListener("change", (e) => {
   store.setDrawLabel(e.target.value === "" ? null : Number(e.target.value));
   if (pad.hasInk()) encodeDrawing(); // the same drawing, encoded as the digit now named
 });
 $("generate").addEventListener("click", generateSamples);
-$("label-select").addEventListener("change", (e) => {
-  store.setLabel(Number(e.target.value));
-  refreshBackground();
-  generateSamples();
-  setZ(state.z);
-});
+$("label-select").addEventListener("change", (e) => chooseLabel(Number(e.target.value)));
+$("map-label").addEventListener("change", (e) => chooseLabel(Number(e.target.value)));
 $("set-a").addEventListener("click", () => setEnd(0));
 $("set-b").addEventListener("click", () => setEnd(1));
 $("method-select").addEventListener("change", () => { runInterpolation(); saveUrl(); });

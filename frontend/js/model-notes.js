@@ -8,15 +8,15 @@ const PRIOR_RANGE = 3; // where N(0, I) puts nearly all of its samples, per dim
 
 export const NO_LIKELIHOOD = "No ELBO bar for this model: it does not score a drawing by a " +
   "likelihood of its binary pixels (an AE has no density at all; PCA's is a Gaussian over gray " +
-  "levels, in other nats; the M2's bound is of its stack, M1 under M2, and it answers a drawing " +
-  "with the label it reads instead).";
+  "levels, whose nats do not compare; the M2 models another VAE's codes rather than the pixels, " +
+  "and it answers a drawing with the label it reads instead).";
 
 /** ",y" for a model conditioned on a label (a CVAE scores p(x|y) and encodes q(z|x,y)), else "". */
 export const givenLabel = (model) => (model.capabilities.conditional ? ",y" : "");
 
 /** The legend's title: what the dots are, for this model and plane. */
 export function legendTitle(model, plane) {
-  const where = model.capabilities.stochastic ? "posterior mean μ(x)" : "code z(x)";
+  const where = model.capabilities.stochastic ? `posterior mean μ(x${givenLabel(model)})` : "code z(x)";
   const onPlane = plane === "pca" ? ", projected on the PCA plane" : "";
   return `Dots: the 10,000 test ${model.data.items} at their ${where}${onPlane}, by label`;
 }
@@ -76,4 +76,44 @@ export function showRangeNote(note, model, points, range) {
     `codes near 0, so they spread out (only ${share.toFixed(0)}% fall inside a VAE's ±3), and ` +
     "samples from N(0, I) (\"New samples\", \"Random sample\") all land in one small patch near " +
     `the centre: a few look-alike ${model.data.items}, not the variety of the data.`;
+}
+
+/**
+ * What the decoded image's brightness means for a model: a Bernoulli VAE's pixel probabilities,
+ * a Gaussian's mean gray level, or an AE's plain output (it defines no probability).
+ * @param {object} model an entry of /api/models
+ */
+export function outputMeaning(model) {
+  const given = `z${givenLabel(model)}`;
+  const rest = " A slider sets one dimension of z; \"Random sample\" draws z from the prior N(0, I).";
+  if (!model.capabilities.stochastic) {
+    return `The decoder's output for the current z. An AE was trained to reproduce pixels, but it ` +
+      "defines no probability: the brightness is just its output, and z has no prior to sample " +
+      `from (\"Random sample\" still draws from N(0, I), which is why it looks poor).`;
+  }
+  if (model.likelihood === "gaussian") {
+    return `The decoder's output for the current ${given}: each pixel's brightness is the mean gray ` +
+      `level of p(x | ${given}), a Gaussian around it.${rest}`;
+  }
+  return `The decoder's output for the current ${given}: each pixel's brightness is the probability ` +
+    `that it is on, p(pixel on | ${given}).${rest}`;
+}
+
+// What each headline metric measures, so that numbers side by side in the picker are not read as
+// one scale. Keyed by the metric's name (what is measured), not by the model's kind.
+const METRIC_NOTES = {
+  test_iw_nll: "−log p(x): the nats the model needs to describe a test image (importance-weighted " +
+    "bound; lower is better).",
+  test_nll_given_label: "−log p(x|y): the nats to describe a test image given its label " +
+    "(importance-weighted; lower is better).",
+  test_rec_bce: "Reconstruction cross-entropy of the test images, in nats. Not a likelihood (an AE " +
+    "has none) and not comparable with a VAE's −log p(x): it pays no KL for its codes.",
+  recon_sq_error: "Squared error between a test image and its reconstruction, summed over the 784 " +
+    "gray pixels (in [0, 1]): another scale from the nats of the other models.",
+  test_error: "Share of the 10,000 test images whose label the model reads wrong.",
+};
+
+/** One sentence on the model's headline number ("" when there is none to explain). */
+export function metricNote(model) {
+  return METRIC_NOTES[model.headline_metric.name] || "";
 }

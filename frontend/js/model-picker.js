@@ -30,11 +30,14 @@ export function fillLabelSelect(select, names) {
   select.replaceChildren(...names.map((name, k) => new Option(name, String(k))));
 }
 
+/** "a", "a or b", "a, b or c". */
+const orList = (names) => (names.length > 1 ? `${names.slice(0, -1).join(", ")} or ${names.at(-1)}` : names[0]);
+
 /** The note shown where the style row would be, naming the conditional models. */
 export function styleNote(models) {
   const names = models.filter((m) => m.capabilities.conditional).map((m) => m.id);
   return names.length
-    ? `The style row needs a conditional model: pick ${names.join(" or ")}.`
+    ? `The style row needs a conditional model: pick ${orList(names)}.`
     : "The style row needs a conditional model; none is loaded.";
 }
 

@@ -5,7 +5,8 @@
 import { createCompareStrip } from "./compare-strip.js";
 import { createElboBar } from "./elbo-bar.js";
 import { createMapAxes, defaultRange } from "./map-axes.js";
-import { fillRangeSelect, legendTitle, NO_LIKELIHOOD, showRangeNote } from "./model-notes.js";
+import { fillRangeSelect, givenLabel, legendTitle, NO_LIKELIHOOD, showRangeNote } from "./model-notes.js";
+import { createPosteriorCloud } from "./posterior-cloud.js";
 import { createPosteriorSamples } from "./posterior-samples.js";
 
 /**
@@ -19,10 +20,13 @@ export function createTeaching($, { map, images, imageIn, onError }) {
   const axes = createMapAxes($("map-axes"));
   const compareStrip = createCompareStrip($("compare-strip"), $("compare-note"), imageIn);
   const elboBar = createElboBar($("elbo"), $("kl-per-dim"));
+  const cloud = createPosteriorCloud($("posterior-cloud"), $("posterior-cloud-note"));
+  let encoded = null; // {mu, logvar} of the drawing shown, for the zoomed cloud on a new plane
+  let dots = [];
   const posterior = createPosteriorSamples(
     { root: $("posterior"), strip: $("posterior-samples"), again: $("posterior-again"),
       note: $("posterior-note") },
-    { onDots: (zs) => map.setSamples(zs), images, onError },
+    { onDots: (zs) => { dots = zs; map.setSamples(zs); cloud.show(zs); }, images, onError },
   );
 
   return {
@@ -47,6 +51,10 @@ export function createTeaching($, { map, images, imageIn, onError }) {
       const names = view.plane === "pca" ? ["PC1", "PC2"] : view.dims.map((d) => `z${d}`);
       axes.update({ range: view.range, xLabel: names[0], yLabel: names[1] });
       $("legend-title").textContent = legendTitle(model, view.plane);
+      if (encoded) {
+        cloud.set(map.plane(), encoded.mu, encoded.logvar, `q(z|x${givenLabel(model)})`);
+        cloud.show(dots);
+      }
     },
 
     /** z moved: the compare strip follows. */
@@ -56,12 +64,16 @@ export function createTeaching($, { map, images, imageIn, onError }) {
     showEncoded(body, model, label) {
       if (body.elbo) elboBar.show(body, model);
       else elboBar.clear(NO_LIKELIHOOD);
+      encoded = { mu: body.mu, logvar: body.logvar };
+      cloud.set(map.plane(), body.mu, body.logvar, `q(z|x${givenLabel(model)})`);
       posterior.set(model, body.mu, body.logvar, label);
     },
 
     /** The drawing is gone (cleared, or another model). */
     clear() {
       elboBar.clear();
+      encoded = null;
+      cloud.set(null);
       posterior.clear();
     },
   };

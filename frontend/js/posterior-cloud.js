@@ -1,0 +1,66 @@
+// q(z|x) up close: for a clear drawing sigma is ~0.07, a few pixels on the map, so the cloud the
+// teaching text talks about would be invisible there. This view centres on mu and scales to the
+// cloud (the map's plane, +-3 of its widest sigma), with the same 1- and 2-sigma ellipses and the
+// same samples as the map, and says how much smaller than the prior the cloud is.
+
+import { ellipse } from "./latent-map.js";
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+const SIZE = 160;
+
+/** @param {SVGSVGElement} svg @param {HTMLElement} caption */
+export function createPosteriorCloud(svg, caption) {
+  svg.setAttribute("viewBox", `0 0 ${SIZE} ${SIZE}`);
+  let frame = null; // {plane, mu (projected), e (ellipse), half (z units)}
+
+  const node = (name, attrs) => {
+    const n = document.createElementNS(SVG_NS, name);
+    for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, String(v));
+    return n;
+  };
+  const toPx = ([x, y]) => [SIZE / 2 + ((x - frame.mu[0]) / frame.half) * (SIZE / 2),
+                            SIZE / 2 - ((y - frame.mu[1]) / frame.half) * (SIZE / 2)];
+
+  /**
+   * A new encoding on the map's plane (null hides the view: no drawing, or no distribution).
+   * @param {{project: Function, cov: Function} | null} plane @param {number[]} mu @param {number[] | null} logvar
+   * @param {string} [q] how the posterior is written for this model ("q(z|x)", "q(z|x,y)")
+   */
+  function set(plane, mu, logvar, q = "q(z|x)") {
+    svg.parentElement.hidden = !(plane && logvar);
+    if (!plane || !logvar) {
+      frame = null;
+      svg.replaceChildren();
+      return;
+    }
+    const e = ellipse(plane.cov(logvar.map((v) => Math.exp(v))));
+    frame = { mu: plane.project(mu), e, half: 3 * Math.max(e.rx, 1e-6), plane };
+    const times = 1 / Math.max(e.rx, 1e-6);
+    caption.textContent = `Zoomed in on ${q}: the square is μ ± ${frame.half.toFixed(2)} on the ` +
+      `map's plane. Its widest σ is ${e.rx.toFixed(2)}; the prior's σ is 1, ` +
+      (times >= 1.5 ? `${times.toFixed(0)}× wider.` : "about as wide.");
+    show([]);
+  }
+
+  /** Draw the ellipses and these samples of q(z|x). */
+  function show(zs) {
+    if (!frame) return;
+    const [cx, cy] = toPx(frame.mu);
+    const scale = SIZE / 2 / frame.half;
+    const rotate = `rotate(${(-frame.e.angle * 180) / Math.PI} ${cx} ${cy})`;
+    const rings = [2, 1].map((n) => node("ellipse", {
+      cx, cy, rx: n * frame.e.rx * scale, ry: Math.max(n * frame.e.ry * scale, 0.5), transform: rotate,
+      fill: n === 1 ? "rgba(92,200,255,0.18)" : "none", stroke: "#5cc8ff",
+      "stroke-width": n === 1 ? 2 : 1.5, "stroke-dasharray": n === 1 ? "" : "4 3",
+    }));
+    const dots = zs.map((z) => {
+      const [px, py] = toPx(frame.plane.project(z));
+      return node("circle", { cx: px, cy: py, r: 3, fill: "#fff", stroke: "#0b5d85", "stroke-width": 1 });
+    });
+    svg.replaceChildren(node("rect", { width: SIZE, height: SIZE, fill: "#111" }), ...dots, ...rings,
+                        node("circle", { cx, cy, r: 2.5, fill: "#5cc8ff" }));
+    svg.dataset.count = String(zs.length);
+  }
+
+  return { set, show };
+}

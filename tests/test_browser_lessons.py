@@ -1,0 +1,180 @@
+"""What a learner reads and sees is right for the model shown, and nothing stale survives a
+Clear or a switch (defects from a new user's pass through the page in Chromium)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from playwright.sync_api import Page, Route, expect
+
+from tests import test_browser
+from tests.test_browser import SEVEN, draw_stroke, open_app
+from tests.test_browser_state import hold, settled_map, wait_held
+
+base_url = test_browser.base_url
+browser = test_browser.browser
+page = test_browser.page
+
+# Pixels of the map that are white-ish gray: the strokes of decoded digits (dots are coloured).
+WHITE_PIXELS = """() => { const d = document.querySelector('#map-canvas').getContext('2d')
+                          .getImageData(0, 0, 560, 560).data;
+                          let n = 0;
+                          for (let i = 0; i < d.length; i += 4)
+                            if (d[i] > 200 && d[i] === d[i + 1] && d[i] === d[i + 2]) n++;
+                          return n; }"""
+
+
+def test_the_cloud_of_q_is_drawn_over_its_samples_and_zoomed(page: Page) -> None:
+    open_app(page)
+    draw_stroke(page, SEVEN)
+    dots = page.locator("[data-testid=posterior-dots] circle")
+    expect(dots).to_have_count(16)
+    # The ellipses come after the dots in the SVG, so they are painted over them.
+    after = page.evaluate(
+        """() => {
+          const dots = document.querySelector('[data-testid=posterior-dots]');
+          return ['encode-marker', 'encode-marker-2sigma'].map(id =>
+            Boolean(dots.compareDocumentPosition(document.querySelector(`[data-testid=${id}]`))
+                    & Node.DOCUMENT_POSITION_FOLLOWING));
+        }"""
+    )
+    assert after == [True, True]
+    one, two = (page.get_by_test_id(t) for t in ("encode-marker", "encode-marker-2sigma"))
+    expect(two).to_have_attribute("visibility", "visible")
+    rx1, rx2 = float(one.get_attribute("rx")), float(two.get_attribute("rx"))
+    assert rx2 >= 1.9 * rx1
+    # The zoomed view: the same 16 samples, and how much narrower than the prior the cloud is.
+    cloud = page.get_by_test_id("posterior-cloud")
+    expect(cloud).to_be_visible()
+    expect(cloud.locator("circle[r='3']")).to_have_count(16)
+    expect(page.locator("#posterior-cloud-note")).to_contain_text("the prior's σ is 1")
+    box = cloud.bounding_box()
+    assert box["width"] >= 100
+    # The dots are spread over the zoomed square, not a few pixels as on the map.
+    spread = cloud.locator("circle[r='3']").evaluate_all(
+        "cs => Math.max(...cs.map(c => +c.getAttribute('cx'))) - "
+        "Math.min(...cs.map(c => +c.getAttribute('cx')))"
+    )
+    assert spread > 20
+    # The text says what a 1-sigma ellipse holds in 2-d, not that every sample lands inside.
+    explain = page.get_by_test_id("explain-draw")
+    expect(explain).to_contain_text("4 in 10")
+    expect(explain).not_to_contain_text("land inside the ellipse")
+    page.get_by_role("button", name="Clear the drawing").click()
+    expect(cloud).to_be_hidden()
+
+
+def test_what_the_brightness_means_follows_the_model(page: Page) -> None:
+    meanings = {
+        "vae-mnist-z2": "probability that it is on, p(pixel on | z)",
+        "cvae-mnist-z2": "p(pixel on | z,y)",
+        "pca-mnist-z2": "mean gray level",
+        "ae-mnist-z2": "defines no probability",
+    }
+    open_app(page)
+    for model, words in meanings.items():
+        page.get_by_test_id("model-select").select_option(model)
+        expect(page.locator("#digit-meaning")).to_contain_text(words)
+    # The picker's numbers are on different scales: the line under it says what this one is.
+    expect(page.locator("#model-info")).to_contain_text("not comparable with a VAE")
+    page.get_by_test_id("model-select").select_option("pca-mnist-z2")
+    expect(page.locator("#model-info")).to_contain_text("summed over the 784")
+
+
+def test_percentile_near_the_line_is_rounded_down(page: Page) -> None:
+    open_app(page)
+    said = page.evaluate(
+        """async () => {
+          const { percentileMessage } = await import('/assets/js/elbo-bar.js');
+          const model = { data: { item: 'digit', items: 'digits' }, capabilities: {} };
+          return [98.7, 99.2].map(p => percentileMessage(p, model));
+        }"""
+    )
+    assert "98% of the test digits" in said[0]
+    assert "Less likely than 99.2%" in said[1]
+
+
+def test_the_cvae_legend_and_interpolation_say_what_they_show(page: Page) -> None:
+    open_app(page, "?model=cvae-mnist-z2")
+    expect(page.get_by_test_id("legend-title")).to_contain_text("μ(x,y)")
+    page.get_by_role("button", name="A = current").click()
+    page.get_by_role("button", name="B = current").click()
+    expect(page.locator("#interp-info")).to_contain_text("same point")
+    page.get_by_test_id("map-label").select_option("3")
+    page.get_by_role("button", name="B = current").click()
+    expect(page.locator("#interp-info")).to_contain_text("z stays put")
+    expect(page.locator("#interp-info")).not_to_contain_text("moves smoothly")
+
+
+def test_the_label_can_be_chosen_beside_the_map(page: Page) -> None:
+    open_app(page)
+    expect(page.locator("#map-label-control")).to_be_hidden()  # a VAE takes no label
+    page.get_by_test_id("model-select").select_option("cvae-mnist-z2")
+    control = page.get_by_test_id("map-label")
+    expect(control).to_be_visible()
+    with page.expect_request(lambda r: "grid.png" in r.url and "label=7" in r.url):
+        control.select_option("7")
+    expect(page.get_by_test_id("label-select")).to_have_value("7")
+    expect(page.locator("#download-digit")).to_have_attribute("href", re.compile("label=7"))
+    # And the other way round: the Generate panel's select moves the map's.
+    page.get_by_test_id("label-select").select_option("2")
+    expect(control).to_have_value("2")
+
+
+def test_clear_drops_a_late_encode_answer(page: Page) -> None:
+    open_app(page)
+    held = hold(page, "**/encode")
+    draw_stroke(page, SEVEN)
+    wait_held(page, held)
+    page.get_by_role("button", name="Clear the drawing").click()
+    held[0].continue_()
+    page.wait_for_timeout(800)  # the answer has arrived by now: it must not be shown
+    expect(page.locator("#encode-info")).not_to_contain_text("mu =")
+    expect(page.get_by_test_id("encode-marker")).to_be_hidden()
+    expect(page.get_by_test_id("elbo")).to_be_hidden()
+    expect(page.locator("#posterior")).to_be_hidden()
+
+
+def test_a_switch_does_not_leave_the_old_map_under_the_new_dots(page: Page) -> None:
+    open_app(page)
+    settled_map(page)
+    assert page.evaluate(WHITE_PIXELS) > 5000  # the VAE's decoded digits
+    held = hold(page, "**/ae-mnist-z2/grid.png*")
+    page.get_by_test_id("model-select").select_option("ae-mnist-z2")
+    wait_held(page, held)
+    page.wait_for_selector("[data-testid=latent-map][data-plane]")
+    assert page.evaluate(WHITE_PIXELS) < 50  # black until the AE's own grid comes
+    held[0].continue_()
+    page.wait_for_function(f"() => ({WHITE_PIXELS})() > 5000")
+
+
+def test_the_latency_median_starts_again_with_each_model(page: Page) -> None:
+    open_app(page)
+    slider = page.locator("[data-testid=latent-slider][data-dim='0']")
+    slider.focus()
+    latency = page.get_by_test_id("latency")
+    for _ in range(30):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(30)
+    expect(latency).to_contain_text("median of last 20")
+    page.get_by_test_id("model-select").select_option("ae-mnist-z2")
+    expect(latency).to_contain_text("median of last")
+    page.wait_for_timeout(500)
+    shown = latency.inner_text()
+    count = int(shown.split("median of last ")[1].split(":")[0])
+    assert count < 10, shown
+
+
+def test_a_mean_past_the_maps_range_is_pointed_out(page: Page) -> None:
+    open_app(page)
+
+    def far(route: Route) -> None:
+        body = route.fetch().json()
+        body["mu"] = [7.5, 0.0]  # well past the VAE's range
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+    page.route("**/encode", far)
+    draw_stroke(page, SEVEN)
+    expect(page.locator("#encode-info")).to_contain_text("outside the map's")
+    expect(page.locator("#encode-info")).to_contain_text("wider range")
