@@ -133,8 +133,14 @@ class VAE(LatentModel):
     def _run_decoder(self, z: Tensor, y: Tensor | None) -> Tensor:
         return self.decoder(self._condition(z, y))
 
+    @property
+    def dtype(self) -> torch.dtype:
+        """The weights' dtype, which inputs are cast to: float32, or float64 in the copy that
+        scores an extreme image (`scoring.finite_drawing_scores`)."""
+        return next(self.parameters()).dtype
+
     def encode(self, x: Tensor, y: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
-        h = self._condition(flatten_images(x, self.config.input_dim), y)
+        h = self._condition(flatten_images(x, self.config.input_dim).to(self.dtype), y)
         mu, logvar = self.encoder(h).chunk(2, dim=1)
         return mu, logvar
 
@@ -143,7 +149,7 @@ class VAE(LatentModel):
             raise ValueError(
                 f"z must have shape (B, {self.config.latent_dim}), got {tuple(z.shape)}"
             )
-        return self._to_image(self._run_decoder(z.float(), y))
+        return self._to_image(self._run_decoder(z.to(self.dtype), y))
 
     def decoder_stages(self) -> list[DecoderStage]:
         # One MLP, z (with the one-hot label appended for a CVAE) -> pixel logits.

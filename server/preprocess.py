@@ -13,7 +13,8 @@ import warnings
 import numpy as np
 from PIL import ExifTags, Image, UnidentifiedImageError
 
-FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")
+from .upload_checks import FORMATS, ImageInputError, check_upload
+
 BOX, SIDE = 20, 28
 WORK_SIDE = 512  # uploads shrink to this before cropping: a digit filling 1/8 of it keeps 64 px
 ORIENTATION = ExifTags.Base.Orientation
@@ -31,23 +32,18 @@ EXIF_TRANSPOSE = {
 INK_THRESHOLD = 0.1  # a pixel brighter than this (after inversion) counts as ink
 
 
-class ImageInputError(ValueError):
-    """An upload that is not a usable image; `status` is the HTTP code to answer with."""
-
-    def __init__(self, message: str, status: int = 422) -> None:
-        super().__init__(message)
-        self.status = status
-
-
 def open_image(data: bytes, max_pixels: int) -> Image.Image:
-    """Open an upload, refusing non-images and oversized ones from the header, before decoding
-    (the pixels are read by `shrink_to_gray`, which can ask a JPEG for fewer of them)."""
+    """Open an upload, refusing non-images, oversized ones and encodings too costly to decode
+    from the bytes and the header, before decoding (the pixels are read by `shrink_to_gray`,
+    which can ask a JPEG for fewer of them)."""
     if not data:
         raise ImageInputError("the upload is empty")
+    kind = check_upload(data)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data), formats=FORMATS)
+            # Only the format the bytes were checked as.
+            img = Image.open(io.BytesIO(data), formats=(kind,))
     except UnidentifiedImageError as exc:
         raise ImageInputError(f"not a {', '.join(FORMATS)} image", status=415) from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:

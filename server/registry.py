@@ -15,9 +15,13 @@ from latent_explorer.model.decoder_file import DecoderFile, export_decoder
 from latent_explorer.model.device import pick_device
 from latent_explorer.model.latent import pca_plane
 
+from .cache import LruCache
 from .fast_decode import NumpyMLP, numpy_decoder
 
 log = logging.getLogger("latent_explorer.registry")
+# Rendered atlas views kept per model (~180 KB each): the default view and recent dims pairs. A
+# 16-d model has 240 pairs and kept every one asked for (+119 MB over three models).
+ATLAS_CACHE_SIZE = 8
 
 
 def choose_device(name: str) -> torch.device:
@@ -36,7 +40,8 @@ class ModelEntry:
     np_decoder: NumpyMLP | None = None  # CPU only: a NumPy copy of the decoder for small batches
     pca_mean: torch.Tensor | None = None  # the atlas's PCA plane, for models with > 2 dims
     pca_components: torch.Tensor | None = None
-    cache: dict[Any, bytes] = field(default_factory=dict)  # rendered atlas JSON by dims
+    # Rendered atlas JSON by dims, bounded: any pair can be asked for, and each costs memory.
+    cache: LruCache = field(default_factory=lambda: LruCache(ATLAS_CACHE_SIZE))
     decoder_file: DecoderFile | None = None  # the decoder as safetensors, for the page to run
 
     @property

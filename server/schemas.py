@@ -6,11 +6,22 @@ The request bodies whose limits are settings (batch, frames, |z|, completions) a
 are strict: JSON `true` is not a 1, nor "3" a 3.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    field_validator,
+)
 
 from .settings import Settings
 
@@ -22,6 +33,57 @@ Seed = Annotated[int, Field(strict=True, ge=0, le=2**63 - 1)]  # what torch's ma
 Image = str | list[list[float]]  # a PNG data URL, or 28x28 probabilities / logits
 Z_EXAMPLE = [[0.5, -1.2], [0.0, 0.0]]
 PIXELS_DOC = "28x28 nested or flat 784 floats in [0, 1], white digit on black, MNIST-formatted"
+
+
+def shape_of(value: object) -> str:
+    """Which form an image or mask value takes: a name, an object, rows of values, or flat."""
+    if isinstance(value, str):
+        return "name"
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list) and value and isinstance(value[0], list):
+        return "rows"
+    return "flat"
+
+
+def by_shape(**forms: Any) -> Any:
+    """A union validated as the one form the value's shape picks (`shape_of`; anything else as
+    the last form)."""
+    last = list(forms)[-1]
+
+    def pick(value: object) -> str:
+        shape = shape_of(value)
+        return shape if shape in forms else last
+
+    return one_of(forms, pick)
+
+
+def one_of(forms: dict[str, Any], pick: Callable[[object], str]) -> Any:
+    """A union validated as the one form `pick` names for the value. A plain union reports every
+    form's errors: one pixel of 1.5 in a flat list got 784 "Input should be a valid array" (the
+    rows form) before the one real error. The form's name is dropped from the errors' locations,
+    so they stay paths into the body."""
+
+    def untag(value: object, handler: ValidatorFunctionWrapHandler) -> object:
+        try:
+            return handler(value)
+        except ValidationError as exc:
+            errors = [
+                {
+                    "type": e["type"],
+                    "loc": e["loc"][1:] if e["loc"] and e["loc"][0] in forms else e["loc"],
+                    "input": e["input"],
+                    **({"ctx": e["ctx"]} if "ctx" in e else {}),
+                }
+                for e in exc.errors()
+            ]
+            raise ValidationError.from_exception_data(exc.title, errors) from None  # type: ignore[arg-type]
+
+    union = Union[tuple(Annotated[kind, Tag(tag)] for tag, kind in forms.items())]  # noqa: UP007
+    return Annotated[union, Discriminator(pick), WrapValidator(untag)]
+
+
+Pixels = by_shape(rows=list[list[Pixel]], flat=list[Pixel])
 
 
 class Strict(BaseModel):
@@ -184,7 +246,7 @@ def check_mask_shape(value: object) -> object:
     return value
 
 
-MaskSpec = str | QuadrantsMask | list[list[Bit]] | list[Bit]
+MaskSpec = by_shape(name=str, object=QuadrantsMask, rows=list[list[Bit]], flat=list[Bit])
 
 
 @dataclass(frozen=True)
@@ -249,7 +311,7 @@ def _request_models(
         )
 
     class EncodeRequest(Strict):
-        pixels: list[list[Pixel]] | list[Pixel] = Field(description=PIXELS_DOC)
+        pixels: Pixels = Field(description=PIXELS_DOC)
         label: Label | None = Field(None, description="required for a CVAE; optional for an M2")
         preprocess: Literal["none", "mnist"] = Field(
             "none",
@@ -273,12 +335,18 @@ def _request_models(
         z: list[Latent] = Field(min_length=1, max_length=4096)
 
     class PixelsPoint(Strict):
-        pixels: list[list[Pixel]] | list[Pixel] = Field(description=PIXELS_DOC)
+        pixels: Pixels = Field(description=PIXELS_DOC)
         _shape = field_validator("pixels")(check_pixels)
 
+    # An end is pixels when it has them, else a latent (whose errors then name z).
+    Point = one_of(
+        {"z": LatentPoint, "pixels": PixelsPoint},
+        lambda v: "pixels" if isinstance(v, dict) and "pixels" in v else "z",
+    )
+
     class InterpolateRequest(Strict):
-        start: LatentPoint | PixelsPoint
-        end: LatentPoint | PixelsPoint
+        start: Point = Field(description="a latent {z} or an image {pixels}")
+        end: Point = Field(description="a latent {z} or an image {pixels}")
         steps: int = Field(8, strict=True, ge=2, le=max_steps)
         method: Literal["linear", "slerp"] = Field(
             "linear",
@@ -302,7 +370,7 @@ def _request_models(
         )
 
     class CompleteRequest(Strict):
-        pixels: list[list[Pixel]] | list[Pixel] = Field(
+        pixels: Pixels = Field(
             description="the image, 28x28 nested or 784 flat in [0, 1], white on black; only the "
             "visible part is read"
         )

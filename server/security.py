@@ -68,6 +68,14 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+def single(scope: Scope, name: bytes) -> bytes | None:
+    """The one value of header `name` ("" if absent), or None if it appears more than once.
+    dict(scope["headers"]) keeps the last of repeated headers while Starlette builds URLs
+    (redirects' Location) from the first: a check of one and a use of the other."""
+    values = [v for k, v in scope["headers"] if k == name]
+    return None if len(values) > 1 else (values[0] if values else b"")
+
+
 def host_name(host: str) -> str:
     """'127.0.0.1:8000' -> '127.0.0.1', '[::1]:8000' -> '::1'."""
     if host.startswith("["):
@@ -89,9 +97,12 @@ class TrustedHosts:
         return any(h.startswith("*.") and name.endswith(h[1:]) for h in self.hosts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket") and not self.any:
-            host = dict(scope["headers"]).get(b"host", b"").decode("latin-1").lower()
-            if not self.allowed(host_name(host)):
+        if scope["type"] in ("http", "websocket"):
+            raw = single(scope, b"host")
+            if raw is None:  # RFC 9112 section 3.2: a 400, whatever the names
+                await refuse(send, 400, ["header", "host"], "more than one Host header")
+                return
+            if not self.any and not self.allowed(host_name(raw.decode("latin-1").lower())):
                 await refuse(send, 400, ["header", "host"], "this Host is not served here")
                 return
         await self.app(scope, receive, send)
@@ -106,10 +117,16 @@ class SameOriginPosts:
         self.app, self.allowed = app, set(allowed_origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in UNSAFE_METHODS:
-            headers = dict(scope["headers"])
-            origin = headers.get(b"origin", b"").decode("latin-1")
-            host = headers.get(b"host", b"").decode("latin-1")
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        raw_origin, raw_host = single(scope, b"origin"), single(scope, b"host")
+        if raw_origin is None or raw_host is None:  # a browser sends one of each, never two
+            name = "Origin" if raw_origin is None else "Host"
+            await refuse(send, 400, ["header", name.lower()], f"more than one {name} header")
+            return
+        if scope["method"] in UNSAFE_METHODS:
+            origin, host = raw_origin.decode("latin-1"), raw_host.decode("latin-1")
             own = {f"http://{host}", f"https://{host}"}
             if origin and origin not in own and origin not in self.allowed:
                 await refuse(send, 403, ["header", "origin"], "cross-origin request refused")

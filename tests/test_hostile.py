@@ -1,23 +1,30 @@
-"""Defects found by bench/attack.py (hostile HTTP against a running server): each was a gap in
-the error contract or unbounded memory, and stays fixed here."""
+"""Defects found by bench/attack.py (hostile HTTP against a running server) and by the second
+hostile-input pass (notes/hostile-report.md; its costly uploads are in test_hostile_uploads.py):
+each was a gap in the error contract, a null where a number belongs, or unbounded memory, and
+stays fixed here."""
 
 from __future__ import annotations
 
 import json
+import math
 import socket
 import time
 
 import anyio
 import pytest
+import torch
 from fastapi.testclient import TestClient
 
 from latent_explorer.harness import running_server
+from latent_explorer.model import VAEConfig, build_model
+from latent_explorer.model.scoring import ScoreOverflow, drawing_scores, finite_drawing_scores
 from latent_explorer.server import Settings, create_app
 from latent_explorer.server.limits import BodySizeLimit
 from latent_explorer.server.protocol import HEADER_TIMEOUT, MAX_HEADER_BYTES
+from latent_explorer.server.registry import ATLAS_CACHE_SIZE
 from tests.conftest import ROOT
 
-VAE = "vae-mnist-z2"
+VAE, Z16, COMPLETION = "vae-mnist-z2", "vae-mnist-z16", "completion-mnist"
 
 
 @pytest.fixture(scope="module")
@@ -211,3 +218,167 @@ def test_bodies_held_at_once_stay_under_the_budget() -> None:
     assert statuses == [503]
     assert limit.held == 0  # the stalled client's bytes are released when it is dropped
     assert drive(limit, [{"type": "http.request", "body": b"0123456789"}])[0]["status"] == 200
+
+
+# The report's search found this binary image: vae-mnist-z2 gives it logvar [352, 321].
+WIDE_INK = {5, 7, 15, 16, 29, 31, 32, 33, 34, 35, 38, 39, 40, 51, 58, 59, 81, 86, 87, 88, 110}
+WIDE_INK |= {114, 115, 116, 139, 142, 143, 170, 223, 224, 279, 333, 336, 448, 475, 503, 505}
+WIDE_INK |= {533, 558, 559, 561, 586, 587, 614, 668, 669, 697, 698, 701, 703, 725, 726, 729}
+WIDE_INK |= {753, 754, 758, 763, 781}
+NATS = ("reconstruction", "kl", "negative_elbo")
+
+
+def all_nats(body: dict) -> list:
+    return [*(body["elbo"][k] for k in NATS), body["nll"], body["percentile"], *body["kl_per_dim"]]
+
+
+def wide_vae(logvar: float) -> torch.nn.Module:
+    """A small VAE whose encoder says logvar = `logvar` for every image."""
+    model = build_model(VAEConfig(latent_dim=2, hidden=(16,))).eval()
+    last = model.encoder[-1]
+    with torch.no_grad():
+        last.weight.zero_()
+        last.bias.copy_(torch.tensor([0.5, -0.5, logvar, logvar]))
+    return model
+
+
+def test_scores_are_finite_in_float64_where_float32_overflows() -> None:
+    """exp(352) is over float32's 3.4e38: KL, -ELBO and NLL were inf or NaN, sent as null."""
+    model, x = wide_vae(352.0), (torch.rand(1, 784) > 0.8).float()
+    assert not drawing_scores(model, x)["kl"].isfinite().all()  # what the server used to send
+    scores = finite_drawing_scores(model, x)
+    assert all(bool(v.isfinite().all()) for v in scores.values())
+    assert scores["kl"].item() == pytest.approx(math.exp(352.0), rel=1e-6)  # 2 dims x e^352 / 2
+    assert model.encoder[-1].weight.dtype == torch.float32  # the served model is untouched
+    with pytest.raises(ScoreOverflow):
+        finite_drawing_scores(wide_vae(1000.0), x)  # exp(1000) overflows float64 too
+
+
+def test_encode_never_sends_null_for_a_wide_posterior(client: TestClient) -> None:
+    pixels = [1.0 if i in WIDE_INK else 0.0 for i in range(784)]
+    r = client.post(f"/api/models/{VAE}/encode", json={"pixels": pixels})
+    assert r.status_code == 200, r.text[:300]
+    assert all(isinstance(v, float) and math.isfinite(v) for v in all_nats(r.json()))
+
+
+@pytest.mark.parametrize(("shift", "status"), [(400.0, 200), (1000.0, 422)])
+def test_encode_scores_or_refuses_an_overflowing_posterior(shift: float, status: int) -> None:
+    """Whatever a checkpoint does with some image: finite numbers, or a 422 that says why."""
+    settings = Settings(checkpoints=ROOT / "checkpoints", device="cpu")
+    with TestClient(create_app(settings)) as c:
+        model = c.app.state.registry.get(VAE).model  # this app's own copy, loaded from disk
+        with torch.no_grad():
+            model.encoder[-1].bias[2:] += shift
+        r = c.post(f"/api/models/{VAE}/encode", json={"pixels": [0.0] * 300 + [1.0] * 484})
+    assert r.status_code == status, r.text[:300]
+    if status == 200:
+        assert min(r.json()["logvar"]) > 300
+        assert all(isinstance(v, float) and math.isfinite(v) for v in all_nats(r.json()))
+    else:
+        assert "outside what" in r.json()["detail"][0]["msg"]
+
+
+def test_the_atlas_cache_is_bounded(client: TestClient) -> None:
+    """Every dims pair of a 16-d model was kept (~180 KB each, 240 pairs a model)."""
+    entry = client.app.state.registry.get(Z16)
+    first = client.get(f"/api/models/{Z16}/atlas?dims=0,1").content
+    for j in range(2, 16):
+        for i in (0, 1):
+            r = client.get(f"/api/models/{Z16}/atlas?dims={i},{j}")
+            assert r.status_code == 200
+            assert r.json()["dims"] == [i, j]
+    assert len(entry.cache) <= ATLAS_CACHE_SIZE
+    assert client.get(f"/api/models/{Z16}/atlas?dims=0,1").content == first
+
+
+JSON_ROUTES = {
+    "decode": {"z": [[0.0, 0.0]], "output": "probs"},
+    "generate": {"n": 1, "seed": 1},
+    "interpolate": {"start": {"z": [0.0, 0.0]}, "end": {"z": [1.0, 1.0]}, "steps": 2},
+}
+
+
+@pytest.mark.parametrize("route", list(JSON_ROUTES))
+@pytest.mark.parametrize("ctype", ["text/plain", "application/x-www-form-urlencoded"])
+def test_json_routes_name_the_content_type_they_want(
+    client: TestClient, route: str, ctype: str
+) -> None:
+    """A JSON body sent as another type (curl -d) got 422 "Input should be a valid dictionary"."""
+    body = json.dumps(JSON_ROUTES[route]).encode()
+    url = f"/api/models/{VAE}/{route}"
+    r = client.post(url, content=body, headers={"content-type": ctype})
+    assert r.status_code == 415, r.text[:300]
+    detail = r.json()["detail"]
+    assert detail[0]["loc"] == ["header", "content-type"] and len(detail) == 1
+    assert "application/json" in detail[0]["msg"] and ctype in detail[0]["msg"]
+    # No Content-Type at all is read as JSON, as /encode reads it.
+    assert client.post(url, content=body).status_code == 200
+
+
+MALFORMED = {
+    "deep nesting": (b'{"z":' + b"[" * 5000 + b"]" * 5000 + b"}", "recursion limit"),
+    "5000 digits": (b'{"n":' + b"9" * 5000 + b"}", "number out of range"),
+    "bad UTF-8": (b'{"output":"\xff"}', "invalid unicode"),
+    "truncated": (b'{"z":[[0,0]', "EOF while parsing"),
+}
+
+
+@pytest.mark.parametrize("route", list(JSON_ROUTES))
+@pytest.mark.parametrize("case", list(MALFORMED))
+def test_malformed_json_gets_the_parsers_message(client: TestClient, route: str, case: str) -> None:
+    """FastAPI answered a bare 400 "There was an error parsing the body" (or "JSON decode
+    error"); /encode said what was wrong. Now every route does."""
+    raw, words = MALFORMED[case]
+    r = client.post(
+        f"/api/models/{VAE}/{route}", content=raw, headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 422, r.text[:300]
+    detail = r.json()["detail"]
+    assert detail == [{"loc": ["body"], "msg": detail[0]["msg"], "type": "json_invalid"}]
+    assert detail[0]["msg"].startswith("Invalid JSON: ") and words in detail[0]["msg"]
+
+
+@pytest.mark.parametrize(
+    ("route", "body", "loc"),
+    [
+        ("encode", {"pixels": [0.0] * 783 + [1.5]}, ["body", "pixels", 783]),
+        (
+            "encode",
+            {"pixels": [[0.0] * 28] * 27 + [[0.0] * 27 + [-1.0]]},
+            ["body", "pixels", 27, 27],
+        ),
+        (
+            "interpolate",
+            {"start": {"pixels": [1.5] + [0.0] * 783}, "end": {"z": [0.0, 0.0]}},
+            ["body", "start", "pixels", 0],
+        ),
+        ("complete", {"pixels": [0.0] * 784, "mask": [2] + [0] * 783}, ["body", "mask", 0]),
+    ],
+)
+def test_one_bad_value_is_one_error(client: TestClient, route: str, body: dict, loc: list) -> None:
+    """The rows-or-flat union reported both forms: 785 entries (93 KB), the real one last."""
+    model = COMPLETION if route == "complete" else VAE
+    r = client.post(f"/api/models/{model}/{route}", json=body)
+    assert r.status_code == 422, r.text[:300]
+    detail = r.json()["detail"]
+    assert len(detail) == 1 and detail[0]["loc"] == loc, detail[:3]
+    assert "than or equal to" in detail[0]["msg"]
+
+
+def test_grid_query_edges_get_the_right_message(client: TestClient) -> None:
+    grid = f"/api/models/{Z16}/grid.png?n=2"
+    r = client.get(f"{grid}&span=nan")
+    assert r.status_code == 422 and "finite" in r.json()["detail"][0]["msg"]
+    # The PCA plane has its own origin: a z was validated, then silently dropped.
+    r = client.get(f"{grid}&plane=pca&z=" + ",".join(["0"] * 16))
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "z"]
+    assert client.get(f"{grid}&plane=pca").status_code == 200
+
+
+def test_a_weak_if_none_match_revalidates_the_decoder(client: TestClient) -> None:
+    """If-None-Match compares weakly (RFC 9110 section 13.1.2): W/"tag" is the same tag."""
+    url = f"/api/models/{VAE}/decoder.safetensors"
+    etag = client.get(url).headers["etag"]
+    assert client.get(url, headers={"if-none-match": f"W/{etag}"}).status_code == 304
+    assert client.get(url, headers={"if-none-match": '"other", *'}).status_code == 304
+    assert client.get(url, headers={"if-none-match": 'W/"other"'}).status_code == 200

@@ -74,6 +74,29 @@ def test_cross_site_posts_are_refused() -> None:
         assert c.post(url, json=body).status_code == 200  # curl sends no Origin
 
 
+@pytest.mark.parametrize("trusted", [("127.0.0.1",), ("*",)])
+def test_a_repeated_host_or_origin_is_400(trusted: tuple[str, ...]) -> None:
+    """The Host check read the last Host and the redirects used the first: 'evil.example' then
+    ours got a 307 to http://evil.example/... Likewise a foreign Origin, then ours, passed the
+    cross-origin check. RFC 9112 section 3.2: more than one Host is a 400."""
+    settings = Settings(checkpoints=ROOT / "checkpoints", device="cpu", trusted_hosts=trusted)
+    ours = "127.0.0.1:8000"
+    with TestClient(create_app(settings), base_url=f"http://{ours}") as c:
+        for hosts in (["evil.example", ours], [ours, "evil.example"], [ours, ours]):
+            r = c.get("/api/models/", headers=[("host", h) for h in hosts], follow_redirects=False)
+            assert r.status_code == 400, (hosts, r.headers.get("location"))
+            assert r.json()["detail"][0] == {
+                "loc": ["header", "host"],
+                "msg": "more than one Host header",
+                "type": "forbidden",
+            }
+        url, body = f"/api/models/{VAE}/decode", {"z": [[0.0, 0.0]]}
+        origins = [("origin", "http://evil.example"), ("origin", f"http://{ours}")]
+        r = c.post(url, json=body, headers=origins)
+        assert r.status_code == 400 and r.json()["detail"][0]["loc"] == ["header", "origin"]
+        assert c.post(url, json=body, headers=[origins[1]]).status_code == 200
+
+
 def test_docs_are_served_without_a_cdn(client: TestClient) -> None:
     html = client.get("/docs").text
     assert "/docs-assets/swagger-ui-bundle.js" in html and "/docs-assets/swagger-ui.css" in html

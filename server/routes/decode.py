@@ -5,7 +5,7 @@ from fastapi import APIRouter, Request
 
 from .. import inference
 from ..deps import EntryDep
-from ..requests import ERRORS
+from ..requests import JSON_ERRORS, JsonBodyRoute
 from ..schemas import DecodeResponse, GenerateResponse, request_models
 from ..settings import Settings
 
@@ -14,9 +14,14 @@ def build_router(settings: Settings) -> APIRouter:
     """The routes, with request bodies whose limits are these settings'."""
     bodies = request_models(settings)
     DecodeRequest, GenerateRequest = bodies.decode, bodies.generate
-    router = APIRouter(prefix="/api/models/{model_id}", tags=["decode"])
+    router = APIRouter(
+        prefix="/api/models/{model_id}",
+        tags=["decode"],
+        route_class=JsonBodyRoute,
+        strict_content_type=False,
+    )
 
-    @router.post("/decode", response_model=DecodeResponse, responses=ERRORS)
+    @router.post("/decode", response_model=DecodeResponse, responses=JSON_ERRORS)
     async def decode(entry: EntryDep, body: DecodeRequest, request: Request) -> dict:  # type: ignore[valid-type]
         """Decode latents to images: PNG data URLs, or 28x28 probabilities or logits."""
         z = inference.latents(entry, body.z, ("body", "z"))
@@ -24,7 +29,7 @@ def build_router(settings: Settings) -> APIRouter:
         images = await inference.render_batch(request.app.state.heavy, entry, z, y, body.output)
         return {"model": entry.id, "output": body.output, "images": images}
 
-    @router.post("/generate", response_model=GenerateResponse, responses=ERRORS)
+    @router.post("/generate", response_model=GenerateResponse, responses=JSON_ERRORS)
     async def generate(entry: EntryDep, body: GenerateRequest, request: Request) -> dict:  # type: ignore[valid-type]
         """Sample z ~ N(0, temperature² I) and decode; a conditional model samples labels when
         null."""

@@ -8,14 +8,12 @@ are those of every other route (404 for an unknown model, 422 naming the field).
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from threading import Lock
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from .. import inference
+from ..cache import LruCache
 from ..deps import entry_or_404
 from ..errors import InputError
 from ..png import encode_png, logits_to_uint8, upscale
@@ -24,25 +22,8 @@ from ..requests import IMMUTABLE, MAX_Z_CHARS, parse_z, query_int
 PATH = "/api/models/{model_id}/decode.png"
 
 
-class PngCache:
-    """A small LRU of rendered PNGs keyed by the exact request; safe across threads. One per
-    app, made in the lifespan (app.state.png_cache)."""
-
-    def __init__(self, size: int) -> None:
-        self.size, self.items, self.lock = size, OrderedDict(), Lock()
-
-    def get(self, key) -> bytes | None:
-        with self.lock:
-            png = self.items.get(key)
-            if png is not None:
-                self.items.move_to_end(key)
-            return png
-
-    def put(self, key, png: bytes) -> None:
-        with self.lock:
-            self.items[key] = png
-            if len(self.items) > self.size:
-                self.items.popitem(last=False)
+# Rendered PNGs keyed by the exact request: one per app, made in the lifespan (app.state.png_cache).
+PngCache = LruCache
 
 
 async def decode_png(request: Request) -> Response:

@@ -4,7 +4,13 @@ import numpy as np
 import torch
 from fastapi import APIRouter, Request
 
-from latent_explorer.model.scoring import DRAWING_K, drawing_scores, percentile, threshold
+from latent_explorer.model.scoring import (
+    DRAWING_K,
+    ScoreOverflow,
+    finite_drawing_scores,
+    percentile,
+    threshold,
+)
 
 from .. import inference
 from ..deps import EntryDep
@@ -72,9 +78,14 @@ def encode_pixels(entry: ModelEntry, pixels: np.ndarray, label: int | None) -> d
 
 def nats_of(entry: ModelEntry, x: torch.Tensor, y: torch.Tensor | None) -> dict:
     """The drawing's ELBO terms, IW NLL and percentile, scored as `evaluate` scored the test set
-    (thresholded at 0.5, k=100, fixed seed; see latent_explorer.model.scoring)."""
-    with torch.inference_mode():
-        s = drawing_scores(entry.model, threshold(x), y)
+    (thresholded at 0.5, k=100, fixed seed; see latent_explorer.model.scoring). Always finite
+    numbers: float64 where float32 overflows, else a 422 (never a null in a float field)."""
+    try:
+        with torch.inference_mode():
+            s = finite_drawing_scores(entry.model, threshold(x), y)
+    except ScoreOverflow as exc:
+        msg = f"this image is outside what {entry.id} can score: {exc}"
+        raise InputError(("body",), msg) from None
     nll = s["nll"][0].item()
     stored = entry.model.metadata.get("drawing_nll") or {}
     quantiles = stored.get("quantiles") if stored.get("k") == DRAWING_K else None

@@ -14,7 +14,15 @@ from ..deps import EntryDep
 from ..errors import InputError
 from ..png import encode_png, tile, to_uint8
 from ..registry import ModelEntry
-from ..requests import ERRORS, IMMUTABLE, PNG_RESPONSE, parse_z, run_limited
+from ..requests import (
+    ERRORS,
+    IMMUTABLE,
+    JSON_ERRORS,
+    PNG_RESPONSE,
+    JsonBodyRoute,
+    parse_z,
+    run_limited,
+)
 from ..schemas import AtlasResponse, InterpolateResponse, request_models
 from ..settings import Settings
 
@@ -43,10 +51,11 @@ def plane(entry: ModelEntry, dims_text: str | None, plane_name: str, base: torch
 
 
 def atlas_body(entry: ModelEntry, dims: tuple[int, int] | None) -> bytes:
-    """The atlas as JSON bytes, rendered once per (model, dims) and kept."""
+    """The atlas as JSON bytes, rendered per (model, dims) and kept in the entry's small LRU."""
     key = dims or "pca"
-    if key in entry.cache:
-        return entry.cache[key]
+    cached = entry.cache.get(key)
+    if cached is not None:
+        return cached
     mu = entry.model.atlas["mu"].float()
     axes = None
     if dims is not None or entry.latent_dim <= 2:
@@ -65,14 +74,20 @@ def atlas_body(entry: ModelEntry, dims: tuple[int, int] | None) -> bytes:
         "axes": axes,
         "class_names": entry.model.metadata.get("class_names", []),
     }
-    entry.cache[key] = data = json.dumps(body, separators=(",", ":")).encode()
+    data = json.dumps(body, separators=(",", ":")).encode()
+    entry.cache.put(key, data)
     return data
 
 
 def build_router(settings: Settings) -> APIRouter:
     bodies = request_models(settings)
     InterpolateRequest, LatentPoint = bodies.interpolate, bodies.latent_point
-    router = APIRouter(prefix="/api/models/{model_id}", tags=["explore"])
+    router = APIRouter(
+        prefix="/api/models/{model_id}",
+        tags=["explore"],
+        route_class=JsonBodyRoute,
+        strict_content_type=False,
+    )
 
     @router.get("/grid.png", response_class=Response, responses={**PNG_RESPONSE, **ERRORS})
     async def grid_png(
@@ -84,10 +99,17 @@ def build_router(settings: Settings) -> APIRouter:
         ] = None,
         label: Annotated[int | None, Query(ge=0, le=1000)] = None,
         z: Annotated[
-            str | None, Query(max_length=20000, description="base point for other dims")
+            str | None,
+            Query(max_length=20000, description="base point for the other dims (not with pca)"),
         ] = None,
         span: Annotated[
-            float | None, Query(gt=0, le=1000, description="even spacing in ±span (an AE: ±130)")
+            float | None,
+            Query(
+                gt=0,
+                le=1000,
+                allow_inf_nan=False,
+                description="even spacing in ±span (an AE: ±130)",
+            ),
         ] = None,
         plane_name: Annotated[str, Query(alias="plane", pattern="^(dims|pca)$")] = "dims",
     ) -> Response:
@@ -95,6 +117,9 @@ def build_router(settings: Settings) -> APIRouter:
         are spaced by the inverse normal CDF unless a span is given; `plane=pca` walks the atlas's
         PCA plane instead of two latent dims (for models with more than two)."""
         inference.require_latent_walk(entry)
+        if z is not None and plane_name == "pca":
+            # The PCA plane passes through the atlas's mean: a base point would be dropped.
+            raise InputError(("query", "z"), "z cannot be combined with plane=pca")
         base = None
         if z is not None:
             base = torch.from_numpy(parse_z(z, entry.latent_dim, settings.max_abs_z)[0])
@@ -132,7 +157,7 @@ def build_router(settings: Settings) -> APIRouter:
             body, media_type="application/json", headers={"Cache-Control": "max-age=3600"}
         )
 
-    @router.post("/interpolate", response_model=InterpolateResponse, responses=ERRORS)
+    @router.post("/interpolate", response_model=InterpolateResponse, responses=JSON_ERRORS)
     async def interpolate_route(
         entry: EntryDep,
         body: InterpolateRequest,  # type: ignore[valid-type]

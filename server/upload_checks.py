@@ -1,0 +1,139 @@
+"""Cheap checks on an upload's bytes, before Pillow parses or decodes anything.
+
+An upload's size bounds the work of decoding it only for some encodings. These cost far more
+than their bytes suggest, so they are refused from a scan of the bytes (C-speed searches, and
+Python loops capped at MAX_BLOCKS steps):
+- a progressive JPEG decodes every scan over the whole image: a 26-byte scan repeated 1000 times
+  in a 73 KB file cost 7.5 s at 12 Mpx (libjpeg, no way to skip a scan);
+- RLE-compressed BMPs decode in a pure-Python loop (a 15 KB file: 1-4 s);
+- Pillow reads JPEG markers before the first scan, PNG chunks and GIF blocks before the first
+  frame one at a time in Python: 4 MB of empty ones cost 1-2 s.
+WebP is parsed and decoded by libwebp, in C, at a cost that follows the pixel count, which
+`preprocess.open_image` checks from the header.
+"""
+
+from __future__ import annotations
+
+MAX_JPEG_SCANS = 32  # baseline: 1; libjpeg's progressive: 6 (gray) or 10 (color); + thumbnails
+MAX_BLOCKS = 4096  # markers, chunks or blocks read one by one: a normal file has tens to hundreds
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# BMP compression field -> name; only 0 (none) and 3 (bit fields, also uncompressed) are taken.
+BMP_COMPRESSED = {1: "RLE8", 2: "RLE4", 4: "JPEG", 5: "PNG", 6: "alpha bit fields"}
+FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")  # Pillow's names; open no other format
+
+
+class ImageInputError(ValueError):
+    """An upload that is not a usable image; `status` is the HTTP code to answer with."""
+
+    def __init__(self, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def sniff(data: bytes) -> str | None:
+    """The accepted format these bytes start like (Pillow's own signatures), or None."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if data.startswith(PNG_SIGNATURE):
+        return "PNG"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "GIF"
+    if data.startswith(b"BM"):
+        return "BMP"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    return None
+
+
+def check_upload(data: bytes) -> str:
+    """The upload's format, or ImageInputError if it is not one we take or would be too costly
+    to decode (see the module's docstring)."""
+    kind = sniff(data)
+    if kind is None:
+        raise ImageInputError(f"not a {', '.join(FORMATS)} image", status=415)
+    check = {"JPEG": check_jpeg, "PNG": check_png, "GIF": check_gif, "BMP": check_bmp}.get(kind)
+    if check is not None:
+        check(data)
+    return kind
+
+
+def too_many(what: str) -> ImageInputError:
+    return ImageInputError(f"{what} (over {MAX_BLOCKS}): refused, as too slow to read")
+
+
+def check_jpeg(data: bytes) -> None:
+    """At most MAX_BLOCKS markers (or junk bytes, which Pillow steps through one at a time)
+    before the first scan, and at most MAX_JPEG_SCANS scans from there on."""
+    pos, steps, end = 2, 0, len(data)
+    first_scan = end
+    while pos + 1 < end:
+        steps += 1
+        if steps > MAX_BLOCKS:
+            raise too_many("a JPEG with too many markers before its image data")
+        if data[pos] != 0xFF:  # junk between segments
+            nxt = data.find(b"\xff", pos)
+            steps += (end if nxt < 0 else nxt) - pos
+            pos = end if nxt < 0 else nxt
+            continue
+        marker = data[pos + 1]
+        if marker == 0xDA:  # start of scan: libjpeg reads the rest itself
+            first_scan = pos
+            break
+        if marker == 0xFF:  # fill byte
+            pos += 1
+        elif marker in (0x00, 0x01) or 0xD0 <= marker <= 0xD9:  # markers without a length
+            pos += 2
+        else:
+            pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+    # From the first scan on, FF DA is a scan's marker: entropy-coded data stuffs every FF.
+    scans = data.count(b"\xff\xda", first_scan)
+    if scans > MAX_JPEG_SCANS:
+        raise ImageInputError(
+            f"a JPEG with {scans} scans costs too much to decode (at most {MAX_JPEG_SCANS}; "
+            "a progressive JPEG has about 10)"
+        )
+
+
+def check_png(data: bytes) -> None:
+    """At most MAX_BLOCKS chunks: Pillow reads each (IDAT ones included) in Python."""
+    pos, chunks, end = len(PNG_SIGNATURE), 0, len(data)
+    while pos + 8 <= end:
+        chunks += 1
+        if chunks > MAX_BLOCKS:
+            raise too_many("a PNG with too many chunks")
+        if data[pos + 4 : pos + 8] == b"IEND":
+            return
+        pos += 12 + int.from_bytes(data[pos : pos + 4], "big")  # length, type, data, CRC
+
+
+def check_gif(data: bytes) -> None:
+    """At most MAX_BLOCKS extension blocks and sub-blocks before the first frame (Pillow reads
+    those in Python; the frame itself is decoded in C, and later frames are never read)."""
+    if len(data) < 13:
+        return
+    flags, pos, blocks, end = data[10], 13, 0, len(data)
+    if flags & 0x80:  # global colour table
+        pos += 3 << ((flags & 0x07) + 1)
+    while pos < end and data[pos] == 0x21:  # an extension: label, then sub-blocks to a 0 length
+        pos += 2
+        while pos < end:
+            blocks += 1
+            if blocks > MAX_BLOCKS:
+                raise too_many("a GIF with too many blocks before its first frame")
+            size = data[pos]
+            pos += 1 + size
+            if size == 0:
+                break
+
+
+def check_bmp(data: bytes) -> None:
+    """Only uncompressed BMPs: Pillow decodes the RLE ones in a pure-Python loop."""
+    if len(data) < 34 or int.from_bytes(data[14:18], "little") < 40:
+        return  # too short to say, or an OS/2 1.x header, which has no compression field
+    compression = int.from_bytes(data[30:34], "little")
+    if compression in BMP_COMPRESSED:
+        raise ImageInputError(
+            f"{BMP_COMPRESSED[compression]}-compressed BMPs are not accepted (slow to decode): "
+            "send an uncompressed BMP, or a PNG",
+            status=415,
+        )

@@ -1,0 +1,164 @@
+"""Uploads that cost far more to decode than their size (notes/hostile-report.md, defect 1) are
+refused from their bytes, quickly and by name; ordinary uploads still encode."""
+
+from __future__ import annotations
+
+import io
+import struct
+import time
+import zlib
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from latent_explorer.server import Settings, create_app
+from latent_explorer.server.upload_checks import MAX_BLOCKS, MAX_JPEG_SCANS, check_upload
+from tests.conftest import ROOT
+
+VAE, COMPLETION = "vae-mnist-z2", "completion-mnist"
+SIDE = 3464  # 12 Mpx, within max_image_pixels: what makes each JPEG scan cost ~8 ms
+FAST = 2.0  # seconds; the attacks below cost 7-8 s (JPEG) or 1-4 s (BMP) before the checks
+
+
+@pytest.fixture(scope="module")
+def client():
+    with TestClient(create_app(Settings(checkpoints=ROOT / "checkpoints", device="cpu"))) as c:
+        yield c
+
+
+def digit(side: int) -> Image.Image:
+    """A gray square with a white bar: something with ink, so a refusal is not 'blank'."""
+    img = Image.new("L", (side, side), 0)
+    img.paste(255, (side * 2 // 5, side // 5, side * 3 // 5, side * 4 // 5))
+    return img
+
+
+def encoded(img: Image.Image, fmt: str, **params) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, fmt, **params)
+    return buf.getvalue()
+
+
+def scan_bomb(repeats: int, side: int = SIDE) -> bytes:
+    """A progressive JPEG whose last scan (an AC refinement, ~26 bytes) is repeated: libjpeg
+    decodes each copy over the whole image (the report's make_scanbomb.py). The image is black,
+    so each scan is tiny; the check refuses it before the emptiness could be seen."""
+    data = encoded(Image.new("L", (side, side), 0), "JPEG", progressive=True, quality=50)
+    i, scans = 2, []
+    while data[i + 1] != 0xD9:
+        end = i + 2 + struct.unpack(">H", data[i + 2 : i + 4])[0]
+        if data[i + 1] == 0xDA:  # the scan's entropy-coded data runs to the next real marker
+            while not (data[end] == 0xFF and data[end + 1] not in (0, *range(0xD0, 0xD8))):
+                end += 1
+            scans.append((i, end))
+        i = end
+    start, end = scans[-1]
+    return data[:i] + data[start:end] * repeats + data[i:]
+
+
+def rle8_bmp(side: int = SIDE) -> bytes:
+    """An 8-bit RLE BMP: one pixel then end-of-line on every row (the report's make_rle_bmp.py);
+    Pillow pads each row in a pure-Python loop."""
+    palette = b"".join(struct.pack("<BBBB", i, i, i, 0) for i in range(256))
+    rle = b"\x01\xff\x00\x00" * side + b"\x00\x01"
+    dib = struct.pack("<IiiHHIIiiII", 40, side, side, 1, 8, 1, len(rle), 2835, 2835, 256, 0)
+    offset = 14 + 40 + len(palette)
+    header = b"BM" + struct.pack("<IHHI", offset + len(rle), 0, 0, offset)
+    return header + dib + palette + rle
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def upload(client: TestClient, data: bytes, route: str = "encode", **fields):
+    model = COMPLETION if route == "complete" else VAE
+    started = time.monotonic()
+    r = client.post(
+        f"/api/models/{model}/{route}", files={"image": ("x", data)}, data=fields or None
+    )
+    return r, time.monotonic() - started
+
+
+def test_a_jpeg_with_a_thousand_scans_is_refused_before_decoding(client: TestClient) -> None:
+    bomb = scan_bomb(1000)
+    assert len(bomb) < 100_000  # 73 KB that cost 7.5 s of CPU
+    r, took = upload(client, bomb)
+    assert r.status_code == 422, r.text[:300]
+    assert r.json()["detail"][0]["loc"] == ["body", "image"]
+    assert "scans" in r.json()["detail"][0]["msg"]
+    assert took < FAST
+
+
+def test_complete_refuses_the_scan_bomb_too(client: TestClient) -> None:
+    r, took = upload(client, scan_bomb(1000), "complete", mask="left-half")
+    assert r.status_code == 422, r.text[:300]
+    assert "scans" in r.json()["detail"][0]["msg"] and took < FAST
+
+
+def test_an_rle_bmp_is_refused_by_name(client: TestClient) -> None:
+    r, took = upload(client, rle8_bmp())
+    assert r.status_code == 415, r.text[:300]
+    assert "RLE8" in r.json()["detail"][0]["msg"] and took < FAST
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["jpeg markers", "png chunks", "gif blocks"],
+)
+def test_headers_pillow_reads_one_piece_at_a_time_are_capped(name: str) -> None:
+    """4 MB of empty JPEG comments, PNG chunks or GIF comment blocks cost Pillow 1-2 s of Python
+    before any pixel; over MAX_BLOCKS of them are refused."""
+    many = MAX_BLOCKS + 10
+    if name == "jpeg markers":
+        base = encoded(digit(28), "JPEG")
+        data = base[:2] + b"\xff\xfe\x00\x02" * many + base[2:]
+    elif name == "png chunks":
+        base = encoded(digit(28), "PNG")
+        data = base[:33] + png_chunk(b"abCd", b"") * many + base[33:]  # after IHDR
+    else:
+        base = encoded(digit(28), "GIF")
+        flags = base[10]  # after the header, the screen descriptor and the colour table
+        start = 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
+        data = base[:start] + b"\x21\xfe\x00" * many + base[start:]
+    with pytest.raises(ValueError, match=f"over {MAX_BLOCKS}"):
+        check_upload(data)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "params"),
+    [
+        ("PNG", {}),
+        ("JPEG", {}),
+        ("JPEG", {"progressive": True}),
+        ("GIF", {}),
+        ("BMP", {}),
+        ("WEBP", {"lossless": True}),
+    ],
+)
+def test_ordinary_uploads_still_encode(client: TestClient, fmt: str, params: dict) -> None:
+    data = encoded(digit(280).convert("RGB"), fmt, **params)
+    assert check_upload(data) == fmt
+    r, _ = upload(client, data)
+    assert r.status_code == 200, r.text[:300]
+    assert len(r.json()["mu"]) == 2
+
+
+def test_only_the_main_images_scans_count() -> None:
+    """libjpeg's progressive color JPEG has 10 scans. A JPEG inside an APP1 segment (an EXIF
+    thumbnail) is never decoded here, so its scans do not count, however many."""
+    photo = encoded(digit(600).convert("RGB"), "JPEG", progressive=True)
+    assert photo.count(b"\xff\xda") == 10
+    thumb = scan_bomb(2 * MAX_JPEG_SCANS, side=64)
+    app1 = b"\xff\xe1" + struct.pack(">H", 2 + 6 + len(thumb)) + b"Exif\0\0" + thumb
+    assert check_upload(photo[:2] + app1 + photo[2:]) == "JPEG"
+    with pytest.raises(ValueError, match="scans"):
+        check_upload(scan_bomb(MAX_JPEG_SCANS, side=64))
+
+
+def test_other_formats_are_refused_before_pillow() -> None:
+    tiff = encoded(digit(28), "TIFF")
+    with pytest.raises(ValueError, match="not a PNG, JPEG") as info:
+        check_upload(tiff)
+    assert info.value.status == 415
