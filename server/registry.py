@@ -72,6 +72,9 @@ def describe(
         text += f", fitted in closed form on {data['title']}"
     else:
         text += f", trained on {data['title']} for {md.get('epochs', '?')} epochs"
+    beta = getattr(c, "beta", 1.0)
+    if beta != 1.0:  # a beta-VAE: its numbers are not the plain VAE's, and the picker says why
+        text += f", with its KL weighted by β = {beta:g}"
     if md.get("labelled_indices"):
         text += f" with {len(md['labelled_indices'])} labels"
     if value is not None and head.unit == "fraction":

@@ -72,6 +72,8 @@ def test_models(client: TestClient) -> None:
     assert by_id[Z16]["latent_dim"] == 16 and by_id[VAE]["likelihood"] == "bernoulli"
     assert by_id[VAE]["metrics"]["test_iw_nll"] <= 143
     assert "VAE" in by_id[VAE]["description"]
+    assert "β" not in by_id[VAE]["description"]
+    assert "β = 10" in by_id["vae-mnist-z16-beta10"]["description"]  # its numbers differ for that
     one = client.get(f"/api/models/{VAE}")
     assert one.status_code == 200 and one.json() == by_id[VAE]
 

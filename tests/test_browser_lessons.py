@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from playwright.sync_api import Page, Route, expect
 
 from tests import test_browser
@@ -70,7 +71,7 @@ def test_what_the_brightness_means_follows_the_model(page: Page) -> None:
         "vae-mnist-z2": "probability that it is on, p(pixel on | z)",
         "cvae-mnist-z2": "p(pixel on | z,y)",
         "pca-mnist-z2": "mean gray level",
-        "ae-mnist-z2": "defines no probability",
+        "ae-mnist-z2": "has no prior p(z)",
     }
     open_app(page)
     for model, words in meanings.items():
@@ -178,3 +179,76 @@ def test_a_mean_past_the_maps_range_is_pointed_out(page: Page) -> None:
     draw_stroke(page, SEVEN)
     expect(page.locator("#encode-info")).to_contain_text("outside the map's")
     expect(page.locator("#encode-info")).to_contain_text("wider range")
+
+
+def test_the_drawing_explanation_holds_for_the_model(page: Page) -> None:
+    open_app(page, "?model=ae-mnist-z2")
+    explain = page.get_by_test_id("explain-draw")
+    explain.locator("summary").click()
+    expect(explain).to_contain_text("one point z(x)")
+    for absent in ("16 samples", "−ELBO"):  # an AE shows neither
+        expect(explain.get_by_text(absent)).to_be_hidden()
+    draw_stroke(page, SEVEN)
+    expect(page.locator("#encode-info")).to_contain_text("z = (")
+    expect(page.locator("#encode-info")).not_to_contain_text("mu =")
+    page.get_by_test_id("model-select").select_option("vae-mnist-z2")
+    expect(explain.get_by_text("16 samples", exact=False)).to_be_visible()
+    expect(explain.get_by_text("one point z(x)", exact=False)).to_be_hidden()
+
+
+def test_the_bar_relates_the_elbo_to_the_likelihood(page: Page) -> None:
+    open_app(page)
+    draw_stroke(page, SEVEN)
+    said = page.get_by_test_id("elbo-gap").inner_text()
+    total = float(page.get_by_test_id("elbo-total").inner_text())
+    nll = float(said.split("≈ ")[1].split(" nats")[0])
+    gap = float(said.split("the gap, ")[1].split(" nats")[0])
+    assert "upper bound" in said
+    assert gap == pytest.approx(max(total - nll, 0), abs=0.11)
+
+
+def test_generate_hides_the_label_of_a_model_without_one(page: Page) -> None:
+    open_app(page)
+    expect(page.locator("#gen-label-control")).to_be_hidden()
+    page.get_by_test_id("model-select").select_option("cvae-mnist-z2")
+    expect(page.locator("#gen-label-control")).to_be_visible()
+
+
+def test_copy_link_says_what_the_link_carries(page: Page) -> None:
+    open_app(page, "?model=cvae-mnist-z2")
+    page.get_by_test_id("copy-link").click()
+    note = page.get_by_test_id("link-note")
+    expect(note).to_contain_text("not the drawing")
+    expect(note).to_contain_text("--host 0.0.0.0")  # the test server is on 127.0.0.1
+    assert "model=cvae-mnist-z2" in page.url
+
+
+def test_keyboard_order_follows_the_layout(page: Page) -> None:
+    open_app(page)
+    order = page.eval_on_selector_all("main > section", "ss => ss.map(s => s.className)")
+    tops = page.eval_on_selector_all(
+        "main > section:not([hidden])",
+        "ss => ss.map(s => [s.getBoundingClientRect().top, s.getBoundingClientRect().left])",
+    )
+    assert order[-1].endswith("gen-panel")  # the full-width row at the bottom comes last
+    # Reading order: a section starts lower than the one before it, or to its right.
+    pairs = zip(tops, tops[1:], strict=False)
+    assert all(b[0] >= a[0] - 1 or b[1] > a[1] + 1 for a, b in pairs), tops
+
+
+def test_a_tablet_sees_the_digit_beside_the_map(browser, base_url: str) -> None:
+    context = browser.new_context(viewport={"width": 1024, "height": 768}, base_url=base_url)
+    tablet = context.new_page()
+    open_app(tablet)
+    expect(tablet.locator("#intro")).not_to_have_attribute("open", "")  # a short screen: folded
+    map_box = tablet.get_by_test_id("latent-map").bounding_box()
+    digit_box = tablet.locator("#decoded").bounding_box()
+    assert map_box["height"] < 768
+    assert digit_box["x"] + digit_box["width"] <= map_box["x"]  # beside it, not a screen below
+    assert abs(digit_box["y"] - map_box["y"]) < 200
+    # Narrowed to a phone's width, the picker takes the short names.
+    tablet.set_viewport_size({"width": 390, "height": 844})
+    tablet.wait_for_function(
+        "() => !document.querySelector('[data-testid=model-select] option').text.includes('z=')"
+    )
+    context.close()

@@ -61,6 +61,8 @@ export function createElboBar(root, klRoot) {
     // The sum as shown must add up: the total and KL to one decimal, reconstruction their
     // difference (each still within 0.05 of its own value, give or take a rounding).
     const [shownTotal, shownKl] = [total, kl].map((v) => Math.round(10 * v));
+    // Each is an estimate (the NLL importance-weighted): the gap can come out a hair below 0.
+    const gap = Math.max(total - body.nll, 0);
     const share = (v) => `${((100 * v) / total).toFixed(1)}%`;
     root.replaceChildren(
       h("div", { className: "elbo-bar", "data-testid": "elbo-bar" },
@@ -74,9 +76,12 @@ export function createElboBar(root, klRoot) {
         h("span", { className: "key kl" }), "KL ",
         h("output", { "data-testid": "elbo-kl" }, (shownKl / 10).toFixed(1)), " = −ELBO ",
         h("output", { "data-testid": "elbo-total" }, (shownTotal / 10).toFixed(1)), " nats"),
-      h("p", { className: "muted" }, `−log ${pOfX(model)} ≈ ${body.nll.toFixed(1)} nats ` +
-        "(importance-weighted, " +
-        `k=${body.nll_k}; the drawing thresholded at 0.5).`),
+      h("p", { className: "muted", "data-testid": "elbo-gap" },
+        `−log ${pOfX(model)} ≈ ${body.nll.toFixed(1)} nats (importance-weighted, k=${body.nll_k}). ` +
+        `The −ELBO is an upper bound on it; the gap, ${gap.toFixed(1)} nats, is ` +
+        `KL(q(z|x${givenLabel(model)}) ‖ p(z|x${givenLabel(model)})): how far the encoder's cloud ` +
+        "is from the true posterior. Both score the drawing thresholded at 0.5 (a likelihood of " +
+        "0/1 pixels); the cloud shown is that of the gray drawing, so its KL differs a little."),
       h("p", { className: body.percentile >= EXTREME_PERCENTILE ? "extreme" : "muted",
                "data-testid": "elbo-percentile" }, percentileMessage(body.percentile, model)),
     );

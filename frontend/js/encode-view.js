@@ -23,7 +23,8 @@ export function createEncodeView(els, currentModel) {
     els.preprocessed.src = body.preprocessed;
     els.reconstruction.src = body.reconstruction;
     const sigma = body.logvar ? body.logvar.map((v) => Math.exp(v / 2)) : null;
-    els.info.textContent = `mu = (${body.mu.map((v) => v.toFixed(2)).join(", ")})` +
+    // An AE's code is a point z(x), not the mean of a distribution.
+    els.info.textContent = `${sigma ? "mu" : "z"} = (${body.mu.map((v) => v.toFixed(2)).join(", ")})` +
       (sigma ? `, mean sigma ${(sigma.reduce((a, b) => a + b, 0) / sigma.length).toFixed(2)}` : "") +
       (infers ? `; reads it as ${withArticle(model.class_names[body.label])}` : "") +
       (labelUsed !== null ? `, encoded as ${withArticle(model.class_names[labelUsed])}` : "") +

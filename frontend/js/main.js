@@ -330,6 +330,11 @@ async function selectModel(id, start = {}) {
   $("model-select").value = m.id;
   $("model-info").textContent = `${m.description}. ${metricNote(m)}`.replace(/\.\. /, ". ").trim();
   $("digit-meaning").textContent = outputMeaning(m);
+  // Sentences of the explanations that hold only for models with this capability.
+  const has = { stochastic: m.capabilities.stochastic, point: !m.capabilities.stochastic,
+                likelihood: m.capabilities.likelihood };
+  for (const el of document.querySelectorAll("[data-needs]")) el.hidden = !has[el.dataset.needs];
+  $("download-grid").download = `map-${m.id}.png`;
   applyNouns(document, m); // "Decoded digit" or "Decoded item": the marked words follow the model
   // An unconditional model takes no label, but its data set's names still show what it was trained on.
   fillLabelSelect($("label-select"), m.class_names.length ? m.class_names : m.data.class_names);
@@ -337,6 +342,7 @@ async function selectModel(id, start = {}) {
   showLabel(state.label);
   $("map-label-control").hidden = !conditional();
   $("label-select").disabled = !conditional();
+  $("gen-label-control").hidden = !conditional(); // a greyed "Label 0" read as "samples of 0s"
   $("style-note").hidden = conditional();
   fillDrawLabel(m);
   map.setLegend(m.data.class_names.length ? m.data.class_names : [...Array(10).keys()].map(String));
@@ -385,12 +391,48 @@ $("map-label").addEventListener("change", (e) => chooseLabel(Number(e.target.val
 $("set-a").addEventListener("click", () => setEnd(0));
 $("set-b").addEventListener("click", () => setEnd(1));
 $("method-select").addEventListener("change", () => { runInterpolation(); saveUrl(); });
+$("copy-link").addEventListener("click", copyLink);
 // The map as shown, dots included, is made when the link is clicked.
 $("download-grid").addEventListener("click", () => { $("download-grid").href = map.snapshot(); });
 
+/** Copy the view's link, and say what it does not carry and where it does not reach. */
+async function copyLink() {
+  clearTimeout(urlTimer);
+  const url = new URL(writeQuery(state, $("method-select").value, Number($("temperature").value)),
+                      location.href).href;
+  history.replaceState(null, "", url);
+  let copied = false;
+  try {
+    await navigator.clipboard.writeText(url); // only in a secure context (https, localhost)
+    copied = true;
+  } catch {
+    copied = false;
+  }
+  const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(location.hostname);
+  $("link-note").textContent = (copied ? "Link copied" : `Copy this link: ${url}`) +
+    " (model, z, label, map and interpolation; not the drawing)." +
+    (loopback ? " It names this computer: to share it, run the server where others can reach " +
+                "it (latent-explorer serve --host 0.0.0.0) and send its address instead." : "");
+  $("link-note").hidden = false;
+}
+
+let pickerShort = null;
+/** Short model names in the picker on a narrow screen; refilled when the width crosses. */
+function fitPicker() {
+  const short = window.matchMedia("(max-width: 640px)").matches;
+  if (short === pickerShort || !state.models.length) return;
+  pickerShort = short;
+  const chosen = $("model-select").value;
+  $("model-select").replaceChildren();
+  fillModelPicker($("model-select"), state.models, short);
+  if (chosen) $("model-select").value = chosen;
+}
+window.matchMedia("(max-width: 640px)").addEventListener("change", fitPicker);
+
 async function start() {
-  // On a phone the intro starts folded: the digit and the map come first.
-  if (window.matchMedia("(max-width: 640px)").matches) $("intro").open = false;
+  // On a phone, or a screen too short for the intro and the map together, the intro starts
+  // folded: the digit and the map come first.
+  if (window.matchMedia("(max-width: 640px), (max-height: 900px)").matches) $("intro").open = false;
   let all;
   try {
     all = await api.listModels();
@@ -407,7 +449,7 @@ async function start() {
     notice.show("The server has no models loaded (see its log).", "models");
     return;
   }
-  fillModelPicker($("model-select"), state.models, window.matchMedia("(max-width: 640px)").matches);
+  fitPicker();
   teach.setModels(state.models);
   const preferred = state.models.find((m) => m.id === PREFERRED_MODEL) ? PREFERRED_MODEL : state.models[0].id;
   const link = readQuery(location.search, state.models, preferred);

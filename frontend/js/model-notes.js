@@ -87,9 +87,10 @@ export function outputMeaning(model) {
   const given = `z${givenLabel(model)}`;
   const rest = " A slider sets one dimension of z; \"Random sample\" draws z from the prior N(0, I).";
   if (!model.capabilities.stochastic) {
-    return `The decoder's output for the current z. An AE was trained to reproduce pixels, but it ` +
-      "defines no probability: the brightness is just its output, and z has no prior to sample " +
-      `from (\"Random sample\" still draws from N(0, I), which is why it looks poor).`;
+    return "The decoder's output for the current z. Trained with cross-entropy, each brightness " +
+      "can be read as p(pixel on | z), but an AE has no prior p(z): nothing says which z are " +
+      "likely, so it defines no p(x) (\"Random sample\" still draws from N(0, I), which is why " +
+      "it looks poor).";
   }
   if (model.likelihood === "gaussian") {
     return `The decoder's output for the current ${given}: each pixel's brightness is the mean gray ` +
