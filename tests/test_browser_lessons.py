@@ -252,3 +252,46 @@ def test_a_tablet_sees_the_digit_beside_the_map(browser, base_url: str) -> None:
         "() => !document.querySelector('[data-testid=model-select] option').text.includes('z=')"
     )
     context.close()
+
+
+def _seven_png(path) -> None:
+    """A white 7 on black, 140x140, as a user might upload."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("L", (140, 140), 0)
+    ImageDraw.Draw(image).line([(35, 30), (105, 30), (60, 120)], fill=255, width=12)
+    image.save(path)
+
+
+def test_an_image_can_be_encoded_without_drawing(page: Page, tmp_path) -> None:
+    png = tmp_path / "seven.png"
+    _seven_png(png)
+    open_app(page, "?model=cvae-mnist-z2")
+    upload = page.get_by_test_id("upload")
+    upload.focus()  # reachable from the keyboard, unlike the pads
+    expect(upload).to_be_focused()
+    upload.set_input_files(str(png))
+    expect(page.locator("#encode-info")).to_contain_text("Which digit")  # a CVAE needs the label
+    with page.expect_request(lambda r: r.url.endswith("/encode")) as sent:
+        page.get_by_test_id("draw-label").select_option("7")
+    assert "multipart/form-data" in sent.value.headers["content-type"]
+    expect(page.locator("#encode-info")).to_contain_text("encoded as a 7")
+    expect(page.get_by_test_id("encode-marker")).to_be_visible()
+    expect(page.get_by_test_id("elbo")).to_be_visible()
+    assert page.locator("#encode-info").get_attribute("aria-live") == "polite"
+
+
+def test_back_returns_to_the_previous_model(page: Page) -> None:
+    open_app(page)
+    page.get_by_test_id("model-select").select_option("ae-mnist-z2")
+    page.wait_for_function("() => location.search.includes('model=ae-mnist-z2')")
+    page.go_back()
+    expect(page.get_by_test_id("model-select")).to_have_value("vae-mnist-z2")
+    page.wait_for_function("() => location.search.includes('model=vae-mnist-z2')")
+    page.go_forward()
+    expect(page.get_by_test_id("model-select")).to_have_value("ae-mnist-z2")
+
+
+def test_a_link_past_the_maps_range_says_so(page: Page) -> None:
+    open_app(page, "?model=vae-mnist-z2&z=10,-10")
+    expect(page.get_by_test_id("notice")).to_contain_text("outside the map's")

@@ -103,6 +103,14 @@ export async function encodePixels(id, pixels, label = null, preprocess = "mnist
   return postJson(`${modelPath(id)}/encode`, { pixels, label, preprocess });
 }
 
+/** Encode an image file (PNG, JPEG, ...): the server crops and centres it like MNIST. */
+export async function encodeUpload(id, file, label = null) {
+  const form = new FormData();
+  form.append("image", file);
+  if (label !== null) form.append("label", String(label));
+  return (await request(`${modelPath(id)}/encode`, { method: "POST", body: form })).json();
+}
+
 /** URL of the decoded manifold grid for a plane of the latent space. */
 export function gridUrl(id, { n, span, dims = null, plane = "dims", label = null, z = null }) {
   const params = new URLSearchParams({ n: String(n), span: String(span) });

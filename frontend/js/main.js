@@ -180,6 +180,8 @@ function chooseLabel(label) {
 /** Forget the drawing: a late answer to it must not bring its results back. */
 function clearDrawing() {
   encodeRequest += 1;
+  upload = null;
+  $("upload").value = "";
   pad.clear();
   encodeView.clear();
   teach.clear();
@@ -187,9 +189,28 @@ function clearDrawing() {
   map.setMarker(null);
 }
 
-async function encodeDrawing() {
+let upload = null; // the image file encoded last, if it was an upload (re-sent when re-labelled)
+store.perModel(() => { upload = null; $("upload").value = ""; });
+
+function encodeDrawing() {
+  upload = null;
   const model = state.model;
   if (!pad.hasInk()) return encodeView.say(fillNouns("The pad is blank: draw {an item} on it.", model));
+  // MNIST's crop-and-centre only where the data set says pen drawings fit it (see padNote).
+  const preprocess = model.data.drawing === "mnist-digit" ? "mnist" : "none";
+  return encodeWith((told) => api.encodePixels(model.id, pad.toPixels(), told, preprocess));
+}
+
+/** An image file instead of a drawing (and the way in for whoever cannot draw with a pointer). */
+function encodeFile(file) {
+  pad.clear();
+  upload = file;
+  return encodeWith((told) => api.encodeUpload(state.model.id, file, told));
+}
+
+/** Encode what `send(label)` sends and show it: the same for a drawing and an upload. */
+async function encodeWith(send) {
+  const model = state.model;
   if (needsDrawLabel() && state.drawLabel === null) {
     return encodeView.say(`Which ${model.data.item} is it? The ${model.display_name} encodes a ` +
                           "drawing given its label: choose it beside Clear.");
@@ -197,10 +218,8 @@ async function encodeDrawing() {
   const t = store.token();
   const told = needsDrawLabel() ? state.drawLabel : null;
   try {
-    // MNIST's crop-and-centre only where the data set says pen drawings fit it (see padNote).
-    const preprocess = model.data.drawing === "mnist-digit" ? "mnist" : "none";
     const request = ++encodeRequest;
-    const body = await api.encodePixels(model.id, pad.toPixels(), told, preprocess);
+    const body = await send(told);
     store.check(t);
     if (request !== encodeRequest) return; // superseded: its label must not move the view
     // The view follows the drawing's label: the one the model read (M2) or the one the user
@@ -366,7 +385,17 @@ async function selectModel(id, start = {}) {
 }
 
 // ---- wiring ---------------------------------------------------------------------------------
-$("model-select").addEventListener("change", (e) => selectModel(e.target.value));
+// A model switch is a step Back can undo: the old view keeps its history entry (a copy of it is
+// pushed, and the new model's view then replaces the copy); moves within a model only replace.
+$("model-select").addEventListener("change", (e) => {
+  clearTimeout(urlTimer);
+  history.replaceState(null, "", writeQuery(state, $("method-select").value, Number($("temperature").value)));
+  history.pushState(null, "", location.href);
+  selectModel(e.target.value);
+});
+window.addEventListener("popstate", () => {
+  if (state.models.length) openLink(readQuery(location.search, state.models, preferredModel()));
+});
 $("plane-select").addEventListener("change", () => applyView({ resetRange: true }));
 $("range-select").addEventListener("change", () => applyView());
 $("temperature").addEventListener("input", (e) => {
@@ -383,7 +412,9 @@ $("random").addEventListener("click", () => setZ(state.z.map(() => gaussian())))
 $("clear-pad").addEventListener("click", clearDrawing);
 $("draw-label").addEventListener("change", (e) => {
   store.setDrawLabel(e.target.value === "" ? null : Number(e.target.value));
-  if (pad.hasInk()) encodeDrawing(); // the same drawing, encoded as the digit now named
+  // The same drawing (or image), encoded as the digit now named.
+  if (pad.hasInk()) encodeDrawing();
+  else if (upload) encodeFile(upload);
 });
 $("generate").addEventListener("click", generateSamples);
 $("label-select").addEventListener("change", (e) => chooseLabel(Number(e.target.value)));
@@ -392,6 +423,7 @@ $("set-a").addEventListener("click", () => setEnd(0));
 $("set-b").addEventListener("click", () => setEnd(1));
 $("method-select").addEventListener("change", () => { runInterpolation(); saveUrl(); });
 $("copy-link").addEventListener("click", copyLink);
+$("upload").addEventListener("change", (e) => { if (e.target.files[0]) encodeFile(e.target.files[0]); });
 // The map as shown, dots included, is made when the link is clicked.
 $("download-grid").addEventListener("click", () => { $("download-grid").href = map.snapshot(); });
 
@@ -414,6 +446,27 @@ async function copyLink() {
     (loopback ? " It names this computer: to share it, run the server where others can reach " +
                 "it (latent-explorer serve --host 0.0.0.0) and send its address instead." : "");
   $("link-note").hidden = false;
+}
+
+const preferredModel = () =>
+  (state.models.find((m) => m.id === PREFERRED_MODEL) ? PREFERRED_MODEL : state.models[0].id);
+
+/** Show the view a link describes (the page's own address, on load or on Back/Forward). */
+async function openLink(link) {
+  $("scatter-toggle").checked = link.scatter;
+  $("method-select").value = link.method;
+  $("temperature").value = String(link.temperature);
+  $("temperature-value").value = link.temperature.toFixed(1);
+  await selectModel(link.model.id, link);
+  const notes = [...link.notes];
+  const plane = map.plane();
+  const far = plane ? Math.max(...plane.project(state.z).map(Math.abs)) : 0;
+  if (far > state.view.range) {
+    notes.push(`The link's z lies outside the map's ±${state.view.range} (at ${far.toFixed(1)}), so ` +
+               "its crosshair is off the map: choose a wider range, or Reset to 0.");
+  }
+  // After the switch (which clears messages): what the link asked for and did not get.
+  if (notes.length) notice.show(notes.join(" "), "link");
 }
 
 let pickerShort = null;
@@ -451,15 +504,7 @@ async function start() {
   }
   fitPicker();
   teach.setModels(state.models);
-  const preferred = state.models.find((m) => m.id === PREFERRED_MODEL) ? PREFERRED_MODEL : state.models[0].id;
-  const link = readQuery(location.search, state.models, preferred);
-  $("scatter-toggle").checked = link.scatter;
-  $("method-select").value = link.method;
-  $("temperature").value = String(link.temperature);
-  $("temperature-value").value = link.temperature.toFixed(1);
-  await selectModel(link.model.id, link);
-  // After the switch (which clears messages): what the link asked for and did not get.
-  if (link.notes.length) notice.show(link.notes.join(" "), "link");
+  await openLink(readQuery(location.search, state.models, preferredModel()));
   document.body.dataset.ready = "true";
 }
 
