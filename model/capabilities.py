@@ -18,6 +18,7 @@ class Capabilities:
     stochastic: bool = True  # encode gives a distribution (mu, logvar), not a point
     standard_normal_prior: bool = True  # p(z) = N(0, I): samples and the map's circles use it
     likelihood: bool = True  # an ELBO and an importance-weighted NLL of an image exist
+    exact_posterior: bool = False  # encode gives the true p(z|x) in closed form, not a learned q
 
     def to_dict(self) -> dict:
         return {**asdict(self), "completes": list(self.completes)}

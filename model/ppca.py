@@ -63,7 +63,8 @@ class PPCA(LatentModel):
         # Its density is a Gaussian over gray levels: nats of it do not compare with the
         # Bernoulli nats of binarized pixels the other models are scored in, so the page's
         # ELBO bar and percentile (which assume the latter) are not offered.
-        return Capabilities(likelihood=False)
+        # Linear and Gaussian: its posterior is exact (no encoder to learn), unlike a VAE's q(z|x).
+        return Capabilities(likelihood=False, exact_posterior=True)
 
     @torch.no_grad()
     def fit(self, images: Tensor) -> PPCA:

@@ -111,6 +111,7 @@ class ModelCapabilities(BaseModel):
     stochastic: bool = Field(description="encode gives a distribution (logvar), not a point")
     standard_normal_prior: bool = Field(description="p(z) = N(0, I)")
     likelihood: bool = Field(description="an ELBO and a likelihood of an image exist")
+    exact_posterior: bool = Field(description="encode gives the true p(z|x), in closed form")
 
 
 class DecoderInfo(BaseModel):

@@ -42,6 +42,7 @@ def test_models_declare_capabilities(client: TestClient) -> None:
     assert not caps[AE]["stochastic"] and not caps[AE]["standard_normal_prior"]
     assert caps["m2-mnist-100"]["infers_label"] and caps["m2-mnist-100"]["conditional"]
     assert not caps["completion-mnist"]["walkable"]
+    assert caps["pca-mnist-z2"]["exact_posterior"] and not caps[VAE]["exact_posterior"]
     assert "left-half" in caps["completion-mnist"]["completes"]
     assert all(not c["completes"] for k, c in caps.items() if k != "completion-mnist")
     assert by_id["m2-mnist-100"]["headline_metric"]["unit"] == "fraction"

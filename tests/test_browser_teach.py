@@ -223,6 +223,7 @@ def test_pca_decodes_and_encodes(page: Page) -> None:
     expect(page.locator("#encode-info")).to_contain_text("mean sigma")
     expect(page.get_by_test_id("elbo")).to_contain_text("likelihood of its binary pixels")
     expect(page.get_by_test_id("posterior-samples").locator("img")).to_have_count(16)
+    expect(page.locator("#posterior-note")).to_contain_text("exact posterior p(z|x)")
     expect(page.get_by_test_id("prior-2sigma")).to_have_attribute("visibility", "visible")
     shoot(page, "pca")
 

@@ -58,9 +58,14 @@ export function createPosteriorSamples({ root, strip, again, note }, { onDots, i
     if (heading) heading.textContent = current ? `${q} is a distribution` : "z(x) is a point";
     strip.replaceChildren();
     onDots([]);
+    // A linear Gaussian model's posterior is exact: the contrast with a VAE's learned q is the lesson.
+    const exact = model.capabilities.exact_posterior
+      ? " Here it is the exact posterior p(z|x), found in closed form (the model is linear and " +
+        "Gaussian); a VAE's encoder can only learn an approximation of its own."
+      : "";
     note.textContent = current
       ? fillNouns(`16 samples z = μ + σ·ε, ε ~ N(0, I), from ${q}: the dots on the map and ` +
-                  "their {items}.", model)
+                  `their {items}.${exact}`, model)
       : "This model encodes to a single point z(x): there is no q(z|x) to sample from.";
     draw();
   }
