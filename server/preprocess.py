@@ -141,6 +141,9 @@ def shift_to_centre_of_mass(canvas: np.ndarray) -> np.ndarray:
     return np.roll(np.roll(canvas, dy, axis=0), dx, axis=1)
 
 
-def preprocess_upload(data: bytes, max_pixels: int) -> np.ndarray:
-    """Upload bytes -> (28, 28) float32 in [0, 1], MNIST-formatted."""
+def preprocess_upload(data: bytes, max_pixels: int, mnist: bool = True) -> np.ndarray:
+    """Upload bytes -> (28, 28) float32 in [0, 1], MNIST-formatted (cropped to its ink, scaled
+    into 20x20 and centred by mass), or with `mnist=False` only shrunk to 28x28 as it is."""
+    if not mnist:
+        return shrink_to_gray(open_image(data, max_pixels), side=SIDE, exact=True)
     return normalize_digit(shrink_to_gray(open_image(data, max_pixels)))

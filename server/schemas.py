@@ -331,6 +331,9 @@ def _request_models(
         """The text fields of a multipart /encode (strings, read leniently)."""
 
         label: Annotated[int, Field(ge=0, le=1000)] | None = None
+        # "none": the picture as it is, shrunk to 28x28 (clothes fill their frame and are not
+        # pen strokes: MNIST's crop-and-centre would cut them up).
+        preprocess: Literal["mnist", "none"] = "mnist"
 
     class LatentPoint(Strict):
         z: list[Latent] = Field(min_length=1, max_length=4096)

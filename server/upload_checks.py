@@ -85,13 +85,45 @@ def check_jpeg(data: bytes) -> None:
             pos += 2
         else:
             pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
-    # From the first scan on, FF DA is a scan's marker: entropy-coded data stuffs every FF.
-    scans = data.count(b"\xff\xda", first_scan)
-    if scans > MAX_JPEG_SCANS:
-        raise ImageInputError(
-            f"a JPEG with {scans} scans costs too much to decode (at most {MAX_JPEG_SCANS}; "
-            "a progressive JPEG has about 10)"
+    # From the first scan on, walk the markers to the end of the image (FF D9): whatever follows
+    # it (a motion photo's video, any trailer) is never decoded, and random bytes there hold
+    # FF DA about once in 64 KB. Segments are skipped by their length (a table's payload may
+    # hold any bytes); in entropy-coded data every FF is stuffed (FF 00) or a restart marker.
+    scans, pos = 0, first_scan
+    while pos + 1 < end:
+        steps += 1
+        if steps > MAX_BLOCKS:
+            raise too_many("a JPEG with too many markers")
+        marker = data[pos + 1]
+        if marker == 0xD9:  # end of image
+            break
+        if marker == 0xDA:
+            scans += 1
+            if scans > MAX_JPEG_SCANS:
+                raise ImageInputError(
+                    f"a JPEG with over {MAX_JPEG_SCANS} scans costs too much to decode "
+                    "(a progressive JPEG has about 10)"
+                )
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        pos += (
+            2
+            if marker == 0x01 or 0xD0 <= marker <= 0xD7
+            else 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
         )
+        pos = next_marker(data, pos)
+
+
+def next_marker(data: bytes, pos: int) -> int:
+    """Where the next marker starts at or after `pos`, past entropy-coded data (its stuffed
+    FF 00 and restart markers FF D0-D7); len(data) when there is none."""
+    while (nxt := data.find(b"\xff", pos)) >= 0 and nxt + 1 < len(data):
+        following = data[nxt + 1]
+        if following != 0x00 and not 0xD0 <= following <= 0xD7:
+            return nxt
+        pos = nxt + 2
+    return len(data)
 
 
 def check_png(data: bytes) -> None:

@@ -3,11 +3,14 @@ refused from their bytes, quickly and by name; ordinary uploads still encode."""
 
 from __future__ import annotations
 
+import base64
 import io
+import random
 import struct
 import time
 import zlib
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
@@ -143,6 +146,35 @@ def test_ordinary_uploads_still_encode(client: TestClient, fmt: str, params: dic
     r, _ = upload(client, data)
     assert r.status_code == 200, r.text[:300]
     assert len(r.json()["mu"]) == 2
+
+
+def test_bytes_after_the_end_of_image_are_not_scans(client: TestClient) -> None:
+    """A motion photo appends a video after FF D9; random bytes hold FF DA about once in 64 KB.
+    None of it is decoded, so none of it counts (3 MB appended: ~46 false scans before)."""
+    trailer = random.Random(0).randbytes(3_000_000)
+    data = encoded(digit(200).convert("RGB"), "JPEG") + trailer
+    assert data.count(b"\xff\xda") > MAX_JPEG_SCANS
+    assert check_upload(data) == "JPEG"
+    r, _ = upload(client, data)
+    assert r.status_code == 200, r.text[:300]
+
+
+def test_a_picture_that_fills_its_frame_is_encoded_as_it_is(client: TestClient) -> None:
+    """preprocess=none (what the page sends for Fashion-MNIST): shrunk to 28x28, no crop."""
+    shirt = np.zeros((28, 28), dtype=np.uint8)
+    shirt[2:27, 3:25] = 200  # fills the frame, as a Fashion-MNIST item does
+
+    def seen(r) -> np.ndarray:
+        assert r.status_code == 200, r.text[:300]
+        png = base64.b64decode(r.json()["preprocessed"].split(",", 1)[1])
+        return np.asarray(Image.open(io.BytesIO(png))).astype(int)
+
+    data = encoded(Image.fromarray(shirt), "PNG")
+    assert np.abs(seen(upload(client, data, preprocess="none")[0]) - shirt).max() <= 1
+    # The default treats it as a pen digit: mostly light, it reads as dark ink on paper, and
+    # after inversion nothing is left (or, were it read, it would be cropped and re-centred).
+    r, _ = upload(client, data)
+    assert r.status_code == 422 or np.abs(seen(r) - shirt).max() > 100
 
 
 def test_only_the_main_images_scans_count() -> None:

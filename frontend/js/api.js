@@ -103,10 +103,11 @@ export async function encodePixels(id, pixels, label = null, preprocess = "mnist
   return postJson(`${modelPath(id)}/encode`, { pixels, label, preprocess });
 }
 
-/** Encode an image file (PNG, JPEG, ...): the server crops and centres it like MNIST. */
-export async function encodeUpload(id, file, label = null) {
+/** Encode an image file (PNG, JPEG, ...), cropped and centred like MNIST or ("none") as it is. */
+export async function encodeUpload(id, file, label = null, preprocess = "mnist") {
   const form = new FormData();
   form.append("image", file);
+  form.append("preprocess", preprocess);
   if (label !== null) form.append("label", String(label));
   return (await request(`${modelPath(id)}/encode`, { method: "POST", body: form })).json();
 }

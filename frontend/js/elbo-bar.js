@@ -78,9 +78,10 @@ export function createElboBar(root, klRoot) {
         h("output", { "data-testid": "elbo-total" }, (shownTotal / 10).toFixed(1)), " nats"),
       h("p", { className: "muted", "data-testid": "elbo-gap" },
         `−log ${pOfX(model)} ≈ ${body.nll.toFixed(1)} nats (importance-weighted, k=${body.nll_k}). ` +
-        `The −ELBO is an upper bound on it; the gap, ${gap.toFixed(1)} nats, is ` +
-        `KL(q(z|x${givenLabel(model)}) ‖ p(z|x${givenLabel(model)})): how far the encoder's cloud ` +
-        "is from the true posterior. Both score the drawing thresholded at 0.5 (a likelihood of " +
+        "The −ELBO is an upper bound on it; the gap is " +
+        `KL(q(z|x${givenLabel(model)}) ‖ p(z|x${givenLabel(model)})), how far the encoder's cloud ` +
+        `is from the true posterior: at least ${gap.toFixed(1)} nats here (the −log p shown is ` +
+        "itself estimated from above). Both score the drawing thresholded at 0.5 (a likelihood of " +
         "0/1 pixels); the cloud shown is that of the gray drawing, so its KL differs a little."),
       h("p", { className: body.percentile >= EXTREME_PERCENTILE ? "extreme" : "muted",
                "data-testid": "elbo-percentile" }, percentileMessage(body.percentile, model)),

@@ -26,6 +26,7 @@ const $ = (id) => document.getElementById(id);
 const SAMPLES = 16;
 const INTERP_STEPS = 10;
 const PREFERRED_MODEL = "vae-mnist-z2";
+const PHONE = window.matchMedia("(max-width: 640px)"); // the layout's one-column width
 // On the server the style row costs a 10-image decode per z: while the pointer drags, wait for
 // it to pause. Decoded in the browser it costs a few ms and follows every move.
 const STYLE_ROW_PAUSE_MS = 250;
@@ -123,10 +124,12 @@ function scheduleStyleRow() {
 }
 
 let urlTimer = null;
+/** The view as a link's query (url-state.js). */
+const currentQuery = () => writeQuery(state, $("method-select").value, Number($("temperature").value));
 function saveUrl() {
   clearTimeout(urlTimer);
-  const write = () => writeQuery(state, $("method-select").value, Number($("temperature").value));
-  urlTimer = setTimeout(() => history.replaceState(null, "", write()), 150);
+  $("link-note").hidden = true; // it spoke of the link before this change
+  urlTimer = setTimeout(() => history.replaceState(null, "", currentQuery()), 150);
 }
 
 let backgroundTimer = null;
@@ -153,11 +156,15 @@ function refreshBackground() {
 
 let encodeRequest = 0; // a newer stroke, label or Clear wins over a late answer to an older one
 
+/** How far z lies from the centre on the map's plane, in its largest coordinate (0: no plane). */
+function reach(z) {
+  const plane = map.plane();
+  return plane ? Math.max(...plane.project(z).map(Math.abs)) : 0;
+}
+
 /** Where the map cannot show the drawing's mean: past its range on the plane shown. */
 function outsideRangeHint(mu) {
-  const plane = map.plane();
-  if (!plane) return "";
-  const far = Math.max(...plane.project(mu).map(Math.abs));
+  const far = reach(mu);
   return far > state.view.range
     ? ` It lies outside the map's ±${state.view.range} (at ${far.toFixed(1)}): choose a wider range to see it.`
     : "";
@@ -192,26 +199,33 @@ function clearDrawing() {
 let upload = null; // the image file encoded last, if it was an upload (re-sent when re-labelled)
 store.perModel(() => { upload = null; $("upload").value = ""; });
 
+/** MNIST's crop-and-centre only where the data set says pen drawings fit it (see padNote). */
+const preprocessFor = (model) => (model.data.drawing === "mnist-digit" ? "mnist" : "none");
+
 function encodeDrawing() {
   upload = null;
+  $("upload").value = ""; // the same file chosen again is a new choice
   const model = state.model;
-  if (!pad.hasInk()) return encodeView.say(fillNouns("The pad is blank: draw {an item} on it.", model));
-  // MNIST's crop-and-centre only where the data set says pen drawings fit it (see padNote).
-  const preprocess = model.data.drawing === "mnist-digit" ? "mnist" : "none";
-  return encodeWith((told) => api.encodePixels(model.id, pad.toPixels(), told, preprocess));
+  if (!pad.hasInk()) {
+    encodeRequest += 1; // an answer to an earlier drawing is stale now
+    return encodeView.say(fillNouns("The pad is blank: draw {an item} on it.", model));
+  }
+  return encodeWith((told) => api.encodePixels(model.id, pad.toPixels(), told, preprocessFor(model)));
 }
 
 /** An image file instead of a drawing (and the way in for whoever cannot draw with a pointer). */
 function encodeFile(file) {
   pad.clear();
   upload = file;
-  return encodeWith((told) => api.encodeUpload(state.model.id, file, told));
+  const model = state.model;
+  return encodeWith((told) => api.encodeUpload(model.id, file, told, preprocessFor(model)));
 }
 
 /** Encode what `send(label)` sends and show it: the same for a drawing and an upload. */
 async function encodeWith(send) {
   const model = state.model;
   if (needsDrawLabel() && state.drawLabel === null) {
+    encodeRequest += 1; // "?" chosen while an answer for a named label was on its way
     return encodeView.say(`Which ${model.data.item} is it? The ${model.display_name} encodes a ` +
                           "drawing given its label: choose it beside Clear.");
   }
@@ -244,12 +258,15 @@ async function encodeWith(send) {
   }
 }
 
+let samplesRequest = 0; // a newer label or temperature wins over a late answer
 async function generateSamples() {
   const t = store.token();
+  const request = ++samplesRequest;
   try {
     const temperature = Number($("temperature").value);
     const images = await source.sample(SAMPLES, labelOrNull(), temperature);
     store.check(t);
+    if (request !== samplesRequest) return;
     showThumbs($("samples"), images);
     notice.clear("samples");
   } catch (err) {
@@ -264,15 +281,18 @@ function setEnd(k) {
   saveUrl();
 }
 
+let interpRequest = 0; // newer ends or path win over a late answer
 async function runInterpolation() {
   const [a, b] = state.ends;
   map.setEnds(a && a.z, b && b.z);
+  const request = ++interpRequest;
   if (!a || !b) return;
   const t = store.token();
   try {
     const frames = await interpolateEnds(state.model, a, b, $("method-select").value, INTERP_STEPS,
                                          source.interpolate);
     store.check(t);
+    if (request !== interpRequest) return;
     interpolationView.show(frames.images, frames.info, frames.captions);
     map.setPath(frames.zs);
     notice.clear("interp");
@@ -342,6 +362,7 @@ async function applyView({ resetRange = false, linkRange = null } = {}) {
  * @param {string} id
  * @param {{z?: number[] | null, label?: number | null, plane?: string | null,
  *          ends?: object[]}} [start]
+ * @returns {Promise<boolean>} false when another model was chosen before this one was shown
  */
 async function selectModel(id, start = {}) {
   const m = state.models.find((entry) => entry.id === id) || state.models[0];
@@ -351,6 +372,7 @@ async function selectModel(id, start = {}) {
   $("digit-meaning").textContent = outputMeaning(m);
   // Sentences of the explanations that hold only for models with this capability.
   const has = { stochastic: m.capabilities.stochastic, point: !m.capabilities.stochastic,
+                learned: m.capabilities.stochastic && !m.capabilities.exact_posterior,
                 likelihood: m.capabilities.likelihood };
   for (const el of document.querySelectorAll("[data-needs]")) el.hidden = !has[el.dataset.needs];
   $("download-grid").download = `map-${m.id}.png`;
@@ -375,13 +397,14 @@ async function selectModel(id, start = {}) {
   document.title = `latent-explorer: ${m.id}${m.headline_metric.value != null ? ` (${formatMetric(m)})` : ""}`;
   const view = applyView({ resetRange: true, linkRange: start.range || null });
   await source.use(m);
-  if (!store.isCurrent(t)) return;
+  if (!store.isCurrent(t)) return false;
   scheduleDecode(); // the first digit needs the decoder only, not the atlas
   await view;
-  if (!store.isCurrent(t)) return;
+  if (!store.isCurrent(t)) return false;
   setZ(state.z);
   generateSamples();
   runInterpolation();
+  return true;
 }
 
 // ---- wiring ---------------------------------------------------------------------------------
@@ -389,7 +412,7 @@ async function selectModel(id, start = {}) {
 // pushed, and the new model's view then replaces the copy); moves within a model only replace.
 $("model-select").addEventListener("change", (e) => {
   clearTimeout(urlTimer);
-  history.replaceState(null, "", writeQuery(state, $("method-select").value, Number($("temperature").value)));
+  history.replaceState(null, "", currentQuery());
   history.pushState(null, "", location.href);
   selectModel(e.target.value);
 });
@@ -430,8 +453,7 @@ $("download-grid").addEventListener("click", () => { $("download-grid").href = m
 /** Copy the view's link, and say what it does not carry and where it does not reach. */
 async function copyLink() {
   clearTimeout(urlTimer);
-  const url = new URL(writeQuery(state, $("method-select").value, Number($("temperature").value)),
-                      location.href).href;
+  const url = new URL(currentQuery(), location.href).href;
   history.replaceState(null, "", url);
   let copied = false;
   try {
@@ -457,10 +479,9 @@ async function openLink(link) {
   $("method-select").value = link.method;
   $("temperature").value = String(link.temperature);
   $("temperature-value").value = link.temperature.toFixed(1);
-  await selectModel(link.model.id, link);
+  if (!(await selectModel(link.model.id, link))) return; // another model was picked meanwhile
   const notes = [...link.notes];
-  const plane = map.plane();
-  const far = plane ? Math.max(...plane.project(state.z).map(Math.abs)) : 0;
+  const far = reach(state.z);
   if (far > state.view.range) {
     notes.push(`The link's z lies outside the map's ±${state.view.range} (at ${far.toFixed(1)}), so ` +
                "its crosshair is off the map: choose a wider range, or Reset to 0.");
@@ -472,7 +493,7 @@ async function openLink(link) {
 let pickerShort = null;
 /** Short model names in the picker on a narrow screen; refilled when the width crosses. */
 function fitPicker() {
-  const short = window.matchMedia("(max-width: 640px)").matches;
+  const short = PHONE.matches;
   if (short === pickerShort || !state.models.length) return;
   pickerShort = short;
   const chosen = $("model-select").value;
@@ -480,7 +501,7 @@ function fitPicker() {
   fillModelPicker($("model-select"), state.models, short);
   if (chosen) $("model-select").value = chosen;
 }
-window.matchMedia("(max-width: 640px)").addEventListener("change", fitPicker);
+PHONE.addEventListener("change", fitPicker);
 
 async function start() {
   // On a phone, or a screen too short for the intro and the map together, the intro starts

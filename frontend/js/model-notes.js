@@ -87,10 +87,13 @@ export function outputMeaning(model) {
   const given = `z${givenLabel(model)}`;
   const rest = " A slider sets one dimension of z; \"Random sample\" draws z from the prior N(0, I).";
   if (!model.capabilities.stochastic) {
+    // A point encoder (no posterior): what its output means depends on whether it has a prior.
+    const prior = model.capabilities.standard_normal_prior
+      ? " \"Random sample\" draws z from its prior N(0, I)."
+      : " It has no prior p(z): nothing says which z are likely, so it defines no p(x) " +
+        "(\"Random sample\" still draws from N(0, I), which is why it looks poor).";
     return "The decoder's output for the current z. Trained with cross-entropy, each brightness " +
-      "can be read as p(pixel on | z), but an AE has no prior p(z): nothing says which z are " +
-      "likely, so it defines no p(x) (\"Random sample\" still draws from N(0, I), which is why " +
-      "it looks poor).";
+      `can be read as p(pixel on | z).${prior}`;
   }
   if (model.likelihood === "gaussian") {
     return `The decoder's output for the current ${given}: each pixel's brightness is the mean gray ` +

@@ -36,9 +36,10 @@ export function createPosteriorCloud(svg, caption) {
     const e = ellipse(plane.cov(logvar.map((v) => Math.exp(v))));
     frame = { mu: plane.project(mu), e, half: 3 * Math.max(e.rx, 1e-6), plane };
     const times = 1 / Math.max(e.rx, 1e-6);
+    const compared = times >= 1.5 ? `${times.toFixed(0)}× wider.`
+      : times > 1 / 1.5 ? "about as wide." : `${(1 / times).toFixed(1)}× narrower.`;
     caption.textContent = `Zoomed in on ${q}: the square is μ ± ${frame.half.toFixed(2)} on the ` +
-      `map's plane. Its widest σ is ${e.rx.toFixed(2)}; the prior's σ is 1, ` +
-      (times >= 1.5 ? `${times.toFixed(0)}× wider.` : "about as wide.");
+      `map's plane. Its widest σ is ${e.rx.toFixed(2)}; the prior's σ is 1, ${compared}`;
     show([]);
   }
 

@@ -42,6 +42,13 @@ REQUEST_DOC = {
                             "minimum": 0,
                             "description": "required for a CVAE, optional for an M2",
                         },
+                        "preprocess": {
+                            "type": "string",
+                            "enum": ["mnist", "none"],
+                            "default": "mnist",
+                            "description": "mnist: crop, scale into 20x20 and centre like MNIST; "
+                            "none: only shrink to 28x28 (pictures that fill their frame)",
+                        },
                     },
                 },
                 "example": {"image": "(a PNG file)", "label": 3},
@@ -118,8 +125,14 @@ def build_router(settings: Settings) -> APIRouter:
         )
         if isinstance(body, Upload):
             try:
+                mnist = body.form.preprocess == "mnist"
                 pixels = await run_limited(
-                    request, "uploads", preprocess_upload, body.data, settings.max_image_pixels
+                    request,
+                    "uploads",
+                    preprocess_upload,
+                    body.data,
+                    settings.max_image_pixels,
+                    mnist,
                 )
             except ImageInputError as exc:
                 raise InputError(("body", "image"), str(exc), status=exc.status) from None
