@@ -11,12 +11,13 @@ import { createEncodeView } from "./encode-view.js";
 import { createInterpolationView, interpolateEnds } from "./interpolation-view.js";
 import { latestWins } from "./latest.js";
 import { createLatentMap } from "./latent-map.js";
-import { fillLabelSelect, fillModelPicker, fillPlaneSelect, formatMetric, styleNote } from "./model-picker.js";
+import { fillLabelSelect, fillPlaneSelect, fitModelPicker, formatMetric, styleNote } from "./model-picker.js";
 import { drawPrep, metricNote, outputMeaning, padNote } from "./model-notes.js";
 import { createNotice } from "./notice.js";
 import { applyNouns, fillNouns } from "./nouns.js";
 import { gaussian } from "./posterior-samples.js";
 import { createSliders } from "./sliders.js";
+import { createShareLink } from "./share-link.js";
 import { createStore } from "./state.js";
 import { createTeaching } from "./teach.js";
 import { showThumbs, withArticle } from "./thumbs.js";
@@ -26,7 +27,6 @@ const $ = (id) => document.getElementById(id);
 const SAMPLES = 16;
 const INTERP_STEPS = 10;
 const PREFERRED_MODEL = "vae-mnist-z2";
-const PHONE = window.matchMedia("(max-width: 640px)"); // the layout's one-column width
 // On the server the style row costs a 10-image decode per z: while the pointer drags, wait for
 // it to pause. Decoded in the browser it costs a few ms and follows every move.
 const STYLE_ROW_PAUSE_MS = 250;
@@ -126,9 +126,11 @@ function scheduleStyleRow() {
 let urlTimer = null;
 /** The view as a link's query (url-state.js). */
 const currentQuery = () => writeQuery(state, $("method-select").value, Number($("temperature").value));
+const shareLink = createShareLink({ button: $("copy-link"), note: $("link-note") }, currentQuery,
+                                  () => clearTimeout(urlTimer));
 function saveUrl() {
   clearTimeout(urlTimer);
-  $("link-note").hidden = true; // it spoke of the link before this change
+  shareLink.hide(); // its note spoke of the link before this change
   urlTimer = setTimeout(() => history.replaceState(null, "", currentQuery()), 150);
 }
 
@@ -445,30 +447,9 @@ $("map-label").addEventListener("change", (e) => chooseLabel(Number(e.target.val
 $("set-a").addEventListener("click", () => setEnd(0));
 $("set-b").addEventListener("click", () => setEnd(1));
 $("method-select").addEventListener("change", () => { runInterpolation(); saveUrl(); });
-$("copy-link").addEventListener("click", copyLink);
 $("upload").addEventListener("change", (e) => { if (e.target.files[0]) encodeFile(e.target.files[0]); });
 // The map as shown, dots included, is made when the link is clicked.
 $("download-grid").addEventListener("click", () => { $("download-grid").href = map.snapshot(); });
-
-/** Copy the view's link, and say what it does not carry and where it does not reach. */
-async function copyLink() {
-  clearTimeout(urlTimer);
-  const url = new URL(currentQuery(), location.href).href;
-  history.replaceState(null, "", url);
-  let copied = false;
-  try {
-    await navigator.clipboard.writeText(url); // only in a secure context (https, localhost)
-    copied = true;
-  } catch {
-    copied = false;
-  }
-  const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(location.hostname);
-  $("link-note").textContent = (copied ? "Link copied" : `Copy this link: ${url}`) +
-    " (model, z, label, map and interpolation; not the drawing)." +
-    (loopback ? " It names this computer: to share it, run the server where others can reach " +
-                "it (latent-explorer serve --host 0.0.0.0) and send its address instead." : "");
-  $("link-note").hidden = false;
-}
 
 const preferredModel = () =>
   (state.models.find((m) => m.id === PREFERRED_MODEL) ? PREFERRED_MODEL : state.models[0].id);
@@ -490,19 +471,6 @@ async function openLink(link) {
   if (notes.length) notice.show(notes.join(" "), "link");
 }
 
-let pickerShort = null;
-/** Short model names in the picker on a narrow screen; refilled when the width crosses. */
-function fitPicker() {
-  const short = PHONE.matches;
-  if (short === pickerShort || !state.models.length) return;
-  pickerShort = short;
-  const chosen = $("model-select").value;
-  $("model-select").replaceChildren();
-  fillModelPicker($("model-select"), state.models, short);
-  if (chosen) $("model-select").value = chosen;
-}
-PHONE.addEventListener("change", fitPicker);
-
 async function start() {
   // On a phone, or a screen too short for the intro and the map together, the intro starts
   // folded: the digit and the map come first.
@@ -523,7 +491,7 @@ async function start() {
     notice.show("The server has no models loaded (see its log).", "models");
     return;
   }
-  fitPicker();
+  fitModelPicker($("model-select"), state.models);
   teach.setModels(state.models);
   await openLink(readQuery(location.search, state.models, preferredModel()));
   document.body.dataset.ready = "true";

@@ -23,6 +23,23 @@ export function fillModelPicker(select, models, short = false) {
 }
 
 /**
+ * Fill the picker, with short names while the screen is narrow, and refill it when the width
+ * crosses (a window narrowed to a phone's kept long names, cut off).
+ * @param {HTMLSelectElement} select @param {object[]} models entries of /api/models
+ */
+export function fitModelPicker(select, models) {
+  const narrow = window.matchMedia("(max-width: 640px)");
+  const fill = () => {
+    const chosen = select.value;
+    select.replaceChildren();
+    fillModelPicker(select, models, narrow.matches);
+    if (chosen) select.value = chosen;
+  };
+  fill();
+  narrow.addEventListener("change", fill);
+}
+
+/**
  * The label select: one option per class name, the value its index.
  * @param {HTMLSelectElement} select @param {string[]} names
  */
