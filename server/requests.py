@@ -76,6 +76,13 @@ def content_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
+def is_json(ctype: str) -> bool:
+    """JSON, or no type at all (read as JSON); application/*+json too, as FastAPI reads it."""
+    return ctype in ("application/json", "") or (
+        ctype.startswith("application/") and ctype.endswith("+json")
+    )
+
+
 class JsonBodyRoute(APIRoute):
     """A route with a declared JSON body, answered like /encode's body read by hand: 415 naming
     the type for one sent as another type, and pydantic's precise 422 for one that does not
@@ -92,7 +99,7 @@ class JsonBodyRoute(APIRoute):
 
         async def json_body_handler(request: Request) -> Response:
             ctype = content_type(request)
-            if ctype not in ("application/json", ""):
+            if not is_json(ctype):
                 msg = f"send application/json, not {quote(ctype)}"
                 raise InputError(("header", "content-type"), msg, status=415)
             try:
@@ -132,7 +139,7 @@ async def read_upload_or_json(
         except ValidationError as exc:
             raise validation_errors(exc) from None
         return Upload(await upload.read(), parsed)
-    if ctype in ("application/json", ""):
+    if is_json(ctype):
         return parse_json_body(schema, await request.body())  # type: ignore[arg-type, return-value]
     raise InputError(
         ("header", "content-type"),

@@ -249,8 +249,10 @@ def test_json_routes_name_the_content_type_they_want(
     detail = r.json()["detail"]
     assert detail[0]["loc"] == ["header", "content-type"] and len(detail) == 1
     assert "application/json" in detail[0]["msg"] and ctype in detail[0]["msg"]
-    # No Content-Type at all is read as JSON, as /encode reads it.
+    # No Content-Type at all is read as JSON, as /encode reads it; so is a +json type.
     assert client.post(url, content=body).status_code == 200
+    plus_json = {"content-type": "application/vnd.api+json"}
+    assert client.post(url, content=body, headers=plus_json).status_code == 200
 
 
 MALFORMED = {
