@@ -11,6 +11,7 @@ the same drawing always gets the same numbers.
 from __future__ import annotations
 
 import copy
+import weakref
 
 import numpy as np
 import torch
@@ -82,13 +83,23 @@ def finite_drawing_scores(model, x_binary: Tensor, y: Tensor | None = None) -> d
     scores = drawing_scores(model, x_binary, y)
     if all(bool(v.isfinite().all()) for v in scores.values()):
         return scores
-    # A throwaway copy with the same weights, widened: the served model stays as trained.
-    with torch.inference_mode(False):
-        wide = copy.deepcopy(model).double()
-    scores = drawing_scores(wide, x_binary.double(), y)
+    scores = drawing_scores(widened(model), x_binary.double(), y)
     if not all(bool(v.isfinite().all()) for v in scores.values()):
         raise ScoreOverflow("its posterior variance overflows even in float64")
     return scores
+
+
+# One float64 copy per model, made the first time one of its images overflows: a copy per
+# request cost more than the scoring itself (the model may carry its atlas and be on a GPU).
+_WIDENED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def widened(model):
+    """A float64 copy of `model` with the same weights; the served model stays as trained."""
+    if model not in _WIDENED:
+        with torch.inference_mode(False):
+            _WIDENED[model] = copy.deepcopy(model).double()
+    return _WIDENED[model]
 
 
 def nll_quantiles(nlls: Tensor) -> list[float]:

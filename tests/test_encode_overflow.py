@@ -11,7 +11,12 @@ import torch
 from fastapi.testclient import TestClient
 
 from latent_explorer.model import VAEConfig, build_model
-from latent_explorer.model.scoring import ScoreOverflow, drawing_scores, finite_drawing_scores
+from latent_explorer.model.scoring import (
+    ScoreOverflow,
+    drawing_scores,
+    finite_drawing_scores,
+    widened,
+)
 from latent_explorer.server import Settings, create_app
 from tests.conftest import ROOT
 
@@ -54,6 +59,7 @@ def test_scores_are_finite_in_float64_where_float32_overflows() -> None:
     assert all(bool(v.isfinite().all()) for v in scores.values())
     assert scores["kl"].item() == pytest.approx(math.exp(352.0), rel=1e-6)  # 2 dims x e^352 / 2
     assert model.encoder[-1].weight.dtype == torch.float32  # the served model is untouched
+    assert widened(model) is widened(model)  # one float64 copy per model, not one per request
     with pytest.raises(ScoreOverflow):
         finite_drawing_scores(wide_vae(1000.0), x)  # exp(1000) overflows float64 too
 
