@@ -49,6 +49,9 @@ async def http_error_handler(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+MAX_ERRORS = 20  # per answer: the rest are counted, not listed
+
+
 async def validation_error_handler(_: Request, exc: Exception) -> JSONResponse:
     """FastAPI's 422 without echoing the input: a NaN or a megabyte of pixels is not worth
     repeating, and a NaN cannot be written as JSON at all."""
@@ -59,8 +62,11 @@ async def validation_error_handler(_: Request, exc: Exception) -> JSONResponse:
             "msg": str(e.get("msg", ""))[:200],
             "type": str(e.get("type", "value_error")),
         }
-        for e in errors
+        for e in errors[:MAX_ERRORS]
     ]
+    if len(errors) > MAX_ERRORS:  # 380k unknown keys made a 34 MB answer
+        more = f"and {len(errors) - MAX_ERRORS} more errors"
+        detail.append({"loc": [], "msg": more, "type": "too_many_errors"})
     return JSONResponse({"detail": detail}, status_code=422)
 
 

@@ -95,8 +95,16 @@ def check_jpeg(data: bytes) -> None:
         if steps > MAX_BLOCKS:
             raise too_many("a JPEG with too many markers")
         marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
         if marker == 0xD9:  # end of image
             break
+        if marker in (0x00, 0x01) or 0xD0 <= marker <= 0xD7:
+            # A stuffed zero (libjpeg reads FF FF 00 as one), TEM or a restart: no length to
+            # skip by. Reading one here let a fake length hide thousands of scans libjpeg decodes.
+            pos = next_marker(data, pos + 2)
+            continue
         if marker == 0xDA:
             scans += 1
             if scans > MAX_JPEG_SCANS:
@@ -104,15 +112,7 @@ def check_jpeg(data: bytes) -> None:
                     f"a JPEG with over {MAX_JPEG_SCANS} scans costs too much to decode "
                     "(a progressive JPEG has about 10)"
                 )
-        if marker == 0xFF:  # fill byte
-            pos += 1
-            continue
-        pos += (
-            2
-            if marker == 0x01 or 0xD0 <= marker <= 0xD7
-            else 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
-        )
-        pos = next_marker(data, pos)
+        pos = next_marker(data, pos + 2 + int.from_bytes(data[pos + 2 : pos + 4], "big"))
 
 
 def next_marker(data: bytes, pos: int) -> int:

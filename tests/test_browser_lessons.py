@@ -58,6 +58,11 @@ def test_the_cloud_of_q_is_drawn_over_its_samples_and_zoomed(page: Page) -> None
         "Math.min(...cs.map(c => +c.getAttribute('cx')))"
     )
     assert spread > 20
+    inside = cloud.locator("circle[r='3']").evaluate_all(
+        "cs => cs.every(c => [c.getAttribute('cx'), c.getAttribute('cy')]"
+        ".every(v => +v >= 0 && +v <= 160))"
+    )
+    assert inside  # the square holds every sample, however far
     # The text says what a 1-sigma ellipse holds in 2-d, not that every sample lands inside.
     explain = page.get_by_test_id("explain-draw")
     expect(explain).to_contain_text("4 in 10")
@@ -313,3 +318,20 @@ def test_back_returns_to_the_previous_model(page: Page) -> None:
 def test_a_link_past_the_maps_range_says_so(page: Page) -> None:
     open_app(page, "?model=vae-mnist-z2&z=10,-10")
     expect(page.get_by_test_id("notice")).to_contain_text("outside the map's")
+
+
+def test_a_refused_upload_takes_the_old_results_with_it(page: Page, tmp_path) -> None:
+    png, text = tmp_path / "seven.png", tmp_path / "notes.txt"
+    _seven_png(png)
+    text.write_text("not an image")
+    open_app(page)
+    upload = page.get_by_test_id("upload")
+    upload.set_input_files(str(png))
+    expect(page.get_by_test_id("encode-marker")).to_be_visible()
+    expect(page.get_by_test_id("elbo")).to_be_visible()
+    page.allow_errors = True  # Chromium logs the 415 the server gives
+    upload.set_input_files(str(text))
+    expect(page.locator("#encode-info")).to_have_class(re.compile("error-text"))
+    expect(page.get_by_test_id("encode-marker")).to_be_hidden()
+    expect(page.get_by_test_id("elbo")).to_be_hidden()
+    expect(page.locator("#posterior")).to_be_hidden()

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from latent_explorer.harness import running_server
 from latent_explorer.server import Settings, create_app
+from latent_explorer.server.errors import MAX_ERRORS
 from latent_explorer.server.limits import BodySizeLimit
 from latent_explorer.server.protocol import HEADER_TIMEOUT, MAX_HEADER_BYTES
 from latent_explorer.server.registry import ATLAS_CACHE_SIZE
@@ -322,3 +323,13 @@ def test_a_weak_if_none_match_revalidates_the_decoder(client: TestClient) -> Non
     assert client.get(url, headers={"if-none-match": f"W/{etag}"}).status_code == 304
     assert client.get(url, headers={"if-none-match": '"other", *'}).status_code == 304
     assert client.get(url, headers={"if-none-match": 'W/"other"'}).status_code == 200
+
+
+def test_an_error_list_is_capped(client: TestClient) -> None:
+    """Every unknown key got its own entry: 380k keys made a 34 MB answer."""
+    body = {"z": [[0.0, 0.0]], **{f"k{i}": 0 for i in range(1000)}}
+    r = client.post(f"/api/models/{VAE}/decode", json=body)
+    assert r.status_code == 422
+    detail = r.json()["detail"]
+    assert len(detail) == MAX_ERRORS + 1 and detail[0]["loc"][:2] == ["body", "k0"]
+    assert detail[-1]["msg"] == f"and {1000 - MAX_ERRORS} more errors"

@@ -233,8 +233,8 @@ async function encodeWith(send) {
   }
   const t = store.token();
   const told = needsDrawLabel() ? state.drawLabel : null;
+  const request = ++encodeRequest;
   try {
-    const request = ++encodeRequest;
     const body = await send(told);
     store.check(t);
     if (request !== encodeRequest) return; // superseded: its label must not move the view
@@ -253,7 +253,14 @@ async function encodeWith(send) {
     teach.showEncoded(body, model, conditional() ? body.label ?? state.label : null);
     setZ([...body.mu]);
   } catch (err) {
-    if (err.name === "StaleError") return;
+    // An error about an older drawing, or another model's, is no news about this one.
+    if (err.name === "StaleError" || request !== encodeRequest || !store.isCurrent(t)) return;
+    // The results shown were an earlier drawing's: they go with the failed one.
+    teach.clear();
+    store.setEncoded(null);
+    map.setMarker(null);
+    encodeView.clear();
+    upload = null; // "It is" must not send a file the server refused again
     // About the drawing: said next to the pad, where the user is looking.
     encodeView.say(err instanceof api.ApiError ? err.message : `Something went wrong: ${err.message}`,
                    { error: true });

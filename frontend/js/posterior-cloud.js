@@ -34,18 +34,27 @@ export function createPosteriorCloud(svg, caption) {
       return;
     }
     const e = ellipse(plane.cov(logvar.map((v) => Math.exp(v))));
-    frame = { mu: plane.project(mu), e, half: 3 * Math.max(e.rx, 1e-6), plane };
-    const times = 1 / Math.max(e.rx, 1e-6);
-    const compared = times >= 1.5 ? `${times.toFixed(0)}× wider.`
-      : times > 1 / 1.5 ? "about as wide." : `${(1 / times).toFixed(1)}× narrower.`;
-    caption.textContent = `Zoomed in on ${q}: the square is μ ± ${frame.half.toFixed(2)} on the ` +
-      `map's plane. Its widest σ is ${e.rx.toFixed(2)}; the prior's σ is 1, ${compared}`;
+    frame = { mu: plane.project(mu), e, half: 3 * Math.max(e.rx, 1e-6), plane, q };
     show([]);
   }
 
-  /** Draw the ellipses and these samples of q(z|x). */
+  /** "12× wider", "1.8× wider", "about as wide": the prior's sigma (1) against the cloud's. */
+  function compared(sigma) {
+    const times = 1 / Math.max(sigma, 1e-6);
+    const ratio = (r) => (r >= 10 ? r.toFixed(0) : r.toFixed(1));
+    if (times >= 1.5) return `${ratio(times)}× wider.`;
+    return times > 1 / 1.5 ? "about as wide." : `${ratio(1 / times)}× narrower.`;
+  }
+
+  /** Draw the ellipses and these samples of q(z|x), in a square that holds them all. */
   function show(zs) {
     if (!frame) return;
+    // +-3 sigma holds nearly every sample; the rare one past it widens the square.
+    const reach = zs.map((z) => Math.max(...frame.plane.project(z).map((v, i) => Math.abs(v - frame.mu[i]))));
+    frame.half = Math.max(3 * Math.max(frame.e.rx, 1e-6), ...reach.map((r) => 1.1 * r));
+    caption.textContent = `Zoomed in on ${frame.q}: the square is μ ± ${frame.half.toFixed(2)} on ` +
+      `the map's plane. Its widest σ is ${frame.e.rx.toFixed(2)}; the prior's σ is 1, ` +
+      compared(frame.e.rx);
     const [cx, cy] = toPx(frame.mu);
     const scale = SIZE / 2 / frame.half;
     const rotate = `rotate(${(-frame.e.angle * 180) / Math.PI} ${cx} ${cy})`;
