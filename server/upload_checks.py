@@ -139,15 +139,22 @@ def check_png(data: bytes) -> None:
 
 
 def check_gif(data: bytes) -> None:
-    """At most MAX_BLOCKS extension blocks and sub-blocks before the first frame (Pillow reads
-    those in Python; the frame itself is decoded in C, and later frames are never read)."""
+    """At most MAX_BLOCKS extension blocks, sub-blocks and stray bytes before the first frame
+    (Pillow reads those in Python, a stray byte at a time; the frame itself is decoded in C, and
+    later frames are never read)."""
     if len(data) < 13:
         return
     flags, pos, blocks, end = data[10], 13, 0, len(data)
     if flags & 0x80:  # global colour table
         pos += 3 << ((flags & 0x07) + 1)
-    while pos < end and data[pos] == 0x21:  # an extension: label, then sub-blocks to a 0 length
-        pos += 2
+    while pos < end and data[pos] not in (0x2C, 0x3B):  # to the first image, or the trailer
+        if data[pos] != 0x21:  # a stray byte, which Pillow skips one loop at a time
+            blocks += 1
+            if blocks > MAX_BLOCKS:
+                raise too_many("a GIF with too many blocks before its first frame")
+            pos += 1
+            continue
+        pos += 2  # an extension: its label, then sub-blocks to a 0 length
         while pos < end:
             blocks += 1
             if blocks > MAX_BLOCKS:
