@@ -9,6 +9,11 @@ export const LABEL_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467b
                              "#8c564b", "#e377c2", "#bcbd22", "#7f7f7f", "#17becf"];
 const GRID_N = 20; // digits per side of the background: 20 x 28 = 560 px, the canvas size
 const SVG_NS = "http://www.w3.org/2000/svg";
+/** How q(z|x)'s 1- and 2-sigma ellipses are drawn, on the map and in the zoomed view alike. */
+export const SIGMA_STYLES = {
+  1: { fill: "rgba(92,200,255,0.18)", stroke: "#5cc8ff", "stroke-width": 2 },
+  2: { fill: "none", stroke: "#5cc8ff", "stroke-width": 1.5, "stroke-dasharray": "4 3" },
+};
 
 /** A plane of the latent space: project z to (x, y) and back. */
 export function makePlane(latentDim, view, axes) {
@@ -98,10 +103,9 @@ export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError
   // The samples of q(z|x) go under its ellipses: for a clear drawing the 1-sigma ellipse is only a
   // few pixels wide, and dots drawn over it would hide the very cloud they illustrate.
   const sampleLayer = el("g", { "data-testid": "posterior-dots" });
-  const marker2 = el("ellipse", { fill: "none", stroke: "#5cc8ff", "stroke-width": 1.5,
-                                  "stroke-dasharray": "4 3", "data-testid": "encode-marker-2sigma",
+  const marker2 = el("ellipse", { ...SIGMA_STYLES[2], "data-testid": "encode-marker-2sigma",
                                   visibility: "hidden" });
-  const marker = el("ellipse", { fill: "rgba(92,200,255,0.18)", stroke: "#5cc8ff", "stroke-width": 2,
+  const marker = el("ellipse", { ...SIGMA_STYLES[1],
                                  "data-testid": "encode-marker", visibility: "hidden" });
   const markerDot = el("circle", { r: 2.5, fill: "#5cc8ff", visibility: "hidden" });
   const ends = ["A", "B"].map((name) => {

@@ -186,27 +186,35 @@ function chooseLabel(label) {
   setZ(state.z);
 }
 
-/** Forget the drawing: a late answer to it must not bring its results back. */
-function clearDrawing() {
-  encodeRequest += 1;
+let upload = null; // the image file encoded last, if it was an upload (re-sent when re-labelled)
+/** No file to re-send; the same file chosen again is a new choice. */
+function forgetUpload() {
   upload = null;
   $("upload").value = "";
-  pad.clear();
+}
+store.perModel(forgetUpload);
+
+/** Take down what an encoded drawing showed: its numbers, samples, marker and file. */
+function forgetResults() {
+  forgetUpload();
   encodeView.clear();
   teach.clear();
   store.setEncoded(null);
   map.setMarker(null);
 }
 
-let upload = null; // the image file encoded last, if it was an upload (re-sent when re-labelled)
-store.perModel(() => { upload = null; $("upload").value = ""; });
+/** Forget the drawing: a late answer to it must not bring its results back. */
+function clearDrawing() {
+  encodeRequest += 1;
+  pad.clear();
+  forgetResults();
+}
 
 /** MNIST's crop-and-centre only where the data set says pen drawings fit it (see padNote). */
 const preprocessFor = (model) => (model.data.drawing === "mnist-digit" ? "mnist" : "none");
 
 function encodeDrawing() {
-  upload = null;
-  $("upload").value = ""; // the same file chosen again is a new choice
+  forgetUpload();
   const model = state.model;
   if (!pad.hasInk()) {
     encodeRequest += 1; // an answer to an earlier drawing is stale now
@@ -255,12 +263,9 @@ async function encodeWith(send) {
   } catch (err) {
     // An error about an older drawing, or another model's, is no news about this one.
     if (err.name === "StaleError" || request !== encodeRequest || !store.isCurrent(t)) return;
-    // The results shown were an earlier drawing's: they go with the failed one.
-    teach.clear();
-    store.setEncoded(null);
-    map.setMarker(null);
-    encodeView.clear();
-    upload = null; // "It is" must not send a file the server refused again
+    // The results shown were an earlier drawing's: they go with the failed one, and "It is"
+    // must not send a file the server refused again.
+    forgetResults();
     // About the drawing: said next to the pad, where the user is looking.
     encodeView.say(err instanceof api.ApiError ? err.message : `Something went wrong: ${err.message}`,
                    { error: true });

@@ -3,7 +3,7 @@
 // cloud (the map's plane, +-3 of its widest sigma), with the same 1- and 2-sigma ellipses and the
 // same samples as the map, and says how much smaller than the prior the cloud is.
 
-import { ellipse } from "./latent-map.js";
+import { ellipse, SIGMA_STYLES } from "./latent-map.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const SIZE = 160;
@@ -60,8 +60,7 @@ export function createPosteriorCloud(svg, caption) {
     const rotate = `rotate(${(-frame.e.angle * 180) / Math.PI} ${cx} ${cy})`;
     const rings = [2, 1].map((n) => node("ellipse", {
       cx, cy, rx: n * frame.e.rx * scale, ry: Math.max(n * frame.e.ry * scale, 0.5), transform: rotate,
-      fill: n === 1 ? "rgba(92,200,255,0.18)" : "none", stroke: "#5cc8ff",
-      "stroke-width": n === 1 ? 2 : 1.5, "stroke-dasharray": n === 1 ? "" : "4 3",
+      ...SIGMA_STYLES[n],
     }));
     const dots = zs.map((z) => {
       const [px, py] = toPx(frame.plane.project(z));
