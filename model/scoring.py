@@ -80,11 +80,14 @@ def finite_drawing_scores(model, x_binary: Tensor, y: Tensor | None = None) -> d
     exp(352) is over float32's 3.4e38, so the KL, -ELBO and NLL came out inf or NaN. In float64
     they are finite, if huge (KL = e^352 / 2 nats). The float32 pass stays first: it is how
     `evaluate` scored the test set, so ordinary drawings compare with its quantiles exactly."""
+    def finite(scores: dict[str, Tensor]) -> bool:
+        return all(bool(v.isfinite().all()) for v in scores.values())
+
     scores = drawing_scores(model, x_binary, y)
-    if all(bool(v.isfinite().all()) for v in scores.values()):
+    if finite(scores):
         return scores
     scores = drawing_scores(widened(model), x_binary.double(), y)
-    if not all(bool(v.isfinite().all()) for v in scores.values()):
+    if not finite(scores):
         raise ScoreOverflow("its posterior variance overflows even in float64")
     return scores
 
