@@ -80,6 +80,7 @@ def finite_drawing_scores(model, x_binary: Tensor, y: Tensor | None = None) -> d
     exp(352) is over float32's 3.4e38, so the KL, -ELBO and NLL came out inf or NaN. In float64
     they are finite, if huge (KL = e^352 / 2 nats). The float32 pass stays first: it is how
     `evaluate` scored the test set, so ordinary drawings compare with its quantiles exactly."""
+
     def finite(scores: dict[str, Tensor]) -> bool:
         return all(bool(v.isfinite().all()) for v in scores.values())
 
