@@ -17,6 +17,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
 from .errors import InputError, parse_json_body, quote, validation_errors
+from .text_numbers import parse_float, parse_int
 
 MAX_Z_CHARS = 20000
 # Same URL, same picture: let browsers and proxies keep it too. The one cache policy of every
@@ -38,7 +39,7 @@ def parse_z(text: str, latent_dim: int, max_abs: float) -> np.ndarray:
     if len(text) > MAX_Z_CHARS:
         raise InputError(("query", "z"), f"z is over {MAX_Z_CHARS} characters")
     try:
-        values = [float(v) for v in text.split(",")]
+        values = [parse_float(v.strip(" ")) for v in text.split(",")]  # "0.5, -1.2" too
     except ValueError:
         raise InputError(("query", "z"), "z must be comma-separated numbers") from None
     if not all(math.isfinite(v) and abs(v) <= max_abs for v in values):
@@ -56,7 +57,7 @@ def query_int(query: Mapping[str, str], name: str, default: int | None, low: int
     if raw is None or raw == "":
         return default
     try:
-        value = int(raw)
+        value = parse_int(raw)
     except ValueError:
         raise InputError(("query", name), f"{name} must be an integer") from None
     if not low <= value <= high:

@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from .settings import Settings
+from .text_numbers import TextInt
 
 Output = Literal["png", "probs", "logits"]
 Label = Annotated[int, Field(strict=True, ge=0, le=1000)]
@@ -330,7 +331,7 @@ def _request_models(
     class EncodeForm(BaseModel):
         """The text fields of a multipart /encode (strings, read leniently)."""
 
-        label: Annotated[int, Field(ge=0, le=1000)] | None = None
+        label: Annotated[TextInt, Field(ge=0, le=1000)] | None = None
         # "none": the picture as it is, shrunk to 28x28 (clothes fill their frame and are not
         # pen strokes: MNIST's crop-and-centre would cut them up).
         preprocess: Literal["mnist", "none"] = "mnist"
@@ -401,8 +402,8 @@ def _request_models(
         """The text fields of a multipart /complete (strings, read leniently)."""
 
         mask: str = Field(max_length=20000)
-        n: Annotated[int, Field(ge=1, le=max_completions)] = 8
-        seed: Annotated[int, Field(ge=0, le=2**63 - 1)] | None = None
+        n: Annotated[TextInt, Field(ge=1, le=max_completions)] = 8
+        seed: Annotated[TextInt, Field(ge=0, le=2**63 - 1)] | None = None
 
     return RequestModels(
         DecodeRequest,

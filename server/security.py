@@ -6,6 +6,7 @@ Pure ASGI (no BaseHTTPMiddleware): they only look at headers, and every request 
 from __future__ import annotations
 
 import json
+import re
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -29,8 +30,8 @@ COMMON = [
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-async def refuse(send: Send, status: int, loc: list, msg: str) -> None:
-    body = json.dumps({"detail": [{"loc": loc, "msg": msg, "type": "forbidden"}]}).encode()
+async def refuse(send: Send, status: int, loc: list, msg: str, kind: str = "forbidden") -> None:
+    body = json.dumps({"detail": [{"loc": loc, "msg": msg, "type": kind}]}).encode()
     await send(
         {
             "type": "http.response.start",
@@ -76,11 +77,15 @@ def single(scope: Scope, name: bytes) -> bytes | None:
     return None if len(values) > 1 else (values[0] if values else b"")
 
 
-def host_name(host: str) -> str:
-    """'127.0.0.1:8000' -> '127.0.0.1', '[::1]:8000' -> '::1'."""
-    if host.startswith("["):
-        return host[1 : host.find("]")] if "]" in host else host
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+# RFC 9110's Host: a name or IPv4 address, or an IPv6 address in brackets, then an optional port.
+HOST = re.compile(r"(?:\[(?P<ip6>[0-9a-f:.]+)\]|(?P<name>[a-z0-9._-]*))(?::[0-9]{0,5})?")
+
+
+def host_name(host: str) -> str | None:
+    """'127.0.0.1:8000' -> '127.0.0.1', '[::1]:8000' -> '::1'; None for what is no Host at all
+    ('127.0.0.1:1@evil.com' once passed as 127.0.0.1: the text before its last colon)."""
+    m = HOST.fullmatch(host)
+    return None if m is None else (m["ip6"] or m["name"])
 
 
 class TrustedHosts:
@@ -102,7 +107,11 @@ class TrustedHosts:
             if raw is None:  # RFC 9112 section 3.2: a 400, whatever the names
                 await refuse(send, 400, ["header", "host"], "more than one Host header")
                 return
-            if not self.any and not self.allowed(host_name(raw.decode("latin-1").lower())):
+            name = host_name(raw.decode("latin-1").lower())
+            if name is None:
+                await refuse(send, 400, ["header", "host"], "the Host header is malformed")
+                return
+            if not self.any and not self.allowed(name):
                 await refuse(send, 400, ["header", "host"], "this Host is not served here")
                 return
         await self.app(scope, receive, send)

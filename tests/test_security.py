@@ -170,3 +170,17 @@ def test_serve_runs_worker_processes() -> None:
         for _ in range(8):
             with urllib.request.urlopen(f"{server.url}/api/models/{VAE}/decode.png?z=0,0") as r:
                 assert r.status == 200
+
+
+@pytest.mark.parametrize("trusted", [("127.0.0.1",), ("*",)])
+def test_a_malformed_host_is_400(trusted: tuple[str, ...]) -> None:
+    """'127.0.0.1:1@evil.com' was read as 127.0.0.1 (the text before its last colon) and served:
+    a Host is a name or address and an optional port, nothing else."""
+    settings = Settings(checkpoints=ROOT / "checkpoints", device="cpu", trusted_hosts=trusted)
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as c:
+        for bad in ("127.0.0.1:1@evil.com", "127.0.0.1:80:80", "127.0.0.1/x", "127.0.0.1 x"):
+            r = c.get("/api/health", headers={"host": bad})
+            assert r.status_code == 400, bad
+            assert r.json()["detail"][0]["msg"] == "the Host header is malformed"
+        for good in ("127.0.0.1", "127.0.0.1:8000", "127.0.0.1:"):
+            assert c.get("/api/health", headers={"host": good}).status_code == 200, good

@@ -25,6 +25,7 @@ from ..requests import (
 )
 from ..schemas import AtlasResponse, InterpolateResponse, request_models
 from ..settings import Settings
+from ..text_numbers import TextFloat, TextInt, parse_int
 
 
 def parse_dims(text: str | None, entry: ModelEntry) -> tuple[int, int] | None:
@@ -32,7 +33,7 @@ def parse_dims(text: str | None, entry: ModelEntry) -> tuple[int, int] | None:
     if text is None:
         return None
     try:
-        dims = tuple(int(v) for v in text.split(","))
+        dims = tuple(parse_int(v) for v in text.split(","))
     except ValueError:
         raise InputError(("query", "dims"), "dims must be two integers, e.g. 0,1") from None
     if len(dims) != 2 or dims[0] == dims[1] or not all(0 <= d < entry.latent_dim for d in dims):
@@ -93,17 +94,19 @@ def build_router(settings: Settings) -> APIRouter:
     async def grid_png(
         entry: EntryDep,
         request: Request,
-        n: Annotated[int, Query(ge=1, le=settings.max_grid, description="digits per side")] = 20,
+        n: Annotated[
+            TextInt, Query(ge=1, le=settings.max_grid, description="digits per side")
+        ] = 20,
         dims: Annotated[
             str | None, Query(max_length=50, description="two latent dims, e.g. 0,1")
         ] = None,
-        label: Annotated[int | None, Query(ge=0, le=1000)] = None,
+        label: Annotated[TextInt | None, Query(ge=0, le=1000)] = None,
         z: Annotated[
             str | None,
             Query(max_length=20000, description="base point for the other dims (not with pca)"),
         ] = None,
         span: Annotated[
-            float | None,
+            TextFloat | None,
             Query(
                 gt=0,
                 le=1000,
