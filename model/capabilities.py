@@ -19,6 +19,9 @@ class Capabilities:
     standard_normal_prior: bool = True  # p(z) = N(0, I): samples and the map's circles use it
     likelihood: bool = True  # an ELBO and an importance-weighted NLL of an image exist
     exact_posterior: bool = False  # encode gives the true p(z|x) in closed form, not a learned q
+    # The decoder gives the mean of a lower model's latent (an M2: M1's features z1), which that
+    # model decodes to pixels: the image is p(pixel | z1 = that mean), not a p(pixel | z, y).
+    stacked: bool = False
 
     def to_dict(self) -> dict:
         return {**asdict(self), "completes": list(self.completes)}

@@ -76,7 +76,7 @@ class M2(LatentModel):
     def capabilities(self) -> Capabilities:
         # Its bound is of the stacked model (M1's features, then pixels), which `evaluate_m2`
         # computes; the generic ELBO of encode/decode (the page's nats of a drawing) is not it.
-        return Capabilities(conditional=True, infers_label=True, likelihood=False)
+        return Capabilities(conditional=True, infers_label=True, likelihood=False, stacked=True)
 
     def __init__(self, config: M2Config) -> None:
         super().__init__(config)

@@ -113,6 +113,10 @@ class ModelCapabilities(BaseModel):
     standard_normal_prior: bool = Field(description="p(z) = N(0, I)")
     likelihood: bool = Field(description="an ELBO and a likelihood of an image exist")
     exact_posterior: bool = Field(description="encode gives the true p(z|x), in closed form")
+    stacked: bool = Field(
+        description="the decoder gives the mean of a lower model's latent (an M2: M1's z1), "
+        "which that model decodes to pixels"
+    )
 
 
 class DecoderInfo(BaseModel):

@@ -43,6 +43,7 @@ def test_models_declare_capabilities(client: TestClient) -> None:
     assert caps["m2-mnist-100"]["infers_label"] and caps["m2-mnist-100"]["conditional"]
     assert not caps["completion-mnist"]["walkable"]
     assert caps["pca-mnist-z2"]["exact_posterior"] and not caps[VAE]["exact_posterior"]
+    assert caps["m2-mnist-100"]["stacked"] and not caps[VAE]["stacked"]
     assert "left-half" in caps["completion-mnist"]["completes"]
     assert all(not c["completes"] for k, c in caps.items() if k != "completion-mnist")
     assert by_id["m2-mnist-100"]["headline_metric"]["unit"] == "fraction"

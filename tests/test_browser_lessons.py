@@ -76,7 +76,9 @@ def test_what_the_brightness_means_follows_the_model(page: Page) -> None:
         "vae-mnist-z2": "probability that it is on, p(pixel on | z)",
         "cvae-mnist-z2": "p(pixel on | z,y)",
         "pca-mnist-z2": "mean gray level",
-        "ae-mnist-z2": "has no prior p(z)",
+        # M2's pixels come from M1's decoder, at the mean of p(z1 | z, y).
+        "m2-mnist-100": "M1's decoder turns that point into pixels",
+        "ae-mnist-z2": "has no prior p(z)",  # last: the lines below read the AE's picker note
     }
     open_app(page)
     for model, words in meanings.items():

@@ -99,6 +99,13 @@ export function outputMeaning(model) {
     return `The decoder's output for the current ${given}: each pixel's brightness is the mean gray ` +
       `level of p(x | ${given}), a Gaussian around it.${rest}`;
   }
+  if (model.capabilities.stacked) {
+    // Two decoders: z and y give the mean of p(z1 | z, y) over the lower model's features, which
+    // that model's own decoder turns into pixels.
+    return `Two decoders for the current ${given}: this model's gives the mean of p(z1 | ${given}), ` +
+      "a point among the features of the VAE underneath it (M1), and M1's decoder turns that point " +
+      `into pixels: each brightness is p(pixel on | z1).${rest}`;
+  }
   return `The decoder's output for the current ${given}: each pixel's brightness is the probability ` +
     `that it is on, p(pixel on | ${given}).${rest}`;
 }
