@@ -6,6 +6,7 @@ import * as api from "./api.js";
 import { createCompletionPanel } from "./completion-panel.js";
 import { createDecodeSource } from "./decode-source.js";
 import { createDecodedView } from "./decoded-view.js";
+import { createDrawFlow } from "./draw-flow.js";
 import { createDrawPad } from "./draw-pad.js";
 import { createEncodeView } from "./encode-view.js";
 import { createInterpolationView, interpolateEnds } from "./interpolation-view.js";
@@ -14,7 +15,7 @@ import { createLatentMap } from "./latent-map.js";
 import { fillLabelSelect, fillPlaneSelect, fitModelPicker, formatMetric, styleNote } from "./model-picker.js";
 import { drawPrep, metricNote, outputMeaning, padNote } from "./model-notes.js";
 import { createNotice } from "./notice.js";
-import { applyNouns, fillNouns } from "./nouns.js";
+import { applyNouns } from "./nouns.js";
 import { gaussian } from "./posterior-samples.js";
 import { createSliders } from "./sliders.js";
 import { createShareLink } from "./share-link.js";
@@ -35,8 +36,6 @@ const store = createStore();
 const { state } = store;
 const conditional = () => Boolean(state.model && state.model.capabilities.conditional);
 const labelOrNull = () => (conditional() ? state.label : null);
-/** A conditional model that cannot read the label itself must be told which digit was drawn. */
-const needsDrawLabel = () => conditional() && !state.model.capabilities.infers_label;
 
 const notice = createNotice($("error"));
 
@@ -61,13 +60,17 @@ const map = createLatentMap(
   { onPick: (x, y) => setZ(map.plane().unproject(x, y, state.z)),
     onError: (err) => notice.show(err, "map") },
 );
-const pad = createDrawPad($("draw-pad"), { onStroke: encodeDrawing });
+const pad = createDrawPad($("draw-pad"), { onStroke: () => drawFlow.encodeDrawing() });
 const encodeView = createEncodeView({ preprocessed: $("preprocessed"), reconstruction: $("reconstruction"),
                                       info: $("encode-info"), probs: $("label-probs") },
                                     () => state.model);
 const interpolationView = createInterpolationView({ row: $("interpolation"), info: $("interp-info") });
 const teach = createTeaching($, { map, images: source.images, imageIn: source.imageIn,
                                   onError: (err) => notice.show(err, "posterior") });
+const drawFlow = createDrawFlow(
+  { store, pad, encodeView, teach, map, upload: $("upload") },
+  { followLabel, moveTo: setZ, hint: outsideRangeHint },
+);
 const completion = createCompletionPanel(
   { panel: $("complete-panel"), pad: $("complete-pad"), shade: $("complete-shade"),
     region: $("region-select"), clear: $("clear-complete"), row: $("completions"),
@@ -87,6 +90,7 @@ store.perModel(() => { map.setMarker(null); map.setEnds(null, null); map.setPath
 store.perModel(() => map.clearBackground());
 store.perModel(() => notice.clear());
 store.perModel(() => teach.clear());
+store.perModel(() => drawFlow.forgetUpload());
 
 // ---- decoding the current z (latest wins: one request in flight) ---------------------------
 const scheduleDecode = latestWins(async () => {
@@ -156,8 +160,6 @@ function refreshBackground() {
   map.loadBackground(state.model.id, { label: labelOrNull(), z: state.z });
 }
 
-let encodeRequest = 0; // a newer stroke, label or Clear wins over a late answer to an older one
-
 /** How far z lies from the centre on the map's plane, in its largest coordinate (0: no plane). */
 function reach(z) {
   const plane = map.plane();
@@ -177,99 +179,18 @@ function showLabel(label) {
   for (const id of ["label-select", "map-label"]) $(id).value = String(label);
 }
 
-/** The user picked a label (above the map or under Generate): everything decoded follows it. */
-function chooseLabel(label) {
+/** The view decodes with this label now: the selects, the map's background and the samples. */
+function followLabel(label) {
   store.setLabel(label);
   showLabel(label);
   refreshBackground();
   generateSamples();
+}
+
+/** The user picked a label (above the map or under Generate): everything decoded follows it. */
+function chooseLabel(label) {
+  followLabel(label);
   setZ(state.z);
-}
-
-let upload = null; // the image file encoded last, if it was an upload (re-sent when re-labelled)
-/** No file to re-send; the same file chosen again is a new choice. */
-function forgetUpload() {
-  upload = null;
-  $("upload").value = "";
-}
-store.perModel(forgetUpload);
-
-/** Take down what an encoded drawing showed: its numbers, samples, marker and file. */
-function forgetResults() {
-  forgetUpload();
-  encodeView.clear();
-  teach.clear();
-  store.setEncoded(null);
-  map.setMarker(null);
-}
-
-/** Forget the drawing: a late answer to it must not bring its results back. */
-function clearDrawing() {
-  encodeRequest += 1;
-  pad.clear();
-  forgetResults();
-}
-
-/** MNIST's crop-and-centre only where the data set says pen drawings fit it (see padNote). */
-const preprocessFor = (model) => (model.data.drawing === "mnist-digit" ? "mnist" : "none");
-
-function encodeDrawing() {
-  forgetUpload();
-  const model = state.model;
-  if (!pad.hasInk()) {
-    encodeRequest += 1; // an answer to an earlier drawing is stale now
-    return encodeView.say(fillNouns("The pad is blank: draw {an item} on it.", model));
-  }
-  return encodeWith((told) => api.encodePixels(model.id, pad.toPixels(), told, preprocessFor(model)));
-}
-
-/** An image file instead of a drawing (and the way in for whoever cannot draw with a pointer). */
-function encodeFile(file) {
-  pad.clear();
-  upload = file;
-  const model = state.model;
-  return encodeWith((told) => api.encodeUpload(model.id, file, told, preprocessFor(model)));
-}
-
-/** Encode what `send(label)` sends and show it: the same for a drawing and an upload. */
-async function encodeWith(send) {
-  const model = state.model;
-  if (needsDrawLabel() && state.drawLabel === null) {
-    encodeRequest += 1; // "?" chosen while an answer for a named label was on its way
-    return encodeView.say(`Which ${model.data.item} is it? The ${model.display_name} encodes a ` +
-                          "drawing given its label: choose it beside Clear.");
-  }
-  const t = store.token();
-  const told = needsDrawLabel() ? state.drawLabel : null;
-  const request = ++encodeRequest;
-  try {
-    const body = await send(told);
-    store.check(t);
-    if (request !== encodeRequest) return; // superseded: its label must not move the view
-    // The view follows the drawing's label: the one the model read (M2) or the one the user
-    // gave (a CVAE), so the decoded image at the drawing's z is decoded as that class.
-    const label = model.capabilities.infers_label ? body.label : told;
-    if (label !== null && label !== undefined && label !== state.label) {
-      store.setLabel(label);
-      showLabel(label);
-      refreshBackground();
-      generateSamples();
-    }
-    encodeView.show(body, model, told, outsideRangeHint(body.mu));
-    store.setEncoded({ mu: body.mu, logvar: body.logvar });
-    map.setMarker(body.mu, body.logvar);
-    teach.showEncoded(body, model, conditional() ? body.label ?? state.label : null);
-    setZ([...body.mu]);
-  } catch (err) {
-    // An error about an older drawing, or another model's, is no news about this one.
-    if (err.name === "StaleError" || request !== encodeRequest || !store.isCurrent(t)) return;
-    // The results shown were an earlier drawing's: they go with the failed one, and "It is"
-    // must not send a file the server refused again.
-    forgetResults();
-    // About the drawing: said next to the pad, where the user is looking.
-    encodeView.say(err instanceof api.ApiError ? err.message : `Something went wrong: ${err.message}`,
-                   { error: true });
-  }
 }
 
 let samplesRequest = 0; // a newer label or temperature wins over a late answer
@@ -321,7 +242,7 @@ function fillDrawLabel(model) {
   // "It is [an 8]", "It is [a T-shirt/top]": the article goes with the name.
   select.replaceChildren(new Option("?", ""),
                          ...model.class_names.map((name, k) => new Option(withArticle(name), String(k))));
-  $("draw-label-control").hidden = !needsDrawLabel();
+  $("draw-label-control").hidden = !drawFlow.needsLabel();
 }
 
 let viewRequest = 0;
@@ -446,12 +367,10 @@ $("scatter-toggle").addEventListener("change", (e) => {
 });
 $("reset").addEventListener("click", () => setZ(Array(state.model.latent_dim).fill(0)));
 $("random").addEventListener("click", () => setZ(state.z.map(() => gaussian())));
-$("clear-pad").addEventListener("click", clearDrawing);
+$("clear-pad").addEventListener("click", () => drawFlow.clear());
 $("draw-label").addEventListener("change", (e) => {
   store.setDrawLabel(e.target.value === "" ? null : Number(e.target.value));
-  // The same drawing (or image), encoded as the digit now named.
-  if (pad.hasInk()) encodeDrawing();
-  else if (upload) encodeFile(upload);
+  drawFlow.relabel();
 });
 $("generate").addEventListener("click", generateSamples);
 $("label-select").addEventListener("change", (e) => chooseLabel(Number(e.target.value)));
@@ -459,7 +378,7 @@ $("map-label").addEventListener("change", (e) => chooseLabel(Number(e.target.val
 $("set-a").addEventListener("click", () => setEnd(0));
 $("set-b").addEventListener("click", () => setEnd(1));
 $("method-select").addEventListener("change", () => { runInterpolation(); saveUrl(); });
-$("upload").addEventListener("change", (e) => { if (e.target.files[0]) encodeFile(e.target.files[0]); });
+$("upload").addEventListener("change", (e) => { if (e.target.files[0]) drawFlow.encodeFile(e.target.files[0]); });
 // The map as shown, dots included, is made when the link is clicked.
 $("download-grid").addEventListener("click", () => { $("download-grid").href = map.snapshot(); });
 

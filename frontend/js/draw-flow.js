@@ -1,0 +1,112 @@
+// What happens to a drawing or an uploaded image: it is encoded (the pad's pixels or the file,
+// with the label a CVAE must be told), and the answer is shown beside the pad, on the map and in
+// the posterior's lesson. The newest stroke, label, file or Clear wins over a late answer.
+
+import * as api from "./api.js";
+import { fillNouns } from "./nouns.js";
+
+/** MNIST's crop-and-centre only where the data set says pen drawings fit it (see padNote). */
+const preprocessFor = (model) => (model.data.drawing === "mnist-digit" ? "mnist" : "none");
+
+/**
+ * @param {object} parts `store` (state.js), `pad`, `encodeView`, `teach`, `map`, `upload` (the
+ *   file input)
+ * @param {object} hooks `followLabel(label)`: the view takes the drawing's label; `moveTo(z)`:
+ *   the view goes to the drawing's mean; `hint(mu)`: a sentence to add about where mu lies
+ */
+export function createDrawFlow({ store, pad, encodeView, teach, map, upload: input },
+                               { followLabel, moveTo, hint }) {
+  const { state } = store;
+  const conditional = () => Boolean(state.model && state.model.capabilities.conditional);
+  /** A conditional model that cannot read the label itself must be told which one was drawn. */
+  const needsLabel = () => conditional() && !state.model.capabilities.infers_label;
+  let request = 0; // a newer stroke, label or Clear wins over a late answer to an older one
+  let upload = null; // the image file encoded last, if it was an upload (re-sent when re-labelled)
+
+  /** No file to re-send; the same file chosen again is a new choice. */
+  function forgetUpload() {
+    upload = null;
+    input.value = "";
+  }
+
+  /** Take down what an encoded drawing showed: its numbers, samples, marker and file. */
+  function forgetResults() {
+    forgetUpload();
+    encodeView.clear();
+    teach.clear();
+    store.setEncoded(null);
+    map.setMarker(null);
+  }
+
+  /** Encode what `send(label)` sends and show it: the same for a drawing and an upload. */
+  async function encodeWith(send) {
+    const model = state.model;
+    if (needsLabel() && state.drawLabel === null) {
+      request += 1; // "?" chosen while an answer for a named label was on its way
+      return encodeView.say(`Which ${model.data.item} is it? The ${model.display_name} encodes a ` +
+                            "drawing given its label: choose it beside Clear.");
+    }
+    const t = store.token();
+    const told = needsLabel() ? state.drawLabel : null;
+    const mine = ++request;
+    try {
+      const body = await send(told);
+      store.check(t);
+      if (mine !== request) return; // superseded: its label must not move the view
+      // The view follows the drawing's label: the one the model read (M2) or the one the user
+      // gave (a CVAE), so the decoded image at the drawing's z is decoded as that class.
+      const label = model.capabilities.infers_label ? body.label : told;
+      if (label !== null && label !== undefined && label !== state.label) followLabel(label);
+      encodeView.show(body, model, told, hint(body.mu));
+      store.setEncoded({ mu: body.mu, logvar: body.logvar });
+      map.setMarker(body.mu, body.logvar);
+      teach.showEncoded(body, model, conditional() ? body.label ?? state.label : null);
+      moveTo([...body.mu]);
+    } catch (err) {
+      // An error about an older drawing, or another model's, is no news about this one.
+      if (err.name === "StaleError" || mine !== request || !store.isCurrent(t)) return;
+      // The results shown were an earlier drawing's: they go with the failed one, and "It is"
+      // must not send a file the server refused again.
+      forgetResults();
+      // About the drawing: said next to the pad, where the user is looking.
+      encodeView.say(err instanceof api.ApiError ? err.message : `Something went wrong: ${err.message}`,
+                     { error: true });
+    }
+  }
+
+  function encodeDrawing() {
+    forgetUpload();
+    const model = state.model;
+    if (!pad.hasInk()) {
+      request += 1; // an answer to an earlier drawing is stale now
+      return encodeView.say(fillNouns("The pad is blank: draw {an item} on it.", model));
+    }
+    return encodeWith((told) => api.encodePixels(model.id, pad.toPixels(), told, preprocessFor(model)));
+  }
+
+  /** An image file instead of a drawing (and the way in for whoever cannot draw with a pointer). */
+  function encodeFile(file) {
+    pad.clear();
+    upload = file;
+    const model = state.model;
+    return encodeWith((told) => api.encodeUpload(model.id, file, told, preprocessFor(model)));
+  }
+
+  return {
+    needsLabel,
+    encodeDrawing,
+    encodeFile,
+    forgetUpload,
+    /** Forget the drawing: a late answer to it must not bring its results back. */
+    clear() {
+      request += 1;
+      pad.clear();
+      forgetResults();
+    },
+    /** The same drawing (or image), encoded as the label now named. */
+    relabel() {
+      if (pad.hasInk()) encodeDrawing();
+      else if (upload) encodeFile(upload);
+    },
+  };
+}
