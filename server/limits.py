@@ -11,6 +11,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 BODY_TIMEOUT = 30.0  # seconds from the end of the headers to the end of the body (4 MiB: 140 KB/s)
 BUDGET_BODIES = 16  # bodies of the maximum size held at once, across all connections
+# A declared body over the limit is read and dropped, up to this size and time, before the 413:
+# a client that sends the whole body before reading (Python's urllib) otherwise met a reset
+# (the server closed with unread bytes) instead of the answer. Dropped bytes hold no memory.
+DRAIN_BYTES = 64 * 1024 * 1024
+DRAIN_SECONDS = 5.0
 
 
 async def _answer(send: Send, status: int, kind: str, msg: str, extra=()) -> None:
@@ -28,6 +33,15 @@ async def _answer(send: Send, status: int, kind: str, msg: str, extra=()) -> Non
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+async def drain(receive: Receive) -> None:
+    """Read and drop a body, for at most DRAIN_SECONDS."""
+    with anyio.move_on_after(DRAIN_SECONDS):
+        while True:
+            message = await receive()
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                return
 
 
 class BodySizeLimit:
@@ -56,6 +70,8 @@ class BodySizeLimit:
         headers = dict(scope["headers"])
         length = headers.get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            if length.isdigit() and int(length) <= DRAIN_BYTES:
+                await drain(receive)
             await self._too_large(send)
             return
         chunked = b"chunked" in headers.get(b"transfer-encoding", b"").lower()

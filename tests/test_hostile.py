@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import socket
 import time
+import urllib.error
+import urllib.request
 
 import anyio
 import pytest
@@ -16,7 +18,7 @@ from fastapi.testclient import TestClient
 from latent_explorer.harness import running_server
 from latent_explorer.server import Settings, create_app
 from latent_explorer.server.errors import MAX_ERRORS
-from latent_explorer.server.limits import BodySizeLimit
+from latent_explorer.server.limits import DRAIN_SECONDS, BodySizeLimit
 from latent_explorer.server.protocol import HEADER_TIMEOUT, MAX_HEADER_BYTES
 from latent_explorer.server.registry import ATLAS_CACHE_SIZE
 from tests.conftest import ROOT
@@ -333,3 +335,24 @@ def test_an_error_list_is_capped(client: TestClient) -> None:
     detail = r.json()["detail"]
     assert len(detail) == MAX_ERRORS + 1 and detail[0]["loc"][:2] == ["body", "k0"]
     assert detail[-1]["msg"] == f"and {1000 - MAX_ERRORS} more errors"
+
+
+def test_a_client_that_sends_its_whole_body_first_reads_the_413(port: int) -> None:
+    """Python's urllib sends a body to its end before reading: the 413 was answered unread and
+    the connection closed, so it saw 'Connection reset by peer', not the answer. A declared body
+    up to DRAIN_BYTES is now read and dropped first; a larger declaration is answered at once."""
+    url = f"http://127.0.0.1:{port}/api/models/{VAE}/encode"
+    body = b"[" + b"0," * (5 * 1024 * 1024 // 2) + b"0]"  # 5 MiB, over the 4 MiB limit
+    request = urllib.request.Request(url, data=body, headers={"content-type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 413
+    assert "over the limit" in json.loads(refused.value.read())["detail"][0]["msg"]
+    # A declared gigabyte: nothing is waited for.
+    raw = (
+        b"POST /api/models/vae-mnist-z2/encode HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n{"
+    )
+    started = time.monotonic()
+    got = answer(port, raw, timeout=10)
+    assert got.startswith(b"HTTP/1.1 413 ") and time.monotonic() - started < DRAIN_SECONDS
