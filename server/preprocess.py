@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 from PIL import ExifTags, Image, UnidentifiedImageError
 
-from .upload_checks import FORMATS, ImageInputError, check_upload
+from .upload_checks import FORMATS, ImageInputError, check_upload, without_png_metadata
 
 BOX, SIDE = 20, 28
 WORK_SIDE = 512  # uploads shrink to this before cropping: a digit filling 1/8 of it keeps 64 px
@@ -39,6 +39,8 @@ def open_image(data: bytes, max_pixels: int) -> Image.Image:
     if not data:
         raise ImageInputError("the upload is empty")
     kind = check_upload(data)
+    if kind == "PNG":
+        data = without_png_metadata(data)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -49,7 +51,10 @@ def open_image(data: bytes, max_pixels: int) -> Image.Image:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageInputError(f"too many pixels (over the limit of {max_pixels})") from exc
     except (OSError, ValueError, SyntaxError) as exc:
-        raise ImageInputError("unreadable", status=415) from exc
+        # Pillow's reason ("broken data stream", "Truncated File Read") says what is wrong.
+        raise ImageInputError(
+            f"the {kind} file could not be read: {exc}"[:200], status=415
+        ) from exc
     width, height = img.size
     if width < 1 or height < 1 or width * height > max_pixels:
         raise ImageInputError(f"{width}x{height} pixels is over the limit of {max_pixels} pixels")

@@ -221,3 +221,31 @@ def test_other_formats_are_refused_before_pillow() -> None:
     with pytest.raises(ValueError, match="not a PNG, JPEG") as info:
         check_upload(tiff)
     assert info.value.status == 415
+
+
+@pytest.mark.parametrize(
+    ("kind", "payload"),
+    [
+        (b"zTXt", b"Comment\x00\x00" + zlib.compress(b"a" * 2_000_000)),
+        (b"iCCP", b"profile\x00\x00" + zlib.compress(b"a" * 2_000_000)),
+    ],
+)
+def test_a_png_with_large_metadata_is_read(client: TestClient, kind: bytes, payload: bytes) -> None:
+    """Pillow refuses text and colour profiles over 1 MB decompressed, so such a PNG (a screenshot
+    tool's, an editor's) got 415 'unreadable'; its metadata is now cut out before decoding."""
+    plain = encoded(digit(28), "PNG")
+    at = plain.index(b"IDAT") - 4
+    r, took = upload(client, plain[:at] + png_chunk(kind, payload) + plain[at:])
+    assert r.status_code == 200, r.text[:300]
+    same, _ = upload(client, plain)
+    assert r.json()["mu"] == same.json()["mu"] and took < FAST
+
+
+def test_a_broken_png_says_why(client: TestClient) -> None:
+    plain = encoded(digit(28), "PNG")
+    at = plain.index(b"IDAT") + 8
+    broken = plain[:at] + bytes(b ^ 0xFF for b in plain[at : at + 20]) + plain[at + 20 :]
+    r, _ = upload(client, broken)
+    assert r.status_code in (415, 422), r.text[:300]
+    msg = r.json()["detail"][0]["msg"]
+    assert msg != "unreadable" and ("PNG" in msg or "corrupt" in msg), msg
