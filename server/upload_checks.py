@@ -139,12 +139,13 @@ def check_png(data: bytes) -> None:
 
 
 # Metadata Pillow would decompress and keep, none of which a gray 28x28 needs: text (zTXt and
-# iCCP over 1 MB decompressed made Pillow refuse the whole picture), colour profiles, EXIF.
-PNG_METADATA = {b"tEXt", b"zTXt", b"iTXt", b"iCCP", b"eXIf"}
+# iCCP over 1 MB decompressed made Pillow refuse the whole picture) and colour profiles. eXIf
+# stays: its orientation turns the picture upright.
+PNG_METADATA = {b"tEXt", b"zTXt", b"iTXt", b"iCCP"}
 
 
 def without_png_metadata(data: bytes) -> bytes:
-    """The PNG with its metadata chunks cut out (after check_png, so its chunks are few)."""
+    """The PNG with its text and profile chunks cut out (after check_png, so its chunks are few)."""
     parts, pos, end = [data[: len(PNG_SIGNATURE)]], len(PNG_SIGNATURE), len(data)
     while pos + 8 <= end:
         size = 12 + int.from_bytes(data[pos : pos + 4], "big")
