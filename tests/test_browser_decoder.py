@@ -193,7 +193,12 @@ def test_parser_refuses_what_is_not_a_decoder(page: Page) -> None:
 
 def test_local_interpolation_follows_the_servers_path(page: Page, base_url: str) -> None:
     open_app(page)
-    ends = [([1.5, -0.5], [-1.0, 2.0]), ([1.0, 0.5], [-2.0, -1.0]), ([1.0, 0.0], [-1.0, 0.001])]
+    ends = [
+        ([1.5, -0.5], [-1.0, 2.0]),
+        ([1.0, 0.5], [-2.0, -1.0]),
+        ([1.0, 0.0], [-1.0, 0.001]),
+        ([-2.1, 2.1], [2.45, -2.1]),  # nearly opposite, unequal norms (page pass 4)
+    ]
     for (a, b), method in itertools.product(ends, ("linear", "slerp")):
         local = page.evaluate(
             """async ([a, b, m]) => (await import('/assets/js/decode-source.js'))

@@ -161,6 +161,27 @@ def test_slerp_between_opposite_points(client: TestClient, model: str, dim: int)
     assert steps.max() - steps.min() < 1e-4  # evenly spaced along the arc
 
 
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [([-2.1, 2.1], [2.45, -2.1]), ([0.3, 2.0], [-2.5, -1.0]), ([1.0] * 16, [-0.2] * 15 + [3.0])],
+)
+def test_slerp_never_leaves_the_ends_norms(client: TestClient, start, end) -> None:
+    """The textbook slerp of ends of unequal norm, nearly opposite, swung out to |z| = 5.19
+    between ends of norm 2.97 and 3.23 (page pass 4): the norm now moves evenly between them."""
+    model = VAE if len(start) == 2 else Z16
+    body = {"start": {"z": start}, "end": {"z": end}, "steps": 10, "method": "slerp"}
+    r = client.post(f"/api/models/{model}/interpolate", json=body)
+    assert r.status_code == 200, r.text
+    path = np.array(r.json()["z"])
+    norms = np.linalg.norm(path, axis=1)
+    expected = np.linspace(np.linalg.norm(start), np.linalg.norm(end), 10)
+    assert np.allclose(norms, expected, atol=1e-4), norms
+    assert np.allclose(path[0], start, atol=1e-5) and np.allclose(path[-1], end, atol=1e-5)
+    cos = (path[:-1] * path[1:]).sum(1) / (norms[:-1] * norms[1:])
+    angles = np.arccos(np.clip(cos, -1, 1))
+    assert angles.max() - angles.min() < 1e-3  # the direction turns evenly
+
+
 def test_exif_orientation_is_applied(client: TestClient) -> None:
     digit = Image.open(sorted(FIXTURES.glob("*.png"))[0]).convert("L").resize((112, 112))
     upright = png_bytes(digit)

@@ -246,8 +246,8 @@ export function gaussian() {
 
 /**
  * steps latents from a to b inclusive, as model/latent.py's `interpolate`: a line, or slerp
- * (a great circle, keeping the norm of Gaussian samples), which falls back to a line for ends
- * at the origin or parallel.
+ * (the direction along a great circle, the norm moving evenly from |a| to |b|), which falls
+ * back to a line for ends at the origin or parallel.
  * @param {number[]} a @param {number[]} b @param {number} steps @param {"linear"|"slerp"} method
  * @returns {number[][]}
  */
@@ -263,7 +263,11 @@ export function interpolatePath(a, b, steps, method) {
   if (Math.abs(omega) < 1e-6) return line();
   if (Math.PI - omega < 1e-3) return slerpOpposite(a, b, ts, omega, na, nb);
   const so = Math.sin(omega);
-  return ts.map((t) => a.map((v, d) => (Math.sin((1 - t) * omega) / so) * v + (Math.sin(t * omega) / so) * b[d]));
+  return ts.map((t) => {
+    const radius = (1 - t) * na + t * nb;
+    const wa = Math.sin((1 - t) * omega) / so / na, wb = Math.sin(t * omega) / so / nb;
+    return a.map((v, d) => radius * (wa * v + wb * b[d]));
+  });
 }
 
 /** Slerp for (nearly) opposite ends, as model/latent.py's `_slerp_opposite`: sin(omega) ~ 0, so
