@@ -29,13 +29,18 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
     input.value = "";
   }
 
-  /** Take down what an encoded drawing showed: its numbers, samples, marker and file. */
-  function forgetResults() {
-    forgetUpload();
+  /** Take down what an encoded drawing showed: its numbers, samples and marker. */
+  function takeDown() {
     encodeView.clear();
     teach.clear();
     store.setEncoded(null);
     map.setMarker(null);
+  }
+
+  /** Take down the results and the file: nothing is left to re-send. */
+  function forgetResults() {
+    forgetUpload();
+    takeDown();
   }
 
   /** Encode what `send(label)` sends and show it: the same for a drawing and an upload. */
@@ -43,12 +48,17 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
     const model = state.model;
     if (needsLabel() && state.drawLabel === null) {
       request += 1; // "?" chosen while an answer for a named label was on its way
+      // The results shown were encoded as another label: they go (the file stays, to be sent
+      // once a label is named).
+      takeDown();
       return encodeView.say(`Which ${model.data.item} is it? The ${model.display_name} encodes a ` +
                             "drawing given its label: choose it beside Clear.");
     }
     const t = store.token();
     const told = needsLabel() ? state.drawLabel : null;
     const mine = ++request;
+    const zAsked = state.z; // replaced, not changed, by every move (state.js setZ)
+    encodeView.pending();
     try {
       const body = await send(told);
       store.check(t);
@@ -61,7 +71,9 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
       store.setEncoded({ mu: body.mu, logvar: body.logvar });
       map.setMarker(body.mu, body.logvar);
       teach.showEncoded(body, model, conditional() ? body.label ?? state.label : null);
-      moveTo([...body.mu]);
+      // The view goes to the drawing's mean unless the user moved z while it was encoded (a map
+      // click, Random sample): that newer move wins; the marker still shows where mu lies.
+      if (state.z === zAsked) moveTo([...body.mu]);
     } catch (err) {
       // An error about an older drawing, or another model's, is no news about this one.
       if (err.name === "StaleError" || mine !== request || !store.isCurrent(t)) return;

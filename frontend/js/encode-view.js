@@ -5,6 +5,8 @@ import { fillNouns } from "./nouns.js";
 import { showBars, withArticle } from "./thumbs.js";
 
 const PROMPT = "Draw, then lift the pen: the {item} is encoded.";
+/** Two decimals, without a "-0.00" for a value that rounds to zero. */
+const fixed2 = (v) => (Math.abs(v) < 0.005 ? "0.00" : v.toFixed(2));
 
 /**
  * @param {{preprocessed: HTMLImageElement, reconstruction: HTMLImageElement, info: HTMLElement,
@@ -12,6 +14,8 @@ const PROMPT = "Draw, then lift the pen: the {item} is encoded.";
  * @param {() => object} currentModel the selected entry of /api/models (its nouns are the prompt's)
  */
 export function createEncodeView(els, currentModel) {
+  let shown = null; // the line about the encoded drawing, without its hint; null: none shown
+
   /**
    * Show an /encode answer. `labelUsed`: the label a conditional model was told, else null;
    * `hint`: a sentence to add (e.g. that the map's range does not reach the drawing's mean).
@@ -24,21 +28,33 @@ export function createEncodeView(els, currentModel) {
     els.reconstruction.src = body.reconstruction;
     const sigma = body.logvar ? body.logvar.map((v) => Math.exp(v / 2)) : null;
     // An AE's code is a point z(x), not the mean of a distribution.
-    els.info.textContent = `${sigma ? "mu" : "z"} = (${body.mu.map((v) => v.toFixed(2)).join(", ")})` +
+    shown = `${sigma ? "mu" : "z"} = (${body.mu.map(fixed2).join(", ")})` +
       (sigma ? `, mean sigma ${(sigma.reduce((a, b) => a + b, 0) / sigma.length).toFixed(2)}` : "") +
       (infers ? `; reads it as ${withArticle(model.class_names[body.label])}` : "") +
-      (labelUsed !== null ? `, encoded as ${withArticle(model.class_names[labelUsed])}` : "") +
-      (hint ? `.${hint}` : "");
+      (labelUsed !== null ? `, encoded as ${withArticle(model.class_names[labelUsed])}` : "");
+    setHint(hint);
+  }
+
+  /** Replace the hint after the encoded drawing's line (the map's range or plane changed). */
+  function setHint(hint) {
+    if (shown !== null) els.info.textContent = shown + (hint ? `.${hint}` : "");
+  }
+
+  /** An encode is on its way: said where nothing else about the drawing is shown yet. */
+  function pending() {
+    if (shown === null) say(fillNouns("Encoding the {item}…", currentModel()));
   }
 
   /** A message about the drawing, next to it (a blank pad, a label to choose, a failed encode). */
   function say(message, { error = false } = {}) {
+    shown = null;
     els.info.textContent = message;
     els.info.classList.toggle("error-text", error);
   }
 
   /** Back to the state before any drawing. */
   function clear() {
+    shown = null;
     els.info.classList.remove("error-text");
     els.preprocessed.removeAttribute("src");
     els.reconstruction.removeAttribute("src");
@@ -47,5 +63,5 @@ export function createEncodeView(els, currentModel) {
     els.probs.hidden = true;
   }
 
-  return { show, say, clear };
+  return { show, setHint, pending, say, clear };
 }

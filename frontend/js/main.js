@@ -13,7 +13,7 @@ import { createInterpolationView, interpolateEnds } from "./interpolation-view.j
 import { latestWins } from "./latest.js";
 import { createLatentMap } from "./latent-map.js";
 import { fillLabelSelect, fillPlaneSelect, fitModelPicker, formatMetric, styleNote } from "./model-picker.js";
-import { drawPrep, metricNote, outputMeaning, padNote } from "./model-notes.js";
+import { applyNotation, drawPrep, metricNote, outputMeaning, padNote } from "./model-notes.js";
 import { createNotice } from "./notice.js";
 import { applyNouns } from "./nouns.js";
 import { gaussian } from "./posterior-samples.js";
@@ -169,9 +169,10 @@ function reach(z) {
 /** Where the map cannot show the drawing's mean: past its range on the plane shown. */
 function outsideRangeHint(mu) {
   const far = reach(mu);
-  return far > state.view.range
-    ? ` It lies outside the map's ±${state.view.range} (at ${far.toFixed(1)}): choose a wider range to see it.`
-    : "";
+  if (far <= state.view.range) return "";
+  // "outside ±2 (at 2.0)" read as a contradiction: as many decimals as tell them apart.
+  const at = far.toFixed(1) === state.view.range.toFixed(1) ? far.toFixed(2) : far.toFixed(1);
+  return ` It lies outside the map's ±${state.view.range} (at ${at}): choose a wider range to see it.`;
 }
 
 /** Show the label the view decodes with in both selects (the map's and the Generate panel's). */
@@ -288,6 +289,7 @@ async function applyView({ resetRange = false, linkRange = null } = {}) {
   $("map").dataset.plane = choice;
   map.setCrosshair(state.z);
   map.setMarker(state.encoded && state.encoded.mu, state.encoded && state.encoded.logvar);
+  if (state.encoded) encodeView.setHint(outsideRangeHint(state.encoded.mu));
   map.setEnds(state.ends[0] && state.ends[0].z, state.ends[1] && state.ends[1].z);
   refreshBackground();
 }
@@ -306,10 +308,12 @@ async function selectModel(id, start = {}) {
   $("model-info").textContent = `${m.description}. ${metricNote(m)}`.replace(/\.\. /, ". ").trim();
   $("digit-meaning").textContent = outputMeaning(m);
   // Sentences of the explanations that hold only for models with this capability.
-  const has = { stochastic: m.capabilities.stochastic, point: !m.capabilities.stochastic,
-                learned: m.capabilities.stochastic && !m.capabilities.exact_posterior,
-                likelihood: m.capabilities.likelihood };
+  const c = m.capabilities;
+  const has = { stochastic: c.stochastic, point: !c.stochastic, exact: c.exact_posterior,
+                learned: c.stochastic && !c.exact_posterior, likelihood: c.likelihood,
+                prior: c.standard_normal_prior, noprior: !c.standard_normal_prior };
   for (const el of document.querySelectorAll("[data-needs]")) el.hidden = !has[el.dataset.needs];
+  applyNotation(document, m);
   $("download-grid").download = `map-${m.id}.png`;
   applyNouns(document, m); // "Decoded digit" or "Decoded item": the marked words follow the model
   // An unconditional model takes no label, but its data set's names still show what it was trained on.
@@ -343,15 +347,19 @@ async function selectModel(id, start = {}) {
 }
 
 // ---- wiring ---------------------------------------------------------------------------------
-// A model switch is a step Back can undo: the old view keeps its history entry (a copy of it is
-// pushed, and the new model's view then replaces the copy); moves within a model only replace.
+// A model switch is a step Back can undo: the old view keeps its history entry and the new
+// model's is pushed at once (selectModel sets the new state before its first await); moves within
+// a model only replace. A pushed copy of the old address, fixed later by saveUrl's timer, was
+// left behind by a Back within that timer's 150 ms, and Forward then led to the old model.
 $("model-select").addEventListener("change", (e) => {
   clearTimeout(urlTimer);
   history.replaceState(null, "", currentQuery());
-  history.pushState(null, "", location.href);
   selectModel(e.target.value);
+  clearTimeout(urlTimer);
+  history.pushState(null, "", currentQuery());
 });
 window.addEventListener("popstate", () => {
+  clearTimeout(urlTimer); // a pending write is about the view being left
   if (state.models.length) openLink(readQuery(location.search, state.models, preferredModel()));
 });
 $("plane-select").addEventListener("change", () => applyView({ resetRange: true }));

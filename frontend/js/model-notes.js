@@ -128,3 +128,16 @@ const METRIC_NOTES = {
 export function metricNote(model) {
   return METRIC_NOTES[model.headline_metric.name] || "";
 }
+
+/**
+ * Notation that follows the model: a conditional model's posterior is q(z|x,y) and its likelihood
+ * p(x|y). index.html writes the plain form and marks it: <span data-given="q(z|x,y)">q(z|x)</span>.
+ * @param {ParentNode} root
+ * @param {object} model an entry of /api/models
+ */
+export function applyNotation(root, model) {
+  for (const el of root.querySelectorAll("[data-given]")) {
+    if (el.dataset.plain === undefined) el.dataset.plain = el.textContent;
+    el.textContent = model.capabilities.conditional ? el.dataset.given : el.dataset.plain;
+  }
+}

@@ -52,9 +52,11 @@ export function createPosteriorCloud(svg, caption) {
     // +-3 sigma holds nearly every sample; the rare one past it widens the square.
     const reach = zs.map((z) => Math.max(...frame.plane.project(z).map((v, i) => Math.abs(v - frame.mu[i]))));
     frame.half = Math.max(3 * Math.max(frame.e.rx, 1e-6), ...reach.map((r) => 1.1 * r));
+    // Two significant digits below 0.1 (0.067, not 0.07), and the ratio of the σ as printed, so
+    // that "σ is 0.07 ... 15× wider" cannot happen.
+    const sigma = frame.e.rx >= 0.1 ? frame.e.rx.toFixed(2) : frame.e.rx.toPrecision(2);
     caption.textContent = `Zoomed in on ${frame.q}: the square is μ ± ${frame.half.toFixed(2)} on ` +
-      `the map's plane. Its widest σ is ${frame.e.rx.toFixed(2)}; the prior's σ is 1, ` +
-      compared(frame.e.rx);
+      `the map's plane. Its widest σ is ${sigma}; the prior's σ is 1, ${compared(Number(sigma))}`;
     const [cx, cy] = toPx(frame.mu);
     const scale = SIZE / 2 / frame.half;
     const rotate = `rotate(${(-frame.e.angle * 180) / Math.PI} ${cx} ${cy})`;

@@ -1,0 +1,105 @@
+"""The fourth new-user pass (notes/page-pass4-report.md): texts and views that outlived what they
+were about (a label taken back, a range widened, a Back within 150 ms, a move made while a drawing
+was being encoded), and explanations that described what a model does not show."""
+
+from __future__ import annotations
+
+import json
+
+from playwright.sync_api import Page, Route, expect
+
+from tests import test_browser
+from tests.test_browser import SEVEN, draw_stroke, open_app, slider_values
+from tests.test_browser_state import hold, wait_held
+
+# The same server, browser and page fixtures as the other browser tests (one server per module).
+base_url = test_browser.base_url
+browser = test_browser.browser
+page = test_browser.page
+
+
+def test_taking_the_label_back_takes_the_results_down(page: Page) -> None:
+    open_app(page, "?model=cvae-mnist-z2")
+    draw_stroke(page, SEVEN)
+    page.get_by_test_id("draw-label").select_option("7")
+    expect(page.get_by_test_id("elbo")).to_be_visible()
+    expect(page.get_by_test_id("encode-marker")).to_be_visible()
+    page.get_by_test_id("draw-label").select_option("")  # "?"
+    expect(page.locator("#encode-info")).to_contain_text("Which digit")
+    expect(page.get_by_test_id("elbo")).to_be_hidden()
+    expect(page.get_by_test_id("encode-marker")).to_be_hidden()
+    expect(page.locator("#reconstruction")).not_to_have_attribute("src", json.dumps(None))
+    assert page.locator("#reconstruction").get_attribute("src") is None
+    # Named again: the same drawing is encoded again, as that digit.
+    page.get_by_test_id("draw-label").select_option("1")
+    expect(page.locator("#encode-info")).to_contain_text("encoded as a 1")
+
+
+def test_the_range_hint_follows_the_range(page: Page) -> None:
+    open_app(page)
+
+    def far(route: Route) -> None:
+        body = route.fetch().json()
+        body["mu"] = [4.5, 0.0]  # past the VAE's ±3.5, within the widest range (5)
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+    page.route("**/encode", far)
+    draw_stroke(page, SEVEN)
+    info = page.locator("#encode-info")
+    expect(info).to_contain_text("outside the map's")
+    widest = page.eval_on_selector(
+        "#range-select", "s => Math.max(...[...s.options].map(o => +o.value))"
+    )
+    assert widest > 4.5
+    page.get_by_test_id("range-select").select_option(str(widest).removesuffix(".0"))
+    expect(info).not_to_contain_text("outside the map's")
+    expect(info).to_contain_text("mu = (4.50, 0.00)")
+
+
+def test_forward_after_a_quick_back_reaches_the_new_model(page: Page) -> None:
+    open_app(page)
+    page.get_by_test_id("model-select").select_option("ae-mnist-z2")
+    page.go_back()  # at once: no time for a timer to write the new model's address
+    expect(page.get_by_test_id("model-select")).to_have_value("vae-mnist-z2")
+    page.go_forward()
+    expect(page.get_by_test_id("model-select")).to_have_value("ae-mnist-z2")
+    page.wait_for_function("() => location.search.includes('model=ae-mnist-z2')")
+
+
+def test_a_move_made_while_encoding_wins_over_the_answer(page: Page) -> None:
+    open_app(page)
+    held = hold(page, "**/encode")
+    draw_stroke(page, SEVEN)
+    wait_held(page, held)
+    expect(page.locator("#encode-info")).to_contain_text("Encoding the digit")
+    page.get_by_role("button", name="Reset to 0").click()
+    page.get_by_role("button", name="Random sample").click()
+    moved = slider_values(page)
+    held[0].continue_()
+    expect(page.get_by_test_id("encode-marker")).to_be_visible()  # the answer is shown
+    page.wait_for_timeout(300)
+    assert slider_values(page) == moved  # and the user's move stands
+
+
+def test_the_map_explanation_holds_for_the_model(page: Page) -> None:
+    open_app(page, "?model=ae-mnist-z2")
+    explain = page.get_by_test_id("explain-map")
+    explain.locator("summary").click()
+    text = explain.inner_text()
+    assert "no prior p(z)" in text and "one point z(x)" in text
+    assert "dashed circles" not in text and "ellipse" not in text
+    page.get_by_test_id("model-select").select_option("pca-mnist-z2")
+    expect(explain).to_contain_text("dashed circles")
+    text = explain.inner_text()
+    assert "exact posterior" in text and "no prior" not in text
+
+
+def test_a_conditional_models_explanations_use_its_notation(page: Page) -> None:
+    open_app(page, "?model=cvae-mnist-z2")
+    explain = page.get_by_test_id("explain-draw")
+    explain.locator("summary").click()
+    text = explain.inner_text()
+    assert "q(z|x,y) away from the prior" in text and "upper bound on −log p(x|y)" in text
+    page.get_by_test_id("model-select").select_option("vae-mnist-z2")
+    text = explain.inner_text()
+    assert "q(z|x) away from the prior" in text and "upper bound on −log p(x):" in text
