@@ -96,11 +96,13 @@ def test_percentile_near_the_line_is_rounded_down(page: Page) -> None:
         """async () => {
           const { percentileMessage } = await import('/assets/js/elbo-bar.js');
           const model = { data: { item: 'digit', items: 'digits' }, capabilities: {} };
-          return [98.7, 99.2].map(p => percentileMessage(p, model));
+          return [98.7, 99.2, 99.97, 0.01].map(p => percentileMessage(p, model));
         }"""
     )
     assert "98% of the test digits" in said[0]
     assert "Less likely than 99.2%" in said[1]
+    # Never "100.0%" of a finite test set (page pass 4).
+    assert "Less likely than over 99.9%" in said[2] and "More likely than over 99.9%" in said[3]
 
 
 def test_the_cvae_legend_and_interpolation_say_what_they_show(page: Page) -> None:

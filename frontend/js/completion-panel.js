@@ -8,7 +8,7 @@ import { showThumbs } from "./thumbs.js";
 // Quadrants 0..3 are top-left, top-right, bottom-left, bottom-right (the API's numbering).
 const SIDES = { top: [0, 1], bottom: [2, 3], left: [0, 2], right: [1, 3] };
 // Any set of quadrants is a valid mask for the API, beside the named regions: offer one example.
-const THREE_QUADRANTS = { value: "q:0,1,2", text: "three quadrants" };
+const THREE_QUADRANTS = { value: "q:0,1,2", text: "all but bottom-right" };
 const COMPLETIONS = 8;
 // A 28x28 pixel counts as ink from a tenth covered: a stroke drawn next to the middle line may
 // smudge its anti-aliased edge over it, which is not a drawing the model can see.

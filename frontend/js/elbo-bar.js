@@ -28,13 +28,15 @@ const pOfX = (model) => (givenLabel(model) ? "p(x|y)" : "p(x)");
  */
 export function percentileMessage(p, model) {
   if (p === null || p === undefined) return "";
+  // One decimal, but never "100.0%" nor "0.0%": a share of a finite test set that reads as all of it.
+  const share = (v) => (v >= 99.95 ? "over 99.9" : v.toFixed(1));
   if (p >= EXTREME_PERCENTILE) {
-    return fillNouns(`Less likely than ${p.toFixed(1)}% of the test {items}: this does not look ` +
+    return fillNouns(`Less likely than ${share(p)}% of the test {items}: this does not look ` +
       "like the {items} the model was trained on (the model's own way of saying \"that is not " +
       "{an item}\").", model);
   }
   if (p <= 100 - EXTREME_PERCENTILE) {
-    return fillNouns(`More likely than ${(100 - p).toFixed(1)}% of the test {items}: a ` +
+    return fillNouns(`More likely than ${share(100 - p)}% of the test {items}: a ` +
       "likelihood favours simple images with few pixels on, which are cheap to describe.", model);
   }
   // Rounded down: 98.7 must not read "99%" beside the extreme message that starts at 99.

@@ -22,7 +22,7 @@ export function createShareLink({ button, note }, query, beforeCopy = () => {}) 
       copied = false;
     }
     note.textContent = (copied ? "Link copied" : `Copy this link: ${url}`) +
-      " (model, z, label, map and interpolation; not the drawing)." +
+      " (model, z, label, map, interpolation and temperature; not the drawing)." +
       (LOOPBACK.includes(location.hostname)
         ? " It names this computer: to share it, run the server where others can reach it " +
           "(latent-explorer serve --host 0.0.0.0) and send its address instead."
