@@ -11,7 +11,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,11 +55,12 @@ def running_server(
     command: Sequence[str] = (sys.executable, "-m", "latent_explorer.cli"),
     cwd: Path | None = None,
     extra_args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[Server]:
     """`latent-explorer serve` on a free loopback port; yields its URL and pid, stops it after.
     `command` is how to run the CLI (another interpreter's entry point, say)."""
     port = free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
     # A file, not a pipe: nobody reads the log while the server runs, and a full pipe blocks it.
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(

@@ -70,7 +70,10 @@ class BodySizeLimit:
         headers = dict(scope["headers"])
         length = headers.get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
-            if length.isdigit() and int(length) <= DRAIN_BYTES:
+            # A client that sent "Expect: 100-continue" waits for the answer before the body:
+            # reading would tell the server to send "100 Continue", inviting the body it refuses.
+            expects = headers.get(b"expect", b"").lower() == b"100-continue"
+            if length.isdigit() and int(length) <= DRAIN_BYTES and not expects:
                 await drain(receive)
             await self._too_large(send)
             return

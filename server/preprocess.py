@@ -43,6 +43,9 @@ def open_image(data: bytes, max_pixels: int) -> Image.Image:
         data = without_png_metadata(data)
     try:
         with warnings.catch_warnings():
+            # Pillow warns once per broken EXIF tag (65,535 lines, 13 MB of log, per upload:
+            # catch_warnings re-arms them every time): said to no one, so not said.
+            warnings.simplefilter("ignore", UserWarning)
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             # Only the format the bytes were checked as.
             img = Image.open(io.BytesIO(data), formats=(kind,))
@@ -61,6 +64,19 @@ def open_image(data: bytes, max_pixels: int) -> Image.Image:
     return img
 
 
+def exif_orientation(img: Image.Image) -> int:
+    """The EXIF orientation (1: upright) of an opened image; 1 when its EXIF does not parse. A
+    broken EXIF block is no reason to refuse the picture: Pillow raised struct.error on a 12-byte
+    one in a PNG or WebP, which reached the client as a 500."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # one warning per broken tag
+        try:
+            value = img.getexif().get(ORIENTATION, 1)
+        except Exception:  # noqa: BLE001 - any parse failure of metadata means "no orientation"
+            return 1
+    return value if value in EXIF_TRANSPOSE else 1
+
+
 def shrink_to_gray(img: Image.Image, side: int = WORK_SIDE, exact: bool = False) -> np.ndarray:
     """Float grayscale in [0, 1], light ink on dark, at most `side` pixels a side (exactly
     side x side if `exact`), upright per EXIF, whatever the upload's polarity and alpha.
@@ -69,13 +85,15 @@ def shrink_to_gray(img: Image.Image, side: int = WORK_SIDE, exact: bool = False)
     scale; `reduce` bins the rest) before anything is a float array. A 4096x4096 RGBA PNG
     used to become ~580 MB of float copies; now its peak is the 64 MB decode itself."""
     try:
-        img.seek(0)  # first frame of an animation
-        if img.format == "JPEG":
-            img.draft("L", (side, side))
-        img.load()
-        orientation = img.getexif().get(ORIENTATION, 1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # as in open_image
+            img.seek(0)  # first frame of an animation
+            if img.format == "JPEG":
+                img.draft("L", (side, side))
+            img.load()
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise ImageInputError("truncated or corrupt") from exc
+    orientation = exif_orientation(img)
     from_alpha = False
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
         alpha = (img if img.mode in ("RGBA", "LA") else img.convert("LA")).getchannel("A")

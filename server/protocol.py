@@ -9,17 +9,31 @@ first byte (or of the connection opening), else the connection is closed.
 httptools has no limit on the size of the request line and headers: one 300 MB header line,
 sent in 1.4 s on loopback, was held whole (+275 MB RSS), and a thousand such connections would
 hold gigabytes. Past MAX_HEADER_BYTES the request is refused with a 431 and the connection closed.
+
+uvicorn writes a whole response into the transport's buffer and has no deadline for the client
+to read it: 24 connections that asked for 8 MB of logits and never read held +194 MB for as long
+as they stayed open. Here a response the client has not read any of for WRITE_STALL seconds is
+dropped, and the responses waiting for slow readers together hold at most PAUSED_BUDGET bytes
+(past it, the connection that would exceed it is dropped). Both can be set from the environment
+(LATENT_EXPLORER_WRITE_STALL_S, LATENT_EXPLORER_PAUSED_BUDGET_MB), for tests.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 HEADER_TIMEOUT = 10.0  # seconds; a real browser sends its headers in one packet
 MAX_HEADER_BYTES = 64 * 1024  # request line + headers; browsers send a few KB, nginx allows 32 KB
+# A phone on a bad network still reads something every few seconds.
+WRITE_STALL = float(os.environ.get("LATENT_EXPLORER_WRITE_STALL_S", "30"))
+PAUSED_BUDGET = int(float(os.environ.get("LATENT_EXPLORER_PAUSED_BUDGET_MB", "256")) * 2**20)
+# Connections whose transport paused writing (the client reads slower than we write): one set
+# per server process, as the budget is.
+_paused: set[HeaderTimeoutProtocol] = set()
 
 
 def error_response(status: int, loc: list, msg: str, kind: str) -> bytes:
@@ -88,6 +102,41 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         self._disarm()
         super().on_headers_complete()
 
+    # -- slow readers ------------------------------------------------------------------------
+    _stall_timer: asyncio.TimerHandle | None = None
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        held = sum(p.transport.get_write_buffer_size() for p in _paused)
+        if held + self.transport.get_write_buffer_size() > PAUSED_BUDGET:
+            self.transport.abort()  # its buffer is freed now, not when the client reads
+            return
+        _paused.add(self)
+        self._watch(self.transport.get_write_buffer_size())
+
+    def _watch(self, size: int) -> None:
+        self._stall_timer = self.loop.call_later(WRITE_STALL, self._stalled, size)
+
+    def _stalled(self, size: int) -> None:
+        """No byte of the buffer read in WRITE_STALL seconds: drop the connection."""
+        self._stall_timer = None
+        now = self.transport.get_write_buffer_size()
+        if now >= size:
+            self.transport.abort()
+        else:
+            self._watch(now)
+
+    def _unwatch(self) -> None:
+        _paused.discard(self)
+        if self._stall_timer is not None:
+            self._stall_timer.cancel()
+            self._stall_timer = None
+
+    def resume_writing(self) -> None:
+        self._unwatch()
+        super().resume_writing()
+
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        self._unwatch()
         super().connection_lost(exc)

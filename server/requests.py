@@ -119,6 +119,26 @@ class JsonBodyRoute(APIRoute):
         return json_body_handler
 
 
+def form_fields(items: list[tuple[str, str | UploadFile]], known: set[str]) -> dict[str, str]:
+    """The text fields of a multipart form besides its 'image', as JSON bodies are read: a field
+    given twice, an unknown one or a text field sent as a file is a 422 (each was dropped without
+    a word, the last of a repeated one winning). An empty field is an absent one."""
+    fields: dict[str, str] = {}
+    for name, value in items:
+        if name == "image":
+            continue
+        if name not in known:
+            raise InputError(
+                ("body", name), f"unknown field; the fields are image, {', '.join(sorted(known))}"
+            )
+        if not isinstance(value, str):
+            raise InputError(("body", name), f"{name} must be a text field, not a file")
+        if name in fields:
+            raise InputError(("body", name), f"{name} is given more than once")
+        fields[name] = value
+    return {k: v for k, v in fields.items() if v != ""}
+
+
 async def read_upload_or_json(
     request: Request, schema: type[T], form_schema: type[BaseModel], max_bytes: int
 ) -> T | Upload:
@@ -131,10 +151,7 @@ async def read_upload_or_json(
         upload = form.get("image")
         if not isinstance(upload, UploadFile):
             raise InputError(("body", "image"), "a file field named 'image' is required")
-        fields = {
-            k: v for k, v in form.items() if k in form_schema.model_fields and isinstance(v, str)
-        }
-        fields = {k: v for k, v in fields.items() if v != ""}  # an empty field is an absent one
+        fields = form_fields(form.multi_items(), set(form_schema.model_fields))
         try:
             parsed = form_schema.model_validate(fields)
         except ValidationError as exc:

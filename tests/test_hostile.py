@@ -356,3 +356,57 @@ def test_a_client_that_sends_its_whole_body_first_reads_the_413(port: int) -> No
     started = time.monotonic()
     got = answer(port, raw, timeout=10)
     assert got.startswith(b"HTTP/1.1 413 ") and time.monotonic() - started < DRAIN_SECONDS
+
+
+def unread_generates(port: int, count: int, wait: float) -> list[int]:
+    """Ask for 8 MB of logits on `count` connections that read nothing for `wait` seconds, then
+    read each to its end: the bytes each got (the whole answer is about 8.6 MB)."""
+    body = json.dumps({"n": 1024, "output": "logits", "seed": 1}).encode()
+    request = (
+        f"POST /api/models/{VAE}/generate HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode() + body
+    socks, got = [], []
+    try:
+        for _ in range(count):
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.connect(("127.0.0.1", port))
+            s.sendall(request)
+            socks.append(s)
+        time.sleep(wait)
+        for s in socks:
+            s.settimeout(10)
+            n = 0
+            try:
+                while piece := s.recv(1 << 20):
+                    n += len(piece)
+            except (ConnectionResetError, TimeoutError):
+                pass
+            got.append(n)
+    finally:
+        for s in socks:
+            s.close()
+    return got
+
+
+def test_clients_that_never_read_cannot_pin_the_servers_memory() -> None:
+    """24 connections that asked for 8 MB of logits and never read held +194 MB for as long as
+    they stayed open (hostile pass 3). Now the unsent responses of slow readers are capped
+    together (PAUSED_BUDGET: past it a connection is dropped, its buffer freed), and one that
+    nobody reads is dropped after WRITE_STALL seconds. Both are set small here."""
+    budget = {"LATENT_EXPLORER_WRITE_STALL_S": "600", "LATENT_EXPLORER_PAUSED_BUDGET_MB": "16"}
+    with running_server(ROOT / "checkpoints", env=budget) as server:
+        got = unread_generates(int(server.url.rsplit(":", 1)[1]), count=10, wait=5)
+        whole = max(got)  # an answer delivered in full (7.5 MB; the kernel holds ~2.8 MB of it)
+        delivered = got.count(whole)
+        # 16 MB of buffers hold about three answers' unsent parts: the rest were dropped.
+        # Before, all ten were delivered whole.
+        assert whole > 7_000_000 and 1 <= delivered <= 4, got
+        with urllib.request.urlopen(f"{server.url}/api/health", timeout=5) as r:
+            assert r.status == 200  # and it goes on serving
+    stall = {"LATENT_EXPLORER_WRITE_STALL_S": "2", "LATENT_EXPLORER_PAUSED_BUDGET_MB": "256"}
+    with running_server(ROOT / "checkpoints", env=stall) as server:
+        got = unread_generates(int(server.url.rsplit(":", 1)[1]), count=2, wait=5)
+        assert all(n < 7_000_000 for n in got), got  # unread for 2 s: cut off
