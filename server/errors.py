@@ -59,7 +59,8 @@ async def validation_error_handler(_: Request, exc: Exception) -> JSONResponse:
     detail = [
         {
             "loc": [str(p)[:QUOTE_CHARS] if isinstance(p, str) else p for p in e.get("loc", ())],
-            "msg": str(e.get("msg", ""))[:200],
+            # Our validators' messages read as written, without pydantic's "Value error, ".
+            "msg": str(e.get("msg", "")).removeprefix("Value error, ")[:200],
             "type": str(e.get("type", "value_error")),
         }
         for e in errors[:MAX_ERRORS]
