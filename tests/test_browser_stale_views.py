@@ -1,6 +1,7 @@
 """The fourth new-user pass (notes/page-pass4-report.md): texts and views that outlived what they
 were about (a label taken back, a range widened, a Back within 150 ms, a move made while a drawing
-was being encoded), and explanations that described what a model does not show."""
+was being encoded), explanations that described what a model does not show, and a panel that a
+keyboard could not use."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import json
 from playwright.sync_api import Page, Route, expect
 
 from tests import test_browser
+from tests.conftest import ROOT
 from tests.test_browser import SEVEN, draw_stroke, open_app, slider_values
 from tests.test_browser_state import hold, wait_held
 
@@ -103,3 +105,26 @@ def test_a_conditional_models_explanations_use_its_notation(page: Page) -> None:
     page.get_by_test_id("model-select").select_option("vae-mnist-z2")
     text = explain.inner_text()
     assert "q(z|x) away from the prior" in text and "upper bound on −log p(x):" in text
+
+
+def test_the_completion_panel_takes_an_image_file(page: Page) -> None:
+    """Keyboard users could not use the completion panel: its pad takes no focus and it had no
+    file input (page pass 4)."""
+    seven = sorted((ROOT / "tests" / "fixtures" / "mnist").glob("*label-7.png"))[0]
+    open_app(page)
+    upload = page.get_by_test_id("complete-upload")
+    upload.focus()
+    expect(upload).to_be_focused()
+    with page.expect_request(lambda r: r.url.endswith("/complete")) as sent:
+        upload.set_input_files(str(seven))
+    assert "multipart/form-data" in sent.value.headers["content-type"]
+    row = page.get_by_test_id("completions")
+    expect(row.locator("img")).to_have_count(8)
+    expect(page.locator("#complete-info")).to_contain_text("the image's visible part")
+    # Another region: the same file is completed again.
+    with page.expect_request(lambda r: r.url.endswith("/complete")) as again:
+        page.get_by_test_id("region-select").select_option("top-half")
+    assert "multipart/form-data" in again.value.headers["content-type"]
+    expect(row.locator("img")).to_have_count(8)
+    page.get_by_role("button", name="Clear the partial drawing").click()
+    expect(row.locator("img")).to_have_count(0)

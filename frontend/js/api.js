@@ -133,6 +133,19 @@ export async function complete(id, pixels, mask, { n = 8, seed = null } = {}) {
   return postJson(`${modelPath(id)}/complete`, { pixels, mask, n, seed });
 }
 
+/**
+ * Complete an image file's hidden part: the picture is read as it is (shrunk to 28x28, no crop),
+ * the mask a region name or {quadrants}.
+ */
+export async function completeUpload(id, file, mask, { n = 8, seed = null } = {}) {
+  const form = new FormData();
+  form.append("image", file);
+  form.append("mask", typeof mask === "string" ? mask : JSON.stringify(mask));
+  form.append("n", String(n));
+  if (seed !== null) form.append("seed", String(seed));
+  return (await request(`${modelPath(id)}/complete`, { method: "POST", body: form })).json();
+}
+
 /** Frames between two latents. */
 export async function interpolate(id, start, end, { steps = 10, method = "linear", label = null }) {
   return postJson(`${modelPath(id)}/interpolate`, {

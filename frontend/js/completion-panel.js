@@ -1,7 +1,7 @@
 // Draw part of a digit in the visible region; the model proposes ways to finish it. The regions
 // offered are the ones the completion model declares (capabilities.completes).
 
-import { complete } from "./api.js";
+import { ApiError, complete, completeUpload } from "./api.js";
 import { createDrawPad } from "./draw-pad.js";
 import { showThumbs } from "./thumbs.js";
 
@@ -47,13 +47,21 @@ export function visibleInk(pixels, quadrants) {
 
 /**
  * @param {{panel: HTMLElement, pad: HTMLCanvasElement, shade: HTMLElement, region: HTMLSelectElement,
- *          clear: HTMLButtonElement, row: HTMLElement, info: HTMLElement}} els
+ *          clear: HTMLButtonElement, upload: HTMLInputElement, row: HTMLElement,
+ *          info: HTMLElement}} els
  * @param {{onError: (err: Error) => void, onOk: () => void}} handlers
  */
 export function createCompletionPanel(els, { onError, onOk }) {
   /** @type {object | null} the completion model's entry of /api/models */
   let model = null;
-  const pad = createDrawPad(els.pad, { onStroke: run });
+  const pad = createDrawPad(els.pad, { onStroke: () => { forgetFile(); run(); } });
+  // An image file instead of a drawing (the way in for keyboard users): re-sent when the region
+  // changes, forgotten on a stroke or Clear.
+  let file = null;
+  function forgetFile() {
+    file = null;
+    els.upload.value = "";
+  }
 
   function shade() {
     const { quadrants } = parseRegion(els.region.value);
@@ -72,6 +80,7 @@ export function createCompletionPanel(els, { onError, onOk }) {
   const intro = els.info.textContent;
 
   async function run() {
+    if (file) return runFile();
     const mine = ++request;
     if (!model || !pad.hasInk()) return;
     const pixels = pad.toPixels();
@@ -94,9 +103,34 @@ export function createCompletionPanel(els, { onError, onOk }) {
     }
   }
 
+  /** Complete the chosen file's hidden part (the server reads the picture as it is framed). */
+  async function runFile() {
+    const mine = ++request;
+    if (!model) return;
+    try {
+      const body = await completeUpload(model.id, file, parseRegion(els.region.value).mask,
+                                        { n: COMPLETIONS });
+      if (mine !== request) return;
+      showThumbs(els.row, body.images);
+      els.info.textContent = `${body.images.length} completions of the image's visible part`;
+      onOk();
+    } catch (err) {
+      if (mine !== request) return;
+      showThumbs(els.row, []);
+      els.info.textContent = err instanceof ApiError ? err.message : `Something went wrong: ${err.message}`;
+    }
+  }
+
   els.region.addEventListener("change", () => { shade(); run(); });
+  els.upload.addEventListener("change", () => {
+    if (!els.upload.files[0]) return;
+    pad.clear();
+    file = els.upload.files[0];
+    runFile();
+  });
   els.clear.addEventListener("click", () => {
     request++;
+    forgetFile();
     pad.clear();
     showThumbs(els.row, []);
     els.info.textContent = intro;

@@ -73,7 +73,8 @@ const drawFlow = createDrawFlow(
 );
 const completion = createCompletionPanel(
   { panel: $("complete-panel"), pad: $("complete-pad"), shade: $("complete-shade"),
-    region: $("region-select"), clear: $("clear-complete"), row: $("completions"),
+    region: $("region-select"), clear: $("clear-complete"), upload: $("complete-upload"),
+    row: $("completions"),
     info: $("complete-info") },
   { onError: (err) => notice.show(err, "complete"), onOk: () => notice.clear("complete") },
 );
