@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
@@ -77,6 +78,21 @@ def content_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
+BOUNDARY = re.compile(r'boundary=(?:"([^"]{1,200})"|([^\s;]{1,200}))', re.I)
+
+
+async def check_multipart_closed(request: Request) -> None:
+    """A multipart body cut short (no closing boundary) is a 400 saying so: the parser took what
+    had arrived and the answer was that the 'image' field was missing. The body is read once
+    here; Starlette keeps it for request.form()."""
+    m = BOUNDARY.search(request.headers.get("content-type", ""))
+    if m is None:
+        raise InputError(("header", "content-type"), "multipart/form-data needs a boundary", 400)
+    close = b"--" + (m[1] or m[2]).encode("latin-1") + b"--"
+    if close not in await request.body():
+        raise InputError(("body",), "the multipart body ends before its closing boundary", 400)
+
+
 def is_json(ctype: str) -> bool:
     """JSON, or no type at all (read as JSON); application/*+json too, as FastAPI reads it."""
     return ctype in ("application/json", "") or (
@@ -146,6 +162,7 @@ async def read_upload_or_json(
     are validated by `form_schema`. Errors are 4xx naming the field; 415 for other types."""
     ctype = content_type(request)
     if ctype == "multipart/form-data":
+        await check_multipart_closed(request)
         max_fields = len(form_schema.model_fields) + 1
         form = await request.form(max_files=1, max_fields=max_fields, max_part_size=max_bytes)
         upload = form.get("image")

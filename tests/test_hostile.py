@@ -410,3 +410,21 @@ def test_clients_that_never_read_cannot_pin_the_servers_memory() -> None:
     with running_server(ROOT / "checkpoints", env=stall) as server:
         got = unread_generates(int(server.url.rsplit(":", 1)[1]), count=2, wait=5)
         assert all(n < 7_000_000 for n in got), got  # unread for 2 s: cut off
+
+
+def test_a_multipart_body_cut_short_says_so(client: TestClient) -> None:
+    """No closing boundary: the parser took what had arrived and the answer blamed a missing
+    'image' field (hostile pass 3)."""
+    head = (
+        b'--XB\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n'
+        b"Content-Type: image/png\r\n\r\n\x89PNG\r\n\x1a\n" + b"\0" * 64 + b"\r\n"
+    )
+    ctype = {"content-type": "multipart/form-data; boundary=XB"}
+    r = client.post(f"/api/models/{VAE}/encode", content=head, headers=ctype)
+    assert r.status_code == 400 and "closing boundary" in r.json()["detail"][0]["msg"], r.text
+    r = client.post(f"/api/models/{VAE}/encode", content=head + b"--XB--\r\n", headers=ctype)
+    assert r.status_code in (415, 422) and r.json()["detail"][0]["loc"] == ["body", "image"]
+    r = client.post(
+        f"/api/models/{VAE}/encode", content=head, headers={"content-type": "multipart/form-data"}
+    )
+    assert r.status_code == 400 and "boundary" in r.json()["detail"][0]["msg"], r.text
