@@ -89,8 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Last added runs first: host and origin checks before anything reads the body.
     app.add_middleware(CatchAll)
     app.add_middleware(HeadAsGet)
-    app.add_middleware(SingleQueryValues)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SingleQueryValues)  # before any body is read
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -27,7 +27,7 @@ async def _answer(send: Send, status: int, kind: str, msg: str, extra=()) -> Non
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),  # the rest of the body is not read
+                (b"connection", b"close"),  # the rest of the body, if any, is not read
                 *extra,
             ],
         }

@@ -18,6 +18,10 @@ from .upload_checks import FORMATS, ImageInputError, check_upload, without_png_m
 BOX, SIDE = 20, 28
 WORK_SIDE = 512  # uploads shrink to this before cropping: a digit filling 1/8 of it keeps 64 px
 ORIENTATION = ExifTags.Base.Orientation
+# Pillow warns once per broken EXIF tag of an upload (65,535 of them wrote 13 MB of log per
+# request, as catch_warnings re-arms "once" warnings): said to no one, so not said. Set once, for
+# the process: catch_warnings is not thread-safe, and uploads are decoded in worker threads.
+warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL(\.|$)")
 # ImageOps.exif_transpose's table, applied to the shrunk copy: transposing the full-size
 # upload would cost another full-size image.
 EXIF_TRANSPOSE = {
@@ -43,9 +47,6 @@ def open_image(data: bytes, max_pixels: int) -> Image.Image:
         data = without_png_metadata(data)
     try:
         with warnings.catch_warnings():
-            # Pillow warns once per broken EXIF tag (65,535 lines, 13 MB of log, per upload:
-            # catch_warnings re-arms them every time): said to no one, so not said.
-            warnings.simplefilter("ignore", UserWarning)
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             # Only the format the bytes were checked as.
             img = Image.open(io.BytesIO(data), formats=(kind,))
@@ -68,12 +69,10 @@ def exif_orientation(img: Image.Image) -> int:
     """The EXIF orientation (1: upright) of an opened image; 1 when its EXIF does not parse. A
     broken EXIF block is no reason to refuse the picture: Pillow raised struct.error on a 12-byte
     one in a PNG or WebP, which reached the client as a 500."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # one warning per broken tag
-        try:
-            value = img.getexif().get(ORIENTATION, 1)
-        except Exception:  # noqa: BLE001 - any parse failure of metadata means "no orientation"
-            return 1
+    try:
+        value = img.getexif().get(ORIENTATION, 1)
+    except Exception:  # noqa: BLE001 - any parse failure of metadata means "no orientation"
+        return 1
     return value if value in EXIF_TRANSPOSE else 1
 
 
@@ -85,12 +84,10 @@ def shrink_to_gray(img: Image.Image, side: int = WORK_SIDE, exact: bool = False)
     scale; `reduce` bins the rest) before anything is a float array. A 4096x4096 RGBA PNG
     used to become ~580 MB of float copies; now its peak is the 64 MB decode itself."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # as in open_image
-            img.seek(0)  # first frame of an animation
-            if img.format == "JPEG":
-                img.draft("L", (side, side))
-            img.load()
+        img.seek(0)  # first frame of an animation
+        if img.format == "JPEG":
+            img.draft("L", (side, side))
+        img.load()
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise ImageInputError("truncated or corrupt") from exc
     orientation = exif_orientation(img)

@@ -14,8 +14,10 @@ uvicorn writes a whole response into the transport's buffer and has no deadline 
 to read it: 24 connections that asked for 8 MB of logits and never read held +194 MB for as long
 as they stayed open. Here a response the client has not read any of for WRITE_STALL seconds is
 dropped, and the responses waiting for slow readers together hold at most PAUSED_BUDGET bytes
-(past it, the connection that would exceed it is dropped). Both can be set from the environment
-(LATENT_EXPLORER_WRITE_STALL_S, LATENT_EXPLORER_PAUSED_BUDGET_MB), for tests.
+(past it, the connections that have waited longest are dropped: a client holding connections
+that never read cannot make every healthy one that pauses for a moment be refused). Both can be
+set from the environment (LATENT_EXPLORER_WRITE_STALL_S, LATENT_EXPLORER_PAUSED_BUDGET_MB): the
+protocol is made by uvicorn, outside the app and its Settings.
 """
 
 from __future__ import annotations
@@ -104,15 +106,18 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
 
     # -- slow readers ------------------------------------------------------------------------
     _stall_timer: asyncio.TimerHandle | None = None
+    _paused_at = 0.0
 
     def pause_writing(self) -> None:
+        # asyncio calls this after buffering: the buffer's size includes the new answer.
         super().pause_writing()
-        held = sum(p.transport.get_write_buffer_size() for p in _paused)
-        if held + self.transport.get_write_buffer_size() > PAUSED_BUDGET:
-            self.transport.abort()  # its buffer is freed now, not when the client reads
-            return
+        self._paused_at = self.loop.time()
         _paused.add(self)
         self._watch(self.transport.get_write_buffer_size())
+        while sum(p.transport.get_write_buffer_size() for p in _paused) > PAUSED_BUDGET:
+            oldest = min(_paused, key=lambda p: p._paused_at)
+            oldest._unwatch()
+            oldest.transport.abort()  # its buffer is freed now, not when the client reads
 
     def _watch(self, size: int) -> None:
         self._stall_timer = self.loop.call_later(WRITE_STALL, self._stalled, size)

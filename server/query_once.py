@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .errors import QUOTE_CHARS, quote
 from .security import refuse
 
 MAX_FIELDS = 100  # the widest route reads 6; parse_qsl stops counting here
@@ -32,9 +33,10 @@ class SingleQueryValues:
                 return
             seen: set[str] = set()
             for name, _ in pairs:
-                if name in seen:
-                    msg = f"{name} is given more than once"
-                    await refuse(send, 422, ["query", name], msg, "value_error")
+                if name in seen:  # echoed cut short, as every error quotes its input
+                    shown = name if len(name) <= QUOTE_CHARS else quote(name)
+                    msg = f"{shown} is given more than once"
+                    await refuse(send, 422, ["query", name[:QUOTE_CHARS]], msg, "value_error")
                     return
                 seen.add(name)
         await self.app(scope, receive, send)

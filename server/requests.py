@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
-from .errors import InputError, parse_json_body, quote, validation_errors
+from .errors import QUOTE_CHARS, InputError, parse_json_body, quote, validation_errors
 from .text_numbers import parse_float, parse_int
 
 MAX_Z_CHARS = 20000
@@ -137,18 +137,16 @@ class JsonBodyRoute(APIRoute):
 
 def form_fields(items: list[tuple[str, str | UploadFile]], known: set[str]) -> dict[str, str]:
     """The text fields of a multipart form besides its 'image', as JSON bodies are read: a field
-    given twice, an unknown one or a text field sent as a file is a 422 (each was dropped without
-    a word, the last of a repeated one winning). An empty field is an absent one."""
+    given twice or an unknown one is a 422 (each was dropped without a word, the last of a
+    repeated one winning; a second file is the parser's 400). An empty field is an absent one."""
     fields: dict[str, str] = {}
     for name, value in items:
-        if name == "image":
+        if name == "image" or not isinstance(value, str):  # the one file (max_files=1)
             continue
         if name not in known:
-            raise InputError(
-                ("body", name), f"unknown field; the fields are image, {', '.join(sorted(known))}"
-            )
-        if not isinstance(value, str):
-            raise InputError(("body", name), f"{name} must be a text field, not a file")
+            names = ", ".join(sorted(known))
+            msg = f"unknown field {quote(name)}; the fields are image, {names}"
+            raise InputError(("body", name[:QUOTE_CHARS]), msg)
         if name in fields:
             raise InputError(("body", name), f"{name} is given more than once")
         fields[name] = value

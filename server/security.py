@@ -5,6 +5,7 @@ Pure ASGI (no BaseHTTPMiddleware): they only look at headers, and every request 
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 
@@ -78,14 +79,21 @@ def single(scope: Scope, name: bytes) -> bytes | None:
 
 
 # RFC 9110's Host: a name or IPv4 address, or an IPv6 address in brackets, then an optional port.
-HOST = re.compile(r"(?:\[(?P<ip6>[0-9a-f:.]+)\]|(?P<name>[a-z0-9._-]*))(?::[0-9]{0,5})?")
+HOST = re.compile(r"(?:\[(?P<ip6>[0-9a-f:.]+)\]|(?P<name>[a-z0-9._-]*))(?::(?P<port>[0-9]{0,5}))?")
 
 
 def host_name(host: str) -> str | None:
     """'127.0.0.1:8000' -> '127.0.0.1', '[::1]:8000' -> '::1'; None for what is no Host at all
     ('127.0.0.1:1@evil.com' once passed as 127.0.0.1: the text before its last colon)."""
     m = HOST.fullmatch(host)
-    return None if m is None else (m["ip6"] or m["name"])
+    if m is None or (m["port"] and int(m["port"]) > 65535):
+        return None
+    if m["ip6"] is not None:
+        try:
+            ipaddress.IPv6Address(m["ip6"])
+        except ValueError:  # "[:]"
+            return None
+    return m["ip6"] or m["name"]
 
 
 class TrustedHosts:

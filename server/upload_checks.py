@@ -140,19 +140,25 @@ def check_png(data: bytes) -> None:
 
 # Metadata Pillow would decompress and keep, none of which a gray 28x28 needs: text (zTXt and
 # iCCP over 1 MB decompressed made Pillow refuse the whole picture) and colour profiles. eXIf
-# stays: its orientation turns the picture upright.
+# stays, and so do small text chunks that carry EXIF or XMP (ImageMagick writes the orientation
+# there, and Pillow reads it from them): the orientation turns the picture upright.
 PNG_METADATA = {b"tEXt", b"zTXt", b"iTXt", b"iCCP"}
+ORIENTATION_TEXT = {b"Raw profile type exif", b"Raw profile type APP1", b"XML:com.adobe.xmp"}
+MAX_KEPT_TEXT = 64 * 1024  # bytes of one such chunk as stored
 
 
 def without_png_metadata(data: bytes) -> bytes:
-    """The PNG with its text and profile chunks cut out (after check_png, so its chunks are few)."""
+    """The PNG with its text and profile chunks cut out, but for small ones that may hold the
+    orientation (after check_png, so its chunks are few)."""
     parts, pos, end = [data[: len(PNG_SIGNATURE)]], len(PNG_SIGNATURE), len(data)
     while pos + 8 <= end:
-        size = 12 + int.from_bytes(data[pos : pos + 4], "big")
+        length = int.from_bytes(data[pos : pos + 4], "big")
         kind = data[pos + 4 : pos + 8]
-        if kind not in PNG_METADATA:
-            parts.append(data[pos : pos + size])
-        pos += size
+        keyword = data[pos + 8 : pos + 8 + min(length, 80)].split(b"\0", 1)[0]
+        orientation = kind != b"iCCP" and keyword in ORIENTATION_TEXT and length <= MAX_KEPT_TEXT
+        if kind not in PNG_METADATA or orientation:
+            parts.append(data[pos : pos + 12 + length])
+        pos += 12 + length
         if kind == b"IEND":
             break
     return b"".join(parts)

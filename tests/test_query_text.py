@@ -30,13 +30,15 @@ def detail(r) -> dict:
     return body[0]
 
 
-@pytest.mark.parametrize("text", ["1_0", "１０", "٣", "0x10", "1e1", " 7", "", "+"])
+@pytest.mark.parametrize("text", ["1_0", "１０", "٣", "0x10", "1e1", " 7", "", "+", "1" * 5000])
 def test_parse_int_takes_ascii_decimal_only(text: str) -> None:
     with pytest.raises(ValueError):
         parse_int(text)
 
 
-@pytest.mark.parametrize("text", ["1_0", "１.５", "٣", "0x10", "1.5.1", "e5", ".", "- 1"])
+@pytest.mark.parametrize(
+    "text", ["1_0", "１.５", "٣", "0x10", "1.5.1", "e5", ".", "- 1", "ınf", "İnf", "1" * 101]
+)
 def test_parse_float_takes_ascii_decimal_only(text: str) -> None:
     with pytest.raises(ValueError):
         parse_float(text)
@@ -116,3 +118,9 @@ def test_a_query_of_many_parameters_is_422(client: TestClient) -> None:
     d = detail(client.get(f"/api/models/{VAE}/decode.png?z=0,0&{query}"))
     assert d["msg"] == "too many query parameters"
     assert client.get(f"/api/models/{VAE}/decode.png?z=0,0&unused=1").status_code == 200
+
+
+def test_a_long_repeated_name_is_not_echoed_whole(client: TestClient) -> None:
+    name = "p" * 30_000
+    r = client.get(f"/api/models/{VAE}/decode.png?z=0,0&{name}=1&{name}=2")
+    assert r.status_code == 422 and len(r.content) < 1000, len(r.content)

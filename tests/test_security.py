@@ -178,7 +178,8 @@ def test_a_malformed_host_is_400(trusted: tuple[str, ...]) -> None:
     a Host is a name or address and an optional port, nothing else."""
     settings = Settings(checkpoints=ROOT / "checkpoints", device="cpu", trusted_hosts=trusted)
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as c:
-        for bad in ("127.0.0.1:1@evil.com", "127.0.0.1:80:80", "127.0.0.1/x", "127.0.0.1 x"):
+        bad_hosts = ("127.0.0.1:1@evil.com", "127.0.0.1:80:80", "127.0.0.1/x", "127.0.0.1 x")
+        for bad in (*bad_hosts, "127.0.0.1:99999", "[:]", "[::1"):
             r = c.get("/api/health", headers={"host": bad})
             assert r.status_code == 400, bad
             assert r.json()["detail"][0]["msg"] == "the Host header is malformed"

@@ -79,46 +79,43 @@ export function createCompletionPanel(els, { onError, onOk }) {
   // What the info line says before anything is drawn, and again after Clear.
   const intro = els.info.textContent;
 
-  async function run() {
-    if (file) return runFile();
+  /**
+   * Show the completions `ask()` brings, unless a newer stroke, region, file or Clear came since.
+   * A refused file is forgotten (not sent again with every region), its reason said in the panel.
+   */
+  async function show(ask, what) {
     const mine = ++request;
-    if (!model || !pad.hasInk()) return;
-    const pixels = pad.toPixels();
+    try {
+      const body = await ask();
+      if (mine !== request) return; // superseded
+      showThumbs(els.row, body.images);
+      els.info.textContent = `${body.images.length} completions of ${what}`;
+      onOk();
+    } catch (err) {
+      if (mine !== request) return; // an error about a drawing or region no longer shown
+      if (!file) return onError(err);
+      forgetFile();
+      showThumbs(els.row, []);
+      els.info.textContent = err instanceof ApiError ? err.message : `Something went wrong: ${err.message}`;
+    }
+  }
+
+  function run() {
+    if (!model) return;
     const { mask, quadrants } = parseRegion(els.region.value);
+    // The file is read as it is framed, by the server.
+    if (file) return show(() => completeUpload(model.id, file, mask, { n: COMPLETIONS }),
+                          "the image's visible part");
+    request++; // whatever was on its way is about a drawing no longer there
+    if (!pad.hasInk()) return;
+    const pixels = pad.toPixels();
     if (!visibleInk(pixels, quadrants)) {
       // The server would be completing an empty visible part: nothing of the drawing is used.
       showThumbs(els.row, []);
       els.info.textContent = HIDDEN_INK;
       return;
     }
-    try {
-      const body = await complete(model.id, pixels, mask, { n: COMPLETIONS });
-      if (mine !== request) return; // superseded
-      showThumbs(els.row, body.images);
-      els.info.textContent = `${body.images.length} completions of what you drew`;
-      onOk();
-    } catch (err) {
-      if (mine !== request) return; // an error about a drawing or region no longer shown
-      onError(err);
-    }
-  }
-
-  /** Complete the chosen file's hidden part (the server reads the picture as it is framed). */
-  async function runFile() {
-    const mine = ++request;
-    if (!model) return;
-    try {
-      const body = await completeUpload(model.id, file, parseRegion(els.region.value).mask,
-                                        { n: COMPLETIONS });
-      if (mine !== request) return;
-      showThumbs(els.row, body.images);
-      els.info.textContent = `${body.images.length} completions of the image's visible part`;
-      onOk();
-    } catch (err) {
-      if (mine !== request) return;
-      showThumbs(els.row, []);
-      els.info.textContent = err instanceof ApiError ? err.message : `Something went wrong: ${err.message}`;
-    }
+    return show(() => complete(model.id, pixels, mask, { n: COMPLETIONS }), "what you drew");
   }
 
   els.region.addEventListener("change", () => { shade(); run(); });
@@ -126,7 +123,7 @@ export function createCompletionPanel(els, { onError, onOk }) {
     if (!els.upload.files[0]) return;
     pad.clear();
     file = els.upload.files[0];
-    runFile();
+    run();
   });
   els.clear.addEventListener("click", () => {
     request++;

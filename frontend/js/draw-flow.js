@@ -66,14 +66,17 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
       // The view follows the drawing's label: the one the model read (M2) or the one the user
       // gave (a CVAE), so the decoded image at the drawing's z is decoded as that class.
       const label = model.capabilities.infers_label ? body.label : told;
-      if (label !== null && label !== undefined && label !== state.label) followLabel(label);
+      const relabelled = label !== null && label !== undefined && label !== state.label;
+      if (relabelled) followLabel(label);
       encodeView.show(body, model, told, hint(body.mu));
       store.setEncoded({ mu: body.mu, logvar: body.logvar });
       map.setMarker(body.mu, body.logvar);
       teach.showEncoded(body, model, conditional() ? body.label ?? state.label : null);
       // The view goes to the drawing's mean unless the user moved z while it was encoded (a map
       // click, Random sample): that newer move wins; the marker still shows where mu lies.
+      // (At the user's z, the view is redrawn with the drawing's label.)
       if (state.z === zAsked) moveTo([...body.mu]);
+      else if (relabelled) moveTo([...state.z]);
     } catch (err) {
       // An error about an older drawing, or another model's, is no news about this one.
       if (err.name === "StaleError" || mine !== request || !store.isCurrent(t)) return;

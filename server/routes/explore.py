@@ -33,7 +33,7 @@ def parse_dims(text: str | None, entry: ModelEntry) -> tuple[int, int] | None:
     if text is None:
         return None
     try:
-        dims = tuple(parse_int(v) for v in text.split(","))
+        dims = tuple(parse_int(v.strip(" ")) for v in text.split(","))  # "0, 1" too
     except ValueError:
         raise InputError(("query", "dims"), "dims must be two integers, e.g. 0,1") from None
     if len(dims) != 2 or dims[0] == dims[1] or not all(0 <= d < entry.latent_dim for d in dims):
