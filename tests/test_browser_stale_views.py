@@ -82,10 +82,16 @@ def test_a_move_made_while_encoding_wins_over_the_answer(page: Page) -> None:
     assert slider_values(page) == moved  # and the user's move stands
 
 
-def test_the_map_explanation_holds_for_the_model(page: Page) -> None:
-    open_app(page, "?model=ae-mnist-z2")
-    explain = page.get_by_test_id("explain-map")
+def opened_explanation(page: Page, model: str, panel: str):
+    """The page on `model`, with the "What am I looking at?" of `panel` open."""
+    open_app(page, f"?model={model}")
+    explain = page.get_by_test_id(f"explain-{panel}")
     explain.locator("summary").click()
+    return explain
+
+
+def test_the_map_explanation_holds_for_the_model(page: Page) -> None:
+    explain = opened_explanation(page, "ae-mnist-z2", "map")
     text = explain.inner_text()
     assert "no prior p(z)" in text and "one point z(x)" in text
     assert "dashed circles" not in text and "ellipse" not in text
@@ -96,9 +102,7 @@ def test_the_map_explanation_holds_for_the_model(page: Page) -> None:
 
 
 def test_a_conditional_models_explanations_use_its_notation(page: Page) -> None:
-    open_app(page, "?model=cvae-mnist-z2")
-    explain = page.get_by_test_id("explain-draw")
-    explain.locator("summary").click()
+    explain = opened_explanation(page, "cvae-mnist-z2", "draw")
     text = explain.inner_text()
     assert "q(z|x,y) away from the prior" in text and "upper bound on −log p(x|y)" in text
     page.get_by_test_id("model-select").select_option("vae-mnist-z2")
