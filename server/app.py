@@ -28,6 +28,7 @@ from .errors import (
 from .head import HeadAsGet
 from .limits import BodySizeLimit
 from .query_once import SingleQueryValues
+from .ranges import IgnoreBadRange
 from .registry import ModelRegistry, choose_device
 from .routes import complete, decode, decode_png, decoder, encode, explore, models
 from .security import SameOriginPosts, SecurityHeaders, TrustedHosts
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Last added runs first: host and origin checks before anything reads the body.
     app.add_middleware(CatchAll)
     app.add_middleware(HeadAsGet)
+    app.add_middleware(IgnoreBadRange)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SingleQueryValues)  # before any body is read
     if settings.cors_origins:

@@ -185,3 +185,15 @@ def test_a_malformed_host_is_400(trusted: tuple[str, ...]) -> None:
             assert r.json()["detail"][0]["msg"] == "the Host header is malformed"
         for good in ("127.0.0.1", "127.0.0.1:8000", "127.0.0.1:"):
             assert c.get("/api/health", headers={"host": good}).status_code == 200, good
+
+
+def test_a_malformed_range_is_ignored_a_valid_one_served(client: TestClient) -> None:
+    """Starlette answered 'Range: bytes=a-b' on the page and its assets with a plain-text 400,
+    outside the API's error shape (hostile pass 3); RFC 9110 says to ignore such a header."""
+    whole = client.get("/assets/js/api.js")
+    for bad in ("bytes=a-b", "lines=1-2", "bytes=", "bytes=5-1x"):
+        r = client.get("/assets/js/api.js", headers={"range": bad})
+        assert r.status_code == 200 and r.content == whole.content, (bad, r.status_code)
+        assert client.get("/", headers={"range": bad}).status_code == 200
+    part = client.get("/assets/js/api.js", headers={"range": "bytes=0-9"})
+    assert part.status_code == 206 and part.content == whole.content[:10]

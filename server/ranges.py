@@ -1,0 +1,27 @@
+"""A Range header that is not a valid bytes range is ignored, as RFC 9110 (section 14.2) asks:
+Starlette's file responses answered "bytes=a-b" with a plain-text 400, outside the API's one
+error shape, for a header the server may always ignore. Valid ranges reach them unchanged."""
+
+from __future__ import annotations
+
+import re
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+SPEC = r"\s*(?:[0-9]+-[0-9]*|-[0-9]+)\s*"
+VALID = re.compile(rf"bytes={SPEC}(?:,{SPEC})*", re.I | re.ASCII)
+
+
+class IgnoreBadRange:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = scope["headers"]
+            bad = [
+                v for k, v in headers if k == b"range" and not VALID.fullmatch(v.decode("latin-1"))
+            ]
+            if bad:
+                scope = {**scope, "headers": [(k, v) for k, v in headers if k != b"range"]}
+        await self.app(scope, receive, send)
