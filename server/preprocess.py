@@ -42,14 +42,14 @@ def open_image(data: bytes, max_pixels: int) -> Image.Image:
     which can ask a JPEG for fewer of them)."""
     if not data:
         raise ImageInputError("the upload is empty")
-    kind = check_upload(data)
-    if kind == "PNG":
+    image_format = check_upload(data)  # "PNG", "JPEG", ... from the magic bytes
+    if image_format == "PNG":
         data = without_png_metadata(data)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             # Only the format the bytes were checked as.
-            img = Image.open(io.BytesIO(data), formats=(kind,))
+            img = Image.open(io.BytesIO(data), formats=(image_format,))
     except UnidentifiedImageError as exc:
         raise ImageInputError(f"not a {', '.join(FORMATS)} image", status=415) from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -57,7 +57,7 @@ def open_image(data: bytes, max_pixels: int) -> Image.Image:
     except (OSError, ValueError, SyntaxError) as exc:
         # Pillow's reason ("broken data stream", "Truncated File Read") says what is wrong.
         raise ImageInputError(
-            f"the {kind} file could not be read: {exc}"[:200], status=415
+            f"the {image_format} file could not be read: {exc}"[:200], status=415
         ) from exc
     width, height = img.size
     if width < 1 or height < 1 or width * height > max_pixels:
