@@ -17,6 +17,16 @@ from .security import refuse
 MAX_FIELDS = 100  # the widest route reads 6; parse_qsl stops counting here
 
 
+def query_names(query: str) -> list[str]:
+    """The parameter names of a query string, as parse_qsl reads them (ValueError past
+    MAX_FIELDS). Without %-escapes or '+' a name is the text before its '=': split, at a third
+    of parse_qsl's cost, on the path every decode.png takes."""
+    if "%" in query or "+" in query or query.count("&") >= MAX_FIELDS:
+        pairs = parse_qsl(query, keep_blank_values=True, max_num_fields=MAX_FIELDS)
+        return [name for name, _ in pairs]
+    return [part.split("=", 1)[0] for part in query.split("&") if part]
+
+
 class SingleQueryValues:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -25,16 +35,14 @@ class SingleQueryValues:
         query = scope.get("query_string", b"") if scope["type"] == "http" else b""
         if query:
             try:
-                pairs = parse_qsl(
-                    query.decode("latin-1"), keep_blank_values=True, max_num_fields=MAX_FIELDS
-                )
+                names = query_names(query.decode("latin-1"))
             except ValueError:
                 await refuse(send, 422, ["query"], "too many query parameters", "value_error")
                 return
             seen: set[str] = set()
-            for name, _ in pairs:
-                if name in seen:  # echoed cut short, as every error quotes its input
-                    shown = name if len(name) <= QUOTE_CHARS else quote(name)
+            for name in names:
+                if name in seen:
+                    shown = name if len(name) <= QUOTE_CHARS else quote(name)  # cut, as all echoes
                     msg = f"{shown} is given more than once"
                     await refuse(send, 422, ["query", name[:QUOTE_CHARS]], msg, "value_error")
                     return

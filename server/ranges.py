@@ -19,9 +19,6 @@ class IgnoreBadRange:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             headers = scope["headers"]
-            bad = [
-                v for k, v in headers if k == b"range" and not VALID.fullmatch(v.decode("latin-1"))
-            ]
-            if bad:
+            if any(k == b"range" and not VALID.fullmatch(v.decode("latin-1")) for k, v in headers):
                 scope = {**scope, "headers": [(k, v) for k, v in headers if k != b"range"]}
         await self.app(scope, receive, send)

@@ -5,12 +5,14 @@ Starlette keeps the last of repeated parameters (the first was dropped silently)
 from __future__ import annotations
 
 import io
+from urllib.parse import parse_qsl
 
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image, ImageDraw
 
 from latent_explorer.server import Settings, create_app
+from latent_explorer.server.query_once import query_names
 from latent_explorer.server.text_numbers import parse_float, parse_int
 from tests.conftest import ROOT
 
@@ -124,3 +126,11 @@ def test_a_long_repeated_name_is_not_echoed_whole(client: TestClient) -> None:
     name = "p" * 30_000
     r = client.get(f"/api/models/{VAE}/decode.png?z=0,0&{name}=1&{name}=2")
     assert r.status_code == 422 and len(r.content) < 1000, len(r.content)
+
+
+@pytest.mark.parametrize(
+    "query", ["z=0,0&scale=1", "a&b=&&c=1", "z=1&%7a=2", "a+b=1&a%20b=2", "=1&=2", "a=1=2&b"]
+)
+def test_query_names_read_as_parse_qsl_reads_them(query: str) -> None:
+    """The split fast path (no escapes) and parse_qsl name the same parameters."""
+    assert query_names(query) == [k for k, _ in parse_qsl(query, keep_blank_values=True)]
