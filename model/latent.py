@@ -39,6 +39,20 @@ def dims_plane(latent_dim: int, dims: tuple[int, int], base: Tensor | None = Non
     return origin, eye[dims[0]], eye[dims[1]]
 
 
+def pca_plane_through(
+    mean: Tensor, components: Tensor, base: Tensor | None = None
+) -> tuple[Tensor, Tensor, Tensor]:
+    """(origin, axis_x, axis_y) for the plane along the two principal components through `base`
+    (through the mean without one). The origin is base without its own PC1/PC2 coordinates, so a
+    point (u, v) of the plane projects to (u, v), as the atlas's dots do, and the other
+    directions keep base's values, as a dims plane keeps the other dims."""
+    c1, c2 = components[0], components[1]
+    if base is None:
+        return mean, c1, c2
+    offset = base.to(mean) - mean
+    return base.to(mean) - (offset @ c1) * c1 - (offset @ c2) * c2, c1, c2
+
+
 def pca_plane(points: Tensor) -> tuple[Tensor, Tensor]:
     """(mean (D,), components (2, D)) of the plane that best fits the given latents."""
     mean, components = fit_pca(points, 2)

@@ -243,6 +243,9 @@ class CompleteResponse(BaseModel):
     model: str
     mask: list[list[int]]
     images: list[str]
+    preprocessed: str = Field(
+        description="the 28x28 image that was completed, as read (an upload after its framing)"
+    )
 
 
 def check_mask_shape(value: object) -> object:

@@ -256,6 +256,29 @@ def test_grid(client: TestClient) -> None:
         assert r.status_code == 200 and png_to_array(r.content).shape == (140, 140)
 
 
+def test_pca_grid_passes_through_the_given_z(client: TestClient) -> None:
+    """Each cell of the PCA plane's grid is the digit a click there gives: the plane through the
+    current z (its other 14 directions kept), not through the test codes' mean (page pass 5)."""
+    axes = client.get(f"/api/models/{Z16}/atlas").json()["axes"]
+    mean, comps = np.array(axes["mean"]), np.array(axes["components"])
+    base = np.random.default_rng(0).normal(size=16).round(3)
+    q = "n=3&span=1.5&plane=pca&z=" + ",".join(map(str, base))
+    grid = png_to_array(client.get(f"/api/models/{Z16}/grid.png?{q}").content)
+    without = png_to_array(client.get(f"/api/models/{Z16}/grid.png?n=3&span=1.5&plane=pca").content)
+    assert np.abs(grid - without).max() > 0.2  # base lies far off the mean's plane
+
+    def clicked(u: float, v: float) -> np.ndarray:
+        """The page's unproject: base with its own PC1/PC2 coordinates replaced by (u, v)."""
+        bu, bv = comps @ (base - mean)
+        z = base + (u - bu) * comps[0] + (v - bv) * comps[1]
+        url = f"/api/models/{Z16}/decode.png?z=" + ",".join(f"{t:.6f}" for t in z)
+        return png_to_array(client.get(url).content)
+
+    # Row 0 is the top (v = +span), column 0 the left (u = -span); row 1, column 1 the centre.
+    assert np.abs(grid[28:56, 28:56] - clicked(0, 0)).max() <= 2 / 255
+    assert np.abs(grid[:28, :28] - clicked(-1.5, 1.5)).max() <= 2 / 255
+
+
 def test_atlas(client: TestClient) -> None:
     r = client.get(f"/api/models/{VAE}/atlas")
     assert r.status_code == 200

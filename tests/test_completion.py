@@ -172,6 +172,9 @@ def test_upload(client: TestClient) -> None:
     )
     assert r.status_code == 200, r.text
     assert len(r.json()["images"]) == 2
+    # The image as read comes back (the page shows it on its pad): the 140 px digit, shrunk.
+    read = data_url_to_array(r.json()["preprocessed"])
+    assert read.shape == (28, 28) and np.abs(read - _digit()).mean() < 0.05
     r = client.post(
         f"/api/models/{MODEL}/complete",
         files={"image": ("d.png", buf.getvalue())},

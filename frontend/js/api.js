@@ -26,7 +26,9 @@ async function request(path, options = {}) {
     response = await fetch(path, options);
   } catch (err) {
     if (err.name === "AbortError") throw err;
-    throw new ApiError("The server cannot be reached. Is `make run` still running?", 0);
+    // Said to whoever opened the page, often someone the demo was shared with: no command.
+    throw new ApiError("The server did not answer (it may be down, or the network is): " +
+                       "the page asks again when you next move or draw.", 0);
   }
   if (!response.ok) {
     let body = null;
@@ -118,7 +120,7 @@ export function gridUrl(id, { n, span, dims = null, plane = "dims", label = null
   if (plane === "pca") params.set("plane", "pca");
   else if (dims) params.set("dims", dims.join(","));
   if (label !== null) params.set("label", String(label));
-  if (z && plane !== "pca") params.set("z", zParam(z));
+  if (z) params.set("z", zParam(z)); // the plane passes through z (either kind)
   return `${modelPath(id)}/grid.png?${params}`;
 }
 

@@ -90,6 +90,9 @@ export function createCompletionPanel(els, { onError, onOk }) {
       if (mine !== request) return; // superseded
       showThumbs(els.row, body.images);
       els.info.textContent = `${body.images.length} completions of ${what}`;
+      // An uploaded image is shown on the pad as the server read it: the user sees what was
+      // completed, and can draw over it (page pass 5: the pad stayed black).
+      if (file && body.preprocessed) showRead(body.preprocessed, mine);
       onOk();
     } catch (err) {
       if (mine !== request) return; // an error about a drawing or region no longer shown
@@ -98,6 +101,12 @@ export function createCompletionPanel(els, { onError, onOk }) {
       showThumbs(els.row, []);
       els.info.textContent = err instanceof ApiError ? err.message : `Something went wrong: ${err.message}`;
     }
+  }
+
+  function showRead(url, mine) {
+    const img = new Image();
+    img.onload = () => { if (mine === request) pad.showImage(img); };
+    img.src = url;
   }
 
   function run() {

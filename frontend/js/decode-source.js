@@ -44,6 +44,7 @@ export function createDecodeSource({ onChange = () => {} } = {}) {
   let model = null;
   let local = null; // the current model's LocalDecoder, once loaded
   let status = { where: "loading", note: "" };
+  let currentLoad = Promise.resolve(); // the current model's decoder load (never rejects)
   const canvas = document.createElement("canvas");
   canvas.width = canvas.height = 28;
   // Read back (toDataURL) after every putImageData: a context kept in memory is the cheap one.
@@ -75,8 +76,10 @@ export function createDecodeSource({ onChange = () => {} } = {}) {
   function use(m) {
     model = m;
     local = null;
-    setStatus({ where: "loading", note: "" });
-    const done = ensure(m).then((result) => {
+    const size = m.decoder ? ` (${(m.decoder.bytes / 1e6).toFixed(1)} MB)` : "";
+    setStatus({ where: "loading", note: m.decoder ? `Loading the decoder file${size}…` : "" });
+    currentLoad = ensure(m);
+    const done = currentLoad.then((result) => {
       if (model !== m) return; // switched again meanwhile; the file stays loaded for later
       if (result.decoder) {
         local = result.decoder;
@@ -90,10 +93,15 @@ export function createDecodeSource({ onChange = () => {} } = {}) {
     return Promise.race([done, new Promise((r) => setTimeout(r, LOAD_WAIT_MS))]);
   }
 
-  /** The load of a model's decoder, started on the first ask and kept for the page's life. */
+  /**
+   * The load of a model's decoder, started on the first ask and kept for the page's life. Another
+   * model's file (the compare strip's) waits for the current model's: on a slow link the three
+   * strip files had shared it with the current one, which came last, in 22 s instead of 11.
+   */
   function ensure(m) {
     if (!loads.has(m.id)) {
-      loads.set(m.id, load(m).then((result) => {
+      const after = model && m.id !== model.id ? currentLoad : Promise.resolve();
+      loads.set(m.id, after.then(() => load(m)).then((result) => {
         if (result.decoder) ready.set(m.id, result.decoder);
         settled.add(m.id);
         return result;
@@ -218,7 +226,7 @@ async function checkDigest(buffer, sha256) {
 
 /**
  * Why a decoder file did not load, as it happened. api.js words its errors for the calls a user
- * makes ("The server cannot be reached..."), which misleads here: the file is fetched while the
+ * makes ("The server did not answer..."), which misleads here: the file is fetched while the
  * server answers everything else, and its failure only means the server decodes instead.
  * @param {unknown} err what the fetch, the digest check or the parser threw
  * @returns {string}

@@ -17,7 +17,7 @@ const preprocessFor = (model) => (model.data.drawing === "mnist-digit" ? "mnist"
 export function createDrawFlow({ store, pad, encodeView, teach, map, upload: input },
                                { followLabel, moveTo, hint }) {
   const { state } = store;
-  const conditional = () => Boolean(state.model && state.model.capabilities.conditional);
+  const { conditional } = store;
   /** A conditional model that cannot read the label itself must be told which one was drawn. */
   const needsLabel = () => conditional() && !state.model.capabilities.infers_label;
   let request = 0; // a newer stroke, label or Clear wins over a late answer to an older one
@@ -52,7 +52,7 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
       // once a label is named).
       takeDown();
       return encodeView.say(`Which ${model.data.item} is it? The ${model.display_name} encodes a ` +
-                            "drawing given its label: choose it beside Clear.");
+                            "drawing or image given its label: choose it under “It is”.");
     }
     const t = store.token();
     const told = needsLabel() ? state.drawLabel : null;

@@ -83,7 +83,15 @@ export function createDrawPad(canvas, { onStroke }) {
 
   clear();
 
-  return { clear, toPixels: () => toPixels(canvas), hasInk: () => hasInk };
+  /** Show a loaded image (a 28x28 as the server read an upload) on the pad, as ink to draw over. */
+  function showImage(img) {
+    clear();
+    ctx.imageSmoothingEnabled = false; // its 28x28 pixels as blocks, as toPixels will read them
+    ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
+    hasInk = true;
+  }
+
+  return { clear, showImage, toPixels: () => toPixels(canvas), hasInk: () => hasInk };
 }
 
 /**

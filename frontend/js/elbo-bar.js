@@ -31,6 +31,14 @@ export function percentileMessage(p, model) {
   // One decimal, but never "100.0%" nor "0.0%": a share of a finite test set that reads as all of it.
   const share = (v) => (v >= 99.95 ? "over 99.9" : v.toFixed(1));
   if (p >= EXTREME_PERCENTILE) {
+    // A model told the label scores the drawing as that label: a good drawing under a wrong
+    // label lands here too, and the lesson must not blame the drawing for it (page pass 5).
+    const { conditional, infers_label: infers } = model.capabilities;
+    if (conditional && !infers) {
+      return fillNouns(`Less likely than ${share(p)}% of the test {items}, given their labels: ` +
+        "as the label you chose, this does not look like what the model was trained on. Is it " +
+        "the right label? A clear drawing encoded as the wrong one scores like this.", model);
+    }
     return fillNouns(`Less likely than ${share(p)}% of the test {items}: this does not look ` +
       "like the {items} the model was trained on (the model's own way of saying \"that is not " +
       "{an item}\").", model);
@@ -64,7 +72,9 @@ export function createElboBar(root, klRoot) {
     // difference (each still within 0.05 of its own value, give or take a rounding).
     const [shownTotal, shownKl] = [total, kl].map((v) => Math.round(10 * v));
     // Each is an estimate (the NLL importance-weighted): the gap can come out a hair below 0.
-    const gap = Math.max(total - body.nll, 0);
+    // It is the difference of the two numbers as printed, so that the reader's sum agrees.
+    const shownNll = Math.round(10 * body.nll);
+    const gap = Math.max(shownTotal - shownNll, 0) / 10;
     const share = (v) => `${((100 * v) / total).toFixed(1)}%`;
     root.replaceChildren(
       h("div", { className: "elbo-bar", "data-testid": "elbo-bar" },
@@ -79,12 +89,12 @@ export function createElboBar(root, klRoot) {
         h("output", { "data-testid": "elbo-kl" }, (shownKl / 10).toFixed(1)), " = −ELBO ",
         h("output", { "data-testid": "elbo-total" }, (shownTotal / 10).toFixed(1)), " nats"),
       h("p", { className: "muted", "data-testid": "elbo-gap" },
-        `−log ${pOfX(model)} ≈ ${body.nll.toFixed(1)} nats (importance-weighted, k=${body.nll_k}). ` +
+        `−log ${pOfX(model)} ≈ ${(shownNll / 10).toFixed(1)} nats (importance-weighted, k=${body.nll_k}). ` +
         "The −ELBO is an upper bound on it; the gap is " +
         `KL(q(z|x${givenLabel(model)}) ‖ p(z|x${givenLabel(model)})), how far the encoder's cloud ` +
         `is from the true posterior: at least ${gap.toFixed(1)} nats here (the −log p shown is ` +
-        "itself estimated from above). Both score the drawing thresholded at 0.5 (a likelihood of " +
-        "0/1 pixels); the cloud shown is that of the gray drawing, so its KL differs a little."),
+        "itself estimated from above). Both score the image (drawn or uploaded) thresholded at 0.5 (a likelihood of " +
+        "0/1 pixels); the cloud shown is that of the gray image, so its KL differs a little."),
       h("p", { className: body.percentile >= EXTREME_PERCENTILE ? "extreme" : "muted",
                "data-testid": "elbo-percentile" }, percentileMessage(body.percentile, model)),
     );

@@ -2,11 +2,10 @@
 // M2's reading of the label. All of it belongs to one model and is cleared on a model switch.
 
 import { fillNouns } from "./nouns.js";
+import { fixed2 } from "./numbers.js";
 import { showBars, withArticle } from "./thumbs.js";
 
 const PROMPT = "Draw, then lift the pen: the {item} is encoded.";
-/** Two decimals, without a "-0.00" for a value that rounds to zero. */
-const fixed2 = (v) => (Math.abs(v) < 0.005 ? "0.00" : v.toFixed(2));
 
 /**
  * @param {{preprocessed: HTMLImageElement, reconstruction: HTMLImageElement, info: HTMLElement,

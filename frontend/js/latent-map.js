@@ -69,9 +69,10 @@ export function ellipse([a, b, d]) {
 
 /**
  * @param {{wrap: HTMLElement, canvas: HTMLCanvasElement, svg: SVGSVGElement, legend: HTMLElement}} els
- * @param {{onPick: (x: number, y: number) => void, onError: (err: Error) => void}} handlers
+ * @param {{onPick: (x: number, y: number) => void, onError: (err: Error) => void,
+ *          onLoad: () => void}} handlers (onLoad: a background arrived)
  */
-export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError }) {
+export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError, onLoad }) {
   const ctx = canvas.getContext("2d");
   const size = canvas.width;
   let view = { range: 3, scatter: true };
@@ -82,6 +83,7 @@ export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError
   let dims = 2;
   let priorOn = false;
   let samples = [];
+  let pathZs = null; // the interpolation frames' latents, drawn as the path
 
   const el = (name, attrs) => {
     const node = document.createElementNS(SVG_NS, name);
@@ -149,8 +151,13 @@ export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError
       if (backgroundKey !== url) return; // a newer one was asked for meanwhile
       background = img;
       redraw();
+      onLoad();
     };
-    img.onerror = () => onError(new Error("the latent map's background could not be loaded"));
+    img.onerror = () => {
+      if (backgroundKey !== url) return;
+      backgroundKey = ""; // not loaded: the next refresh asks again (the server may be back)
+      onError(new Error("the latent map's background could not be loaded"));
+    };
     img.src = url;
     return url;
   }
@@ -215,6 +222,7 @@ export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError
 
   /** Draw the interpolation's path through the latents of its frames (null hides it). */
   function setPath(zs) {
+    pathZs = zs; // kept as latents: a new range or plane projects them again (page pass 5)
     if (!zs || !plane) return path.setAttribute("visibility", "hidden");
     path.setAttribute("points", zs.map((z) => toPx(plane.project(z)).join(",")).join(" "));
     path.setAttribute("visibility", "visible");
@@ -262,6 +270,7 @@ export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError
     redraw();
     setPrior(priorOn);
     setSamples(samples);
+    setPath(pathZs);
   }
 
   function setScatter(on) {
@@ -309,7 +318,7 @@ export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError
   });
 
   return { setView, setScatter, loadBackground, clearBackground, setLegend, setMarker, setEnds,
-           setPath, snapshot, setPrior, setSamples,
+           setPath, snapshot, setPrior, setSamples, hasBackground: () => background !== null,
            setCrosshair: (z) => { if (plane) keyAt = plane.project(z); setCrosshair(z); },
            plane: () => plane };
 }

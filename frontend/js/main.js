@@ -12,7 +12,8 @@ import { createEncodeView } from "./encode-view.js";
 import { createInterpolationView, interpolateEnds } from "./interpolation-view.js";
 import { latestWins } from "./latest.js";
 import { createLatentMap } from "./latent-map.js";
-import { fillLabelSelect, fillPlaneSelect, fitModelPicker, formatMetric, styleNote } from "./model-picker.js";
+import { fillLabelSelect, fillPlaneSelect, fitModelPicker, formatMetric, lessonOrder, styleNote }
+  from "./model-picker.js";
 import { applyNotation, drawPrep, metricNote, outputMeaning, padNote } from "./model-notes.js";
 import { createNotice } from "./notice.js";
 import { applyNouns } from "./nouns.js";
@@ -34,7 +35,7 @@ const STYLE_ROW_PAUSE_MS = 250;
 
 const store = createStore();
 const { state } = store;
-const conditional = () => Boolean(state.model && state.model.capabilities.conditional);
+const { conditional } = store;
 const labelOrNull = () => (conditional() ? state.label : null);
 
 const notice = createNotice($("error"));
@@ -45,6 +46,8 @@ const source = createDecodeSource({
   onChange: ({ where, note, reason }) => {
     Object.assign($("decode-note"), { textContent: note, title: reason || "" });
     $("decode-note").dataset.where = where;
+    // The file arrived: the digit shown was the server's, and its latency line said so.
+    if (where === "browser" && state.model) scheduleDecode();
   },
 });
 const decodedView = createDecodedView($("decoded"), $("latency"), $("map-digit"));
@@ -58,7 +61,8 @@ const sliders = createSliders($("sliders"), {
 const map = createLatentMap(
   { wrap: $("map"), canvas: $("map-canvas"), svg: $("map-overlay"), legend: $("legend") },
   { onPick: (x, y) => setZ(map.plane().unproject(x, y, state.z)),
-    onError: (err) => notice.show(err, "map") },
+    onError: (err) => notice.show(err, "map"),
+    onLoad: () => notice.clear("map") },
 );
 const pad = createDrawPad($("draw-pad"), { onStroke: () => drawFlow.encodeDrawing() });
 const encodeView = createEncodeView({ preprocessed: $("preprocessed"), reconstruction: $("reconstruction"),
@@ -150,15 +154,21 @@ function setZ(z, { fromSlider = false } = {}) {
   scheduleStyleRow();
   saveUrl();
   $("download-digit").href = api.decodePngUrl(state.model.id, z, labelOrNull(), 8);
-  // A dims plane shows the other dims at their current values: refresh it once the user pauses.
-  if (state.view.plane === "dims" && state.model.latent_dim > 2) {
+  // After a failed atlas (the server or network was down) the next move asks again, with the
+  // new model's own range if that was still owed; a failed background asks again below.
+  if (atlasRetry && !viewPending) applyView({ resetRange: rangeOwed });
+  // A plane (dims or PCA) shows the other dims at their current values: refresh it once the
+  // user pauses, so that a click decodes what the map shows there.
+  if (state.model.latent_dim > 2 || !map.hasBackground()) {
     clearTimeout(backgroundTimer);
     backgroundTimer = setTimeout(refreshBackground, 200);
   }
 }
 
 function refreshBackground() {
-  map.loadBackground(state.model.id, { label: labelOrNull(), z: state.z });
+  // A 2-d model's plane is all of z: no base point, so one URL per label and range (cached).
+  const z = state.model.latent_dim > 2 ? state.z : null;
+  map.loadBackground(state.model.id, { label: labelOrNull(), z });
 }
 
 /** How far z lies from the centre on the map's plane, in its largest coordinate (0: no plane). */
@@ -248,6 +258,9 @@ function fillDrawLabel(model) {
 }
 
 let viewRequest = 0;
+let viewPending = false; // an atlas is on its way
+let atlasRetry = false; // the last atlas failed in a way that may pass: the next move asks again
+let rangeOwed = false; // the model's own range waits for an atlas that failed to come
 /**
  * Show the chosen plane and range; the atlas answer is dropped if the model or plane changed.
  * `resetRange`: a new model or plane gets its own range from its atlas (~99% of the test codes
@@ -256,6 +269,8 @@ let viewRequest = 0;
 async function applyView({ resetRange = false, linkRange = null } = {}) {
   const t = store.token();
   const request = ++viewRequest;
+  viewPending = true;
+  let failedForNow = false;
   const latentDim = state.model.latent_dim;
   const choice = latentDim > 2 ? $("plane-select").value : "0,1";
   const view = { plane: choice === "pca" ? "pca" : "dims",
@@ -278,7 +293,13 @@ async function applyView({ resetRange = false, linkRange = null } = {}) {
     if (!store.isCurrent(t) || request !== viewRequest) return;
     store.setAtlas(null);
     notice.show(err, "atlas");
+    // Only a failure that may pass (no answer, or the server's own error) is asked again.
+    failedForNow = err instanceof api.ApiError && (err.status === 0 || err.status >= 500);
+  } finally {
+    if (request === viewRequest) viewPending = false;
   }
+  atlasRetry = failedForNow;
+  rangeOwed = failedForNow && (resetRange || rangeOwed);
   if (resetRange && state.atlas) {
     store.setView({ range: teach.resetRange(state.model, state.atlas, linkRange) });
     sliders.setRange(state.view.range);
@@ -334,7 +355,9 @@ async function selectModel(id, start = {}) {
   fillPlaneSelect($("plane-select"), $("plane-control"), m.latent_dim);
   if (start.plane) $("plane-select").value = start.plane;
   (start.ends || []).forEach((end, k) => end && store.setEnd(k, end));
-  document.title = `latent-explorer: ${m.id}${m.headline_metric.value != null ? ` (${formatMetric(m)})` : ""}`;
+  const metric = m.headline_metric;
+  document.title = `latent-explorer: ${m.id}` +
+    (metric.value != null ? ` (${metric.label} ${formatMetric(m)})` : "");
   const view = applyView({ resetRange: true, linkRange: start.range || null });
   await source.use(m);
   if (!store.isCurrent(t)) return false;
@@ -352,12 +375,39 @@ async function selectModel(id, start = {}) {
 // model's is pushed at once (selectModel sets the new state before its first await); moves within
 // a model only replace. A pushed copy of the old address, fixed later by saveUrl's timer, was
 // left behind by a Back within that timer's 150 ms, and Forward then led to the old model.
-$("model-select").addEventListener("change", (e) => {
+function switchModel(id) {
+  if (state.model && id === state.model.id) return;
   clearTimeout(urlTimer);
   history.replaceState(null, "", currentQuery());
-  selectModel(e.target.value);
+  selectModel(id);
   clearTimeout(urlTimer);
   history.pushState(null, "", currentQuery());
+}
+// An arrow key on a closed select changes it at each press: eight presses opened eight models
+// (eight history entries, 12 MB of decoder files for models only passed through). A choice made
+// with keys is opened once the keys pause, or at once on Enter or on leaving the picker; one
+// made with the pointer at once.
+const PICKER_KEY_PAUSE_MS = 600;
+let pickerKeyAt = -Infinity;
+let pickerTimer = 0;
+const pickerSettle = () => {
+  clearTimeout(pickerTimer);
+  pickerTimer = 0;
+  switchModel($("model-select").value);
+};
+$("model-select").addEventListener("keydown", (e) => {
+  pickerKeyAt = performance.now();
+  if (e.key === "Enter") pickerSettle();
+});
+$("model-select").addEventListener("blur", () => { if (pickerTimer) pickerSettle(); });
+$("model-select").addEventListener("change", (e) => {
+  clearTimeout(pickerTimer);
+  pickerTimer = 0;
+  if (performance.now() - pickerKeyAt < 100) {
+    pickerTimer = setTimeout(pickerSettle, PICKER_KEY_PAUSE_MS);
+  } else {
+    switchModel(e.target.value);
+  }
 });
 window.addEventListener("popstate", () => {
   clearTimeout(urlTimer); // a pending write is about the view being left
@@ -376,7 +426,12 @@ $("scatter-toggle").addEventListener("change", (e) => {
 });
 $("reset").addEventListener("click", () => setZ(Array(state.model.latent_dim).fill(0)));
 $("random").addEventListener("click", () => setZ(state.z.map(() => gaussian())));
-$("clear-pad").addEventListener("click", () => drawFlow.clear());
+$("clear-pad").addEventListener("click", () => {
+  drawFlow.clear();
+  // The next drawing is another item: the label named for this one must not be sent with it.
+  store.setDrawLabel(null);
+  $("draw-label").value = "";
+});
 $("draw-label").addEventListener("change", (e) => {
   store.setDrawLabel(e.target.value === "" ? null : Number(e.target.value));
   drawFlow.relabel();
@@ -424,7 +479,8 @@ async function start() {
   }
   // Walkable models are explored with the sliders and map; a model that completes images gets
   // its own panel.
-  store.setModels(all.filter((m) => m.capabilities.walkable));
+  const walkable = all.filter((m) => m.capabilities.walkable);
+  store.setModels(lessonOrder(walkable, PREFERRED_MODEL));
   completion.setModel(all.find((m) => m.capabilities.completes.length > 0) || null);
   $("style-note").textContent = styleNote(state.models);
   if (!state.models.length) {

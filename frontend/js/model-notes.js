@@ -6,10 +6,18 @@ import { rangeChoices } from "./map-axes.js";
 
 const PRIOR_RANGE = 3; // where N(0, I) puts nearly all of its samples, per dim
 
-export const NO_LIKELIHOOD = "No ELBO bar for this model: it does not score a drawing by a " +
-  "likelihood of its binary pixels (an AE has no density at all; PCA's is a Gaussian over gray " +
-  "levels, whose nats do not compare; the M2 models another VAE's codes rather than the pixels, " +
-  "and it answers a drawing with the label it reads instead).";
+/** Why a model shows no ELBO bar: its own reason, by what it declares (page pass 5). */
+export function noLikelihood(model) {
+  const c = model.capabilities;
+  const why = !c.stochastic ? "an autoencoder has no density at all, only a reconstruction"
+    : c.exact_posterior ? "PCA's likelihood is a Gaussian over gray levels, whose nats do not " +
+      "compare with a likelihood of binary pixels"
+    : c.stacked ? "this model describes another VAE's codes rather than the pixels; it answers " +
+      "a drawing with the label it reads instead"
+    : "it declares no likelihood";
+  return `No ELBO bar for this model: it does not score a drawing by a likelihood of its ` +
+    `binary pixels (${why}).`;
+}
 
 /** ",y" for a model conditioned on a label (a CVAE scores p(x|y) and encodes q(z|x,y)), else "". */
 export const givenLabel = (model) => (model.capabilities.conditional ? ",y" : "");
@@ -41,8 +49,8 @@ export function padNote(model) {
  */
 export function drawPrep(model) {
   return model.data.drawing === "mnist-digit"
-    ? "Your drawing is cropped, scaled and centred like MNIST (the left image)"
-    : "Your drawing is shrunk to 28×28 as drawn, with no crop or centring (the left image; see " +
+    ? "Your drawing or image is cropped, scaled and centred like MNIST (the left image)"
+    : "Your drawing or image is shrunk to 28×28 as it is, with no crop or centring (the left image; see " +
       "the note under the pad)";
 }
 

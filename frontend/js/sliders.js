@@ -1,6 +1,8 @@
 // One range input per latent dimension, keyboard operable, with a value label. Their range is the
 // map's (one range for both: a point clicked on the map can be reached with the sliders too).
 
+import { fixed2 } from "./numbers.js";
+
 /** Fine steps for a VAE's ±3.5; coarser ones for an AE's ±130, so the keyboard still gets there. */
 const stepFor = (range) => (range > 10 ? 0.1 : 0.01);
 
@@ -32,7 +34,7 @@ export function createSliders(root, { onInput }) {
       output.htmlFor = input.id;
       output.value = "0.00";
       input.addEventListener("input", () => {
-        output.value = Number(input.value).toFixed(2);
+        output.value = fixed2(Number(input.value));
         onInput(d, Number(input.value));
       });
       root.append(label, input, output);
@@ -45,7 +47,7 @@ export function createSliders(root, { onInput }) {
     z.forEach((v, d) => {
       if (!rows[d]) return;
       rows[d].input.value = String(v);
-      rows[d].output.value = v.toFixed(2);
+      rows[d].output.value = fixed2(v);
     });
   }
 

@@ -4,6 +4,8 @@
 // registered itself, and bumps a token: an `await` that began before the switch sees a stale token
 // and drops its answer instead of painting the old model's result on the new one.
 
+import { classCount } from "./url-state.js";
+
 /** @typedef {{plane: "dims" | "pca", dims: number[] | null, range: number, scatter: boolean}} View */
 
 /**
@@ -61,6 +63,8 @@ export function createStore() {
     /** @type {Readonly<State>} */
     state: readOnly,
 
+    /** @returns {boolean} whether the selected model reads a label (a CVAE or an M2) */
+    conditional: () => Boolean(state.model && state.model.capabilities.conditional),
     /** The current model-switch token: take it before an `await`, `check` it after. */
     token: () => token,
     /** @param {number} t @returns {boolean} true while no model switch happened since `t` */
@@ -99,7 +103,7 @@ export function createStore() {
       state.encoded = null;
       state.ends = [null, null];
       state.drawLabel = null;
-      if (label !== null && Number.isInteger(label) && label >= 0 && label < model.num_classes) {
+      if (label !== null && Number.isInteger(label) && label >= 0 && label < classCount(model)) {
         state.label = label;
       } else if (!sameData || (model.num_classes && state.label >= model.num_classes)) {
         state.label = 0;

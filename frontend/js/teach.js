@@ -5,7 +5,7 @@
 import { createCompareStrip } from "./compare-strip.js";
 import { createElboBar } from "./elbo-bar.js";
 import { createMapAxes, defaultRange } from "./map-axes.js";
-import { fillRangeSelect, givenLabel, legendTitle, NO_LIKELIHOOD, showRangeNote } from "./model-notes.js";
+import { fillRangeSelect, givenLabel, legendTitle, noLikelihood, showRangeNote } from "./model-notes.js";
 import { createPosteriorCloud } from "./posterior-cloud.js";
 import { createPosteriorSamples } from "./posterior-samples.js";
 
@@ -63,7 +63,7 @@ export function createTeaching($, { map, images, imageIn, onError }) {
     /** A drawing was encoded (an /encode answer): its nats, and samples of q(z|x). */
     showEncoded(body, model, label) {
       if (body.elbo) elboBar.show(body, model);
-      else elboBar.clear(NO_LIKELIHOOD);
+      else elboBar.clear(noLikelihood(model));
       encoded = { mu: body.mu, logvar: body.logvar };
       cloud.set(map.plane(), body.mu, body.logvar, `q(z|x${givenLabel(model)})`);
       posterior.set(model, body.mu, body.logvar, label);

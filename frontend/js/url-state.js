@@ -24,7 +24,9 @@ const num = (v) => String(Number(v.toFixed(4)));
 export function writeQuery(state, method, temperature = 1) {
   const m = state.model;
   const parts = [`model=${encodeURIComponent(m.id)}`, `z=${state.z.map(num).join(",")}`];
-  if (m.capabilities.conditional) parts.push(`label=${state.label}`);
+  // An unconditional model's link keeps a label other than 0 too: it is the one the "Same z,
+  // every model" strip decodes its conditional models with (page pass 5: the link dropped it).
+  if (m.capabilities.conditional || (state.label !== 0 && classCount(m))) parts.push(`label=${state.label}`);
   if (m.latent_dim > 2) parts.push(`plane=${state.view.plane === "pca" ? "pca" : state.view.dims.join(",")}`);
   if (state.view.range !== 3) parts.push(`range=${state.view.range}`);
   if (!state.view.scatter) parts.push("scatter=0");
@@ -51,9 +53,12 @@ function parseZ(raw, model, name, notes) {
   return z.map((v) => Math.min(Z_LIMIT, Math.max(-Z_LIMIT, v)));
 }
 
+/** How many labels a link may name for this model: its own, else its data set's. */
+export const classCount = (model) => model.num_classes || model.data.class_names.length;
+
 function parseLabel(raw, model, notes) {
   const label = Number(raw);
-  if (!Number.isInteger(label) || label < 0 || label >= model.num_classes) {
+  if (!Number.isInteger(label) || label < 0 || label >= classCount(model)) {
     notes.push(`The link's label (${raw}) is not one of ${model.id}'s labels: ignored.`);
     return null;
   }
@@ -93,7 +98,7 @@ export function readQuery(search, models, fallback) {
   const out = { model, z: null, label: null, plane: null, range: null, scatter: true,
                 ends: [null, null], method: "linear", temperature: 1, notes };
   if (params.get("z")) out.z = parseZ(params.get("z"), model, "z", notes);
-  if (params.has("label") && model.capabilities.conditional) out.label = parseLabel(params.get("label"), model, notes);
+  if (params.has("label")) out.label = parseLabel(params.get("label"), model, notes);
   if (params.has("plane") && model.latent_dim > 2) {
     const plane = params.get("plane");
     const dims = plane.split(",").map(Number);

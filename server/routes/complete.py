@@ -134,6 +134,7 @@ def build_router(settings: Settings) -> APIRouter:
 
         images = await run_limited(request, "heavy", render)  # up to 64 decodes: heavy
         mask_rows = mask.reshape(28, 28).astype(int).tolist()
-        return {"model": entry.id, "mask": mask_rows, "images": images}
+        read = data_url(encode_png(to_uint8(pixels.reshape(28, 28))))
+        return {"model": entry.id, "mask": mask_rows, "images": images, "preprocessed": read}
 
     return router

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from fastapi import APIRouter, Query, Request, Response
 
-from latent_explorer.model.latent import dims_plane, interpolate, plane_grid
+from latent_explorer.model.latent import dims_plane, interpolate, pca_plane_through, plane_grid
 
 from .. import inference
 from ..deps import EntryDep
@@ -47,7 +47,9 @@ def plane(entry: ModelEntry, dims_text: str | None, plane_name: str, base: torch
     """(origin, axis_x, axis_y) of the plane the grid and the map show."""
     dims = parse_dims(dims_text, entry)
     if plane_name == "pca" and dims is None and entry.pca_mean is not None:
-        return entry.pca_mean, entry.pca_components[0], entry.pca_components[1]
+        # Through the current z, as a dims plane is (page pass 5: a click on the map decoded
+        # another digit than the background showed there).
+        return pca_plane_through(entry.pca_mean, entry.pca_components, base)
     return dims_plane(entry.latent_dim, dims or (0, 1), base)
 
 
@@ -103,7 +105,7 @@ def build_router(settings: Settings) -> APIRouter:
         label: Annotated[TextInt | None, Query(ge=0, le=1000)] = None,
         z: Annotated[
             str | None,
-            Query(max_length=20000, description="base point for the other dims (not with pca)"),
+            Query(max_length=20000, description="the point the plane passes through"),
         ] = None,
         span: Annotated[
             TextFloat | None,
@@ -118,11 +120,10 @@ def build_router(settings: Settings) -> APIRouter:
     ) -> Response:
         """The n x n manifold as one PNG (n*28 pixels a side), decoded in one batched pass. Points
         are spaced by the inverse normal CDF unless a span is given; `plane=pca` walks the atlas's
-        PCA plane instead of two latent dims (for models with more than two)."""
+        PCA plane instead of two latent dims (for models with more than two). The plane passes
+        through z where one is given (the other dims held at its values), else through z = 0
+        for dims and the test codes' mean for PCA."""
         inference.require_latent_walk(entry)
-        if z is not None and plane_name == "pca":
-            # The PCA plane passes through the atlas's mean: a base point would be dropped.
-            raise InputError(("query", "z"), "z cannot be combined with plane=pca")
         base = None
         if z is not None:
             base = torch.from_numpy(parse_z(z, entry.latent_dim, settings.max_abs_z)[0])
