@@ -40,11 +40,25 @@ def test_judge_learns_and_counts(tiny_data_dir: Path) -> None:
     assert good["conditional_sample_accuracy"] == 1.0
     assert bad["conditional_sample_accuracy"] == 0.0
     assert len(good["sample_accuracy_per_class"]) == 10
+    # A larger draw counts per label too: shares of 1/7 show that 7 were drawn for each label.
+    seen = []
+
+    def one_right(z, y):
+        seen.append(len(z))
+        first = (torch.arange(len(y)) % 7 == 0)[:, None]
+        return torch.where(first, protos[y], protos[(y + 1) % 10])
+
+    odd = conditional_sample_accuracy(one_right, 2, 10, judge, torch.device("cpu"), per_label=7)
+    assert seen == [70]
+    assert odd["sample_accuracy_per_class"] == [round(1 / 7, 3)] * 10
 
 
 def test_judge_is_fixed_by_its_seed(tiny_data_dir: Path) -> None:
     data = load_dataset("mnist", tiny_data_dir)
+    # The caller's RNG differs between the two: the weights and the dropout masks must not.
+    torch.manual_seed(1)
     a = train_judge(data, torch.device("cpu"), epochs=1)
+    torch.manual_seed(2)
     b = train_judge(data, torch.device("cpu"), epochs=1)
     for (_, va), (_, vb) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
         assert torch.equal(va, vb)

@@ -1,11 +1,16 @@
 """A separately trained classifier that judges label-conditioned samples (never shipped, never
 used for training): how often does a sample asked for label c look like a c to it?
 
-The judge is a small CNN (two 3x3 conv + max-pool stages, one hidden layer), trained from a fixed
-seed on all 60k labelled gray training images; its own test error is reported beside its verdicts,
-so a reader can tell a weak judge from a weak generator. The seed fixes it on one machine and
-thread count; across thread counts float sums differ, and two trainings of the judge have differed
-by 0.2 points of test error and a few tenths of a point of sample accuracy.
+The judge is a small CNN (two 3x3 conv + max-pool stages, one hidden layer, dropout), trained from
+a fixed seed on all 60k labelled gray training images; its own test error is reported beside its
+verdicts, so a reader can tell a weak judge from a weak generator. Its recipe was chosen by
+accuracy on real held-out training images only (never by how it reads any model's samples): on
+Fashion-MNIST, trained on 50k and scored on the last 10k, 6 epochs without dropout read 91.4%,
+15 epochs with dropout 92.0%, and the same with random shifts of up to 2 px 91.0%. The seed
+fixes it (weights and dropout masks) on one machine and thread count; across thread counts float
+sums differ. Judges that read real items about equally well can read a model's decoded means
+very differently (README, Fashion-MNIST: 73-88% of the same samples), so the judged share is
+reported with its judge's seed and recipe, and with real items and reconstructions beside it.
 """
 
 from __future__ import annotations
@@ -18,10 +23,11 @@ from ..config import IMAGE_SIDE
 from ..data import ImageDataset, to_unit
 from ..vae import LatentModel
 
-JUDGE_EPOCHS = 6
+JUDGE_EPOCHS = 15
 JUDGE_BATCH = 128
 JUDGE_LR = 1e-3
 SAMPLES_PER_LABEL = 100
+LARGE_DRAW_PER_LABEL = 1000  # evaluate's second draw (seed 1)
 EVAL_BATCH = 1000
 
 
@@ -32,12 +38,15 @@ def judge_network(num_classes: int = 10) -> nn.Sequential:
         nn.Conv2d(1, 32, 3, padding=1),
         nn.ReLU(),
         nn.MaxPool2d(2),
+        nn.Dropout(0.25),
         nn.Conv2d(32, 64, 3, padding=1),
         nn.ReLU(),
         nn.MaxPool2d(2),
+        nn.Dropout(0.25),
         nn.Flatten(),
         nn.Linear(64 * (IMAGE_SIDE // 4) ** 2, 128),
         nn.ReLU(),
+        nn.Dropout(0.5),
         nn.Linear(128, num_classes),
     )
 
@@ -47,21 +56,22 @@ def train_judge(
 ) -> nn.Module:
     """Fit the judge on every labelled training image (gray levels), from a fixed seed."""
     gen = torch.Generator().manual_seed(seed)
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        net = judge_network(len(data.class_names)).to(device)
-    opt = torch.optim.Adam(net.parameters(), lr=JUDGE_LR)
     x_all = to_unit(data.train_images).reshape(len(data.train_images), -1).to(device)
     y_all = data.train_labels.to(device)
-    net.train()
-    for _ in range(epochs):
-        perm = torch.randperm(len(x_all), generator=gen).to(device)
-        for i in range(0, len(x_all), JUDGE_BATCH):
-            idx = perm[i : i + JUDGE_BATCH]
-            loss = F.cross_entropy(net(x_all[idx]), y_all[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+    # The initial weights and the dropout masks come from the seed, not from the caller's RNG.
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(seed)
+        net = judge_network(len(data.class_names)).to(device)
+        opt = torch.optim.Adam(net.parameters(), lr=JUDGE_LR)
+        net.train()
+        for _ in range(epochs):
+            perm = torch.randperm(len(x_all), generator=gen).to(device)
+            for i in range(0, len(x_all), JUDGE_BATCH):
+                idx = perm[i : i + JUDGE_BATCH]
+                loss = F.cross_entropy(net(x_all[idx]), y_all[idx])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
     return net.eval()
 
 
@@ -83,15 +93,21 @@ def judge_test_error(judge: nn.Module, data: ImageDataset, device: torch.device)
 
 @torch.no_grad()
 def conditional_sample_accuracy(
-    decode, latent_dim: int, num_classes: int, judge: nn.Module, device: torch.device, seed: int = 0
+    decode,
+    latent_dim: int,
+    num_classes: int,
+    judge: nn.Module,
+    device: torch.device,
+    seed: int = 0,
+    per_label: int = SAMPLES_PER_LABEL,
 ) -> dict:
-    """Decode z ~ N(0, I) with every label (SAMPLES_PER_LABEL each; `decode(z, y)` gives logits);
-    the share of the mean images the judge reads as the asked-for label, overall and per label."""
+    """Decode z ~ N(0, I) with every label (`per_label` each; `decode(z, y)` gives logits); the
+    share of the mean images the judge reads as the asked-for label, overall and per label."""
     gen = torch.Generator().manual_seed(seed)
-    z = torch.randn(num_classes * SAMPLES_PER_LABEL, latent_dim, generator=gen).to(device)
-    y = torch.arange(num_classes, device=device).repeat_interleave(SAMPLES_PER_LABEL)
+    z = torch.randn(num_classes * per_label, latent_dim, generator=gen).to(device)
+    y = torch.arange(num_classes, device=device).repeat_interleave(per_label)
     right = predict(judge, torch.sigmoid(decode(z, y))) == y
-    per_class = right.float().view(num_classes, SAMPLES_PER_LABEL).mean(1)
+    per_class = right.float().view(num_classes, per_label).mean(1)
     return {
         "conditional_sample_accuracy": right.float().mean().item(),
         "sample_accuracy_per_class": [round(v, 3) for v in per_class.tolist()],
