@@ -215,7 +215,7 @@ def test_nouns_follow_the_selected_model(browser: Browser, base_url: str) -> Non
     stray = [w for w in page_words(page) + explanations(page) if "digit" in w.lower()]
     assert stray == []
     # The pad skips MNIST's crop for clothes, and its explanation says so.
-    expect(page.locator("#draw-prep")).to_contain_text("as drawn, with no crop or centring")
+    expect(page.locator("#draw-prep")).to_contain_text("as it is, with no crop or centring")
     # Clearing the pad brings its prompt back in the model's words.
     page.get_by_role("button", name="Clear the drawing").click()
     prompt = "Draw, then lift the pen: the item is encoded."
