@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from swagger_ui_bundle import swagger_ui_path
 
+from .compression import CompressText
 from .errors import (
     CatchAll,
     InputError,
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Last added runs first: host and origin checks before anything reads the body.
     app.add_middleware(CatchAll)
+    app.add_middleware(CompressText)  # inside HeadAsGet: a HEAD gets the gzipped length
     app.add_middleware(HeadAsGet)
     app.add_middleware(IgnoreBadRange)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
