@@ -232,3 +232,20 @@ def test_a_phone_on_its_side_sees_the_whole_map(page: Page) -> None:
     open_app(page)
     box = page.get_by_test_id("latent-map").bounding_box()
     assert box["height"] <= 390 * 0.85, box
+
+
+def test_a_set_right_after_pen_up_is_the_drawing(page: Page) -> None:
+    """'A = current' pressed while the drawing is encoded takes the z the view is going to."""
+    open_app(page)
+    held = hold(page, "**/encode")
+    draw_stroke(page, SEVEN)
+    wait_held(page, held)
+    page.get_by_role("button", name="A = current").click()
+    page.wait_for_timeout(200)
+    expect(page.get_by_test_id("end-a")).to_be_hidden()  # not the z before the encode
+    held[0].continue_()
+    expect(page.get_by_test_id("encode-marker")).to_be_visible()
+    expect(page.get_by_test_id("end-a")).to_be_visible()
+    marker = page.get_by_test_id("encode-marker")
+    end_a = page.get_by_test_id("end-a")
+    assert abs(float(end_a.get_attribute("x")) - float(marker.get_attribute("cx"))) < 1

@@ -43,8 +43,16 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
     takeDown();
   }
 
+  let inFlight = Promise.resolve(); // the newest encode, settled when its answer is shown
+
+  /** Encode what `send(label)` sends and show it, as the newest encode. */
+  function encodeWith(send) {
+    inFlight = encodeAndShow(send);
+    return inFlight;
+  }
+
   /** Encode what `send(label)` sends and show it: the same for a drawing and an upload. */
-  async function encodeWith(send) {
+  async function encodeAndShow(send) {
     const model = state.model;
     if (needsLabel() && state.drawLabel === null) {
       request += 1; // "?" chosen while an answer for a named label was on its way
@@ -109,6 +117,8 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
 
   return {
     needsLabel,
+    /** Resolves once the newest encode has been shown or dropped (at once if none is on its way). */
+    settled: () => inFlight,
     encodeDrawing,
     encodeFile,
     forgetUpload,

@@ -439,8 +439,18 @@ $("draw-label").addEventListener("change", (e) => {
 $("generate").addEventListener("click", generateSamples);
 $("label-select").addEventListener("change", (e) => chooseLabel(Number(e.target.value)));
 $("map-label").addEventListener("change", (e) => chooseLabel(Number(e.target.value)));
-$("set-a").addEventListener("click", () => setEnd(0));
-$("set-b").addEventListener("click", () => setEnd(1));
+// Pressed while a drawing is being encoded (right after pen-up), "current" is where the view is
+// about to go: the end is set once the answer has moved it (or the user's own move kept it).
+const setEndWhenEncoded = async (k) => {
+  const t = store.token();
+  for (let encode = null; encode !== drawFlow.settled();) {
+    encode = drawFlow.settled();
+    await encode; // a stroke made meanwhile starts a newer encode: wait for that one too
+  }
+  if (store.isCurrent(t)) setEnd(k);
+};
+$("set-a").addEventListener("click", () => setEndWhenEncoded(0));
+$("set-b").addEventListener("click", () => setEndWhenEncoded(1));
 $("method-select").addEventListener("change", () => { runInterpolation(); saveUrl(); });
 $("upload").addEventListener("change", (e) => { if (e.target.files[0]) drawFlow.encodeFile(e.target.files[0]); });
 // The map as shown, dots included, is made when the link is clicked.
