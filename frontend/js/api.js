@@ -27,8 +27,7 @@ async function request(path, options = {}) {
   } catch (err) {
     if (err.name === "AbortError") throw err;
     // Said to whoever opened the page, often someone the demo was shared with: no command.
-    throw new ApiError("The server did not answer (it may be down, or the network is): " +
-                       "the page asks again when you next move or draw.", 0);
+    throw new ApiError("The server did not answer (it may be down, or the network is).", 0);
   }
   if (!response.ok) {
     let body = null;

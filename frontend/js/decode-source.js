@@ -38,6 +38,7 @@ class ChecksumError extends Error {}
  */
 export function createDecodeSource({ onChange = () => {} } = {}) {
   const loads = new Map(); // model id -> Promise<{decoder} | {reason}>, fetched once per page
+  const starts = new Map(); // model id -> starts its fetch (a strip's waits for the current one)
   const ready = new Map(); // model id -> LocalDecoder, once its file is loaded and checked
   const settled = new Set(); // model ids whose load has ended, loaded or not
   const waits = new Map(); // model id -> {pending, listeners}: imageIn's wait for the file
@@ -94,20 +95,35 @@ export function createDecodeSource({ onChange = () => {} } = {}) {
   }
 
   /**
-   * The load of a model's decoder, started on the first ask and kept for the page's life. Another
-   * model's file (the compare strip's) waits for the current model's: on a slow link the three
-   * strip files had shared it with the current one, which came last, in 22 s instead of 11.
+   * The load of a model's decoder, asked for once and kept for the page's life. The current
+   * model's file starts at once; another model's (the compare strip's) starts once no current
+   * model's file is loading, checked again whenever the current model changes, and at once if
+   * that model becomes the current one. On a slow link the three strip files had shared the link
+   * with the current one, which came last, in 22 s instead of 11.
    */
   function ensure(m) {
     if (!loads.has(m.id)) {
-      const after = model && m.id !== model.id ? currentLoad : Promise.resolve();
-      loads.set(m.id, after.then(() => load(m)).then((result) => {
+      let start;
+      const begun = new Promise((resolve) => { start = resolve; });
+      starts.set(m.id, start);
+      loads.set(m.id, begun.then(() => load(m)).then((result) => {
         if (result.decoder) ready.set(m.id, result.decoder);
         settled.add(m.id);
         return result;
       }));
+      if (!(model && m.id === model.id)) startAfterCurrent(m.id);
     }
+    if (model && m.id === model.id) starts.get(m.id)(); // resolving twice is a no-op
     return loads.get(m.id);
+  }
+
+  /** Start another model's load once the current model's has ended (whichever is current then). */
+  async function startAfterCurrent(id) {
+    for (let waited = null; waited !== currentLoad;) {
+      waited = currentLoad;
+      await waited;
+    }
+    starts.get(id)();
   }
 
   /**

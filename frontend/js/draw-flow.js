@@ -12,10 +12,11 @@ const preprocessFor = (model) => (model.data.drawing === "mnist-digit" ? "mnist"
  * @param {object} parts `store` (state.js), `pad`, `encodeView`, `teach`, `map`, `upload` (the
  *   file input)
  * @param {object} hooks `followLabel(label)`: the view takes the drawing's label; `moveTo(z)`:
- *   the view goes to the drawing's mean; `hint(mu)`: a sentence to add about where mu lies
+ *   the view goes to the drawing's mean; `hint(mu)`: a sentence to add about where mu lies;
+ *   `forgetLabel()`: a new item is drawn or chosen, the label named for the last one is dropped
  */
 export function createDrawFlow({ store, pad, encodeView, teach, map, upload: input },
-                               { followLabel, moveTo, hint }) {
+                               { followLabel, moveTo, hint, forgetLabel }) {
   const { state } = store;
   const { conditional } = store;
   /** A conditional model that cannot read the label itself must be told which one was drawn. */
@@ -98,6 +99,7 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
   }
 
   function encodeDrawing() {
+    if (upload) forgetLabel(); // a drawing after a file is another item: its label is unknown
     forgetUpload();
     const model = state.model;
     if (!pad.hasInk()) {
@@ -107,8 +109,12 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
     return encodeWith((told) => api.encodePixels(model.id, pad.toPixels(), told, preprocessFor(model)));
   }
 
-  /** An image file instead of a drawing (and the way in for whoever cannot draw with a pointer). */
-  function encodeFile(file) {
+  /**
+   * An image file instead of a drawing (and the way in for whoever cannot draw with a pointer).
+   * @param {File} file @param {boolean} [again] the same file, re-sent under a newly named label
+   */
+  function encodeFile(file, again = false) {
+    if (!again) forgetLabel(); // a new file is a new item: the last one's label is not its own
     pad.clear();
     upload = file;
     const model = state.model;
@@ -127,11 +133,12 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
       request += 1;
       pad.clear();
       forgetResults();
+      forgetLabel(); // the next drawing is another item (page pass 5: it was sent as the old one)
     },
     /** The same drawing (or image), encoded as the label now named. */
     relabel() {
       if (pad.hasInk()) encodeDrawing();
-      else if (upload) encodeFile(upload);
+      else if (upload) encodeFile(upload, true);
     },
   };
 }

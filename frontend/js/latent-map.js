@@ -15,9 +15,11 @@ export const SIGMA_STYLES = {
   2: { fill: "none", stroke: "#5cc8ff", "stroke-width": 1.5, "stroke-dasharray": "4 3" },
 };
 
-/** A plane of the latent space: project z to (x, y) and back. */
+/** A plane of the latent space: project z to (x, y) and back (null: a PCA plane whose axes, from
+ * the atlas, have not come; the map then shows no plane and takes no click). */
 export function makePlane(latentDim, view, axes) {
-  if (view.plane === "pca" && axes) {
+  if (view.plane === "pca" && !axes) return null;
+  if (view.plane === "pca") {
     const { mean, components: [c1, c2] } = axes;
     return {
       project: (z) => {
@@ -80,6 +82,7 @@ export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError
   let background = null;
   let plane = null;
   let backgroundKey = "";
+  let failed = false; // the last background asked for did not load
   let dims = 2;
   let priorOn = false;
   let samples = [];
@@ -150,12 +153,18 @@ export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError
     img.onload = () => {
       if (backgroundKey !== url) return; // a newer one was asked for meanwhile
       background = img;
+      failed = false;
       redraw();
       onLoad();
     };
     img.onerror = () => {
       if (backgroundKey !== url) return;
-      backgroundKey = ""; // not loaded: the next refresh asks again (the server may be back)
+      // Not loaded: the next refresh asks again (the server may be back). The picture shown
+      // was for another label, range or plane: a click would decode something else than it.
+      backgroundKey = "";
+      background = null;
+      failed = true;
+      redraw();
       onError(new Error("the latent map's background could not be loaded"));
     };
     img.src = url;
@@ -280,6 +289,7 @@ export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError
 
   let pressed = false;
   function pick(event) {
+    if (!plane) return;
     const rect = wrap.getBoundingClientRect();
     const px = ((event.clientX - rect.left) / rect.width) * size;
     const py = ((event.clientY - rect.top) / rect.height) * size;
@@ -318,7 +328,7 @@ export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError
   });
 
   return { setView, setScatter, loadBackground, clearBackground, setLegend, setMarker, setEnds,
-           setPath, snapshot, setPrior, setSamples, hasBackground: () => background !== null,
+           setPath, snapshot, setPrior, setSamples, backgroundFailed: () => failed,
            setCrosshair: (z) => { if (plane) keyAt = plane.project(z); setCrosshair(z); },
            plane: () => plane };
 }

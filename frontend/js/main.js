@@ -61,7 +61,10 @@ const sliders = createSliders($("sliders"), {
 const map = createLatentMap(
   { wrap: $("map"), canvas: $("map-canvas"), svg: $("map-overlay"), legend: $("legend") },
   { onPick: (x, y) => setZ(map.plane().unproject(x, y, state.z)),
-    onError: (err) => notice.show(err, "map"),
+    // Neutral, and never over the atlas's own notice (which says the same thing first).
+    onError: () => atlasRetry || notice.show("The map's background did not load (the server or " +
+                                             "the network may be down): it is asked again when " +
+                                             "you next move.", "map"),
     onLoad: () => notice.clear("map") },
 );
 const pad = createDrawPad($("draw-pad"), { onStroke: () => drawFlow.encodeDrawing() });
@@ -73,7 +76,8 @@ const teach = createTeaching($, { map, images: source.images, imageIn: source.im
                                   onError: (err) => notice.show(err, "posterior") });
 const drawFlow = createDrawFlow(
   { store, pad, encodeView, teach, map, upload: $("upload") },
-  { followLabel, moveTo: setZ, hint: outsideRangeHint },
+  { followLabel, moveTo: setZ, hint: outsideRangeHint,
+    forgetLabel: () => { store.setDrawLabel(null); $("draw-label").value = ""; } },
 );
 const completion = createCompletionPanel(
   { panel: $("complete-panel"), pad: $("complete-pad"), shade: $("complete-shade"),
@@ -154,12 +158,15 @@ function setZ(z, { fromSlider = false } = {}) {
   scheduleStyleRow();
   saveUrl();
   $("download-digit").href = api.decodePngUrl(state.model.id, z, labelOrNull(), 8);
-  // After a failed atlas (the server or network was down) the next move asks again, with the
-  // new model's own range if that was still owed; a failed background asks again below.
-  if (atlasRetry && !viewPending) applyView({ resetRange: rangeOwed });
+  // After a failed atlas (the server or network was down) a move asks again, at most every few
+  // seconds, with the model's own range (or the link's) if that was still owed; a failed
+  // background asks again below.
+  if (atlasRetry && !viewPending && performance.now() - atlasAskedAt > ATLAS_RETRY_MS) {
+    applyView({ resetRange: rangeOwed !== null, linkRange: rangeOwed && rangeOwed.linkRange });
+  }
   // A plane (dims or PCA) shows the other dims at their current values: refresh it once the
   // user pauses, so that a click decodes what the map shows there.
-  if (state.model.latent_dim > 2 || !map.hasBackground()) {
+  if (state.model.latent_dim > 2 || map.backgroundFailed()) {
     clearTimeout(backgroundTimer);
     backgroundTimer = setTimeout(refreshBackground, 200);
   }
@@ -167,7 +174,9 @@ function setZ(z, { fromSlider = false } = {}) {
 
 function refreshBackground() {
   // A 2-d model's plane is all of z: no base point, so one URL per label and range (cached).
-  const z = state.model.latent_dim > 2 ? state.z : null;
+  // Otherwise the plane's point at (0, 0): a move within the plane keeps the URL and its picture.
+  const plane = map.plane();
+  const z = state.model.latent_dim <= 2 ? null : plane ? plane.unproject(0, 0, state.z) : state.z;
   map.loadBackground(state.model.id, { label: labelOrNull(), z });
 }
 
@@ -259,8 +268,12 @@ function fillDrawLabel(model) {
 
 let viewRequest = 0;
 let viewPending = false; // an atlas is on its way
-let atlasRetry = false; // the last atlas failed in a way that may pass: the next move asks again
-let rangeOwed = false; // the model's own range waits for an atlas that failed to come
+let atlasRetry = false; // the last atlas failed in a way that may pass: a move asks again
+let atlasAskedAt = -Infinity;
+const ATLAS_RETRY_MS = 2000;
+/** @type {{linkRange: number | null} | null} the model's own (or the link's) range, owed by an
+ *  atlas that failed to come; a range or plane the user chooses meanwhile cancels it */
+let rangeOwed = null;
 /**
  * Show the chosen plane and range; the atlas answer is dropped if the model or plane changed.
  * `resetRange`: a new model or plane gets its own range from its atlas (~99% of the test codes
@@ -270,6 +283,7 @@ async function applyView({ resetRange = false, linkRange = null } = {}) {
   const t = store.token();
   const request = ++viewRequest;
   viewPending = true;
+  atlasAskedAt = performance.now();
   let failedForNow = false;
   const latentDim = state.model.latent_dim;
   const choice = latentDim > 2 ? $("plane-select").value : "0,1";
@@ -299,7 +313,8 @@ async function applyView({ resetRange = false, linkRange = null } = {}) {
     if (request === viewRequest) viewPending = false;
   }
   atlasRetry = failedForNow;
-  rangeOwed = failedForNow && (resetRange || rangeOwed);
+  if (!failedForNow) rangeOwed = null;
+  else if (resetRange) rangeOwed = { linkRange };
   if (resetRange && state.atlas) {
     store.setView({ range: teach.resetRange(state.model, state.atlas, linkRange) });
     sliders.setRange(state.view.range);
@@ -414,7 +429,10 @@ window.addEventListener("popstate", () => {
   if (state.models.length) openLink(readQuery(location.search, state.models, preferredModel()));
 });
 $("plane-select").addEventListener("change", () => applyView({ resetRange: true }));
-$("range-select").addEventListener("change", () => applyView());
+$("range-select").addEventListener("change", () => {
+  rangeOwed = null; // the user's range wins over one owed by a failed atlas
+  applyView();
+});
 $("temperature").addEventListener("input", (e) => {
   $("temperature-value").value = Number(e.target.value).toFixed(1);
 });
@@ -426,12 +444,7 @@ $("scatter-toggle").addEventListener("change", (e) => {
 });
 $("reset").addEventListener("click", () => setZ(Array(state.model.latent_dim).fill(0)));
 $("random").addEventListener("click", () => setZ(state.z.map(() => gaussian())));
-$("clear-pad").addEventListener("click", () => {
-  drawFlow.clear();
-  // The next drawing is another item: the label named for this one must not be sent with it.
-  store.setDrawLabel(null);
-  $("draw-label").value = "";
-});
+$("clear-pad").addEventListener("click", () => drawFlow.clear());
 $("draw-label").addEventListener("change", (e) => {
   store.setDrawLabel(e.target.value === "" ? null : Number(e.target.value));
   drawFlow.relabel();

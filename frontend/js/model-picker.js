@@ -25,16 +25,17 @@ export function fillModelPicker(select, models, short = false) {
 /**
  * The models in the order the intro teaches them, read from what each declares (never from its
  * name): the default first, then the AE and PCA to compare it with, the models with more dims,
- * the conditional ones, the one that reads labels; other data sets after MNIST's. The picker
+ * the conditional ones, the one that reads labels; other data sets after the default's. The picker
  * was alphabetical, with the default last of nine (page pass 5).
  * @param {object[]} models entries of /api/models @param {string} preferred the default's id
  */
 export function lessonOrder(models, preferred) {
+  const first = models.find((m) => m.id === preferred) || models[0];
   const rank = (m) => {
     const c = m.capabilities;
     const step = m.id === preferred ? -1 : !c.stochastic ? 1 : c.exact_posterior ? 2
       : c.infers_label ? 5 : c.conditional ? 4 : m.latent_dim > 2 ? 3 : 0;
-    return (m.dataset === "mnist" ? 0 : 10) + step;
+    return (first && m.dataset === first.dataset ? 0 : 10) + step;
   };
   return [...models].sort((a, b) => rank(a) - rank(b) || a.id.localeCompare(b.id));
 }

@@ -4,7 +4,7 @@
 // registered itself, and bumps a token: an `await` that began before the switch sees a stale token
 // and drops its answer instead of painting the old model's result on the new one.
 
-import { classCount } from "./url-state.js";
+import { classCount } from "./labels.js";
 
 /** @typedef {{plane: "dims" | "pca", dims: number[] | null, range: number, scatter: boolean}} View */
 

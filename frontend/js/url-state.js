@@ -5,6 +5,8 @@
 // Reading checks every value: out of range is clamped, nonsense is refused, and each correction
 // is reported in words so the page can say what it did.
 
+import { classCount } from "./labels.js";
+
 // Each model has its own range (an AE's codes reach ±130), so a link may carry any range and z up
 // to what the server accepts.
 export const Z_LIMIT = 1000;
@@ -53,9 +55,6 @@ function parseZ(raw, model, name, notes) {
   return z.map((v) => Math.min(Z_LIMIT, Math.max(-Z_LIMIT, v)));
 }
 
-/** How many labels a link may name for this model: its own, else its data set's. */
-export const classCount = (model) => model.num_classes || model.data.class_names.length;
-
 function parseLabel(raw, model, notes) {
   const label = Number(raw);
   if (!Number.isInteger(label) || label < 0 || label >= classCount(model)) {
@@ -99,6 +98,9 @@ export function readQuery(search, models, fallback) {
                 ends: [null, null], method: "linear", temperature: 1, notes };
   if (params.get("z")) out.z = parseZ(params.get("z"), model, "z", notes);
   if (params.has("label")) out.label = parseLabel(params.get("label"), model, notes);
+  // Written only when it is not 0 for a model not told labels: absent means 0, so that Back to
+  // such a link does not keep the label of the view it leaves.
+  else if (classCount(model)) out.label = 0;
   if (params.has("plane") && model.latent_dim > 2) {
     const plane = params.get("plane");
     const dims = plane.split(",").map(Number);
