@@ -1,13 +1,13 @@
 """gzip for the text the page loads (its HTML, scripts and styles, the model list, the atlas), not
 for the images and decoder files: on a link of 200 KB/s the page's 189 KB atlas and 165 KB of
-scripts and style took ~1.8 s uncompressed; gzipped they are 66 KB and 64 KB. PNGs and float weights barely
-shrink, and decode.png is the hottest route, so only these paths go through the compressor; the
-rest pass with one string check.
+scripts and style took ~1.8 s uncompressed; gzipped they are 66 KB and 64 KB. PNGs and float weights
+barely shrink, and decode.png is the hottest route, so only these paths go through the compressor;
+the rest pass with one string check.
 
 Placed inside HeadAsGet, so a HEAD answers with the Content-Length of the compressed GET.
-Starlette's responder leaves 206 answers, bodies under `minimum_size` and answers that already
-have a Content-Encoding alone, adds `Vary: Accept-Encoding`, and compresses large bodies in a
-worker thread.
+Starlette's responder leaves 206 answers, bodies under `minimum_size` and answers that already have
+a Content-Encoding alone, adds `Vary: Accept-Encoding`, and compresses large bodies in a worker
+thread.
 """
 
 from __future__ import annotations

@@ -1,16 +1,17 @@
-"""A separately trained classifier that judges label-conditioned samples (never shipped, never
-used for training): how often does a sample asked for label c look like a c to it?
+"""A separately trained classifier that judges label-conditioned samples (never shipped, never used
+for training): how often does a sample asked for label c look like a c to it?
 
-The judge is a small CNN (two 3x3 conv + max-pool stages, one hidden layer, dropout), trained from
-a fixed seed on all 60k labelled gray training images; its own test error is reported beside its
-verdicts, so a reader can tell a weak judge from a weak generator. Its recipe was chosen by
-accuracy on real held-out training images only (never by how it reads any model's samples): on
-Fashion-MNIST, trained on 50k and scored on the last 10k, 6 epochs without dropout read 91.4%,
-15 epochs with dropout 92.0%, and the same with random shifts of up to 2 px 91.0%. The seed
-fixes it (weights and dropout masks) on one machine and thread count; across thread counts float
-sums differ. Judges that read real items about equally well can read a model's decoded means
-very differently (README, Fashion-MNIST: 73-88% of the same samples), so the judged share is
-reported with its judge's seed and recipe, and with real items and reconstructions beside it.
+The judge is a small CNN (two 3x3 conv + max-pool stages, one hidden layer, dropout), trained from a
+fixed seed on all 60k labelled gray training images; its own test error is reported beside its
+verdicts, so a reader can tell a weak judge from a weak generator. Its recipe was chosen by accuracy
+on real held-out training images only (never by how it reads any model's samples): on Fashion-MNIST,
+trained on 50k and scored on the last 10k, 6 epochs without dropout read 91.4%, 15 epochs with
+dropout 92.0%, and the same with random shifts of up to 2 px 91.0%. The seed fixes it (weights and
+dropout masks) on one machine's CPU and thread count; across thread counts float sums differ, and on
+a GPU cuDNN's convolution gradients may differ from run to run. Judges that read real items about
+equally well can read a model's decoded means very differently (README, Fashion-MNIST: 73-88% of the
+same samples), so the judged share is reported with its judge's seed and recipe, and with real items
+and reconstructions beside it.
 """
 
 from __future__ import annotations
