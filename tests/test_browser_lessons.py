@@ -95,10 +95,16 @@ def test_percentile_near_the_line_is_rounded_down(page: Page) -> None:
     said = page.evaluate(
         """async () => {
           const { percentileMessage } = await import('/assets/js/elbo-bar.js');
-          const model = { data: { item: 'digit', items: 'digits' }, capabilities: {} };
-          return [98.7, 99.2, 99.97, 0.01].map(p => percentileMessage(p, model));
+          const data = { item: 'digit', items: 'digits' };
+          const model = { data, capabilities: {} };
+          const told = { data, capabilities: { conditional: true, infers_label: false } };
+          return [98.7, 99.2, 99.97, 0.01].map(p => percentileMessage(p, model))
+            .concat([percentileMessage(99.5, told)]);
         }"""
     )
+    # A model told the label: a wrong label is named as a cause, the drawing not blamed (pass 5).
+    assert "right label" in said[4] and "not a digit" not in said[4]
+    assert "not a digit" in said[1]
     assert "98% of the test digits" in said[0]
     assert "Less likely than 99.2%" in said[1]
     # Never "100.0%" of a finite test set (page pass 4).

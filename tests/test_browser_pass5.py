@@ -35,21 +35,6 @@ def test_clear_forgets_the_label_named_for_the_last_drawing(page: Page) -> None:
     expect(page.locator("#encode-info")).to_contain_text("encoded as a 1")
 
 
-def test_a_wrong_label_is_named_as_a_cause_of_an_unlikely_drawing(page: Page) -> None:
-    open_app(page)
-    said = page.evaluate(
-        """async () => {
-          const { percentileMessage } = await import('/assets/js/elbo-bar.js');
-          const data = { item: 'digit', items: 'digits' };
-          const told = { data, capabilities: { conditional: true, infers_label: false } };
-          const plain = { data, capabilities: { conditional: false } };
-          return [percentileMessage(99.5, told), percentileMessage(99.5, plain)];
-        }"""
-    )
-    assert "right label" in said[0] and "not a digit" not in said[0]
-    assert "not a digit" in said[1]
-
-
 def test_the_printed_gap_is_the_difference_of_the_printed_numbers(page: Page) -> None:
     open_app(page)
     for stroke in (SEVEN, [(0.5, 0.15), (0.5, 0.85)], [(0.3, 0.3), (0.7, 0.3), (0.7, 0.7)]):
