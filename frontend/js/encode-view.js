@@ -2,8 +2,7 @@
 // M2's reading of the label. All of it belongs to one model and is cleared on a model switch.
 
 import { fillNouns } from "./nouns.js";
-import { fixed2 } from "./numbers.js";
-import { showBars, withArticle } from "./thumbs.js";
+import { fixed2, showBars, withArticle } from "./thumbs.js";
 
 const PROMPT = "Draw, then lift the pen: the {item} is encoded.";
 

@@ -1,7 +1,7 @@
 // One range input per latent dimension, keyboard operable, with a value label. Their range is the
 // map's (one range for both: a point clicked on the map can be reached with the sliders too).
 
-import { fixed2 } from "./numbers.js";
+import { fixed2 } from "./thumbs.js";
 
 /** Fine steps for a VAE's ±3.5; coarser ones for an AE's ±130, so the keyboard still gets there. */
 const stepFor = (range) => (range > 10 ? 0.1 : 0.01);

@@ -4,7 +4,9 @@
 // registered itself, and bumps a token: an `await` that began before the switch sees a stale token
 // and drops its answer instead of painting the old model's result on the new one.
 
-import { classCount } from "./labels.js";
+/** How many labels the store or a link may hold for a model: its own classes, else (a model not
+ *  told labels) those of its data set, which the compare strip's conditional models read. */
+export const classCount = (model) => model.num_classes || model.data.class_names.length;
 
 /** @typedef {{plane: "dims" | "pca", dims: number[] | null, range: number, scatter: boolean}} View */
 

@@ -1,4 +1,8 @@
-// A row or grid of small decoded images (samples, the style row, interpolation frames).
+// A row or grid of small decoded images (samples, the style row, interpolation frames), and the
+// small words and numbers written beside them.
+
+/** Two decimals, without a "-0.00" for a value that rounds to zero. */
+export const fixed2 = (v) => (Math.abs(v) < 0.005 ? "0.00" : v.toFixed(2));
 
 /**
  * @param {HTMLElement} root

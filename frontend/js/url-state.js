@@ -5,7 +5,7 @@
 // Reading checks every value: out of range is clamped, nonsense is refused, and each correction
 // is reported in words so the page can say what it did.
 
-import { classCount } from "./labels.js";
+import { classCount } from "./state.js";
 
 // Each model has its own range (an AE's codes reach ±130), so a link may carry any range and z up
 // to what the server accepts.
