@@ -8,12 +8,12 @@ from contextlib import asynccontextmanager
 
 import torch
 from anyio import CapacityLimiter
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from swagger_ui_bundle import swagger_ui_path
@@ -28,6 +28,7 @@ from .errors import (
 )
 from .head import HeadAsGet
 from .limits import BodySizeLimit
+from .page import page_html
 from .query_once import SingleQueryValues
 from .ranges import IgnoreBadRange
 from .registry import ModelRegistry, choose_device
@@ -143,7 +144,9 @@ def add_page(app: FastAPI, settings: Settings) -> None:
     index = settings.frontend / "index.html"
 
     @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
-    async def page() -> FileResponse:
-        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+    async def page(request: Request) -> Response:
+        # A link that names a model gets its decoder file preloaded (server/page.py).
+        body = page_html(index, request.app.state.registry, request.query_params.get("model"))
+        return Response(body, media_type="text/html", headers={"Cache-Control": "no-cache"})
 
     app.mount("/assets", StaticFiles(directory=settings.frontend), name="assets")

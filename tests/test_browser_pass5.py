@@ -339,3 +339,21 @@ def test_a_model_switched_to_does_not_wait_for_the_one_left(page: Page) -> None:
     )
     assert [u for u in asked if "vae-mnist-z2" in u]
     held[0].continue_()
+
+
+def test_a_link_naming_a_model_preloads_its_decoder_once(page: Page) -> None:
+    """The server puts the named model's decoder file into the HTML's preloads (server/page.py);
+    the page's own fetch takes that response: one request, and no 'preloaded but not used'."""
+    asked: list[str] = []
+    warnings: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "cvae-mnist-z2/decoder" in r.url else None)
+    page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
+    open_app(page, "?model=cvae-mnist-z2")
+    html = page.content()
+    assert 'rel="preload" href="api/models/cvae-mnist-z2/decoder.safetensors?v=' in html
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=decode-note]').dataset.where === 'browser'"
+    )
+    page.wait_for_timeout(3500)  # Chromium warns about an unused preload after ~3 s
+    assert len(asked) == 1, asked
+    assert [w for w in warnings if "preload" in w] == []
