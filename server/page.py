@@ -2,29 +2,43 @@
 
 The first digit waits for that file, and the page only learns its address after every module has
 loaded and /api/models has answered: at 100 ms of latency five or six round trips go by first.
-A link that names a model (every shared link does: the page writes its view into the address)
-lets the server put a preload for that model's decoder file into the HTML, so it travels beside
-the modules. A bare address gets no preload: which model the page opens then is the page's own
-choice, not repeated here.
+The server knows which model the page will open: the one its link names (every shared link
+does: the page writes its view into the address) if the page can walk it, else the default that
+index.html names in its `default-model` meta tag (the page reads the same tag). It puts a preload
+of that model's decoder file into the HTML, so the file travels beside the modules.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
-from .registry import ModelRegistry, decoder_url
+from .registry import ModelEntry, ModelRegistry, decoder_url
 
 # The model list's preload: the decoder's goes right after it, in the same form.
 ANCHOR = b'<link rel="preload" href="api/models" as="fetch" crossorigin>'
 
 
+DEFAULT = re.compile(rb'<meta name="default-model" content="([A-Za-z0-9._-]+)">')
+
+
+def opened(registry: ModelRegistry, model_id: str | None, default: str | None) -> ModelEntry | None:
+    """The model the page opens for this link: the one named, if walkable, else the default."""
+    for candidate in (model_id, default):
+        entry = registry.get(candidate) if candidate else None
+        if entry is not None and entry.model.capabilities.walkable:
+            return entry
+    return None
+
+
 def page_html(index: Path, registry: ModelRegistry, model_id: str | None) -> bytes:
-    """index.html, with a preload of `model_id`'s decoder file when that names a walkable model
-    that has one (the page fetches it with the same relative address and mode)."""
+    """index.html, with a preload of the decoder file of the model the page will open, when it
+    has one (the page fetches it with the same relative address and mode)."""
     body = index.read_bytes()
-    entry = registry.get(model_id) if model_id else None
-    if entry is None or entry.decoder_file is None or not entry.model.capabilities.walkable:
+    default = DEFAULT.search(body)
+    entry = opened(registry, model_id, default[1].decode() if default else None)
+    if entry is None or entry.decoder_file is None:
         return body
     href = html.escape(decoder_url(entry.id, entry.decoder_file).lstrip("/"))
     link = f'\n  <link rel="preload" href="{href}" as="fetch" crossorigin>'.encode()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests import test_browser
@@ -341,16 +342,21 @@ def test_a_model_switched_to_does_not_wait_for_the_one_left(page: Page) -> None:
     held[0].continue_()
 
 
-def test_a_link_naming_a_model_preloads_its_decoder_once(page: Page) -> None:
-    """The server puts the named model's decoder file into the HTML's preloads (server/page.py);
-    the page's own fetch takes that response: one request, and no 'preloaded but not used'."""
+@pytest.mark.parametrize(
+    ("query", "model"), [("?model=cvae-mnist-z2", "cvae-mnist-z2"), ("", "vae-mnist-z2")]
+)
+def test_the_opened_models_decoder_is_preloaded_once(page: Page, query: str, model: str) -> None:
+    """The server puts the decoder file of the model the page opens (the link's, else the
+    default) into the HTML's preloads (server/page.py); the page's own fetch takes that
+    response: one request, and no 'preloaded but not used'."""
     asked: list[str] = []
     warnings: list[str] = []
-    page.on("request", lambda r: asked.append(r.url) if "cvae-mnist-z2/decoder" in r.url else None)
+    page.on("request", lambda r: asked.append(r.url) if f"/{model}/decoder" in r.url else None)
     page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
-    open_app(page, "?model=cvae-mnist-z2")
+    open_app(page, query)
+    expect(page.get_by_test_id("model-select")).to_have_value(model)
     html = page.content()
-    assert 'rel="preload" href="api/models/cvae-mnist-z2/decoder.safetensors?v=' in html
+    assert f'rel="preload" href="api/models/{model}/decoder.safetensors?v=' in html
     page.wait_for_function(
         "() => document.querySelector('[data-testid=decode-note]').dataset.where === 'browser'"
     )

@@ -33,10 +33,26 @@ def test_a_named_model_gets_its_decoder_preloaded(client: TestClient) -> None:
 @pytest.mark.parametrize(
     "query", ["", "?model=", "?model=nope", "?model=completion-mnist", '?model="><script>']
 )
-def test_no_preload_without_a_walkable_model(client: TestClient, query: str) -> None:
-    """A bare address, an unknown id or a model the page does not walk: the HTML as it is
-    (nothing from the query is written into it)."""
+def test_other_addresses_preload_the_default_models_decoder(client: TestClient, query: str) -> None:
+    """A bare address, an unknown id or a model the page does not walk: the page opens the
+    default that index.html names, and that is what is preloaded (nothing from the query is
+    written into the HTML)."""
+    url = {m["id"]: m for m in client.get("/api/models").json()}["vae-mnist-z2"]["decoder"]["url"]
     page = client.get(f"/{query}")
     assert page.status_code == 200
-    assert preloads(page.text) == [] and "<script>" not in page.text.split("</head>")[0][-200:]
-    assert page.text == client.get("/").text
+    assert '<meta name="default-model" content="vae-mnist-z2">' in page.text
+    assert preloads(page.text) == [
+        f'<link rel="preload" href="{url.lstrip("/")}" as="fetch" crossorigin>'
+    ]
+    assert "<script>" not in page.text and page.text == client.get("/").text
+
+
+def test_no_default_no_preload(tmp_path) -> None:
+    """A page without the default-model tag gets no preload for a bare address."""
+    (tmp_path / "index.html").write_text(
+        '<head><link rel="preload" href="api/models" as="fetch" crossorigin></head>'
+    )
+    settings = Settings(checkpoints=ROOT / "checkpoints", device="cpu", frontend=tmp_path)
+    with TestClient(create_app(settings)) as c:
+        assert preloads(c.get("/").text) == []
+        assert len(preloads(c.get("/?model=cvae-mnist-z2").text)) == 1

@@ -28,7 +28,8 @@ import { readQuery, writeQuery } from "./url-state.js";
 const $ = (id) => document.getElementById(id);
 const SAMPLES = 16;
 const INTERP_STEPS = 10;
-const PREFERRED_MODEL = "vae-mnist-z2";
+// The model a bare address opens, named once in index.html (the server preloads its decoder).
+const PREFERRED_MODEL = document.querySelector("meta[name=default-model]")?.content ?? null;
 // On the server the style row costs a 10-image decode per z: while the pointer drags, wait for
 // it to pause. Decoded in the browser it costs a few ms and follows every move.
 const STYLE_ROW_PAUSE_MS = 250;
