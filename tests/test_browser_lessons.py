@@ -11,7 +11,7 @@ from playwright.sync_api import Page, Route, expect
 
 from tests import test_browser
 from tests.test_browser import SEVEN, draw_stroke, open_app
-from tests.test_browser_state import hold, settled_map, wait_held
+from tests.test_browser_state import draw_with_encode_held, hold, settled_map, wait_held
 
 base_url = test_browser.base_url
 browser = test_browser.browser
@@ -140,9 +140,7 @@ def test_the_label_can_be_chosen_beside_the_map(page: Page) -> None:
 
 def test_clear_drops_a_late_encode_answer(page: Page) -> None:
     open_app(page)
-    held = hold(page, "**/encode")
-    draw_stroke(page, SEVEN)
-    wait_held(page, held)
+    held = draw_with_encode_held(page)
     page.get_by_role("button", name="Clear the drawing").click()
     with page.expect_response("**/encode"):
         held[0].continue_()
@@ -156,9 +154,7 @@ def test_clear_drops_a_late_encode_answer(page: Page) -> None:
 def test_unnaming_the_label_drops_a_late_encode_answer(page: Page) -> None:
     open_app(page, "?model=cvae-mnist-z2")
     page.get_by_test_id("draw-label").select_option("3")
-    held = hold(page, "**/encode")
-    draw_stroke(page, SEVEN)
-    wait_held(page, held)
+    held = draw_with_encode_held(page)
     page.get_by_test_id("draw-label").select_option("")  # "?"
     with page.expect_response("**/encode"):
         held[0].continue_()

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from tests import test_browser
 from tests.conftest import ROOT
 from tests.test_browser import SEVEN, draw_stroke, open_app
-from tests.test_browser_state import hold, wait_held
+from tests.test_browser_state import draw_with_encode_held, hold, wait_held
 
 # The same server, browser and page fixtures as the other browser tests (one server per module).
 base_url = test_browser.base_url
@@ -245,9 +245,7 @@ def test_a_phone_on_its_side_sees_the_whole_map(page: Page) -> None:
 def test_a_set_right_after_pen_up_is_the_drawing(page: Page) -> None:
     """'A = current' pressed while the drawing is encoded takes the z the view is going to."""
     open_app(page)
-    held = hold(page, "**/encode")
-    draw_stroke(page, SEVEN)
-    wait_held(page, held)
+    held = draw_with_encode_held(page)
     page.get_by_role("button", name="A = current").click()
     page.wait_for_timeout(200)
     expect(page.get_by_test_id("end-a")).to_be_hidden()  # not the z before the encode

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, Route, expect
 from tests import test_browser
 from tests.conftest import ROOT
 from tests.test_browser import SEVEN, draw_stroke, open_app, slider_values
-from tests.test_browser_state import hold, wait_held
+from tests.test_browser_state import draw_with_encode_held
 
 # The same server, browser and page fixtures as the other browser tests (one server per module).
 base_url = test_browser.base_url
@@ -69,9 +69,7 @@ def test_forward_after_a_quick_back_reaches_the_new_model(page: Page) -> None:
 
 def test_a_move_made_while_encoding_wins_over_the_answer(page: Page) -> None:
     open_app(page)
-    held = hold(page, "**/encode")
-    draw_stroke(page, SEVEN)
-    wait_held(page, held)
+    held = draw_with_encode_held(page)
     expect(page.locator("#encode-info")).to_contain_text("Encoding the digit")
     page.get_by_role("button", name="Reset to 0").click()
     page.get_by_role("button", name="Random sample").click()
@@ -137,9 +135,7 @@ def test_a_move_made_while_an_m2_reads_the_drawing_keeps_the_label_everywhere(pa
     """The move wins, but the label the M2 read is taken by the whole view: the digit, the URL
     and the download link were left on the old label (review of the fix above)."""
     open_app(page, "?model=m2-mnist-100&label=0")
-    held = hold(page, "**/encode")
-    draw_stroke(page, SEVEN)
-    wait_held(page, held)
+    held = draw_with_encode_held(page)
     page.get_by_role("button", name="Random sample").click()
     moved = slider_values(page)
     held[0].continue_()

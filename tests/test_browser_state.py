@@ -37,6 +37,14 @@ def wait_held(page: Page, held: list[Route], timeout: float = 10.0) -> None:
         page.wait_for_timeout(50)  # lets Playwright deliver the route event
 
 
+def draw_with_encode_held(page: Page) -> list[Route]:
+    """Draw a 7 and hold its /encode request: the page is mid-encode until held[0] goes on."""
+    held = hold(page, "**/encode")
+    draw_stroke(page, SEVEN)
+    wait_held(page, held)
+    return held
+
+
 def settled_map(page: Page) -> str:
     """The latent map's pixels once its plane is set and they stop changing."""
     page.wait_for_selector("[data-testid=latent-map][data-plane]")
