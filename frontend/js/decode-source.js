@@ -5,6 +5,7 @@
 
 import * as api from "./api.js";
 import { DecoderFormatError, parseDecoder, toImageData } from "./decoder.js";
+import { newestSettled } from "./latest.js";
 
 /** Longest stretch of thumbnail decoding before the page gets the main thread back. */
 const SLICE_MS = 8;
@@ -119,10 +120,7 @@ export function createDecodeSource({ onChange = () => {} } = {}) {
 
   /** Start another model's load once the current model's has ended (whichever is current then). */
   async function startAfterCurrent(id) {
-    for (let waited = null; waited !== currentLoad;) {
-      waited = currentLoad;
-      await waited;
-    }
+    await newestSettled(() => currentLoad);
     starts.get(id)();
   }
 

@@ -34,3 +34,15 @@ export function latestWins(task) {
     }
   };
 }
+
+/**
+ * Wait until the work `current()` names has ended, and no newer work has taken its place
+ * meanwhile (the newest encode, the current model's decoder load). Failures count as ended.
+ * @param {() => Promise<unknown>} current
+ */
+export async function newestSettled(current) {
+  for (let waited = null; waited !== current();) {
+    waited = current();
+    await waited.catch(() => {});
+  }
+}

@@ -10,7 +10,7 @@ import { createDrawFlow } from "./draw-flow.js";
 import { createDrawPad } from "./draw-pad.js";
 import { createEncodeView } from "./encode-view.js";
 import { createInterpolationView, interpolateEnds } from "./interpolation-view.js";
-import { latestWins } from "./latest.js";
+import { latestWins, newestSettled } from "./latest.js";
 import { createLatentMap } from "./latent-map.js";
 import { fillLabelSelect, fillPlaneSelect, fitModelPicker, formatMetric, lessonOrder, styleNote }
   from "./model-picker.js";
@@ -457,10 +457,7 @@ $("map-label").addEventListener("change", (e) => chooseLabel(Number(e.target.val
 // about to go: the end is set once the answer has moved it (or the user's own move kept it).
 const setEndWhenEncoded = async (k) => {
   const t = store.token();
-  for (let encode = null; encode !== drawFlow.settled();) {
-    encode = drawFlow.settled();
-    await encode; // a stroke made meanwhile starts a newer encode: wait for that one too
-  }
+  await newestSettled(drawFlow.settled); // a stroke made meanwhile: wait for its encode too
   if (store.isCurrent(t)) setEnd(k);
 };
 $("set-a").addEventListener("click", () => setEndWhenEncoded(0));
