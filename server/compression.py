@@ -8,12 +8,17 @@ Placed inside HeadAsGet, so a HEAD answers with the Content-Length of the compre
 Starlette's responder leaves 206 answers, bodies under `minimum_size` and answers that already have
 a Content-Encoding alone, adds `Vary: Accept-Encoding`, and compresses large bodies in a worker
 thread.
+
+A compressed answer's ETag is made weak (as nginx does): a strong ETag promises byte-identical
+bodies, and the gzip and identity bodies of one file differ. A weak tag still gives 304s, since the
+static files' If-None-Match check compares tags without their W/ prefix.
 """
 
 from __future__ import annotations
 
+from starlette.datastructures import MutableHeaders
 from starlette.middleware.gzip import GZipMiddleware
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 TEXT_PREFIXES = ("/assets/", "/docs-assets/")
 TEXT_PATHS = ("/", "/api/models", "/openapi.json", "/docs")
@@ -32,6 +37,18 @@ class CompressText:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and compressible(scope["path"]):
-            await self.gzip(scope, receive, send)
+            await self.gzip(scope, receive, _weak_etag_when_gzipped(send))
         else:
             await self.app(scope, receive, send)
+
+
+def _weak_etag_when_gzipped(send: Send) -> Send:
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = MutableHeaders(scope=message)
+            etag = headers.get("etag")
+            if etag and not etag.startswith("W/") and headers.get("content-encoding") == "gzip":
+                headers["etag"] = "W/" + etag
+        await send(message)
+
+    return wrapped

@@ -59,3 +59,14 @@ def test_images_and_decoder_files_are_sent_as_they_are(client: TestClient) -> No
 def test_a_range_of_a_script_is_not_compressed(client: TestClient) -> None:
     r, body = raw(client, "/assets/js/main.js", {**GZIP, "Range": "bytes=0-99"})
     assert r.status_code == 206 and "content-encoding" not in r.headers and len(body) == 100
+
+
+def test_a_gzipped_file_has_a_weak_etag_that_still_gives_304(client: TestClient) -> None:
+    """A strong ETag promises the same bytes; the gzip and identity bodies differ."""
+    zipped, _ = raw(client, "/assets/js/main.js", GZIP)
+    plain, _ = raw(client, "/assets/js/main.js", PLAIN)
+    assert plain.headers["etag"].startswith('"')
+    assert zipped.headers["etag"] == "W/" + plain.headers["etag"]
+    for tag in (zipped.headers["etag"], plain.headers["etag"]):
+        again, body = raw(client, "/assets/js/main.js", {**GZIP, "If-None-Match": tag})
+        assert again.status_code == 304 and body == b"", tag
