@@ -170,6 +170,30 @@ def test_the_map_recovers_after_an_outage(page: Page) -> None:
     )
 
 
+def test_the_model_list_is_asked_again_after_a_failure(page: Page) -> None:
+    """Left from the pass: a model list that failed at start left an empty page until a reload."""
+    page.allow_errors = True  # the aborted requests are logged
+    answers = []
+
+    def fail_twice(route) -> None:
+        answers.append(route.request.url)
+        if len(answers) <= 2:
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route(re.compile(r".*/api/models$"), fail_twice)
+    page.goto("/")
+    notice = page.get_by_test_id("notice")
+    expect(notice).to_contain_text("Could not load the list of models")
+    expect(notice).to_contain_text("Trying again in")
+    page.wait_for_selector("body[data-ready=true]", timeout=20_000)
+    expect(notice).to_be_hidden()
+    assert len(answers) >= 3  # the HTML's preload of the list may be one of them
+    expect(page.locator("#model-select option")).not_to_have_count(0)
+    page.unroute_all(behavior="ignoreErrors")
+
+
 def test_the_strip_waits_for_the_current_models_decoder(page: Page) -> None:
     """The strip's decoder files start once the current model's has arrived: on a slow link
     they had shared it, and the current one came last."""

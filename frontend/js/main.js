@@ -487,17 +487,29 @@ async function openLink(link) {
   if (notes.length) notice.show(notes.join(" "), "link");
 }
 
+// The model list is what the page needs before anything else, so a failure (the server
+// restarting, a link dropping) is asked again, waiting 1, 2, 4, then at most 8 s between tries,
+// rather than leaving an empty page until the visitor thinks of reloading.
+async function listModelsUntilAnswered() {
+  for (let wait = 1; ; wait = Math.min(wait * 2, 8)) {
+    try {
+      const all = await api.listModels();
+      notice.clear("models");
+      return all;
+    } catch (err) {
+      const why = (err instanceof api.ApiError ? err.message : `Something went wrong: ${err.message}`)
+        .replace(/\.?$/, ".");
+      notice.show(`Could not load the list of models: ${why} Trying again in ${wait} s.`, "models");
+      await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+    }
+  }
+}
+
 async function start() {
   // On a phone, or a screen too short for the intro and the map together, the intro starts
   // folded: the digit and the map come first.
   if (window.matchMedia("(max-width: 640px), (max-height: 900px)").matches) $("intro").open = false;
-  let all;
-  try {
-    all = await api.listModels();
-  } catch (err) {
-    notice.show(err, "models");
-    return;
-  }
+  const all = await listModelsUntilAnswered();
   // Walkable models are explored with the sliders and map; a model that completes images gets
   // its own panel.
   const walkable = all.filter((m) => m.capabilities.walkable);
