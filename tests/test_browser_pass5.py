@@ -45,8 +45,11 @@ def test_the_printed_gap_is_the_difference_of_the_printed_numbers(page: Page) ->
         total = float(page.get_by_test_id("elbo-total").inner_text())
         gap_text = page.get_by_test_id("elbo-gap").inner_text()
         nll = float(re.search(r"≈ ([0-9.]+) nats", gap_text)[1])
+        if "too small to measure" in gap_text:  # the estimates' noise put the NLL at the -ELBO
+            assert nll >= total, (total, nll)
+            continue
         gap = float(re.search(r"at least ([0-9.]+) nats", gap_text)[1])
-        assert round(max(total - nll, 0), 1) == gap, (total, nll, gap)
+        assert round(total - nll, 1) == gap > 0, (total, nll, gap)
 
 
 def test_the_interpolation_path_follows_a_new_range(page: Page) -> None:

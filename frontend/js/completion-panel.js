@@ -48,7 +48,7 @@ export function visibleInk(pixels, quadrants) {
 /**
  * @param {{panel: HTMLElement, pad: HTMLCanvasElement, shade: HTMLElement, region: HTMLSelectElement,
  *          clear: HTMLButtonElement, upload: HTMLInputElement, row: HTMLElement,
- *          info: HTMLElement}} els
+ *          info: HTMLElement, source: HTMLElement}} els
  * @param {{onError: (err: Error) => void, onOk: () => void}} handlers
  */
 export function createCompletionPanel(els, { onError, onOk }) {
@@ -150,6 +150,9 @@ export function createCompletionPanel(els, { onError, onOk }) {
     model = entry;
     els.panel.hidden = !entry;
     if (!entry) return;
+    // Said because the panel sits among the picked model's panels (a Fashion model's too).
+    els.source.textContent = `Its own model, ${entry.id}, trained on ${entry.data.title}: the ` +
+      "model picked above does not change it.";
     const options = entry.capabilities.completes.map((name) => new Option(name.replace("-", " "), name));
     els.region.replaceChildren(...options, new Option(THREE_QUADRANTS.text, THREE_QUADRANTS.value));
     shade();

@@ -7,6 +7,8 @@ import { gridUrl } from "./api.js";
 
 export const LABEL_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                              "#8c564b", "#e377c2", "#bcbd22", "#7f7f7f", "#17becf"];
+/** The interpolation path and its ends A and B. */
+const PATH_COLOR = "#ff8ad8";
 const GRID_N = 20; // digits per side of the background: 20 x 28 = 560 px, the canvas size
 const SVG_NS = "http://www.w3.org/2000/svg";
 /** How q(z|x)'s 1- and 2-sigma ellipses are drawn, on the map and in the zoomed view alike. */
@@ -102,9 +104,10 @@ export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError
   const crossH = el("line", { stroke: "#fff", "stroke-width": 1.5, opacity: 0.9 });
   const crossV = el("line", { stroke: "#fff", "stroke-width": 1.5, opacity: 0.9 });
   const crossDot = el("circle", { r: 5, fill: "none", stroke: "#fff", "stroke-width": 2 });
-  const path = el("polyline", { fill: "none", stroke: "#ffd166", "stroke-width": 2,
-                                "stroke-dasharray": "5 4", visibility: "hidden",
-                                "data-testid": "interp-path" });
+  // Solid and pink, with the A and B it joins: in the prior rings' dashed yellow a slerp path (an
+  // arc around 0) read as a third prior circle (page pass 7).
+  const path = el("polyline", { fill: "none", stroke: PATH_COLOR, "stroke-width": 2.5,
+                                visibility: "hidden", "data-testid": "interp-path" });
   // The samples of q(z|x) go under its ellipses: for a clear drawing the 1-sigma ellipse is only a
   // few pixels wide, and dots drawn over it would hide the very cloud they illustrate.
   const sampleLayer = el("g", { "data-testid": "posterior-dots" });
@@ -114,7 +117,7 @@ export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError
                                  "data-testid": "encode-marker", visibility: "hidden" });
   const markerDot = el("circle", { r: 2.5, fill: "#5cc8ff", visibility: "hidden" });
   const ends = ["A", "B"].map((name) => {
-    const text = el("text", { fill: "#ffd166", "font-size": 18, "font-weight": 700,
+    const text = el("text", { fill: PATH_COLOR, "font-size": 18, "font-weight": 700,
                               "text-anchor": "middle", visibility: "hidden", stroke: "#000",
                               "stroke-width": 0.6, "data-testid": `end-${name.toLowerCase()}` });
     text.textContent = name;

@@ -83,8 +83,7 @@ const drawFlow = createDrawFlow(
 const completion = createCompletionPanel(
   { panel: $("complete-panel"), pad: $("complete-pad"), shade: $("complete-shade"),
     region: $("region-select"), clear: $("clear-complete"), upload: $("complete-upload"),
-    row: $("completions"),
-    info: $("complete-info") },
+    row: $("completions"), info: $("complete-info"), source: $("complete-model") },
   { onError: (err) => notice.show(err, "complete"), onOk: () => notice.clear("complete") },
 );
 
@@ -278,9 +277,9 @@ let rangeOwed = null;
 /**
  * Show the chosen plane and range; the atlas answer is dropped if the model or plane changed.
  * `resetRange`: a new model or plane gets its own range from its atlas (~99% of the test codes
- * visible), or `linkRange` when a link asked for one.
+ * visible), or `linkRange` when a link asked for one; `userRange`: the user chose the range.
  */
-async function applyView({ resetRange = false, linkRange = null } = {}) {
+async function applyView({ resetRange = false, linkRange = null, userRange = false } = {}) {
   const t = store.token();
   const request = ++viewRequest;
   viewPending = true;
@@ -290,7 +289,10 @@ async function applyView({ resetRange = false, linkRange = null } = {}) {
   const choice = latentDim > 2 ? $("plane-select").value : "0,1";
   const view = { plane: choice === "pca" ? "pca" : "dims",
                  dims: choice === "pca" ? null : choice.split(",").map(Number),
-                 range: Number($("range-select").value), scatter: $("scatter-toggle").checked };
+                 range: Number($("range-select").value), scatter: $("scatter-toggle").checked,
+                 // The model's own range (from its atlas) is left out of links, which open at the
+                 // opened model's own; a range the user or a link chose is written.
+                 ownRange: resetRange ? !linkRange : !userRange && state.view.ownRange };
   store.setView(view);
   sliders.setRange(view.range);
   saveUrl();
@@ -432,7 +434,7 @@ window.addEventListener("popstate", () => {
 $("plane-select").addEventListener("change", () => applyView({ resetRange: true }));
 $("range-select").addEventListener("change", () => {
   rangeOwed = null; // the user's range wins over one owed by a failed atlas
-  applyView();
+  applyView({ userRange: true });
 });
 $("temperature").addEventListener("input", (e) => {
   $("temperature-value").value = Number(e.target.value).toFixed(1);

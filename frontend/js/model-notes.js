@@ -99,7 +99,8 @@ export function outputMeaning(model) {
     const prior = model.capabilities.standard_normal_prior
       ? " \"Random sample\" draws z from its prior N(0, I)."
       : " It has no prior p(z): nothing says which z are likely, so it defines no p(x) " +
-        "(\"Random sample\" still draws from N(0, I), which is why it looks poor).";
+        "(\"Random sample\" still draws from N(0, I), a small patch of its codes: a few " +
+        "look-alike digits, not the variety of the data).";
     return "The decoder's output for the current z. Trained with cross-entropy, each brightness " +
       `can be read as p(pixel on | z).${prior}`;
   }

@@ -32,7 +32,7 @@ function initialState() {
     model: null,
     z: [],
     label: 0,
-    view: { plane: "dims", dims: [0, 1], range: 3, scatter: true },
+    view: { plane: "dims", dims: [0, 1], range: 3, scatter: true, ownRange: true },
     atlas: null,
     encoded: null,
     ends: [null, null],

@@ -30,7 +30,8 @@ export function writeQuery(state, method, temperature = 1) {
   // every model" strip decodes its conditional models with (page pass 5: the link dropped it).
   if (m.capabilities.conditional || (state.label !== 0 && classCount(m))) parts.push(`label=${state.label}`);
   if (m.latent_dim > 2) parts.push(`plane=${state.view.plane === "pca" ? "pca" : state.view.dims.join(",")}`);
-  if (state.view.range !== 3) parts.push(`range=${state.view.range}`);
+  // Pass 7: "range differs from 3" dropped a chosen ±3 on models whose own range is another.
+  if (!state.view.ownRange) parts.push(`range=${state.view.range}`);
   if (!state.view.scatter) parts.push("scatter=0");
   state.ends.forEach((end, k) => {
     if (!end) return;
