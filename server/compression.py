@@ -9,14 +9,16 @@ Starlette's responder leaves 206 answers, bodies under `minimum_size` and answer
 a Content-Encoding alone, adds `Vary: Accept-Encoding`, and compresses large bodies in a worker
 thread.
 
-A compressed answer's ETag is made weak (as nginx does): a strong ETag promises byte-identical
-bodies, and the gzip and identity bodies of one file differ. A weak tag still gives 304s, since the
-static files' If-None-Match check compares tags without their W/ prefix.
+Every answer on these paths gets a weak ETag and `Vary: Accept-Encoding`, the 304s and identity
+bodies too: a strong ETag promises byte-identical bodies, and the gzip and identity bodies of one
+file differ; a 304 must carry the validators and Vary its 200 would have (RFC 9110 15.4.5), or a
+cache that updates its stored answer from it puts a strong tag back on the gzip body. A weak tag
+still gives 304s: the static files' If-None-Match check compares tags without their W/ prefix.
 """
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -36,19 +38,49 @@ class CompressText:
         self.gzip = GZipMiddleware(app, minimum_size=1024, compresslevel=LEVEL)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and compressible(scope["path"]):
-            await self.gzip(scope, receive, _weak_etag_when_gzipped(send))
-        else:
+        if scope["type"] != "http" or not compressible(scope["path"]):
             await self.app(scope, receive, send)
+            return
+        send = _weak_etag_and_vary(send)
+        if not accepts_gzip(Headers(scope=scope).get("accept-encoding", "")):
+            await self.app(scope, receive, send)
+            return
+        # Starlette's responder looks for the substring "gzip" (so "gzip;q=0" and "nogzip" got
+        # gzip, and "GZIP" or "*" did not): the header was read above, it is told plainly here.
+        headers = [(k, v) for k, v in scope["headers"] if k != b"accept-encoding"]
+        headers.append((b"accept-encoding", b"gzip"))
+        await self.gzip({**scope, "headers": headers}, receive, send)
 
 
-def _weak_etag_when_gzipped(send: Send) -> Send:
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an Accept-Encoding header allows gzip (RFC 9110 12.5.3): named with q > 0, or not
+    named and "*" with q > 0. Names are case-insensitive; a q that is not a number counts as 0."""
+    named: dict[str, float] = {}
+    for item in accept_encoding.split(","):
+        name, *params = (part.strip() for part in item.split(";"))
+        q = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+                q = q if 0.0 <= q <= 1.0 else 0.0  # also NaN
+        if name:
+            named.setdefault(name.lower(), q)
+    return named.get("gzip", named.get("*", 0.0)) > 0.0
+
+
+def _weak_etag_and_vary(send: Send) -> Send:
     async def wrapped(message: Message) -> None:
         if message["type"] == "http.response.start":
             headers = MutableHeaders(scope=message)
             etag = headers.get("etag")
-            if etag and not etag.startswith("W/") and headers.get("content-encoding") == "gzip":
+            if etag and not etag.startswith("W/"):
                 headers["etag"] = "W/" + etag
+            if "accept-encoding" not in headers.get("vary", "").lower():
+                headers.add_vary_header("Accept-Encoding")
         await send(message)
 
     return wrapped

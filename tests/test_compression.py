@@ -61,12 +61,50 @@ def test_a_range_of_a_script_is_not_compressed(client: TestClient) -> None:
     assert r.status_code == 206 and "content-encoding" not in r.headers and len(body) == 100
 
 
-def test_a_gzipped_file_has_a_weak_etag_that_still_gives_304(client: TestClient) -> None:
-    """A strong ETag promises the same bytes; the gzip and identity bodies differ."""
+def test_every_answer_of_a_text_file_has_a_weak_etag_and_vary(client: TestClient) -> None:
+    """A strong ETag promises the same bytes, and the gzip and identity bodies differ; a 304 carries
+    the ETag and Vary its 200 would have, so a cache that refreshes from it stays right."""
     zipped, _ = raw(client, "/assets/js/main.js", GZIP)
     plain, _ = raw(client, "/assets/js/main.js", PLAIN)
-    assert plain.headers["etag"].startswith('"')
-    assert zipped.headers["etag"] == "W/" + plain.headers["etag"]
-    for tag in (zipped.headers["etag"], plain.headers["etag"]):
-        again, body = raw(client, "/assets/js/main.js", {**GZIP, "If-None-Match": tag})
-        assert again.status_code == 304 and body == b"", tag
+    tag = zipped.headers["etag"]
+    assert tag.startswith('W/"') and plain.headers["etag"] == tag
+    for headers in (GZIP, PLAIN):
+        again, body = raw(client, "/assets/js/main.js", {**headers, "If-None-Match": tag})
+        assert again.status_code == 304 and body == b"", headers
+        assert again.headers["etag"] == tag
+        assert again.headers["vary"].lower().count("accept-encoding") == 1
+    assert plain.headers["vary"].lower().count("accept-encoding") == 1
+    assert zipped.headers["vary"].lower().count("accept-encoding") == 1
+    # The strong form a cache may still hold from before is matched too.
+    again, _ = raw(client, "/assets/js/main.js", {**GZIP, "If-None-Match": tag[2:]})
+    assert again.status_code == 304
+
+
+@pytest.mark.parametrize(
+    ("header", "gzipped"),
+    [
+        ("gzip", True),
+        ("GZIP", True),
+        ("deflate, gzip;q=0.5", True),
+        ("*", True),
+        ("gzip;q=0", False),
+        ("gzip;q=0, identity", False),
+        ("gzip;q=0.000", False),
+        ("nogzip", False),
+        ("gzip;q=nan", False),
+        ("gzip;q=zero", False),
+        ("*;q=0", False),
+        ("br", False),
+        ("", False),
+    ],
+)
+def test_gzip_only_where_the_client_accepts_it(client: TestClient, header: str, gzipped) -> None:
+    """A coding with q=0 is refused (RFC 9110 12.5.3): Starlette's substring test gzipped
+    "gzip;q=0" and "nogzip", and not "GZIP"."""
+    r, body = raw(client, "/api/models", {"Accept-Encoding": header})
+    assert r.status_code == 200
+    assert (r.headers.get("content-encoding") == "gzip") is gzipped, r.headers
+    assert "accept-encoding" in r.headers["vary"].lower()
+    if gzipped:
+        body = gzip.decompress(body)
+    assert body.startswith(b"[")
