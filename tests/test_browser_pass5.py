@@ -197,6 +197,25 @@ def test_the_model_list_is_asked_again_after_a_failure(page: Page) -> None:
     page.unroute_all(behavior="ignoreErrors")
 
 
+def test_a_refused_model_list_is_said_once_not_retried(page: Page) -> None:
+    """A 4xx would only be refused again: the notice says so once, without "Trying again"."""
+    page.allow_errors = True  # the refused request is logged
+    asked = []
+
+    def refuse(route) -> None:
+        asked.append(route.request.url)
+        route.fulfill(status=404, json={"detail": "no such thing"})
+
+    page.route(re.compile(r".*/api/models$"), refuse)
+    page.goto("/")
+    notice = page.get_by_test_id("notice")
+    expect(notice).to_contain_text("Could not load the list of models: no such thing.")
+    page.wait_for_timeout(2500)  # past the first two retries' waits (1 s, 2 s)
+    expect(notice).not_to_contain_text("Trying again")
+    assert 1 <= len(asked) <= 2, asked  # the page's fetch, and the HTML's preload of the list
+    page.unroute_all(behavior="ignoreErrors")
+
+
 def test_the_strip_waits_for_the_current_models_decoder(page: Page) -> None:
     """The strip's decoder files start once the current model's has arrived: on a slow link
     they had shared it, and the current one came last."""

@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 
 from tests import test_browser
 from tests.test_browser import DESKTOP, open_app
+from tests.test_browser_state import hold, wait_held
 
 # The same server, browser and page fixtures as the other browser tests (one server per module).
 base_url = test_browser.base_url
@@ -44,18 +45,86 @@ def test_a_chosen_range_of_3_travels_in_the_link(page: Page, browser) -> None:
     other.context.close()
 
 
-def test_a_model_switch_never_writes_the_left_models_range(page: Page) -> None:
+ADDRESSES = """() => { window.addresses = [];
+    for (const name of ["replaceState", "pushState"]) {
+        const write = history[name].bind(history);
+        history[name] = (data, unused, url) => {
+            window.addresses.push(String(url));
+            write(data, unused, url);
+        };
+    } }"""
+
+
+def range_of(page: Page) -> str:
+    return page.locator("#range-select").input_value()
+
+
+def test_a_switch_writes_no_range_and_back_brings_the_chosen_one(page: Page) -> None:
     open_app(page, "?model=ae-mnist-z2")
-    page.evaluate(
-        """() => { window.seen = [];
-                   const t = setInterval(() => window.seen.push(location.search), 20);
-                   setTimeout(() => clearInterval(t), 2000); }"""
-    )
+    page.locator("#range-select").select_option("3")
+    page.wait_for_function("() => location.search.includes('range=3')")
+    page.evaluate(ADDRESSES)  # every address the page writes from here on
     page.get_by_test_id("model-select").select_option("vae-mnist-z2")
-    page.wait_for_timeout(2100)
-    seen = page.evaluate("window.seen")
-    assert any("model=vae-mnist-z2" in s for s in seen), seen
-    assert not any("range=" in s for s in seen), [s for s in seen if "range=" in s]
+    expect(page.locator("#range-select")).to_have_value("3.5")  # the VAE's own, from its atlas
+    page.wait_for_timeout(400)  # past the address's 150 ms debounce
+    # (The entry left is written once more as it was, with its range=3.)
+    written = [a for a in page.evaluate("window.addresses") if "model=vae-mnist-z2" in a]
+    assert written and not any("range=" in a for a in written), written
+    page.go_back()
+    expect(page.get_by_test_id("model-select")).to_have_value("ae-mnist-z2")
+    expect(page.locator("#range-select")).to_have_value("3")
+    page.wait_for_function("() => location.search.includes('range=3')")
+    page.go_forward()
+    expect(page.locator("#range-select")).to_have_value("3.5")
+    assert "range=" not in page.evaluate("location.search")
+
+
+def test_a_links_range_holds_while_its_atlas_fails(page: Page) -> None:
+    # The address was rewritten with the range from before (the HTML's 3) while the atlas was owed.
+    page.allow_errors = True  # the refused atlas requests
+    page.route("**/atlas*", lambda route: route.abort())
+    page.goto("/?model=ae-mnist-z2&range=5")
+    page.wait_for_selector("body[data-ready=true]", timeout=20_000)
+    expect(page.locator("#range-select")).to_have_value("5")
+    page.wait_for_timeout(400)
+    assert "range=5" in page.evaluate("location.search")
+    page.unroute_all(behavior="ignoreErrors")
+
+
+def test_back_to_a_chosen_range_holds_while_the_atlas_fails(page: Page) -> None:
+    open_app(page, "?model=ae-mnist-z2")
+    page.locator("#range-select").select_option("3")
+    page.wait_for_function("() => location.search.includes('range=3')")
+    page.get_by_test_id("model-select").select_option("vae-mnist-z2")
+    expect(page.locator("#range-select")).to_have_value("3.5")
+    page.allow_errors = True  # the refused atlas requests
+    page.route("**/atlas*", lambda route: route.abort())
+    page.go_back()
+    expect(page.get_by_test_id("model-select")).to_have_value("ae-mnist-z2")
+    expect(page.locator("#range-select")).to_have_value("3")
+    page.wait_for_timeout(400)
+    assert "range=3" in page.evaluate("location.search") and "range=3.5" not in page.evaluate(
+        "location.search"
+    )
+    page.unroute_all(behavior="ignoreErrors")
+
+
+def test_a_range_picked_during_a_switch_gets_the_new_models_choices(page: Page) -> None:
+    """The pick cancelled the switch's reset: the VAE kept the AE's choices (65, 130, 260) and
+    its "Why ±130? This model has no prior" note."""
+    open_app(page, "?model=ae-mnist-z2")
+    expect(page.get_by_test_id("range-note")).to_be_visible()
+    held = hold(page, "**/atlas*")
+    page.get_by_test_id("model-select").select_option("vae-mnist-z2")
+    wait_held(page, held)
+    page.locator("#range-select").select_option("3")
+    for route in held:
+        route.continue_()
+    page.unroute_all(behavior="ignoreErrors")
+    expect(page.locator("#range-select option", has_text="130")).to_have_count(0)
+    expect(page.locator("#range-select")).to_have_value("3")
+    expect(page.get_by_test_id("range-note")).to_be_hidden()
+    page.wait_for_function("() => location.search.includes('range=3')")
 
 
 def test_the_interpolation_path_is_not_drawn_like_the_prior(page: Page) -> None:

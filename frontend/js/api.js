@@ -9,6 +9,11 @@ export class ApiError extends Error {
   }
 }
 
+/** A failure that may pass if asked again: no answer, or the server's own error (5xx). */
+export function mayPass(err) {
+  return err instanceof ApiError && (err.status === 0 || err.status >= 500);
+}
+
 /** Turn FastAPI's {"detail": ...} into one readable line. */
 function describeError(status, body) {
   const detail = body && body.detail;

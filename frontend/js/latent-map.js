@@ -7,8 +7,9 @@ import { gridUrl } from "./api.js";
 
 export const LABEL_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                              "#8c564b", "#e377c2", "#bcbd22", "#7f7f7f", "#17becf"];
-/** The interpolation path and its ends A and B. */
-const PATH_COLOR = "#ff8ad8";
+/** The interpolation path and its ends A and B: white on a dark edge, a colour no label dot, prior
+ * ring or posterior ellipse uses. */
+const PATH_COLOR = "#ffffff";
 const GRID_N = 20; // digits per side of the background: 20 x 28 = 560 px, the canvas size
 const SVG_NS = "http://www.w3.org/2000/svg";
 /** How q(z|x)'s 1- and 2-sigma ellipses are drawn, on the map and in the zoomed view alike. */
@@ -104,8 +105,10 @@ export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError
   const crossH = el("line", { stroke: "#fff", "stroke-width": 1.5, opacity: 0.9 });
   const crossV = el("line", { stroke: "#fff", "stroke-width": 1.5, opacity: 0.9 });
   const crossDot = el("circle", { r: 5, fill: "none", stroke: "#fff", "stroke-width": 2 });
-  // Solid and pink, with the A and B it joins: in the prior rings' dashed yellow a slerp path (an
-  // arc around 0) read as a third prior circle (page pass 7).
+  // Solid, on a dark edge, in the colour of the A and B it joins: in the prior rings' dashed yellow
+  // a slerp path (an arc around 0) read as a third prior circle (page pass 7).
+  const pathEdge = el("polyline", { fill: "none", stroke: "#000", "stroke-width": 5, opacity: 0.6,
+                                    visibility: "hidden" });
   const path = el("polyline", { fill: "none", stroke: PATH_COLOR, "stroke-width": 2.5,
                                 visibility: "hidden", "data-testid": "interp-path" });
   // The samples of q(z|x) go under its ellipses: for a clear drawing the 1-sigma ellipse is only a
@@ -235,9 +238,11 @@ export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError
   /** Draw the interpolation's path through the latents of its frames (null hides it). */
   function setPath(zs) {
     pathZs = zs; // kept as latents: a new range or plane projects them again (page pass 5)
-    if (!zs || !plane) return path.setAttribute("visibility", "hidden");
-    path.setAttribute("points", zs.map((z) => toPx(plane.project(z)).join(",")).join(" "));
-    path.setAttribute("visibility", "visible");
+    const points = zs && plane ? zs.map((z) => toPx(plane.project(z)).join(",")).join(" ") : "";
+    for (const line of [pathEdge, path]) {
+      line.setAttribute("points", points);
+      line.setAttribute("visibility", points ? "visible" : "hidden");
+    }
   }
 
   /** The map as shown (the decoded grid and the test set's dots) as a PNG data URL. */

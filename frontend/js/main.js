@@ -14,8 +14,9 @@ import { latestWins, newestSettled } from "./latest.js";
 import { createLatentMap } from "./latent-map.js";
 import { fillLabelSelect, fillPlaneSelect, fitModelPicker, formatMetric, lessonOrder, styleNote }
   from "./model-picker.js";
-import { applyNotation, drawPrep, metricNote, outputMeaning, padNote } from "./model-notes.js";
-import { createNotice } from "./notice.js";
+import { applyNotation, drawPrep, fillRangeSelect, metricNote, outputMeaning, padNote }
+  from "./model-notes.js";
+import { createNotice, describe } from "./notice.js";
 import { applyNouns } from "./nouns.js";
 import { gaussian } from "./posterior-samples.js";
 import { createSliders } from "./sliders.js";
@@ -162,7 +163,7 @@ function setZ(z, { fromSlider = false } = {}) {
   // seconds, with the model's own range (or the link's) if that was still owed; a failed
   // background asks again below.
   if (atlasRetry && !viewPending && performance.now() - atlasAskedAt > ATLAS_RETRY_MS) {
-    applyView({ resetRange: rangeOwed !== null, linkRange: rangeOwed && rangeOwed.linkRange });
+    applyView(); // carries the range still owed, if any
   }
   // A plane (dims or PCA) shows the other dims at their current values: refresh it once the
   // user pauses, so that a click decodes what the map shows there.
@@ -271,8 +272,10 @@ let viewPending = false; // an atlas is on its way
 let atlasRetry = false; // the last atlas failed in a way that may pass: a move asks again
 let atlasAskedAt = -Infinity;
 const ATLAS_RETRY_MS = 2000;
-/** @type {{linkRange: number | null} | null} the model's own (or the link's) range, owed by an
- *  atlas that failed to come; a range or plane the user chooses meanwhile cancels it */
+/** @type {{linkRange: number | null} | null} the range a new model, plane or link is owed until its
+ *  atlas comes (the atlas's own, or the link's): slow or failed, any later view change carries it,
+ *  and a range the user picks meanwhile becomes the one it keeps (review: a range picked during a
+ *  switch left the previous model's choices and "Why ±130?" note on the new model) */
 let rangeOwed = null;
 /**
  * Show the chosen plane and range; the atlas answer is dropped if the model or plane changed.
@@ -280,6 +283,16 @@ let rangeOwed = null;
  * visible), or `linkRange` when a link asked for one; `userRange`: the user chose the range.
  */
 async function applyView({ resetRange = false, linkRange = null, userRange = false } = {}) {
+  if (resetRange) rangeOwed = { linkRange };
+  else if (rangeOwed) {
+    resetRange = true;
+    linkRange = userRange ? Number($("range-select").value) : rangeOwed.linkRange;
+    rangeOwed = { linkRange };
+  }
+  // A link's range is the view's at once, not once the atlas comes: written into the address
+  // meanwhile, the range before it (the left model's) replaced the link's for good if the atlas
+  // failed (review).
+  if (resetRange && linkRange) fillRangeSelect($("range-select"), linkRange, linkRange);
   const t = store.token();
   const request = ++viewRequest;
   viewPending = true;
@@ -290,8 +303,8 @@ async function applyView({ resetRange = false, linkRange = null, userRange = fal
   const view = { plane: choice === "pca" ? "pca" : "dims",
                  dims: choice === "pca" ? null : choice.split(",").map(Number),
                  range: Number($("range-select").value), scatter: $("scatter-toggle").checked,
-                 // The model's own range (from its atlas) is left out of links, which open at the
-                 // opened model's own; a range the user or a link chose is written.
+                 // A range nobody chose (the model's own, from its atlas) is left out of links,
+                 // which open at the opened model's own; one the user or a link chose is written.
                  ownRange: resetRange ? !linkRange : !userRange && state.view.ownRange };
   store.setView(view);
   sliders.setRange(view.range);
@@ -311,13 +324,12 @@ async function applyView({ resetRange = false, linkRange = null, userRange = fal
     store.setAtlas(null);
     notice.show(err, "atlas");
     // Only a failure that may pass (no answer, or the server's own error) is asked again.
-    failedForNow = err instanceof api.ApiError && (err.status === 0 || err.status >= 500);
+    failedForNow = api.mayPass(err);
   } finally {
     if (request === viewRequest) viewPending = false;
   }
   atlasRetry = failedForNow;
-  if (!failedForNow) rangeOwed = null;
-  else if (resetRange) rangeOwed = { linkRange };
+  if (!failedForNow) rangeOwed = null; // met below, or refused for good (a 4xx)
   if (resetRange && state.atlas) {
     store.setView({ range: teach.resetRange(state.model, state.atlas, linkRange) });
     sliders.setRange(state.view.range);
@@ -433,7 +445,6 @@ window.addEventListener("popstate", () => {
 });
 $("plane-select").addEventListener("change", () => applyView({ resetRange: true }));
 $("range-select").addEventListener("change", () => {
-  rangeOwed = null; // the user's range wins over one owed by a failed atlas
   applyView({ userRange: true });
 });
 $("temperature").addEventListener("input", (e) => {
@@ -489,9 +500,10 @@ async function openLink(link) {
   if (notes.length) notice.show(notes.join(" "), "link");
 }
 
-// The model list is what the page needs before anything else, so a failure (the server
-// restarting, a link dropping) is asked again, waiting 1, 2, 4, then at most 8 s between tries,
-// rather than leaving an empty page until the visitor thinks of reloading.
+// The model list is what the page needs before anything else, so a failure that may pass (no
+// answer: the server restarting, a link dropping; or the server's own 5xx) is asked again, waiting
+// 1, 2, 4, then at most 8 s between tries, rather than leaving an empty page until the visitor
+// thinks of reloading. A refusal (4xx) would only be refused again: said once. null then.
 async function listModelsUntilAnswered() {
   for (let wait = 1; ; wait = Math.min(wait * 2, 8)) {
     try {
@@ -499,9 +511,12 @@ async function listModelsUntilAnswered() {
       notice.clear("models");
       return all;
     } catch (err) {
-      const why = (err instanceof api.ApiError ? err.message : `Something went wrong: ${err.message}`)
-        .replace(/\.?$/, ".");
-      notice.show(`Could not load the list of models: ${why} Trying again in ${wait} s.`, "models");
+      const why = `Could not load the list of models: ${describe(err).replace(/\.?$/, ".")}`;
+      if (!api.mayPass(err)) {
+        notice.show(why, "models");
+        return null;
+      }
+      notice.show(`${why} Trying again in ${wait} s.`, "models");
       await new Promise((resolve) => setTimeout(resolve, wait * 1000));
     }
   }
@@ -512,6 +527,7 @@ async function start() {
   // folded: the digit and the map come first.
   if (window.matchMedia("(max-width: 640px), (max-height: 900px)").matches) $("intro").open = false;
   const all = await listModelsUntilAnswered();
+  if (!all) return;
   // Walkable models are explored with the sliders and map; a model that completes images gets
   // its own panel.
   const walkable = all.filter((m) => m.capabilities.walkable);

@@ -100,7 +100,7 @@ export function outputMeaning(model) {
       ? " \"Random sample\" draws z from its prior N(0, I)."
       : " It has no prior p(z): nothing says which z are likely, so it defines no p(x) " +
         "(\"Random sample\" still draws from N(0, I), a small patch of its codes: a few " +
-        "look-alike digits, not the variety of the data).";
+        `look-alike ${model.data.items}, not the variety of the data).`;
     return "The decoder's output for the current z. Trained with cross-entropy, each brightness " +
       `can be read as p(pixel on | z).${prior}`;
   }

@@ -4,6 +4,12 @@
 
 import { ApiError } from "./api.js";
 
+/** What a person reads for `err`: an ApiError's own message, anything else said as unexpected. */
+export function describe(err) {
+  if (typeof err === "string") return err;
+  return err instanceof ApiError ? err.message : `Something went wrong: ${err.message}`;
+}
+
 /**
  * @param {HTMLElement} root the notice element (role=alert), with a text span and a close button
  */
@@ -17,8 +23,7 @@ export function createNotice(root) {
    */
   function show(err, from) {
     if (err && typeof err === "object" && (err.name === "AbortError" || err.name === "StaleError")) return;
-    text.textContent = typeof err === "string" ? err
-      : err instanceof ApiError ? err.message : `Something went wrong: ${err.message}`;
+    text.textContent = describe(err);
     source = from;
     root.hidden = false;
   }

@@ -8,7 +8,11 @@
  *  told labels) those of its data set, which the compare strip's conditional models read. */
 export const classCount = (model) => model.num_classes || model.data.class_names.length;
 
-/** @typedef {{plane: "dims" | "pca", dims: number[] | null, range: number, scatter: boolean}} View */
+/**
+ * @typedef {{plane: "dims" | "pca", dims: number[] | null, range: number, scatter: boolean,
+ *            ownRange: boolean}} View ownRange: a range nobody chose (the model's own, from its
+ *            atlas), left out of links
+ */
 
 /**
  * @typedef {object} State
