@@ -171,13 +171,14 @@ class GenerateResponse(BaseModel):
     images: list[Image]
 
 
-def check_pixels(value: list) -> list:
-    """28 rows of 28, or 784 flat; the type already holds each value in [0, 1]."""
+def check_pixels(value: list, name: str = "pixels") -> list:
+    """28 rows of 28, or 784 flat; the type already holds each value in [0, 1]. `name` is the
+    field the message names (a mask is checked by the same rule)."""
     if value and isinstance(value[0], list):
         if len(value) != 28 or any(len(row) != 28 for row in value):
-            raise ValueError("pixels must be 28 rows of 28 values, or 784 values")
+            raise ValueError(f"{name} must be 28 rows of 28 values, or 784 values")
     elif len(value) != 784:
-        raise ValueError(f"pixels must be 28 rows of 28 values, or 784 values (got {len(value)})")
+        raise ValueError(f"{name} must be 28 rows of 28 values, or 784 values (got {len(value)})")
     return value
 
 
@@ -251,7 +252,7 @@ class CompleteResponse(BaseModel):
 def check_mask_shape(value: object) -> object:
     """A mask array is 28 rows of 28 or 784 flat: a ragged one is a 422, not a NumPy error."""
     if isinstance(value, list):
-        check_pixels(value)
+        check_pixels(value, "a mask array")
     return value
 
 

@@ -68,6 +68,7 @@ def test_ragged_mask_is_422(client: TestClient, ragged: list) -> None:
     r = client.post(url, json={"pixels": [0.0] * 784, "mask": ragged, "n": 1})
     assert r.status_code == 422, r.text
     assert detail(r)["loc"][:2] == ["body", "mask"]
+    assert "a mask array must be 28 rows" in detail(r)["msg"]  # not "pixels must be" (hostile 4)
     files = {"image": ("d.png", two_dots())}
     r = client.post(url, files=files, data={"mask": json.dumps(ragged)})
     assert r.status_code == 422, r.text
