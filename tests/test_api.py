@@ -254,6 +254,9 @@ def test_grid(client: TestClient) -> None:
     for q in ("n=5&dims=3,7", "n=5&dims=0,1&z=" + ",".join(["0.5"] * 16), "n=5&plane=pca"):
         r = client.get(f"/api/models/{Z16}/grid.png?{q}")
         assert r.status_code == 200 and png_to_array(r.content).shape == (140, 140)
+    # Both planes at once was the dims plane, without a word (hostile pass 4).
+    r = client.get(f"/api/models/{Z16}/grid.png?n=5&plane=pca&dims=0,1")
+    assert r.status_code == 422 and "plane=pca takes no dims" in r.text
 
 
 def test_pca_grid_passes_through_the_given_z(client: TestClient) -> None:

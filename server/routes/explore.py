@@ -46,7 +46,9 @@ def parse_dims(text: str | None, entry: ModelEntry) -> tuple[int, int] | None:
 def plane(entry: ModelEntry, dims_text: str | None, plane_name: str, base: torch.Tensor | None):
     """(origin, axis_x, axis_y) of the plane the grid and the map show."""
     dims = parse_dims(dims_text, entry)
-    if plane_name == "pca" and dims is None and entry.pca_mean is not None:
+    if plane_name == "pca" and dims is not None:  # was the dims plane, without a word (hostile 4)
+        raise InputError(("query", "dims"), "plane=pca takes no dims: give one or the other")
+    if plane_name == "pca" and entry.pca_mean is not None:
         # Through the current z, as a dims plane is (page pass 5: a click on the map decoded
         # another digit than the background showed there).
         return pca_plane_through(entry.pca_mean, entry.pca_components, base)
