@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 from PIL import ExifTags, Image, UnidentifiedImageError
 
-from .upload_checks import FORMATS, ImageInputError, check_upload, without_png_metadata
+from .upload_checks import ImageInputError, check_upload, without_png_metadata
 
 BOX, SIDE = 20, 28
 WORK_SIDE = 512  # uploads shrink to this before cropping: a digit filling 1/8 of it keeps 64 px
@@ -51,14 +51,14 @@ def open_image(data: bytes, max_pixels: int) -> Image.Image:
             # Only the format the bytes were checked as.
             img = Image.open(io.BytesIO(data), formats=(image_format,))
     except UnidentifiedImageError as exc:
-        raise ImageInputError(f"not a {', '.join(FORMATS)} image", status=415) from exc
+        # Its magic bytes said image_format, so it is one cut short or broken, not another kind
+        # of file (hostile pass 4: a PNG cut after its header was called "not a PNG").
+        raise ImageInputError(f"the {image_format} file is truncated or corrupt") from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageInputError(f"too many pixels (over the limit of {max_pixels})") from exc
     except (OSError, ValueError, SyntaxError) as exc:
         # Pillow's reason ("broken data stream", "Truncated File Read") says what is wrong.
-        raise ImageInputError(
-            f"the {image_format} file could not be read: {exc}"[:200], status=415
-        ) from exc
+        raise ImageInputError(f"the {image_format} file could not be read: {exc}"[:200]) from exc
     width, height = img.size
     if width < 1 or height < 1 or width * height > max_pixels:
         raise ImageInputError(f"{width}x{height} pixels is over the limit of {max_pixels} pixels")

@@ -247,7 +247,7 @@ def test_a_png_with_large_metadata_is_read(client: TestClient, kind: bytes, payl
 def test_a_broken_png_says_why(client: TestClient) -> None:
     """A file Pillow cannot open answered only 'unreadable'; now with the decoder's reason."""
     r, _ = upload(client, b"\x89PNG\r\n\x1a\n" + b"x" * 50)
-    assert r.status_code == 415, r.text[:300]
+    assert r.status_code == 422, r.text[:300]  # a PNG, broken: not an unsupported type (415)
     assert r.json()["detail"][0]["msg"] == "the PNG file could not be read: Truncated File Read"
 
 
@@ -312,3 +312,12 @@ def test_a_pngs_xmp_orientation_survives_the_metadata_cut() -> None:
     ink = lambda a: ((a.max(1) > 0.5).sum(), (a.max(0) > 0.5).sum())  # noqa: E731
     rows, cols = ink(flat)
     assert rows < cols and ink(upright) == (cols, rows)  # the bar stands upright
+
+
+@pytest.mark.parametrize("keep", [20, 33, 40, 45, 50])
+def test_a_png_cut_short_is_a_422_saying_so(client: TestClient, keep: int) -> None:
+    """Its magic bytes say PNG: cut after the header it was a 415 "not a PNG, ... image"."""
+    whole = encoded(Image.new("L", (SIDE, SIDE)), "PNG")
+    r, _ = upload(client, whole[:keep])
+    assert r.status_code == 422, r.text
+    assert "truncated" in r.text or "could not be read" in r.text, r.text
