@@ -135,6 +135,18 @@ def test_head_of_a_post_route_is_still_405(client: TestClient) -> None:
     assert r.status_code == 405 and "POST" in r.headers["allow"]
 
 
+@pytest.mark.parametrize(
+    "url", [f"/api/models/{VAE}/grid.png", f"/api/models/{VAE}/atlas", "/api/models"]
+)
+def test_a_405_on_a_get_route_names_head_in_allow(client: TestClient, url: str) -> None:
+    """HEAD works there (HeadAsGet), so Allow says so (hostile pass 4: it said only GET)."""
+    r = client.post(url, json={})
+    assert r.status_code == 405
+    methods = [m.strip() for m in r.headers["allow"].split(",")]
+    assert "GET" in methods and "HEAD" in methods and methods.count("HEAD") == 1
+    assert client.head(url).status_code == 200
+
+
 def test_png_cache_keys_are_parsed_values_not_text(client: TestClient) -> None:
     """The same z written many ways is one cache entry, and no key holds the client's text."""
     cache = client.app.state.png_cache
