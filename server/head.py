@@ -19,10 +19,10 @@ class HeadAsGet:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["method"] == "GET":  # the hot path: nothing to do
             await self.app(scope, receive, send)
             return
-        if scope["method"] != "HEAD":
+        if scope["method"] != "HEAD":  # a 405 that names GET can only answer another method
             await self.app(scope, receive, _allow_names_head(send))
             return
 
