@@ -8,7 +8,7 @@ import gzip
 import pytest
 from fastapi.testclient import TestClient
 
-from latent_explorer.server import Settings, create_app
+from latent_explorer.server import Settings, compression, create_app
 from tests.conftest import ROOT
 
 GZIP = {"Accept-Encoding": "gzip"}
@@ -108,3 +108,33 @@ def test_gzip_only_where_the_client_accepts_it(client: TestClient, header: str, 
     if gzipped:
         body = gzip.decompress(body)
     assert body.startswith(b"[")
+
+
+@pytest.mark.parametrize("path", ["/assets/js/main.js", "/docs-assets/swagger-ui-bundle.js"])
+def test_a_static_file_is_gzipped_once_then_kept(client: TestClient, monkeypatch, path) -> None:
+    """Every request compressed the file again, a HEAD too (hostile pass 4: ~59 ms of CPU for a
+    HEAD of the Swagger bundle); the gzip body is now kept per (path, ETag)."""
+    calls = []
+    real = compression._gzip
+    monkeypatch.setattr(compression, "_gzip", lambda body: calls.append(1) or real(body))
+    first, first_body = raw(client, path, GZIP)
+    after_first = len(calls)
+    assert after_first <= 1
+    again, again_body = raw(client, path, GZIP)
+    head, _ = raw(client, path, GZIP, "HEAD")
+    assert len(calls) == after_first  # neither the second GET nor the HEAD compressed it
+    assert first.status_code == again.status_code == head.status_code == 200
+    assert first_body == again_body and first.headers["content-encoding"] == "gzip"
+    assert head.headers["content-length"] == str(len(first_body))
+    plain, plain_body = raw(client, path, PLAIN)
+    assert gzip.decompress(first_body) == plain_body and "content-encoding" not in plain.headers
+
+
+def test_the_kept_gzip_bodies_are_bounded() -> None:
+    kept = compression.StaticGzip(app=None, max_bytes=100)  # type: ignore[arg-type]
+    for k in range(3):
+        kept._keep((f"/assets/{k}.js", '"t"'), bytes(40))
+    assert kept.size <= 100
+    assert list(kept.kept) == [("/assets/1.js", '"t"'), ("/assets/2.js", '"t"')]  # oldest out
+    kept._keep(("/assets/big.js", '"t"'), bytes(101))  # larger than the bound: not kept
+    assert ("/assets/big.js", '"t"') not in kept.kept
