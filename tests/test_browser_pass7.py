@@ -196,3 +196,65 @@ def test_the_intro_says_what_the_beta_vae_and_the_ae_do(page: Page) -> None:
     expect(intro).to_contain_text("the AE's are a few look-alikes")
     open_app(page, "?model=ae-mnist-z2")
     expect(page.get_by_test_id("explain-digit")).to_contain_text("a few look-alike digits")
+
+
+# A targeted pass over ranges and links (notes/range-pass-report.md).
+
+
+def test_a_links_range_past_three_digits_is_kept_rounded(page: Page) -> None:
+    # 3.14159 matched none of the select's rounded choices: the page fell back to ±2.
+    open_app(page, "?model=vae-mnist-z2&range=3.14159")
+    expect(page.locator("#range-select")).to_have_value("3.14")
+    page.wait_for_function("() => location.search.includes('range=3.14')")
+
+
+def test_a_range_picked_just_before_back_is_kept(page: Page) -> None:
+    # The pick's address write waited 150 ms, and Back dropped it.
+    open_app(page)
+    page.get_by_test_id("model-select").select_option("ae-mnist-z2")
+    expect(page.locator("#range-select")).to_have_value("130")
+    page.locator("#range-select").select_option("65")
+    page.go_back()
+    expect(page.get_by_test_id("model-select")).to_have_value("vae-mnist-z2")
+    page.go_forward()
+    expect(page.get_by_test_id("model-select")).to_have_value("ae-mnist-z2")
+    expect(page.locator("#range-select")).to_have_value("65")
+    page.wait_for_function("() => location.search.includes('range=65')")
+
+
+def axis_numbers(page: Page) -> list[float]:
+    texts = page.locator("#map-axes text").evaluate_all("els => els.map((e) => e.textContent)")
+    return [float(t.replace("−", "-")) for t in texts if re.fullmatch(r"[−-]?[0-9.]+", t)]
+
+
+def test_while_the_atlas_is_held_the_range_is_not_the_left_models(page: Page) -> None:
+    # The VAE showed the AE's ±130, its choices and its "Why ±130?" note; a pick moved all but
+    # the axes.
+    open_app(page, "?model=ae-mnist-z2")
+    expect(page.get_by_test_id("range-note")).to_be_visible()
+    held = hold(page, "**/atlas*")
+    page.get_by_test_id("model-select").select_option("vae-mnist-z2")
+    wait_held(page, held)
+    expect(page.locator("#range-select")).to_have_value("3")
+    expect(page.get_by_test_id("range-note")).to_be_hidden()
+    assert sorted(set(axis_numbers(page))) == [-2, -1, 0, 1, 2]  # ±3's ticks, not ±130's
+    page.locator("#range-select").select_option("4")
+    expect(page.locator("#range-select")).to_have_value("4")
+    assert sorted(set(axis_numbers(page))) == [-2, 0, 2]  # ±4's
+    for route in held:
+        route.continue_()
+    page.unroute_all(behavior="ignoreErrors")
+
+
+def test_a_refused_atlas_leaves_no_other_models_range_or_note(page: Page) -> None:
+    page.allow_errors = True  # the refused atlas is logged
+    open_app(page, "?model=ae-mnist-z2")
+    page.route(
+        "**/vae-mnist-z2/atlas*", lambda route: route.fulfill(status=404, json={"detail": "no"})
+    )
+    page.get_by_test_id("model-select").select_option("vae-mnist-z2")
+    page.wait_for_function("() => location.search.includes('model=vae-mnist-z2')")
+    page.wait_for_timeout(500)
+    expect(page.locator("#range-select")).to_have_value("3")
+    expect(page.get_by_test_id("range-note")).to_be_hidden()
+    page.unroute_all(behavior="ignoreErrors")

@@ -14,7 +14,7 @@ import { latestWins, newestSettled } from "./latest.js";
 import { createLatentMap } from "./latent-map.js";
 import { fillLabelSelect, fillPlaneSelect, fitModelPicker, formatMetric, lessonOrder, styleNote }
   from "./model-picker.js";
-import { applyNotation, drawPrep, fillRangeSelect, metricNote, outputMeaning, padNote }
+import { PRIOR_RANGE, applyNotation, drawPrep, fillRangeSelect, metricNote, outputMeaning, padNote }
   from "./model-notes.js";
 import { createNotice, describe } from "./notice.js";
 import { applyNouns } from "./nouns.js";
@@ -142,10 +142,15 @@ let urlTimer = null;
 const currentQuery = () => writeQuery(state, $("method-select").value, Number($("temperature").value));
 const shareLink = createShareLink({ button: $("copy-link"), note: $("link-note") }, currentQuery,
                                   () => clearTimeout(urlTimer));
-function saveUrl() {
+/** Write the view into the address: after 150 ms (a drag writes once it pauses), or `now` for a
+ *  discrete choice, which a Back or reload right after it must not lose (range pass: a range
+ *  picked under 150 ms before Back was dropped with the pending write). */
+function saveUrl(now = false) {
   clearTimeout(urlTimer);
   shareLink.hide(); // its note spoke of the link before this change
-  urlTimer = setTimeout(() => history.replaceState(null, "", currentQuery()), 150);
+  const write = () => history.replaceState(null, "", currentQuery());
+  if (now) write();
+  else urlTimer = setTimeout(write, 150);
 }
 
 let backgroundTimer = null;
@@ -292,7 +297,13 @@ async function applyView({ resetRange = false, linkRange = null, userRange = fal
   // A link's range is the view's at once, not once the atlas comes: written into the address
   // meanwhile, the range before it (the left model's) replaced the link's for good if the atlas
   // failed (review).
-  if (resetRange && linkRange) fillRangeSelect($("range-select"), linkRange, linkRange);
+  if (resetRange) {
+    // Until the atlas comes, the range is the link's, or the prior's ±3 rather than the left
+    // model's (whose ±130 and "Why ±130?" note the VAE showed while its atlas was slow, and for
+    // good when it was refused); the note is the atlas's to show.
+    fillRangeSelect($("range-select"), linkRange || PRIOR_RANGE, linkRange);
+    $("range-note").hidden = true;
+  }
   const t = store.token();
   const request = ++viewRequest;
   viewPending = true;
@@ -308,6 +319,7 @@ async function applyView({ resetRange = false, linkRange = null, userRange = fal
                  ownRange: resetRange ? !linkRange : !userRange && state.view.ownRange };
   store.setView(view);
   sliders.setRange(view.range);
+  teach.showView(state.model, state.view); // the axes follow the range now, not once the atlas comes
   saveUrl();
   delete $("map").dataset.plane;
   if (view.plane === "dims") {
@@ -443,18 +455,16 @@ window.addEventListener("popstate", () => {
   clearTimeout(urlTimer); // a pending write is about the view being left
   if (state.models.length) openLink(readQuery(location.search, state.models, preferredModel()));
 });
-$("plane-select").addEventListener("change", () => applyView({ resetRange: true }));
-$("range-select").addEventListener("change", () => {
-  applyView({ userRange: true });
-});
+$("plane-select").addEventListener("change", () => { applyView({ resetRange: true }); saveUrl(true); });
+$("range-select").addEventListener("change", () => { applyView({ userRange: true }); saveUrl(true); });
 $("temperature").addEventListener("input", (e) => {
   $("temperature-value").value = Number(e.target.value).toFixed(1);
 });
-$("temperature").addEventListener("change", () => { generateSamples(); saveUrl(); });
+$("temperature").addEventListener("change", () => { generateSamples(); saveUrl(true); });
 $("scatter-toggle").addEventListener("change", (e) => {
   store.setView({ scatter: e.target.checked });
   map.setScatter(e.target.checked);
-  saveUrl();
+  saveUrl(true);
 });
 $("reset").addEventListener("click", () => setZ(Array(state.model.latent_dim).fill(0)));
 $("random").addEventListener("click", () => setZ(state.z.map(() => gaussian())));
@@ -475,7 +485,7 @@ const setEndWhenEncoded = async (k) => {
 };
 $("set-a").addEventListener("click", () => setEndWhenEncoded(0));
 $("set-b").addEventListener("click", () => setEndWhenEncoded(1));
-$("method-select").addEventListener("change", () => { runInterpolation(); saveUrl(); });
+$("method-select").addEventListener("change", () => { runInterpolation(); saveUrl(true); });
 $("upload").addEventListener("change", (e) => { if (e.target.files[0]) drawFlow.encodeFile(e.target.files[0]); });
 // The map as shown, dots included, is made when the link is clicked.
 $("download-grid").addEventListener("click", () => { $("download-grid").href = map.snapshot(); });

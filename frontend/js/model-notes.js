@@ -4,7 +4,7 @@
 
 import { rangeChoices } from "./map-axes.js";
 
-const PRIOR_RANGE = 3; // where N(0, I) puts nearly all of its samples, per dim
+export const PRIOR_RANGE = 3; // where N(0, I) puts nearly all of its samples, per dim
 
 /** Why a model shows no ELBO bar: its own reason, by what it declares (page pass 5). */
 export function noLikelihood(model) {
@@ -62,7 +62,9 @@ export function drawPrep(model) {
  * @param {number | null} [linkRange]
  */
 export function fillRangeSelect(select, range, linkRange = null) {
-  const chosen = linkRange || range;
+  // As rangeChoices rounds its values: a link's ±3.14159 matched no option, and the select fell
+  // back to its first, ±2 (range pass).
+  const chosen = Number((linkRange || range).toPrecision(3));
   select.replaceChildren(...rangeChoices(range, linkRange)
     .map((v) => new Option(String(v), String(v), v === chosen, v === chosen)));
 }
