@@ -12,18 +12,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from ..conditional import conditional
 from ..deps import EntryDep
 from ..errors import InputError
 from ..requests import IMMUTABLE
 
 router = APIRouter(prefix="/api/models/{model_id}", tags=["decode"])
 MEDIA_TYPE = "application/octet-stream"
-
-
-def matches(if_none_match: str, etag: str) -> bool:
-    """If-None-Match's weak comparison (RFC 9110 section 13.1.2): W/"x" matches "x", * any."""
-    tags = [t.strip() for t in if_none_match.split(",")]
-    return "*" in tags or etag in [t.removeprefix("W/") for t in tags]
 
 
 @router.get(
@@ -49,7 +44,5 @@ async def decoder_file(
         )
     etag = f'"{file.sha256}"'
     current = v is not None and file.sha256.startswith(v) and len(v) >= 16
-    headers = {"ETag": etag, **(IMMUTABLE if current else {"Cache-Control": "no-cache"})}
-    if matches(request.headers.get("if-none-match", ""), etag):
-        return Response(status_code=304, headers=headers)
-    return Response(file.data, media_type=MEDIA_TYPE, headers=headers)
+    headers = IMMUTABLE if current else {"Cache-Control": "no-cache"}
+    return conditional(request, file.data, etag, MEDIA_TYPE, headers)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from latent_explorer.model.latent import dims_plane, interpolate, pca_plane_through, plane_grid
 
 from .. import inference
+from ..conditional import conditional, content_tag
 from ..deps import EntryDep
 from ..errors import InputError
 from ..png import encode_png, tile, to_uint8
@@ -55,8 +56,9 @@ def plane(entry: ModelEntry, dims_text: str | None, plane_name: str, base: torch
     return dims_plane(entry.latent_dim, dims or (0, 1), base)
 
 
-def atlas_body(entry: ModelEntry, dims: tuple[int, int] | None) -> bytes:
-    """The atlas as JSON bytes, rendered per (model, dims) and kept in the entry's small LRU."""
+def atlas_body(entry: ModelEntry, dims: tuple[int, int] | None) -> tuple[bytes, str]:
+    """The atlas as JSON bytes and their ETag, rendered per (model, dims) and kept in the entry's
+    small LRU."""
     key = dims or "pca"
     cached = entry.cache.get(key)
     if cached is not None:
@@ -80,8 +82,9 @@ def atlas_body(entry: ModelEntry, dims: tuple[int, int] | None) -> bytes:
         "class_names": entry.model.metadata.get("class_names", []),
     }
     data = json.dumps(body, separators=(",", ":")).encode()
-    entry.cache.put(key, data)
-    return data
+    tagged = (data, content_tag(data))
+    entry.cache.put(key, tagged)
+    return tagged
 
 
 def build_router(settings: Settings) -> APIRouter:
@@ -146,10 +149,15 @@ def build_router(settings: Settings) -> APIRouter:
     @router.get(
         "/atlas",
         response_model=AtlasResponse,
-        responses={**ERRORS, 404: {"description": "unknown model or no atlas"}},
+        responses={
+            **ERRORS,
+            304: {"description": "the cached copy is current"},
+            404: {"description": "unknown model or no atlas"},
+        },
     )
     async def atlas(
         entry: EntryDep,
+        request: Request,
         dims: Annotated[
             str | None, Query(max_length=50, description="two latent dims, e.g. 0,1")
         ] = None,
@@ -158,9 +166,10 @@ def build_router(settings: Settings) -> APIRouter:
         default for models with more than two (its axes included, to map a click back to z)."""
         if entry.model.atlas is None:
             raise InputError(("path", "model_id"), f"{entry.id} has no atlas", status=404)
-        body = atlas_body(entry, parse_dims(dims, entry))
-        return Response(
-            body, media_type="application/json", headers={"Cache-Control": "max-age=3600"}
+        # An hour in the browser's cache, then a revalidation that costs a 304 and no body.
+        body, etag = atlas_body(entry, parse_dims(dims, entry))
+        return conditional(
+            request, body, etag, "application/json", {"Cache-Control": "max-age=3600"}
         )
 
     @router.post("/interpolate", response_model=InterpolateResponse, responses=JSON_ERRORS)
