@@ -55,8 +55,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         device = choose_device(settings.device)
         app.state.registry = ModelRegistry.load(settings.checkpoints, device)
         app.state.png_cache = decode_png.PngCache(PNG_CACHE_SIZE)
-        # Uploads and heavy renders (grids, big batches) wait here instead of filling the
-        # shared thread pool: memory stays bounded and cheap requests keep a free path.
+        # Uploads (images decoded, large JSON bodies parsed) and heavy renders (grids, big
+        # batches) wait here instead of filling the shared thread pool: memory stays bounded
+        # and cheap requests keep a free path.
         app.state.uploads = CapacityLimiter(settings.max_uploads)
         app.state.heavy = CapacityLimiter(settings.max_heavy)
         log.info("serving %d models on %s", len(app.state.registry.entries), device)
