@@ -307,7 +307,9 @@ def test_server_errors_are_shown_not_swallowed(page: Page) -> None:
     page.unroute("**/decode.png*")
     page.route("**/decode.png*", lambda route: route.abort())
     page.keyboard.press("Home")
-    expect(page.get_by_role("alert")).to_contain_text("The server did not answer")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "The digit for this z could not be decoded: the server did not answer"
+    )
     page.unroute("**/decode.png*")
     page.keyboard.press("End")
     expect(page.get_by_role("alert")).to_be_hidden()

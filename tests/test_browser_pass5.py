@@ -315,12 +315,20 @@ def test_a_16d_model_survives_a_failed_atlas(page: Page) -> None:
     expect(page.get_by_role("alert")).to_contain_text("did not answer")
     expect(page.get_by_test_id("samples").locator("img")).to_have_count(16)
     box = page.get_by_test_id("latent-map").bounding_box()
-    page.mouse.click(box["x"] + 40, box["y"] + 40)  # no plane yet: the click does nothing
+    z_before = page.evaluate("location.search")
+    # No plane yet: the click picks nothing, and asks for the atlas again (page pass 8: it never
+    # did, and the map stayed dead until a slider or button moved z).
+    with page.expect_request(lambda r: "/atlas" in r.url):
+        page.mouse.click(box["x"] + 40, box["y"] + 40)
+    expect(page.get_by_role("alert")).to_contain_text("A click or a slider asks again")
+    assert page.evaluate("location.search") == z_before
     page.unroute("**/atlas*")
-    page.wait_for_timeout(2100)
     with page.expect_response(lambda r: "/atlas" in r.url and r.ok):
-        page.get_by_role("button", name="Random sample").click()
+        page.mouse.click(box["x"] + 40, box["y"] + 40)
     expect(page.get_by_test_id("latent-map")).to_have_attribute("data-plane", "pca")
+    expect(page.get_by_role("alert")).to_be_hidden()
+    page.mouse.click(box["x"] + 40, box["y"] + 40)  # the plane has come: now a click picks z
+    expect(page).not_to_have_url(re.compile(re.escape(z_before) + "$"))
     assert errors == []
 
 

@@ -19,7 +19,12 @@ function describeError(status, body) {
   const detail = body && body.detail;
   if (Array.isArray(detail)) {
     return detail
-      .map((d) => `${(d.loc || []).filter((p) => p !== "body").join(".")}: ${d.msg}`)
+      .map((d) => {
+        // No field to name (the server's own error): the message alone, not ": internal error".
+        const where = (d.loc || []).filter((p) => p !== "body").join(".");
+        const msg = d.type === "internal_error" ? `the server failed (HTTP ${status})` : d.msg;
+        return where ? `${where}: ${msg}` : msg;
+      })
       .join("; ");
   }
   return typeof detail === "string" ? detail : `the server answered ${status}`;

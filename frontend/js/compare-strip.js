@@ -53,6 +53,12 @@ export function createCompareStrip(root, note, imageIn = () => null) {
       // drawn in the cell meanwhile, with a broken-image icon. show() gives it its words.
       img.alt = "";
       img.dataset.model = model.id;
+      // A server image that failed left a broken-image icon with its alt text spilling over the
+      // 64 px cell (page pass 8): the cell goes blank, and the next z (or redraw) asks again.
+      img.addEventListener("error", () => {
+        img.removeAttribute("src");
+        img.alt = "";
+      });
       const caption = document.createElement("figcaption");
       caption.textContent = model.kind.toUpperCase(); // short enough for a 64 px cell
       caption.title = `${model.display_name} (${model.id})`;

@@ -88,7 +88,7 @@ export function createCompletionPanel(els, { onError, onOk }) {
     try {
       const body = await ask();
       if (mine !== request) return; // superseded
-      showThumbs(els.row, body.images);
+      showThumbs(els.row, body.images, null, (k) => `completion ${k + 1}`);
       els.info.textContent = `${body.images.length} completions of ${what}`;
       // An uploaded image is shown on the pad as the server read it: the user sees what was
       // completed, and can draw over it (page pass 5: the pad stayed black).

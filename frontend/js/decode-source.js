@@ -88,7 +88,8 @@ export function createDecodeSource({ onChange = () => {} } = {}) {
         const mb = (local.bytes / 1e6).toFixed(2);
         setStatus({ where: "browser", note: `Decoding in the browser (${mb} MB, ${local.dtype}).` });
       } else {
-        const note = "Decoding on the server: the decoder file could not be loaded.";
+        // The reason in the words, not only in a title a finger or a screen reader cannot reach.
+        const note = `Decoding on the server: ${result.reason}.`;
         setStatus({ where: "server", note, reason: result.reason });
       }
     });

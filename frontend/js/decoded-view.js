@@ -26,6 +26,7 @@ export function createDecodedView(canvas, latencyEl, mirror = null) {
       return null;
     }
     for (const c of contexts) {
+      c.canvas.classList.remove("stale");
       if (image instanceof ImageData) {
         c.putImageData(image, 0, 0); // the canvases are 28x28, the digit's own size
       } else {
@@ -48,14 +49,29 @@ export function createDecodedView(canvas, latencyEl, mirror = null) {
   }
 
   /**
+   * The newest decode failed: the digit still shown is an earlier z's. It is dimmed and the
+   * readout says so (it went on reporting the last success; page pass 8). The next digit drawn
+   * lifts it.
+   * @param {string} reason what went wrong, in words
+   */
+  function stale(reason) {
+    for (const c of contexts) c.canvas.classList.add("stale");
+    latencyEl.textContent = `not decoded (${reason}): the digit shown is for an earlier z`;
+    latencyEl.dataset.where = "failed";
+  }
+
+  /**
    * Blank the digit and start the latency readout afresh (a model switch: the old model's digit
    * is no answer for the new one, and a median over two models' decoders would mean nothing).
    */
   function clear() {
-    for (const c of contexts) c.clearRect(0, 0, c.canvas.width, c.canvas.height);
+    for (const c of contexts) {
+      c.clearRect(0, 0, c.canvas.width, c.canvas.height);
+      c.canvas.classList.remove("stale");
+    }
     recent.length = 0;
     latencyEl.textContent = "–";
   }
 
-  return { show, clear };
+  return { show, stale, clear };
 }

@@ -11,7 +11,7 @@ function h(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(props)) {
     if (k === "style") Object.assign(node.style, v);
-    else if (k.startsWith("data-")) node.setAttribute(k, v);
+    else if (k.startsWith("data-") || k.startsWith("aria-") || k === "role") node.setAttribute(k, v);
     else node[k] = v;
   }
   node.append(...children);
@@ -50,6 +50,14 @@ export function percentileMessage(p, model) {
   // Rounded down: 98.7 must not read "99%" beside the extreme message that starts at 99.
   return fillNouns(`Within the range of the test {items}: ${Math.floor(p)}% of the test {items} ` +
     `have a lower −log ${pOfX(model)} (are more likely under the model).`, model);
+}
+
+/** The largest per-dim KLs and how many dims carry almost none (< 0.1 nat: at the prior). */
+export function klSummary(perDim) {
+  const top = perDim.map((v, d) => [v, d]).sort((a, b) => b[0] - a[0]).slice(0, 3);
+  const idle = perDim.filter((v) => v < 0.1).length;
+  return `Largest: ${top.map(([v, d]) => `z${d} ${v.toFixed(2)}`).join(", ")}; ` +
+    `${idle} of ${perDim.length} dims carry under 0.1 nat (at the prior).`;
 }
 
 /**
@@ -109,10 +117,15 @@ export function createElboBar(root, klRoot) {
     klRoot.hidden = perDim.length <= 2;
     if (klRoot.hidden) return;
     const top = Math.max(...perDim, 1e-9);
+    const values = perDim.map((v, d) => `z${d}: ${v.toFixed(2)}`).join(", ");
     klRoot.replaceChildren(
       h("p", { className: "muted" }, "KL per latent dim (nats): tall bars are the dims that carry " +
         "this drawing; flat ones stay at the prior (inactive units)."),
-      h("div", { className: "kl-dims" }, ...perDim.map((v, d) =>
+      // The numbers as text too: a bar's title is hover-only, out of reach of a finger or a
+      // screen reader (page pass 8).
+      h("p", { className: "muted", "data-testid": "kl-summary" }, klSummary(perDim)),
+      h("div", { className: "kl-dims", role: "img", "aria-label": `KL per dim in nats: ${values}` },
+        ...perDim.map((v, d) =>
         h("div", { className: "kl-dim", title: `z${d}: ${v.toFixed(2)} nats` },
           h("span", { style: { height: `${((100 * v) / top).toFixed(1)}%` } }),
           h("small", {}, String(d))))),

@@ -11,6 +11,20 @@ const PROMPT = "Draw, then lift the pen: the {item} is encoded.";
  *          probs: HTMLElement}} els
  * @param {() => object} currentModel the selected entry of /api/models (its nouns are the prompt's)
  */
+/**
+ * The cloud's σ in words. Over two dims their mean; over more, their span and how many sit at the
+ * prior's 1: a 16-d β-VAE's "mean sigma 0.88" read as larger than the zoom's "widest σ 0.53" on
+ * the map's plane, and hid that half its dims are not used (page pass 8).
+ */
+export function spread(sigma) {
+  if (sigma.length <= 2) {
+    return `, mean sigma ${(sigma.reduce((a, b) => a + b, 0) / sigma.length).toFixed(2)}`;
+  }
+  const atPrior = sigma.filter((v) => v > 0.9).length;
+  return `, sigma ${Math.min(...sigma).toFixed(2)} to ${Math.max(...sigma).toFixed(2)} over its ` +
+    `${sigma.length} dims` + (atPrior ? ` (${atPrior} near 1: those dims stay at the prior)` : "");
+}
+
 export function createEncodeView(els, currentModel) {
   let shown = null; // the line about the encoded drawing, without its hint; null: none shown
 
@@ -26,8 +40,7 @@ export function createEncodeView(els, currentModel) {
     els.reconstruction.src = body.reconstruction;
     const sigma = body.logvar ? body.logvar.map((v) => Math.exp(v / 2)) : null;
     // An AE's code is a point z(x), not the mean of a distribution.
-    shown = `${sigma ? "mu" : "z"} = (${body.mu.map(fixed2).join(", ")})` +
-      (sigma ? `, mean sigma ${(sigma.reduce((a, b) => a + b, 0) / sigma.length).toFixed(2)}` : "") +
+    shown = `${sigma ? "mu" : "z"} = (${body.mu.map(fixed2).join(", ")})` + (sigma ? spread(sigma) : "") +
       (infers ? `; reads it as ${withArticle(model.class_names[body.label])}` : "") +
       (labelUsed !== null ? `, encoded as ${withArticle(model.class_names[labelUsed])}` : "");
     setHint(hint);

@@ -75,9 +75,11 @@ export function ellipse([a, b, d]) {
 /**
  * @param {{wrap: HTMLElement, canvas: HTMLCanvasElement, svg: SVGSVGElement, legend: HTMLElement}} els
  * @param {{onPick: (x: number, y: number) => void, onError: (err: Error) => void,
- *          onLoad: () => void}} handlers (onLoad: a background arrived)
+ *          onLoad: () => void, onNoPlane?: () => void}} handlers (onLoad: a background arrived;
+ *          onNoPlane: a click or key on a map whose plane has not come)
  */
-export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError, onLoad }) {
+export function createLatentMap({ wrap, canvas, svg, legend },
+                                { onPick, onError, onLoad, onNoPlane = () => {} }) {
   const ctx = canvas.getContext("2d");
   const size = canvas.width;
   let view = { range: 3, scatter: true };
@@ -284,6 +286,7 @@ export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError
     atlasData = atlas;
     dims = latentDim;
     plane = makePlane(latentDim, view, atlas && atlas.axes);
+    wrap.toggleAttribute("data-no-plane", !plane); // looks it: it takes no click (CSS)
     redraw();
     setPrior(priorOn);
     setSamples(samples);
@@ -297,7 +300,7 @@ export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError
 
   let pressed = false;
   function pick(event) {
-    if (!plane) return;
+    if (!plane) return onNoPlane();
     const rect = wrap.getBoundingClientRect();
     const px = ((event.clientX - rect.left) / rect.width) * size;
     const py = ((event.clientY - rect.top) / rect.height) * size;
@@ -320,11 +323,20 @@ export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError
   // with Shift), Home returns to the plane's origin.
   let keyAt = null;
   wrap.tabIndex = 0;
+  const said = wrap.querySelector("[aria-live]");
+  /** Where a key move landed, for a screen reader: the plane's axes and the point on them. */
+  function say(x, y) {
+    if (!said) return;
+    const [a, b] = view.plane === "pca" ? ["PC1", "PC2"] : (view.dims || [0, 1]).map((d) => `z${d}`);
+    said.textContent = `${a} ${x.toFixed(2)}, ${b} ${y.toFixed(2)}`;
+  }
   wrap.addEventListener("keydown", (event) => {
     const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
+    if (!plane && (moves[event.key] || event.key === "Home")) return onNoPlane();
     if (!plane || !keyAt) return;
     if (event.key === "Home") {
       event.preventDefault();
+      say(0, 0);
       return onPick(0, 0);
     }
     const move = moves[event.key];
@@ -332,7 +344,10 @@ export function createLatentMap({ wrap, canvas, svg, legend }, { onPick, onError
     event.preventDefault();
     const step = (view.range / (event.shiftKey ? 100 : 20));
     const clamp = (v) => Math.min(view.range, Math.max(-view.range, v));
-    onPick(clamp(keyAt[0] + move[0] * step), clamp(keyAt[1] + move[1] * step));
+    const [x, y] = [clamp(keyAt[0] + move[0] * step), clamp(keyAt[1] + move[1] * step)];
+    onPick(x, y);
+    // A slider's move is read out as its value; the map's was silent (page pass 8).
+    say(x, y);
   });
 
   return { setView, setScatter, loadBackground, clearBackground, setLegend, setMarker, setEnds,

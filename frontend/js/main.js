@@ -23,6 +23,7 @@ import { createSliders } from "./sliders.js";
 import { createShareLink } from "./share-link.js";
 import { createStore } from "./state.js";
 import { createTeaching } from "./teach.js";
+import { guardTouch } from "./touch-guard.js";
 import { showThumbs, withArticle } from "./thumbs.js";
 import { readQuery, writeQuery } from "./url-state.js";
 
@@ -67,7 +68,10 @@ const map = createLatentMap(
     onError: () => atlasRetry || notice.show("The map's background did not load (the server or " +
                                              "the network may be down): it is asked again when " +
                                              "you next move.", "map"),
-    onLoad: () => notice.clear("map") },
+    onLoad: () => notice.clear("map"),
+    // A PCA plane comes with the atlas: without it the map takes no click, and a click asks for
+    // the atlas again (it never did: the retry sat in setZ, which such a map cannot call).
+    onNoPlane: () => { if (atlasRetry && !viewPending) applyView(); } },
 );
 const pad = createDrawPad($("draw-pad"), { onStroke: () => drawFlow.encodeDrawing() });
 const encodeView = createEncodeView({ preprocessed: $("preprocessed"), reconstruction: $("reconstruction"),
@@ -103,6 +107,10 @@ store.perModel(() => teach.clear());
 store.perModel(() => drawFlow.forgetUpload());
 
 // ---- decoding the current z (latest wins: one request in flight) ---------------------------
+// A server decode that failed in a way that may pass is asked again (1, 2, 4, then every 8 s)
+// until one succeeds or z moves on: the old digit stayed, looking current, until the user moved.
+const decodeRetry = { timer: 0, wait: 0 };
+store.perModel(() => { clearTimeout(decodeRetry.timer); decodeRetry.wait = 0; });
 const scheduleDecode = latestWins(async () => {
   const t = store.token();
   const z = [...state.z];
@@ -110,10 +118,22 @@ const scheduleDecode = latestWins(async () => {
   try {
     const digit = await source.digit(z, labelOrNull());
     if (decodedView.show(digit, started, () => store.isCurrent(t)) === null) return;
+    clearTimeout(decodeRetry.timer);
+    decodeRetry.wait = 0;
     notice.clear("decode");
     window.dispatchEvent(new CustomEvent("digit-drawn", { detail: { z, where: digit.where, drawnAt: performance.now() } }));
   } catch (err) {
-    notice.show(err, "decode");
+    if (err.name === "AbortError" || err.name === "StaleError" || !store.isCurrent(t)) return;
+    const reason = describe(err);
+    decodedView.stale(reason.charAt(0).toLowerCase() + reason.slice(1).replace(/\.$/, ""));
+    let next = "";
+    if (api.mayPass(err)) {
+      decodeRetry.wait = Math.min(8, decodeRetry.wait ? 2 * decodeRetry.wait : 1);
+      next = `Asked again in ${decodeRetry.wait} s.`;
+      clearTimeout(decodeRetry.timer);
+      decodeRetry.timer = setTimeout(() => scheduleDecode(), decodeRetry.wait * 1000);
+    }
+    notice.show(err, "decode", next);
   }
 });
 
@@ -226,10 +246,12 @@ async function generateSamples() {
   const request = ++samplesRequest;
   try {
     const temperature = Number($("temperature").value);
-    const images = await source.sample(SAMPLES, labelOrNull(), temperature);
+    const label = labelOrNull();
+    const images = await source.sample(SAMPLES, label, temperature);
     store.check(t);
     if (request !== samplesRequest) return;
-    showThumbs($("samples"), images);
+    const of = label === null ? "" : ` of ${withArticle(state.model.class_names[label])}`;
+    showThumbs($("samples"), images, null, (k) => `sample ${k + 1}${of}`);
     notice.clear("samples");
   } catch (err) {
     notice.show(err, "samples");
@@ -334,7 +356,10 @@ async function applyView({ resetRange = false, linkRange = null, userRange = fal
   } catch (err) {
     if (!store.isCurrent(t) || request !== viewRequest) return;
     store.setAtlas(null);
-    notice.show(err, "atlas");
+    const pca = view.plane === "pca";
+    notice.show(err, "atlas", !api.mayPass(err) ? "" : pca
+      ? "The PCA plane comes with them: until then the map takes no click. A click or a slider asks again."
+      : "A move asks again.");
     // Only a failure that may pass (no answer, or the server's own error) is asked again.
     failedForNow = api.mayPass(err);
   } finally {
@@ -375,7 +400,8 @@ async function selectModel(id, start = {}) {
   const c = m.capabilities;
   const has = { stochastic: c.stochastic, point: !c.stochastic, exact: c.exact_posterior,
                 learned: c.stochastic && !c.exact_posterior, likelihood: c.likelihood,
-                prior: c.standard_normal_prior, noprior: !c.standard_normal_prior };
+                prior: c.standard_normal_prior, noprior: !c.standard_normal_prior,
+                conditional: c.conditional };
   for (const el of document.querySelectorAll("[data-needs]")) el.hidden = !has[el.dataset.needs];
   applyNotation(document, m);
   $("download-grid").download = `map-${m.id}.png`;
@@ -457,6 +483,7 @@ window.addEventListener("popstate", () => {
 });
 $("plane-select").addEventListener("change", () => { applyView({ resetRange: true }); saveUrl(true); });
 $("range-select").addEventListener("change", () => { applyView({ userRange: true }); saveUrl(true); });
+guardTouch($("temperature")); // a swipe that scrolls past it does not set it (or draw samples)
 $("temperature").addEventListener("input", (e) => {
   $("temperature-value").value = Number(e.target.value).toFixed(1);
 });

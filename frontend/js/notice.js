@@ -10,6 +10,28 @@ export function describe(err) {
   return err instanceof ApiError ? err.message : `Something went wrong: ${err.message}`;
 }
 
+/** What failed, named per source: the server's own 500 read ": internal error", with no word of
+ *  which part of the page it was about (page pass 8). */
+const SUBJECTS = {
+  decode: "The digit for this z could not be decoded",
+  atlas: "The map's test-set dots did not load",
+  style: "The style row could not be decoded",
+  samples: "The samples could not be drawn",
+  interp: "The interpolation could not be made",
+  posterior: "The posterior samples could not be decoded",
+  complete: "The completion failed",
+};
+
+/** The line for `err` from `from`: its subject, what went wrong, and what comes next. */
+export function sentence(err, from, next = "") {
+  let text = describe(err);
+  if (typeof err !== "string" && SUBJECTS[from]) {
+    text = `${SUBJECTS[from]}: ${text.charAt(0).toLowerCase()}${text.slice(1)}`;
+  }
+  if (!next) return text;
+  return `${/[.!?]$/.test(text) ? text : `${text}.`} ${next}`;
+}
+
 /**
  * @param {HTMLElement} root the notice element (role=alert), with a text span and a close button
  */
@@ -20,10 +42,11 @@ export function createNotice(root) {
   /**
    * @param {Error | string} err
    * @param {string} from what failed ("decode", "atlas", "link"...): its later success clears it
+   * @param {string} [next] what brings it back ("Asked again in 2 s.")
    */
-  function show(err, from) {
+  function show(err, from, next = "") {
     if (err && typeof err === "object" && (err.name === "AbortError" || err.name === "StaleError")) return;
-    text.textContent = describe(err);
+    text.textContent = sentence(err, from, next);
     source = from;
     root.hidden = false;
   }

@@ -11,7 +11,7 @@ const SIZE = 160;
 /** @param {SVGSVGElement} svg @param {HTMLElement} caption */
 export function createPosteriorCloud(svg, caption) {
   svg.setAttribute("viewBox", `0 0 ${SIZE} ${SIZE}`);
-  let frame = null; // {plane, mu (projected), e (ellipse), half (z units)}
+  let frame = null; // {plane, mu (projected), e (ellipse), half (z units), q, dims (of z)}
 
   const node = (name, attrs) => {
     const n = document.createElementNS(SVG_NS, name);
@@ -34,7 +34,7 @@ export function createPosteriorCloud(svg, caption) {
       return;
     }
     const e = ellipse(plane.cov(logvar.map((v) => Math.exp(v))));
-    frame = { mu: plane.project(mu), e, half: 3 * Math.max(e.rx, 1e-6), plane, q };
+    frame = { mu: plane.project(mu), e, half: 3 * Math.max(e.rx, 1e-6), plane, q, dims: mu.length };
     show([]);
   }
 
@@ -56,7 +56,8 @@ export function createPosteriorCloud(svg, caption) {
     // that "σ is 0.07 ... 15× wider" cannot happen.
     const sigma = frame.e.rx >= 0.1 ? frame.e.rx.toFixed(2) : frame.e.rx.toPrecision(2);
     caption.textContent = `Zoomed in on ${frame.q}: the square is μ ± ${frame.half.toFixed(2)} on ` +
-      `the map's plane. Its widest σ is ${sigma}; the prior's σ is 1, ${compared(Number(sigma))}`;
+      `the map's plane. Its widest σ on this plane is ${sigma}; the prior's σ is 1, ` +
+      compared(Number(sigma)) + (frame.dims > 2 ? " Other dims may be wider: see σ under the drawing." : "");
     const [cx, cy] = toPx(frame.mu);
     const scale = SIZE / 2 / frame.half;
     const rotate = `rotate(${(-frame.e.angle * 180) / Math.PI} ${cx} ${cy})`;

@@ -35,7 +35,7 @@ export function createPosteriorSamples({ root, strip, again, note }, { onDots, i
       const labels = label === null ? null : Array(zs.length).fill(label);
       const decoded = await images(zs, labels);
       if (mine !== token) return;
-      showThumbs(strip, decoded);
+      showThumbs(strip, decoded, null, (k) => `the drawing's posterior sample ${k + 1}, decoded`);
       root.dataset.count = String(decoded.length);
     } catch (err) {
       onError(err);

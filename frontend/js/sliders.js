@@ -2,6 +2,7 @@
 // map's (one range for both: a point clicked on the map can be reached with the sliders too).
 
 import { fixed2 } from "./thumbs.js";
+import { guardTouch } from "./touch-guard.js";
 
 /** Fine steps for a VAE's ±3.5; coarser ones for an AE's ±130, so the keyboard still gets there. */
 const stepFor = (range) => (range > 10 ? 0.1 : 0.01);
@@ -33,6 +34,7 @@ export function createSliders(root, { onInput }) {
       const output = document.createElement("output");
       output.htmlFor = input.id;
       output.value = "0.00";
+      guardTouch(input); // a swipe that scrolls past the slider does not set it
       input.addEventListener("input", () => {
         output.value = fixed2(Number(input.value));
         onInput(d, Number(input.value));

@@ -8,14 +8,15 @@ export const fixed2 = (v) => (Math.abs(v) < 0.005 ? "0.00" : v.toFixed(2));
  * @param {HTMLElement} root
  * @param {string[]} images PNG data URLs
  * @param {string[]} [captions] one per image, shown under it
+ * @param {(k: number) => string} [describe] each image's alt text where there is no caption
  */
-export function showThumbs(root, images, captions = null) {
+export function showThumbs(root, images, captions = null, describe = (k) => `image ${k + 1}`) {
   root.replaceChildren(
     ...images.map((src, k) => {
       const img = document.createElement("img");
       img.src = src;
       // No noun: the rows show whichever data set's images (nouns.js names them elsewhere).
-      img.alt = captions ? `decoded as ${captions[k]}` : `image ${k + 1}`;
+      img.alt = captions ? `decoded as ${captions[k]}` : describe(k);
       if (!captions) return img;
       const figure = document.createElement("figure");
       const caption = document.createElement("figcaption");
