@@ -1,7 +1,7 @@
-// q(z|x) up close: for a clear drawing sigma is ~0.07, a few pixels on the map, so the cloud the
-// teaching text talks about would be invisible there. This view centres on mu and scales to the
-// cloud (the map's plane, +-3 of its widest sigma), with the same 1- and 2-sigma ellipses and the
-// same samples as the map, and says how much smaller than the prior the cloud is.
+// q(z|x) up close: for a clear digit sigma is a few hundredths, a few pixels on the map, so the
+// cloud the teaching text talks about would be invisible there. This view centres on mu and
+// scales to the cloud (the map's plane, +-3 of its widest sigma), with the same 1- and 2-sigma
+// ellipses and the same samples as the map, and says how much smaller than the prior the cloud is.
 
 import { ellipse, SIGMA_STYLES } from "./latent-map.js";
 
