@@ -6,11 +6,12 @@ import * as api from "./api.js";
 import { createCompletionPanel } from "./completion-panel.js";
 import { createDecodeSource } from "./decode-source.js";
 import { createDecodedView } from "./decoded-view.js";
+import { createDigitFlow } from "./digit-flow.js";
 import { createDrawFlow } from "./draw-flow.js";
 import { createDrawPad } from "./draw-pad.js";
 import { createEncodeView } from "./encode-view.js";
 import { createInterpolationView, interpolateEnds } from "./interpolation-view.js";
-import { latestWins, newestSettled } from "./latest.js";
+import { newestSettled } from "./latest.js";
 import { createLatentMap } from "./latent-map.js";
 import { fillLabelSelect, fillPlaneSelect, fitModelPicker, formatMetric, lessonOrder, styleNote }
   from "./model-picker.js";
@@ -32,9 +33,6 @@ const SAMPLES = 16;
 const INTERP_STEPS = 10;
 // The model a bare address opens, named once in index.html (the server preloads its decoder).
 const PREFERRED_MODEL = document.querySelector("meta[name=default-model]")?.content ?? null;
-// On the server the style row costs a 10-image decode per z: while the pointer drags, wait for
-// it to pause. Decoded in the browser it costs a few ms and follows every move.
-const STYLE_ROW_PAUSE_MS = 250;
 
 const store = createStore();
 const { state } = store;
@@ -106,56 +104,10 @@ store.perModel(() => notice.clear());
 store.perModel(() => teach.clear());
 store.perModel(() => drawFlow.forgetUpload());
 
-// ---- decoding the current z (latest wins: one request in flight) ---------------------------
-// A server decode that failed in a way that may pass is asked again (1, 2, 4, then every 8 s)
-// until one succeeds or z moves on: the old digit stayed, looking current, until the user moved.
-const decodeRetry = { timer: 0, wait: 0 };
-store.perModel(() => { clearTimeout(decodeRetry.timer); decodeRetry.wait = 0; });
-const scheduleDecode = latestWins(async () => {
-  const t = store.token();
-  const z = [...state.z];
-  const started = performance.now();
-  try {
-    const digit = await source.digit(z, labelOrNull());
-    if (decodedView.show(digit, started, () => store.isCurrent(t)) === null) return;
-    clearTimeout(decodeRetry.timer);
-    decodeRetry.wait = 0;
-    notice.clear("decode");
-    window.dispatchEvent(new CustomEvent("digit-drawn", { detail: { z, where: digit.where, drawnAt: performance.now() } }));
-  } catch (err) {
-    if (err.name === "AbortError" || err.name === "StaleError" || !store.isCurrent(t)) return;
-    const reason = describe(err);
-    decodedView.stale(reason.charAt(0).toLowerCase() + reason.slice(1).replace(/\.$/, ""));
-    let next = "";
-    if (api.mayPass(err)) {
-      decodeRetry.wait = Math.min(8, decodeRetry.wait ? 2 * decodeRetry.wait : 1);
-      next = `Asked again in ${decodeRetry.wait} s.`;
-      clearTimeout(decodeRetry.timer);
-      decodeRetry.timer = setTimeout(() => scheduleDecode(), decodeRetry.wait * 1000);
-    }
-    notice.show(err, "decode", next);
-  }
-});
-
-const refreshStyleRow = latestWins(async () => {
-  if (!conditional()) return showThumbs($("style-row"), []);
-  const t = store.token();
-  const k = state.model.num_classes;
-  try {
-    const images = await source.images(Array(k).fill(state.z), [...Array(k).keys()]);
-    store.check(t);
-    showThumbs($("style-row"), images, state.model.class_names);
-    notice.clear("style");
-  } catch (err) {
-    notice.show(err, "style");
-  }
-});
-let styleTimer = null;
-function scheduleStyleRow() {
-  clearTimeout(styleTimer);
-  if (source.status().where === "browser") refreshStyleRow();
-  else styleTimer = setTimeout(refreshStyleRow, STYLE_ROW_PAUSE_MS);
-}
+// ---- the current z's digit and style row (digit-flow.js) -----------------------------------
+const { scheduleDecode, scheduleStyleRow } = createDigitFlow(
+  { store, source, decodedView, notice, styleRow: $("style-row"), labelOrNull },
+);
 
 let urlTimer = null;
 /** The view as a link's query (url-state.js). */

@@ -1,0 +1,79 @@
+// The current z's digit and style row: asked for as z moves, the newest ask winning (one in
+// flight each), drawn where the decode source answers from (the page or the server).
+
+import { mayPass } from "./api.js";
+import { latestWins } from "./latest.js";
+import { describe } from "./notice.js";
+import { showThumbs } from "./thumbs.js";
+
+// On the server the style row costs a 10-image decode per z: while the pointer drags, wait for
+// it to pause. Decoded in the browser it costs a few ms and follows every move.
+const STYLE_ROW_PAUSE_MS = 250;
+/** The longest wait between retries of a failed decode, in seconds. */
+const MAX_RETRY_S = 8;
+
+/**
+ * @param {{store: object, source: object, decodedView: object, notice: object,
+ *          styleRow: HTMLElement, labelOrNull: () => number | null}} deps
+ * @returns {{scheduleDecode: () => void, scheduleStyleRow: () => void}}
+ */
+export function createDigitFlow({ store, source, decodedView, notice, styleRow, labelOrNull }) {
+  const { state } = store;
+  // A server decode that failed in a way that may pass is asked again (1, 2, 4, then every 8 s)
+  // until one succeeds or z moves on: the old digit stayed, looking current, until the user
+  // moved (page pass 8).
+  const retry = { timer: 0, wait: 0 };
+  store.perModel(() => {
+    clearTimeout(retry.timer);
+    retry.wait = 0;
+  });
+
+  const scheduleDecode = latestWins(async () => {
+    const t = store.token();
+    const z = [...state.z];
+    const started = performance.now();
+    try {
+      const digit = await source.digit(z, labelOrNull());
+      if (decodedView.show(digit, started, () => store.isCurrent(t)) === null) return;
+      clearTimeout(retry.timer);
+      retry.wait = 0;
+      notice.clear("decode");
+      const detail = { z, where: digit.where, drawnAt: performance.now() };
+      window.dispatchEvent(new CustomEvent("digit-drawn", { detail }));
+    } catch (err) {
+      if (err.name === "AbortError" || err.name === "StaleError" || !store.isCurrent(t)) return;
+      const reason = describe(err);
+      decodedView.stale(reason.charAt(0).toLowerCase() + reason.slice(1).replace(/\.$/, ""));
+      let next = "";
+      if (mayPass(err)) {
+        retry.wait = Math.min(MAX_RETRY_S, retry.wait ? 2 * retry.wait : 1);
+        next = `Asked again in ${retry.wait} s.`;
+        clearTimeout(retry.timer);
+        retry.timer = setTimeout(() => scheduleDecode(), retry.wait * 1000);
+      }
+      notice.show(err, "decode", next);
+    }
+  });
+
+  const refreshStyleRow = latestWins(async () => {
+    if (!store.conditional()) return showThumbs(styleRow, []);
+    const t = store.token();
+    const k = state.model.num_classes;
+    try {
+      const images = await source.images(Array(k).fill(state.z), [...Array(k).keys()]);
+      store.check(t);
+      showThumbs(styleRow, images, state.model.class_names);
+      notice.clear("style");
+    } catch (err) {
+      notice.show(err, "style");
+    }
+  });
+  let styleTimer = null;
+  function scheduleStyleRow() {
+    clearTimeout(styleTimer);
+    if (source.status().where === "browser") refreshStyleRow();
+    else styleTimer = setTimeout(refreshStyleRow, STYLE_ROW_PAUSE_MS);
+  }
+
+  return { scheduleDecode, scheduleStyleRow };
+}
