@@ -308,7 +308,7 @@ def test_server_errors_are_shown_not_swallowed(page: Page) -> None:
     page.route("**/decode.png*", lambda route: route.abort())
     page.keyboard.press("Home")
     expect(page.get_by_role("alert")).to_contain_text(
-        "The digit for this z could not be decoded: the server did not answer"
+        "This z could not be decoded: the server did not answer"
     )
     page.unroute("**/decode.png*")
     page.keyboard.press("End")

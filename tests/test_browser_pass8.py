@@ -29,9 +29,9 @@ def test_a_failed_server_decode_dims_the_old_digit_and_is_asked_again(page: Page
     page.keyboard.press("End")
     digit = page.get_by_test_id("decoded-image")
     expect(digit).to_have_class("stale")
-    expect(page.locator("#latency")).to_contain_text("the digit shown is for an earlier z")
+    expect(page.locator("#latency")).to_contain_text("what is shown is for an earlier z")
     notice = page.get_by_role("alert")
-    expect(notice).to_contain_text("The digit for this z could not be decoded: the server")
+    expect(notice).to_contain_text("This z could not be decoded: the server")
     expect(notice).to_contain_text("Asked again in")
     # The strip's server images failed too: blank cells, not broken-image icons with alt text.
     page.wait_for_function(
@@ -69,6 +69,16 @@ def test_a_pca_map_without_its_plane_looks_it(page: Page) -> None:
     page.wait_for_selector("body[data-ready=true]", timeout=20_000)
     the_map = page.get_by_test_id("latent-map")
     expect(the_map).to_have_attribute("data-no-plane", "")
+    # A drag across it asks once, at the press (review: once per move, 60 in a second).
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/atlas" in r.url else None)
+    box = the_map.bounding_box()
+    page.mouse.move(box["x"] + 20, box["y"] + 20)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] - 20, box["y"] + box["height"] - 20, steps=40)
+    page.mouse.up()
+    page.wait_for_timeout(500)
+    assert len(asked) == 1, asked
     page.unroute("**/atlas*")
     with page.expect_response(lambda r: "/atlas" in r.url and r.ok):
         the_map.focus()
@@ -126,6 +136,24 @@ def test_a_swipe_that_scrolls_past_a_slider_does_not_set_it(phone) -> None:
     x, y = box["x"] + 0.85 * box["width"], box["y"] + box["height"] / 2
     search = page.evaluate("location.search")
     swipe(page, cdp, x, y, 0, -150)
+    assert slider.input_value() == "0"
+    page.wait_for_timeout(400)
+    assert page.evaluate("location.search") == search
+    # A swipe whose first few px drift sideways, then goes up: a scroll all the same (review).
+    settled(page)
+    slider.scroll_into_view_if_needed()
+    box = slider.bounding_box()
+    x, y = box["x"] + 0.85 * box["width"], box["y"] + box["height"] / 2
+    touch(page, cdp, "touchStart", x, y)
+    for dx, dy in ((-4, -1), (-8, -3), (-10, -4)):
+        touch(page, cdp, "touchMove", x + dx, y + dy)
+        page.wait_for_timeout(16)
+    swipe_rest = [(x - 10, y - 4 - 15 * k) for k in range(1, 11)]
+    for px, py in swipe_rest:
+        touch(page, cdp, "touchMove", px, py)
+        page.wait_for_timeout(16)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    page.wait_for_timeout(500)
     assert slider.input_value() == "0"
     page.wait_for_timeout(400)
     assert page.evaluate("location.search") == search

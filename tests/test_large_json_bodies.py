@@ -29,6 +29,9 @@ CASES: dict[str, tuple[str, bytes]] = {
     "decode, deep nesting": (f"{VAE}/decode", b'{"z":' + b"[" * 5000 + b"]" * 5000 + b"}"),
     "decode, truncated": (f"{VAE}/decode", b'{"z":[[0,0]'),
     "decode, bad UTF-8": (f"{VAE}/decode", b'{"output":"\xff"}'),
+    "decode, a UTF-8 BOM": (f"{VAE}/decode", b'\xef\xbb\xbf{"z": [[0.5, 0]], "output": "probs"}'),
+    "decode, UTF-16": (f"{VAE}/decode", '{"z": [[0.5, 0]], "output": "probs"}'.encode("utf-16")),
+    "decode, a lone surrogate": (f"{VAE}/decode", b'{"z": [[0, 0]], "output": "\\ud800"}'),
     "generate, valid": (f"{CVAE}/generate", b'{"n": 3, "seed": 4, "label": 7}'),
     "generate, n too big": (f"{CVAE}/generate", b'{"n": 100000, "seed": 4, "label": 7}'),
     "interpolate, pixels": (
@@ -72,17 +75,21 @@ def test_a_body_gets_the_same_answer_on_the_loop_and_off_it(client, monkeypatch,
 def test_a_large_body_is_read_off_the_event_loop(client, monkeypatch, case) -> None:
     """Where pydantic read each body: in a thread, for all of them above the threshold."""
     readers: list[bool] = []
-    real = body_parsing.parse_json_body
 
-    def spy(schema, raw):
-        try:
-            asyncio.get_running_loop()
-            readers.append(True)
-        except RuntimeError:  # no loop in this thread: a worker's
-            readers.append(False)
-        return real(schema, raw)
+    def spied(real):
+        def reader(schema, raw):
+            try:
+                asyncio.get_running_loop()
+                readers.append(True)
+            except RuntimeError:  # no loop in this thread: a worker's
+                readers.append(False)
+            return real(schema, raw)
 
-    monkeypatch.setattr(body_parsing, "parse_json_body", spy)
+        return reader
+
+    # A declared body is read by parse_checked, one read by hand (/encode) by parse_json_body.
+    for name in ("parse_checked", "parse_json_body"):
+        monkeypatch.setattr(body_parsing, name, spied(getattr(body_parsing, name)))
     monkeypatch.setattr(body_parsing, "PARSE_OFF_LOOP_BYTES", 0)
     post(client, case)
     assert readers and not any(readers), readers
@@ -90,5 +97,5 @@ def test_a_large_body_is_read_off_the_event_loop(client, monkeypatch, case) -> N
     monkeypatch.setattr(body_parsing, "PARSE_OFF_LOOP_BYTES", 10**9)
     post(client, case)
     # Below the threshold /encode reads its body by hand, on the loop; a declared body is
-    # FastAPI's, read there too, without this function.
+    # FastAPI's, read there too, without either function.
     assert all(readers) and bool(readers) == case.startswith("encode")

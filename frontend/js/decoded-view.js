@@ -56,7 +56,9 @@ export function createDecodedView(canvas, latencyEl, mirror = null) {
    */
   function stale(reason) {
     for (const c of contexts) c.canvas.classList.add("stale");
-    latencyEl.textContent = `not decoded (${reason}): the digit shown is for an earlier z`;
+    // After a model switch nothing may have been drawn yet (review: "an earlier z" on a blank).
+    const shown = recent.length ? ": what is shown is for an earlier z" : "";
+    latencyEl.textContent = `not decoded (${reason})${shown}`;
     latencyEl.dataset.where = "failed";
   }
 

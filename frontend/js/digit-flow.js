@@ -20,8 +20,8 @@ const MAX_RETRY_S = 8;
 export function createDigitFlow({ store, source, decodedView, notice, styleRow, labelOrNull }) {
   const { state } = store;
   // A server decode that failed in a way that may pass is asked again (1, 2, 4, then every 8 s)
-  // until one succeeds or z moves on: the old digit stayed, looking current, until the user
-  // moved (page pass 8).
+  // until one succeeds (for the z current then; a move meanwhile asks at once): the old digit
+  // stayed, looking current, until the user moved (page pass 8).
   const retry = { timer: 0, wait: 0 };
   store.perModel(() => {
     clearTimeout(retry.timer);

@@ -313,7 +313,8 @@ export function createLatentMap({ wrap, canvas, svg, legend },
     pick(event);
   });
   wrap.addEventListener("pointermove", (event) => {
-    if (pressed) pick(event);
+    // Without a plane only the press asks for it again: a drag asked once per move (review).
+    if (pressed && plane) pick(event);
   });
   const release = () => { pressed = false; };
   wrap.addEventListener("pointerup", release);
@@ -332,7 +333,7 @@ export function createLatentMap({ wrap, canvas, svg, legend },
   }
   wrap.addEventListener("keydown", (event) => {
     const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
-    if (!plane && (moves[event.key] || event.key === "Home")) return onNoPlane();
+    if (!plane && !event.repeat && (moves[event.key] || event.key === "Home")) return onNoPlane();
     if (!plane || !keyAt) return;
     if (event.key === "Home") {
       event.preventDefault();

@@ -13,7 +13,7 @@ export function describe(err) {
 /** What failed, named per source: the server's own 500 read ": internal error", with no word of
  *  which part of the page it was about (page pass 8). */
 const SUBJECTS = {
-  decode: "The digit for this z could not be decoded",
+  decode: "This z could not be decoded", // no noun: digits or clothes, nouns.js knows which
   atlas: "The map's test-set dots did not load",
   style: "The style row could not be decoded",
   samples: "The samples could not be drawn",
