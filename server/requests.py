@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -18,7 +17,14 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
-from .errors import QUOTE_CHARS, InputError, parse_json_body, quote, validation_errors
+from .errors import (
+    QUOTE_CHARS,
+    InputError,
+    load_json,
+    parse_json_body,
+    quote,
+    validation_errors,
+)
 from .text_numbers import parse_float, parse_int
 
 MAX_Z_CHARS = 20000
@@ -130,9 +136,7 @@ class JsonBodyRoute(APIRoute):
             if len(raw) >= PARSE_OFF_LOOP_BYTES:
                 # Starlette keeps what request.json() parsed here; FastAPI reads it from there
                 # and validates it again, cheaply: a body that passed is within the limits.
-                parsed = await run_limited(request, "uploads", parse_checked, model, raw)
-                if parsed is not None:
-                    request._json = parsed
+                request._json = await run_limited(request, "uploads", parse_checked, model, raw)
             try:
                 return await handler(request)
             except (HTTPException, RequestValidationError) as exc:
@@ -142,22 +146,17 @@ class JsonBodyRoute(APIRoute):
                 )
                 if not (unparsed or bad_json):
                     raise
-                # Only on this error path: parse again with pydantic's parser for its message.
-                parse_json_body(model, await request.body())
-                raise  # pydantic took what json.loads did not: keep FastAPI's answer
+                # Only on this error path: pydantic's parser names the place (load_json raises).
+                load_json(model, await request.body())
+                raise  # json.loads took it on a second look: FastAPI's answer stands
 
         return json_body_handler
 
 
-def parse_checked(model: type[BaseModel], raw: bytes) -> object | None:
-    """A large body parsed and validated as FastAPI does it (json.loads of the bytes, which takes
-    a UTF-8 BOM and UTF-16/32, then the model in Python mode), for a worker thread: the 422 it
-    would have got on the event loop is raised here. None when json.loads refuses it: FastAPI's
-    own path then answers as for a small body (review: pydantic's JSON parser refused a BOM)."""
-    try:
-        parsed = json.loads(raw)
-    except (ValueError, RecursionError):
-        return None
+def parse_checked(model: type[BaseModel], raw: bytes) -> object:
+    """A large declared body parsed and validated as FastAPI would on the event loop, for a worker
+    thread: its 422 is raised here; a body that passes is returned parsed, for FastAPI to take."""
+    parsed = load_json(model, raw)
     try:
         model.model_validate(parsed)
     except ValidationError as exc:

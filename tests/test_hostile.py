@@ -5,6 +5,7 @@ unbounded memory, and stays fixed here."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import time
@@ -247,6 +248,28 @@ def test_the_atlas_cache_is_bounded(client: TestClient) -> None:
     assert client.get(f"/api/models/{Z16}/atlas?dims=0,1").content == first
 
 
+def test_an_atlas_not_kept_is_built_off_the_event_loop(client: TestClient, monkeypatch) -> None:
+    """10-120 ms each on the event loop: a client rotating ?dims= slowed every other request."""
+    from latent_explorer.server.routes import explore
+
+    on_loop: list[bool] = []
+    real = explore.atlas_body
+
+    def spy(entry, dims):
+        try:
+            asyncio.get_running_loop()
+            on_loop.append(True)
+        except RuntimeError:  # a worker thread has no loop
+            on_loop.append(False)
+        return real(entry, dims)
+
+    monkeypatch.setattr(explore, "atlas_body", spy)
+    client.app.state.registry.get(Z16).cache.items.clear()
+    assert client.get(f"/api/models/{Z16}/atlas?dims=4,9").json()["dims"] == [4, 9]
+    assert client.get(f"/api/models/{Z16}/atlas?dims=4,9").status_code == 200  # kept: no build
+    assert on_loop == [False]
+
+
 JSON_ROUTES = {
     "decode": {"z": [[0.0, 0.0]], "output": "probs"},
     "generate": {"n": 1, "seed": 1},
@@ -343,13 +366,76 @@ def test_a_weak_if_none_match_revalidates_the_decoder(client: TestClient) -> Non
 
 
 def test_an_error_list_is_capped(client: TestClient) -> None:
-    """Every unknown key got its own entry: 380k keys made a 34 MB answer."""
-    body = {"z": [[0.0, 0.0]], **{f"k{i}": 0 for i in range(1000)}}
-    r = client.post(f"/api/models/{VAE}/decode", json=body)
+    """Every error got its own entry: 380k unknown keys made a 34 MB answer. 20 bad latents and
+    20 bad labels (each array under the scan's cap) are 40 of pydantic's own errors."""
+    body = {"z": [[2000.0, 0.0]] * 20, "labels": [-1] * 20}
+    r = client.post("/api/models/cvae-mnist-z2/decode", json=body)
     assert r.status_code == 422
     detail = r.json()["detail"]
-    assert len(detail) == MAX_ERRORS + 1 and detail[0]["loc"][:2] == ["body", "k0"]
-    assert detail[-1]["msg"] == f"and {1000 - MAX_ERRORS} more errors"
+    assert len(detail) == MAX_ERRORS + 1 and detail[0]["loc"] == ["body", "z", 0, 0]
+    assert detail[-1]["msg"] == f"and {40 - MAX_ERRORS} more errors"
+
+
+@pytest.mark.parametrize(
+    ("route", "body", "loc", "words"),
+    [
+        (
+            "decode",
+            {"z": [[0.0, 0.0]], **{f"k{i}": 0 for i in range(1000)}},
+            ["body"],
+            "1000 unknown fields, the first 'k0'; the fields are z, labels, output",
+        ),
+        (
+            "encode",
+            {"pixels": [2] * 784},
+            ["body", "pixels"],
+            "784 values are not numbers in [0, 1]; the first at [0]",
+        ),
+        (
+            "encode",
+            {"pixels": [[0] * 28] * 27 + [["x"] * 28]},
+            ["body", "pixels"],
+            "28 values are not numbers in [0, 1]; the first at [27][0]",
+        ),
+        (
+            "decode",
+            {"z": [[0.0] * 30 + [1e9] * 30]},
+            ["body", "z"],
+            "30 values are not numbers within ±1000; the first at [0][30]",
+        ),
+        (
+            "decode",
+            {"z": [[0.0, 0.0]], "labels": [True] * 21},
+            ["body", "labels"],
+            "21 values are not labels in 0..1000; the first at [0]",
+        ),
+    ],
+)
+def test_many_bad_values_are_one_error(client: TestClient, route, body, loc, words) -> None:
+    """pydantic built one error per bad value before the handler kept 20: a 4 MiB body of
+    2 million bad pixels took 87 s of CPU and 5 GB to refuse (hostile pass 5). Past 20, one
+    error says how many and where the first is."""
+    r = client.post(f"/api/models/{VAE}/{route}", json=body)
+    assert r.status_code == 422, r.text[:300]
+    assert r.json()["detail"] == [{"loc": loc, "msg": words, "type": "value_error"}]
+
+
+def test_a_4_mib_body_of_bad_pixels_is_refused_in_one_pass(client: TestClient) -> None:
+    """The hostile body itself: one error, counted by the scan, whose cap is the handler's."""
+    from latent_explorer.server.array_checks import MAX_LISTED
+
+    assert MAX_LISTED == MAX_ERRORS  # past the handler's cap the scan speaks instead
+    body = b'{"pixels":[' + b",".join([b"2"] * 2_090_000) + b"]}"
+    json_type = {"content-type": "application/json"}
+    r = client.post(f"/api/models/{VAE}/encode", content=body, headers=json_type)
+    assert r.status_code == 422
+    assert r.json()["detail"] == [
+        {
+            "loc": ["body", "pixels"],
+            "msg": "2090000 values are not numbers in [0, 1]; the first at [0]",
+            "type": "value_error",
+        }
+    ]
 
 
 def test_a_client_that_sends_its_whole_body_first_reads_the_413(port: int) -> None:

@@ -43,7 +43,7 @@ CASES: dict[str, tuple[str, bytes]] = {
     "encode, one bad pixel": (f"{VAE}/encode", json.dumps({"pixels": FLAT[:-1] + [2]}).encode()),
     "complete, valid": (
         f"{COMPLETION}/complete",
-        json.dumps({"pixels": FLAT, "mask": [1] * 392 + [0] * 392, "samples": 2}).encode(),
+        json.dumps({"pixels": FLAT, "mask": [1] * 392 + [0] * 392, "n": 2, "seed": 1}).encode(),
     ),
 }
 
@@ -99,3 +99,17 @@ def test_a_large_body_is_read_off_the_event_loop(client, monkeypatch, case) -> N
     # Below the threshold /encode reads its body by hand, on the loop; a declared body is
     # FastAPI's, read there too, without either function.
     assert all(readers) and bool(readers) == case.startswith("encode")
+
+
+@pytest.mark.parametrize("case", ["decode, valid", "encode, valid", "complete, valid"])
+@pytest.mark.parametrize("coding", ["utf-8-sig", "utf-16"])
+def test_every_route_reads_json_alike(client, monkeypatch, case, coding) -> None:
+    """/encode and /complete read their bodies by hand with pydantic's parser, which refuses a
+    BOM and UTF-16 that /decode's json.loads takes (hostile pass 5): one reading now, any size."""
+    path, raw = CASES[case]
+    body = raw.decode().encode(coding)
+    headers = {"content-type": "application/json"}
+    for threshold in (10**9, 0):
+        monkeypatch.setattr(body_parsing, "PARSE_OFF_LOOP_BYTES", threshold)
+        r = client.post(f"/api/models/{path}", content=body, headers=headers)
+        assert r.status_code == 200, (threshold, r.text[:200])
