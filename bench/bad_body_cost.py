@@ -1,0 +1,62 @@
+"""What a hostile 4 MiB JSON body costs to refuse, in-process (the app and the test client in one
+process): seconds and the process's peak RSS for bodies whose every value or key is bad, the
+figures behind README's "many bad values are one error". Run it on two checkouts to compare them.
+Usage: python bench/bad_body_cost.py [--case N] (one case per process: the peak RSS is the
+process's own, so an earlier case's peak would hide a later one's)
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from latent_explorer.server import Settings, create_app
+
+ROOT = Path(__file__).resolve().parents[1]
+CASES = {  # name: (route, body), each under the 4 MiB body limit
+    "2.09M pixels of 2 (/encode)": (
+        "vae-mnist-z2/encode",
+        b'{"pixels":[' + b",".join([b"2"] * 2_090_000) + b"]}",
+    ),
+    "one z row of 800k values of 2e3 (/decode)": (
+        "vae-mnist-z2/decode",
+        b'{"z":[[' + b",".join([b"2e3"] * 800_000) + b"]]}",
+    ),
+    "350k unknown keys (/decode)": (
+        "vae-mnist-z2/decode",
+        b"{" + b",".join(b'"k%d":0' % i for i in range(350_000)) + b',"z":[[0,0]]}',
+    ),
+}
+
+
+def peak_mb() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--case", type=int, choices=range(len(CASES)), help="only this one")
+    args = parser.parse_args()
+    app = create_app(Settings(checkpoints=ROOT / "checkpoints", device="cpu"))
+    json_type = {"content-type": "application/json"}
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        client.get("/api/health")
+        for k, (name, (route, body)) in enumerate(CASES.items()):
+            if args.case is not None and k != args.case:
+                continue
+            before = peak_mb()
+            start = time.perf_counter()
+            r = client.post(f"/api/models/{route}", content=body, headers=json_type)
+            took = time.perf_counter() - start
+            print(
+                f"{name}, {len(body) / 2**20:.2f} MiB: {r.status_code} in {took:.2f} s, "
+                f"peak RSS {before} -> {peak_mb()} MB, {len(r.json()['detail'])} error(s) listed"
+            )
+
+
+if __name__ == "__main__":
+    main()
