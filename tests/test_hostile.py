@@ -387,6 +387,12 @@ def test_an_error_list_is_capped(client: TestClient) -> None:
         ),
         (
             "encode",
+            {"pixels": [10**400] * 30},  # math.isfinite raised OverflowError on it: a 500
+            ["body", "pixels"],
+            "30 values are not numbers in [0, 1]; the first at [0]",
+        ),
+        (
+            "encode",
             {"pixels": [2] * 784},
             ["body", "pixels"],
             "784 values are not numbers in [0, 1]; the first at [0]",
