@@ -309,15 +309,16 @@ def _request_models(
 ) -> RequestModels:
     # Cached: apps built with the same limits share classes (and OpenAPI component names).
     Latent = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-max_abs_z, le=max_abs_z)]
-    latents_checked = few_bad(number_in(-max_abs_z, max_abs_z), f"numbers within ±{max_abs_z:g}")
+    in_range = number_in(-max_abs_z, max_abs_z)
+    within = f"numbers within ±{max_abs_z:g}"
 
     class DecodeRequest(Strict):
-        z: Annotated[list[list[Latent]], latents_checked] = Field(
+        z: Annotated[list[list[Latent]], few_bad(in_range, within, rows=True)] = Field(
             min_length=1, max_length=max_batch, description="latents, one row each"
         )
-        labels: Annotated[list[Label], few_bad(int_in(0, 1000), "labels in 0..1000")] | None = (
-            Field(None, description="one label per z (conditional models)")
-        )
+        labels: (
+            Annotated[list[Label], few_bad(int_in(0, 1000), "labels in 0..1000", rows=False)] | None
+        ) = Field(None, max_length=max_batch, description="one label per z (conditional models)")
         output: Output = "png"
         model_config = ConfigDict(
             extra="forbid",
@@ -372,7 +373,9 @@ def _request_models(
         preprocess: Literal["mnist", "none"] = "mnist"
 
     class LatentPoint(Strict):
-        z: Annotated[list[Latent], latents_checked] = Field(min_length=1, max_length=4096)
+        z: Annotated[list[Latent], few_bad(in_range, within, rows=False)] = Field(
+            min_length=1, max_length=4096
+        )
 
     class PixelsPoint(Strict):
         pixels: Pixels = Field(description=PIXELS_DOC)

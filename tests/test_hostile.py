@@ -387,6 +387,24 @@ def test_an_error_list_is_capped(client: TestClient) -> None:
         ),
         (
             "encode",
+            {"pixels": [0] + [[]] * 400},  # a row in a flat list: one error each (review)
+            ["body", "pixels"],
+            "400 values are not numbers in [0, 1]; the first at [1]",
+        ),
+        (
+            "encode",
+            {"pixels": [[0]] + [0] * 400},  # a number among rows
+            ["body", "pixels"],
+            "400 values are not numbers in [0, 1]; the first at [1]",
+        ),
+        (
+            "decode",
+            {"z": [[0.0, 0.0]], "labels": [[]] * 30},
+            ["body", "labels"],
+            "30 values are not labels in 0..1000; the first at [0]",
+        ),
+        (
+            "encode",
             {"pixels": [10**400] * 30},  # math.isfinite raised OverflowError on it: a 500
             ["body", "pixels"],
             "30 values are not numbers in [0, 1]; the first at [0]",
