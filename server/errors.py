@@ -35,6 +35,14 @@ def error_body(loc: tuple | list, msg: str, kind: str = "value_error") -> dict:
     return {"detail": [{"loc": list(loc), "msg": msg, "type": kind}]}
 
 
+def error_bytes(loc: tuple | list, msg: str, kind: str = "value_error") -> bytes:
+    """error_body as the bytes FastAPI's JSONResponse sends (compact, UTF-8): the layers below
+    FastAPI (protocol, limits, security) wrote `{"detail": [{"loc": ...` with spaces."""
+    return json.dumps(
+        error_body(loc, msg, kind), ensure_ascii=False, separators=(",", ":")
+    ).encode()
+
+
 async def input_error_handler(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, InputError)
     return JSONResponse(error_body(exc.loc, exc.msg), status_code=exc.status)
@@ -131,7 +139,7 @@ class CatchAll:
             log.exception("unexpected error on %s %s", scope.get("method"), scope.get("path"))
             if started:
                 raise  # half a response sent: only closing the connection is honest
-            body = json.dumps(error_body((), "internal error", "internal_error")).encode()
+            body = error_bytes((), "internal error", "internal_error")
             await send(
                 {
                     "type": "http.response.start",

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-import json
-
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .errors import error_bytes
 
 BODY_TIMEOUT = 30.0  # seconds from the end of the headers to the end of the body (4 MiB: 140 KB/s)
 BUDGET_BODIES = 16  # bodies of the maximum size held at once, across all connections
@@ -19,7 +19,7 @@ DRAIN_SECONDS = 5.0
 
 
 async def _answer(send: Send, status: int, kind: str, msg: str, extra=()) -> None:
-    body = json.dumps({"detail": [{"loc": ["body"], "type": kind, "msg": msg}]}).encode()
+    body = error_bytes(["body"], msg, kind)
     await send(
         {
             "type": "http.response.start",
@@ -80,6 +80,14 @@ class BodySizeLimit:
         chunked = b"chunked" in headers.get(b"transfer-encoding", b"").lower()
         if not chunked and (length is None or int(length) == 0):
             await self.app(scope, receive, send)  # no body to hold
+            return
+        coding = headers.get(b"content-encoding", b"identity").strip().lower()
+        if coding != b"identity":  # RFC 9110 15.5.16: a coding we do not decode is a 415
+            if length is not None and int(length) <= DRAIN_BYTES:
+                await drain(receive)
+            named = coding.decode("latin-1")[:40]
+            msg = f"a body is read as sent: Content-Encoding {named!r} is not accepted"
+            await _answer(send, 415, "unsupported_encoding", msg)
             return
         chunks: list[bytes] = []
         mine = 0

@@ -23,10 +23,11 @@ protocol is made by uvicorn, outside the app and its Settings.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from .errors import error_bytes
 
 HEADER_TIMEOUT = 10.0  # seconds; a real browser sends its headers in one packet
 MAX_HEADER_BYTES = 64 * 1024  # request line + headers; browsers send a few KB, nginx allows 32 KB
@@ -40,7 +41,7 @@ _paused: set[HeaderTimeoutProtocol] = set()
 
 def error_response(status: int, loc: list, msg: str, kind: str) -> bytes:
     """A whole HTTP response in the API's error shape, closing the connection."""
-    body = json.dumps({"detail": [{"loc": loc, "msg": msg, "type": kind}]}).encode()
+    body = error_bytes(loc, msg, kind)
     head = (
         b"content-type: application/json\r\n"
         b"content-length: " + str(len(body)).encode() + b"\r\n"

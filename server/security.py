@@ -6,10 +6,11 @@ Pure ASGI (no BaseHTTPMiddleware): they only look at headers, and every request 
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .errors import error_bytes
 
 # The page loads its own scripts, styles and images; decoded digits arrive as data: URLs and
 # drawings may become blob: URLs; the in-browser decoder fetches weights from us and may run
@@ -32,7 +33,7 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 async def refuse(send: Send, status: int, loc: list, msg: str, kind: str = "forbidden") -> None:
-    body = json.dumps({"detail": [{"loc": loc, "msg": msg, "type": kind}]}).encode()
+    body = error_bytes(loc, msg, kind)
     await send(
         {
             "type": "http.response.start",
@@ -114,6 +115,9 @@ class TrustedHosts:
             raw = single(scope, b"host")
             if raw is None:  # RFC 9112 section 3.2: a 400, whatever the names
                 await refuse(send, 400, ["header", "host"], "more than one Host header")
+                return
+            if not raw and not self.any:  # HTTP/1.0 may leave it out; this server needs it
+                await refuse(send, 400, ["header", "host"], "the request has no Host header")
                 return
             name = host_name(raw.decode("latin-1").lower())
             if name is None:

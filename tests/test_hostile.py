@@ -6,6 +6,7 @@ unbounded memory, and stays fixed here."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import socket
 import time
@@ -556,3 +557,24 @@ def test_a_multipart_body_cut_short_says_so(client: TestClient) -> None:
         f"/api/models/{VAE}/encode", content=head, headers={"content-type": "multipart/form-data"}
     )
     assert r.status_code == 400 and "boundary" in r.json()["detail"][0]["msg"], r.text
+
+
+def test_a_compressed_request_body_is_415(client: TestClient) -> None:
+    """A gzip body was read as JSON and refused as "Invalid JSON" (RFC 9110 15.5.16: 415)."""
+    json_type = {"content-type": "application/json"}
+    body = b'{"z": [[0, 0]], "output": "probs"}'
+    url = f"/api/models/{VAE}/decode"
+    r = client.post(
+        url, content=gzip.compress(body), headers={**json_type, "content-encoding": "gzip"}
+    )
+    assert r.status_code == 415, r.text
+    assert r.json()["detail"][0]["type"] == "unsupported_encoding"
+    assert "'gzip'" in r.json()["detail"][0]["msg"]
+    assert (
+        client.post(
+            url, content=body, headers={**json_type, "content-encoding": "identity"}
+        ).status_code
+        == 200
+    )
+    # A Content-Encoding on a request without a body changes nothing.
+    assert client.get("/api/health", headers={"content-encoding": "gzip"}).status_code == 200
