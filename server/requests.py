@@ -91,7 +91,8 @@ def content_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
-BOUNDARY = re.compile(r'boundary=(?:"([^"]{1,200})"|([^\s;]{1,200}))', re.I)
+# RFC 2046 allows 70 characters; 200 is lenient. The whole value, not its first 200 characters.
+BOUNDARY = re.compile(r'boundary=(?:"([^"]{1,200})"|([^\s;"]{1,200}))(?=[\s;]|$)', re.I)
 
 
 async def check_multipart_closed(request: Request) -> None:
@@ -100,7 +101,8 @@ async def check_multipart_closed(request: Request) -> None:
     here; Starlette keeps it for request.form()."""
     m = BOUNDARY.search(request.headers.get("content-type", ""))
     if m is None:
-        raise InputError(("header", "content-type"), "multipart/form-data needs a boundary", 400)
+        msg = "multipart/form-data needs a boundary of at most 200 characters"
+        raise InputError(("header", "content-type"), msg, 400)
     close = b"--" + (m[1] or m[2]).encode("latin-1") + b"--"
     if close not in await request.body():
         raise InputError(("body",), "the multipart body ends before its closing boundary", 400)

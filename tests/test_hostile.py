@@ -578,3 +578,21 @@ def test_a_compressed_request_body_is_415(client: TestClient) -> None:
     )
     # A Content-Encoding on a request without a body changes nothing.
     assert client.get("/api/health", headers={"content-encoding": "gzip"}).status_code == 200
+
+
+@pytest.mark.parametrize(("length", "status"), [(70, 415), (200, 415), (201, 400), (250, 400)])
+def test_a_long_multipart_boundary_is_named(client: TestClient, length: int, status: int) -> None:
+    """A 201-250-character boundary was matched by its first 200 characters, and the body was
+    said to end before its closing boundary. (415: the file, "xx", is no image: read to the end.)"""
+    b = "b" * length
+    body = (
+        f'--{b}\r\nContent-Disposition: form-data; name="image"; filename="x.png"\r\n'
+        f"Content-Type: image/png\r\n\r\nxx\r\n--{b}--\r\n"
+    ).encode()
+    headers = {"content-type": f"multipart/form-data; boundary={b}"}
+    r = client.post(f"/api/models/{VAE}/encode", content=body, headers=headers)
+    assert r.status_code == status, r.text
+    if status == 400:
+        assert r.json()["detail"][0]["msg"] == (
+            "multipart/form-data needs a boundary of at most 200 characters"
+        )
