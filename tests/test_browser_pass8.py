@@ -90,13 +90,32 @@ def touch(page: Page, cdp, kind: str, x: float, y: float) -> None:
     cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y}]})
 
 
-def swipe(page: Page, cdp, x: float, y: float, dx: float, dy: float) -> None:
-    touch(page, cdp, "touchStart", x, y)
-    for k in range(1, 11):
-        touch(page, cdp, "touchMove", x + dx * k / 10, y + dy * k / 10)
+def gesture(page: Page, cdp, points: list[tuple[float, float]]) -> None:
+    """A finger put down at the first point, moved through the rest 16 ms apart, then lifted."""
+    touch(page, cdp, "touchStart", *points[0])
+    for x, y in points[1:]:
+        touch(page, cdp, "touchMove", x, y)
         page.wait_for_timeout(16)
     cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
     page.wait_for_timeout(500)
+
+
+def swipe(page: Page, cdp, x: float, y: float, dx: float, dy: float) -> None:
+    gesture(page, cdp, [(x + dx * k / 10, y + dy * k / 10) for k in range(11)])
+
+
+def point_on(page: Page, slider, across: float) -> tuple[float, float]:
+    """A point `across` the slider's width, once the last swipe's fling has stopped."""
+    settled(page)
+    slider.scroll_into_view_if_needed()
+    box = slider.bounding_box()
+    return box["x"] + across * box["width"], box["y"] + box["height"] / 2
+
+
+def untouched(page: Page, slider, search: str) -> None:
+    assert slider.input_value() == "0"
+    page.wait_for_timeout(400)
+    assert page.evaluate("location.search") == search
 
 
 def settled(page: Page) -> None:
@@ -131,43 +150,22 @@ def test_a_swipe_that_scrolls_past_a_slider_does_not_set_it(phone) -> None:
     page, cdp = phone
     open_app(page, "?model=vae-mnist-z16")
     slider = page.locator("[data-testid=latent-slider][data-dim='3']")
-    slider.scroll_into_view_if_needed()
-    box = slider.bounding_box()
-    x, y = box["x"] + 0.85 * box["width"], box["y"] + box["height"] / 2
     search = page.evaluate("location.search")
+    x, y = point_on(page, slider, 0.85)
     swipe(page, cdp, x, y, 0, -150)
-    assert slider.input_value() == "0"
-    page.wait_for_timeout(400)
-    assert page.evaluate("location.search") == search
+    untouched(page, slider, search)
     # A swipe whose first few px drift sideways, then goes up: a scroll all the same (review).
-    settled(page)
-    slider.scroll_into_view_if_needed()
-    box = slider.bounding_box()
-    x, y = box["x"] + 0.85 * box["width"], box["y"] + box["height"] / 2
-    touch(page, cdp, "touchStart", x, y)
-    for dx, dy in ((-4, -1), (-8, -3), (-10, -4)):
-        touch(page, cdp, "touchMove", x + dx, y + dy)
-        page.wait_for_timeout(16)
-    swipe_rest = [(x - 10, y - 4 - 15 * k) for k in range(1, 11)]
-    for px, py in swipe_rest:
-        touch(page, cdp, "touchMove", px, py)
-        page.wait_for_timeout(16)
-    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
-    page.wait_for_timeout(500)
-    assert slider.input_value() == "0"
-    page.wait_for_timeout(400)
-    assert page.evaluate("location.search") == search
-    # A sideways drag on it still sets it, and a tap too (once the swipe's fling has stopped).
-    settled(page)
-    slider.scroll_into_view_if_needed()
-    box = slider.bounding_box()
-    swipe(page, cdp, box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, 60, 0)
+    x, y = point_on(page, slider, 0.85)
+    drift = [(x, y), (x - 4, y - 1), (x - 8, y - 3), (x - 10, y - 4)]
+    gesture(page, cdp, drift + [(x - 10, y - 4 - 15 * k) for k in range(1, 11)])
+    untouched(page, slider, search)
+    # A sideways drag on it still sets it, and a tap too.
+    x, y = point_on(page, slider, 0.5)
+    swipe(page, cdp, x, y, 60, 0)
     assert float(slider.input_value()) > 0.3
     page.wait_for_function("() => new URLSearchParams(location.search).get('z') !== null")
     other = page.locator("[data-testid=latent-slider][data-dim='5']")
-    other.scroll_into_view_if_needed()
-    box = other.bounding_box()
-    swipe(page, cdp, box["x"] + 0.1 * box["width"], box["y"] + box["height"] / 2, 0, 0)
+    swipe(page, cdp, *point_on(page, other, 0.1), 0, 0)
     assert float(other.input_value()) < -0.5
     expect(page.locator("output[for=slider-5]")).to_have_text(f"{float(other.input_value()):.2f}")
 
