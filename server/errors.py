@@ -103,14 +103,20 @@ def load_json(schema: type[BaseModel], raw: bytes) -> object:
     raise InputError(("body",), "Invalid JSON: Python's parser refused the body")
 
 
-def parse_json_body(schema: type[BaseModel], raw: bytes) -> BaseModel:
-    """Validate a JSON body read by hand, as a declared body is read (`load_json`, then the model
-    in Python mode): one reading for every route and size (hostile pass 5: /encode refused a BOM
-    that /decode took). Errors are the same 422, with locations under "body"."""
+def validated(schema: type[BaseModel], parsed: object) -> BaseModel:
+    """`parsed` as the model, in Python mode as FastAPI validates a body; errors are the same 422,
+    with locations under "body"."""
     try:
-        return schema.model_validate(load_json(schema, raw))
+        return schema.model_validate(parsed)
     except ValidationError as exc:
         raise validation_errors(exc) from None
+
+
+def parse_json_body(schema: type[BaseModel], raw: bytes) -> BaseModel:
+    """Validate a JSON body read by hand, as a declared body is read (`load_json`, then the
+    model): one reading for every route and size (hostile pass 5: /encode refused a BOM that
+    /decode took)."""
+    return validated(schema, load_json(schema, raw))
 
 
 class CatchAll:
