@@ -308,12 +308,11 @@ async function applyView({ resetRange = false, linkRange = null, userRange = fal
   } catch (err) {
     if (!store.isCurrent(t) || request !== viewRequest) return;
     store.setAtlas(null);
-    const pca = view.plane === "pca";
-    notice.show(err, "atlas", !api.mayPass(err) ? "" : pca
-      ? "The PCA plane comes with them: until then the map takes no click. A click or a slider asks again."
-      : "A move asks again.");
     // Only a failure that may pass (no answer, or the server's own error) is asked again.
     failedForNow = api.mayPass(err);
+    notice.show(err, "atlas", !failedForNow ? "" : view.plane === "pca"
+      ? "The PCA plane comes with them: until then the map takes no click. A click or a slider asks again."
+      : "A move asks again.");
   } finally {
     if (request === viewRequest) viewPending = false;
   }
