@@ -20,13 +20,11 @@ import { PRIOR_RANGE, applyNotation, drawPrep, fillRangeSelect, metricNote, outp
 import { createNotice, describe } from "./notice.js";
 import { applyNouns } from "./nouns.js";
 import { gaussian } from "./posterior-samples.js";
-import { createSliders } from "./sliders.js";
-import { createShareLink } from "./share-link.js";
+import { createSliders, guardTouch } from "./sliders.js";
 import { createStore } from "./state.js";
 import { createTeaching } from "./teach.js";
-import { guardTouch } from "./touch-guard.js";
 import { showThumbs, withArticle } from "./thumbs.js";
-import { readQuery, writeQuery } from "./url-state.js";
+import { createShareLink, readQuery, writeQuery } from "./url-state.js";
 
 const $ = (id) => document.getElementById(id);
 const SAMPLES = 16;
