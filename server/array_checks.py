@@ -27,6 +27,17 @@ def int_in(low: int, high: int) -> Callable[[object], bool]:
     return lambda value: type(value) is int and low <= value <= high
 
 
+def shape_of(value: object) -> str:
+    """Which form an image or mask value takes: a name, an object, rows of values, or flat."""
+    if isinstance(value, str):
+        return "name"
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list) and value and isinstance(value[0], list):
+        return "rows"
+    return "flat"
+
+
 def few_bad(ok: Callable[[object], bool], what: str, rows: bool | None = None) -> BeforeValidator:
     """A list whose values `ok` accepts, but for at most MAX_LISTED. `rows`: a list of rows (z),
     a flat list (labels), or None: whichever its first item says, as the schema's union picks
@@ -36,7 +47,7 @@ def few_bad(ok: Callable[[object], bool], what: str, rows: bool | None = None) -
     def scan(value: object) -> object:
         if not isinstance(value, list):
             return value
-        as_rows = rows if rows is not None else bool(value) and isinstance(value[0], list)
+        as_rows = rows if rows is not None else shape_of(value) == "rows"
         bad, first = 0, ""
         for i, item in enumerate(value):
             if isinstance(item, list) != as_rows:

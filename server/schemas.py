@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from .array_checks import MAX_LISTED, few_bad, int_in, number_in
+from .array_checks import MAX_LISTED, few_bad, int_in, number_in, shape_of
 from .errors import quote
 from .settings import Settings
 from .text_numbers import TextInt
@@ -37,17 +37,6 @@ Seed = Annotated[int, Field(strict=True, ge=0, le=2**63 - 1)]  # what torch's ma
 Image = str | list[list[float]]  # a PNG data URL, or 28x28 probabilities / logits
 Z_EXAMPLE = [[0.5, -1.2], [0.0, 0.0]]
 PIXELS_DOC = "28x28 nested or flat 784 floats in [0, 1], white digit on black, MNIST-formatted"
-
-
-def shape_of(value: object) -> str:
-    """Which form an image or mask value takes: a name, an object, rows of values, or flat."""
-    if isinstance(value, str):
-        return "name"
-    if isinstance(value, dict):
-        return "object"
-    if isinstance(value, list) and value and isinstance(value[0], list):
-        return "rows"
-    return "flat"
 
 
 def by_shape(**forms: Any) -> Any:

@@ -2,15 +2,13 @@
 // flight each), drawn where the decode source answers from (the page or the server).
 
 import { mayPass } from "./api.js";
-import { latestWins } from "./latest.js";
+import { backoff, latestWins } from "./latest.js";
 import { describe } from "./notice.js";
 import { showThumbs } from "./thumbs.js";
 
 // On the server the style row costs a 10-image decode per z: while the pointer drags, wait for
 // it to pause. Decoded in the browser it costs a few ms and follows every move.
 const STYLE_ROW_PAUSE_MS = 250;
-/** The longest wait between retries of a failed decode, in seconds. */
-const MAX_RETRY_S = 8;
 
 /**
  * @param {{store: object, source: object, decodedView: object, notice: object,
@@ -46,7 +44,7 @@ export function createDigitFlow({ store, source, decodedView, notice, styleRow, 
       decodedView.stale(reason.charAt(0).toLowerCase() + reason.slice(1).replace(/\.$/, ""));
       let next = "";
       if (mayPass(err)) {
-        retry.wait = Math.min(MAX_RETRY_S, retry.wait ? 2 * retry.wait : 1);
+        retry.wait = backoff(retry.wait);
         next = `Asked again in ${retry.wait} s.`;
         clearTimeout(retry.timer);
         retry.timer = setTimeout(() => scheduleDecode(), retry.wait * 1000);

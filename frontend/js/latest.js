@@ -46,3 +46,6 @@ export async function newestSettled(current) {
     await waited.catch(() => {});
   }
 }
+
+/** The next wait, in seconds, of a retry that backs off: 1, 2, 4, then every 8 (`wait` 0 starts). */
+export const backoff = (wait) => Math.min(8, wait ? 2 * wait : 1);

@@ -11,7 +11,7 @@ import { createDrawFlow } from "./draw-flow.js";
 import { createDrawPad } from "./draw-pad.js";
 import { createEncodeView } from "./encode-view.js";
 import { createInterpolationView, interpolateEnds } from "./interpolation-view.js";
-import { newestSettled } from "./latest.js";
+import { backoff, newestSettled } from "./latest.js";
 import { createLatentMap } from "./latent-map.js";
 import { fillLabelSelect, fillPlaneSelect, fitModelPicker, formatMetric, lessonOrder, styleNote }
   from "./model-picker.js";
@@ -491,7 +491,7 @@ async function openLink(link) {
 // 1, 2, 4, then at most 8 s between tries, rather than leaving an empty page until the visitor
 // thinks of reloading. A refusal (4xx) would only be refused again: said once. null then.
 async function listModelsUntilAnswered() {
-  for (let wait = 1; ; wait = Math.min(wait * 2, 8)) {
+  for (let wait = backoff(0); ; wait = backoff(wait)) {
     try {
       const all = await api.listModels();
       notice.clear("models");
