@@ -21,7 +21,9 @@ from swagger_ui_bundle import swagger_ui_path
 from .compression import CompressText
 from .errors import (
     CatchAll,
+    ClientGone,
     InputError,
+    client_gone_handler,
     http_error_handler,
     input_error_handler,
     validation_error_handler,
@@ -78,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.add_exception_handler(InputError, input_error_handler)
+    app.add_exception_handler(ClientGone, client_gone_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(HTTPException, http_error_handler)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 
-from fastapi import Request
+from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
@@ -41,6 +41,15 @@ def error_bytes(loc: tuple | list, msg: str, kind: str = "value_error") -> bytes
     return json.dumps(
         error_body(loc, msg, kind), ensure_ascii=False, separators=(",", ":")
     ).encode()
+
+
+class ClientGone(Exception):
+    """The client hung up while its request waited for a worker: nobody is left to answer."""
+
+
+async def client_gone_handler(_: Request, exc: Exception) -> Response:
+    # 499 is nginx's "client closed request": only the access log will ever read it.
+    return Response(status_code=499)
 
 
 async def input_error_handler(_: Request, exc: Exception) -> JSONResponse:

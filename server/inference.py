@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import anyio.to_thread
 import numpy as np
 import torch
-from anyio import CapacityLimiter
+from fastapi import Request
 
 from .errors import InputError
 from .fast_decode import decode_numpy
 from .png import data_url, encode_png, to_uint8, upscale
 from .registry import ModelEntry
+from .requests import run_limited
 
 NUMPY_MAX_BATCH = 16  # above this, torch's batched matmuls win
 
@@ -69,16 +69,14 @@ def render(logits: np.ndarray, output: str, scale: int = 1) -> list:
 
 
 async def render_batch(
-    heavy: CapacityLimiter, entry: ModelEntry, z: torch.Tensor, y: torch.Tensor | None, output: str
+    request: Request, entry: ModelEntry, z: torch.Tensor, y: torch.Tensor | None, output: str
 ) -> list:
     """decode + render. Small batches on the event loop (faster than a thread hop); big ones in
     a thread under the app's heavy-work limiter, so a flood of them queues instead of starving
     the cheap endpoints."""
     if z.shape[0] <= NUMPY_MAX_BATCH:
         return render(decode(entry, z, y), output)
-    return await anyio.to_thread.run_sync(
-        lambda: render(decode(entry, z, y), output), limiter=heavy
-    )
+    return await run_limited(request, "heavy", lambda: render(decode(entry, z, y), output))
 
 
 def sigmoid(logits: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException
 
 from .errors import (
     QUOTE_CHARS,
+    ClientGone,
     InputError,
     load_json,
     parse_json_body,
@@ -221,6 +222,11 @@ async def read_upload_or_json(
 
 async def run_limited(request: Request, limiter_name: str, fn: Callable[..., T], *args) -> T:
     """Run blocking work in a thread under one of the app's capacity limiters (set up in the
-    lifespan): heavy work queues there instead of filling the shared thread pool."""
+    lifespan): heavy work queues there instead of filling the shared thread pool. Work whose
+    client hung up while it waited is dropped: 30 abandoned 64x64 grids kept the one heavy
+    worker busy for seconds of renders nobody would read (bench/abandoned_work.py)."""
     limiter = getattr(request.app.state, limiter_name)
-    return await anyio.to_thread.run_sync(fn, *args, limiter=limiter)
+    async with limiter:
+        if await request.is_disconnected():
+            raise ClientGone
+        return await anyio.to_thread.run_sync(fn, *args)

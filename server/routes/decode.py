@@ -26,7 +26,7 @@ def build_router(settings: Settings) -> APIRouter:
         """Decode latents to images: PNG data URLs, or 28x28 probabilities or logits."""
         z = inference.latents(entry, body.z, ("body", "z"))
         y = inference.labels(entry, body.labels, len(body.z), ("body", "labels"))
-        images = await inference.render_batch(request.app.state.heavy, entry, z, y, body.output)
+        images = await inference.render_batch(request, entry, z, y, body.output)
         return {"model": entry.id, "output": body.output, "images": images}
 
     @router.post("/generate", response_model=GenerateResponse, responses=JSON_ERRORS)
@@ -49,7 +49,7 @@ def build_router(settings: Settings) -> APIRouter:
             labels = None
         y = inference.labels(entry, labels, body.n, ("body", "label"))
         z_dev = z.to(entry.device)
-        images = await inference.render_batch(request.app.state.heavy, entry, z_dev, y, body.output)
+        images = await inference.render_batch(request, entry, z_dev, y, body.output)
         return {
             "model": entry.id,
             "output": body.output,

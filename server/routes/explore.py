@@ -197,7 +197,7 @@ def build_router(settings: Settings) -> APIRouter:
                 ends.append(inference.encode(entry, x, y1)[0][0])
         path = interpolate(ends[0].cpu(), ends[1].cpu(), body.steps, body.method).to(entry.device)
         y = None if y1 is None else y1.expand(body.steps)
-        images = await inference.render_batch(request.app.state.heavy, entry, path, y, body.output)
+        images = await inference.render_batch(request, entry, path, y, body.output)
         return {
             "model": entry.id,
             "output": body.output,
