@@ -35,7 +35,7 @@ from .query_once import SingleQueryValues
 from .ranges import IgnoreBadRange
 from .registry import ModelRegistry, choose_device
 from .routes import complete, decode, decode_png, decoder, encode, explore, models
-from .security import SameOriginPosts, SecurityHeaders, TrustedHosts
+from .security import NoWebSockets, SameOriginPosts, SecurityHeaders, TrustedHosts
 from .settings import Settings
 
 log = logging.getLogger("latent_explorer")
@@ -110,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SameOriginPosts, allowed_origins=settings.cors_origins)
     app.add_middleware(TrustedHosts, hosts=settings.trusted_hosts)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(NoWebSockets)
 
     def openapi() -> dict:
         # decode.png is a plain route (see its module): add its hand-written entry.

@@ -81,7 +81,15 @@ class BodySizeLimit:
         if not chunked and (length is None or int(length) == 0):
             await self.app(scope, receive, send)  # no body to hold
             return
-        coding = headers.get(b"content-encoding", b"identity").strip().lower()
+        # Every Content-Encoding line and list item, not the dict's last: "gzip" then "identity"
+        # was read as identity (hostile pass 6).
+        codings = [
+            c.strip().lower()
+            for k, v in scope["headers"]
+            if k == b"content-encoding"
+            for c in v.split(b",")
+        ]
+        coding = next((c for c in codings if c not in (b"identity", b"")), b"identity")
         if coding != b"identity":  # RFC 9110 15.5.16: a coding we do not decode is a 415
             if length is not None and int(length) <= DRAIN_BYTES:
                 await drain(receive)

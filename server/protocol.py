@@ -18,6 +18,12 @@ dropped, and the responses waiting for slow readers together hold at most PAUSED
 that never read cannot make every healthy one that pauses for a moment be refused). Both can be
 set from the environment (LATENT_EXPLORER_WRITE_STALL_S, LATENT_EXPLORER_PAUSED_BUDGET_MB): the
 protocol is made by uvicorn, outside the app and its Settings.
+
+httptools parses a whole read (up to 256 KB) at once, and uvicorn queues every request it finds
+behind the one being answered: 225 KB of pipelined 45-byte requests from a client that never
+reads queued ~5,000 of them (~10 MB and up to 0.4 s of the event loop per connection; 200 such
+connections held +1.8 GB; hostile pass 6). Browsers do not pipeline; past MAX_PIPELINED queued
+requests the connection is dropped, the rest of the read unparsed.
 """
 
 from __future__ import annotations
@@ -34,9 +40,14 @@ MAX_HEADER_BYTES = 64 * 1024  # request line + headers; browsers send a few KB, 
 # A phone on a bad network still reads something every few seconds.
 WRITE_STALL = float(os.environ.get("LATENT_EXPLORER_WRITE_STALL_S", "30"))
 PAUSED_BUDGET = int(float(os.environ.get("LATENT_EXPLORER_PAUSED_BUDGET_MB", "256")) * 2**20)
+MAX_PIPELINED = 16  # requests queued behind the one being answered, on one connection
 # Connections whose transport paused writing (the client reads slower than we write): one set
 # per server process, as the budget is.
 _paused: set[HeaderTimeoutProtocol] = set()
+
+
+class PipelineFull(Exception):
+    """Raised from a parser callback to stop httptools in the middle of a read."""
 
 
 def error_response(status: int, loc: list, msg: str, kind: str) -> bytes:
@@ -75,7 +86,14 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         super().connection_made(transport)
         self._arm()
 
+    _pipeline_full = False
+    _running = None  # the request cycle whose answer is being written
+
     def on_message_begin(self) -> None:
+        if len(self.pipeline) >= MAX_PIPELINED:
+            # uvicorn catches this as a parser error and calls send_400_response (below).
+            self._pipeline_full = True
+            raise PipelineFull
         super().on_message_begin()
         self._arm()
         self._header_bytes, self._began = 0, True
@@ -98,6 +116,10 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
     def send_400_response(self, msg: str) -> None:
         """Requests the parser refuses (bad Content-Length, bad chunking, bad request line):
         uvicorn's plain-text 400, in the API's JSON shape instead."""
+        if self._pipeline_full:  # an answer may be half written: nothing can follow it
+            self.logger.warning("dropped a connection: over %d requests pipelined", MAX_PIPELINED)
+            self.transport.abort()
+            return
         self.transport.write(error_response(400, ["request"], msg, "invalid_http"))
         self.transport.close()
 
@@ -142,7 +164,18 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         self._unwatch()
         super().resume_writing()
 
+    def _start_asgi_task(self, cycle, app) -> None:  # noqa: ANN001
+        self._running = cycle
+        super()._start_asgi_task(cycle, app)
+
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         self._unwatch()
+        # uvicorn marks only the newest parsed request as disconnected; with requests pipelined
+        # behind it, the one being answered wrote on into a closed transport (two tracebacks
+        # per dropped connection; hostile pass 6).
+        running = self._running
+        if running is not None and not running.response_complete:
+            running.disconnected = True
+            running.message_event.set()
         super().connection_lost(exc)

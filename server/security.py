@@ -47,6 +47,37 @@ async def refuse(send: Send, status: int, loc: list, msg: str, kind: str = "forb
     await send({"type": "http.response.body", "body": body})
 
 
+class NoWebSockets:
+    """The API has no WebSocket endpoint: an upgrade gets a JSON 404 (through the ASGI denial
+    response where the server offers it, as uvicorn does) before anything else looks at it.
+    Starlette answered an empty 403, and a Host refusal written as an HTTP answer on a
+    websocket scope was a 500 with a traceback (hostile pass 6)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket":
+            await self.app(scope, receive, send)
+            return
+        if "websocket.http.response" not in scope.get("extensions", {}):
+            await send({"type": "websocket.close", "code": 1008})  # the server answers 403
+            return
+        body = error_bytes(["path"], "this server has no WebSocket endpoints", "not_found")
+        await send(
+            {
+                "type": "websocket.http.response.start",
+                "status": 404,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    *COMMON,
+                ],
+            }
+        )
+        await send({"type": "websocket.http.response.body", "body": body})
+
+
 class SecurityHeaders:
     """nosniff, no referrer, no framing on every response; a strict CSP on all but /docs."""
 
@@ -111,7 +142,7 @@ class TrustedHosts:
         return any(h.startswith("*.") and name.endswith(h[1:]) for h in self.hosts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket"):
+        if scope["type"] == "http":  # websockets are all refused, first (NoWebSockets)
             raw = single(scope, b"host")
             if raw is None:  # RFC 9112 section 3.2: a 400, whatever the names
                 await refuse(send, 400, ["header", "host"], "more than one Host header")

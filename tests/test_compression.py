@@ -143,6 +143,29 @@ def test_a_tagged_body_is_gzipped_once_then_kept(client: TestClient, monkeypatch
     assert gzip.decompress(first_body) == plain_body and "content-encoding" not in plain.headers
 
 
+def test_every_spelling_of_a_static_path_shares_its_kept_body(
+    client: TestClient, monkeypatch
+) -> None:
+    """The static files serve "//x", "./x" and "y/../x" as x: each spelling compressed the 1.5 MB
+    bundle again and pushed kept bodies out (hostile pass 6). (httpx removes dot segments
+    itself, so those are checked on the key.)"""
+    calls = []
+    real = compression._gzip
+    monkeypatch.setattr(compression, "_gzip", lambda body: calls.append(1) or real(body))
+    bundle = "/docs-assets/swagger-ui-bundle.js"
+    first, first_body = raw(client, bundle, GZIP)
+    compressed = len(calls)
+    for variant in ("/docs-assets//swagger-ui-bundle.js", "/docs-assets///swagger-ui-bundle.js"):
+        r, body = raw(client, variant, GZIP)
+        assert r.status_code == 200 and body == first_body, variant
+    assert len(calls) == compressed
+    same = compression.same_file
+    assert (
+        same("/docs-assets/./x.js") == same("/docs-assets/y/../x.js") == same("//docs-assets/x.js")
+    )
+    assert same("/docs-assets/x.js") == "/docs-assets/x.js" != same("/assets/x.js")
+
+
 def test_the_kept_gzip_bodies_are_bounded() -> None:
     kept = compression.KeptGzip(app=None, max_bytes=100)  # type: ignore[arg-type]
     for k in range(3):

@@ -578,6 +578,12 @@ def test_a_compressed_request_body_is_415(client: TestClient) -> None:
     )
     # A Content-Encoding on a request without a body changes nothing.
     assert client.get("/api/health", headers={"content-encoding": "gzip"}).status_code == 200
+    # Every line counts, not the last (hostile pass 6: "gzip" then "identity" passed).
+    for codings in ([b"gzip", b"identity"], [b"identity, gzip"]):
+        headers = [(b"content-type", b"application/json")]
+        headers += [(b"content-encoding", c) for c in codings]
+        r = client.post(url, content=gzip.compress(body), headers=headers)
+        assert r.status_code == 415 and "'gzip'" in r.json()["detail"][0]["msg"], (codings, r.text)
 
 
 @pytest.mark.parametrize(("length", "status"), [(70, 415), (200, 415), (201, 400), (250, 400)])

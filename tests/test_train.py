@@ -48,6 +48,33 @@ def test_resume_continues_where_it_stopped(tmp_path: Path, tiny_data_dir: Path) 
     assert [h["epoch"] for h in history] == [1, 2, 3]
 
 
+def test_resume_without_its_state_refuses_and_keeps_the_file(
+    tmp_path: Path, tiny_data_dir: Path
+) -> None:
+    """A checkpoint without its optimizer state (every shipped one) is not silently retrained
+    from scratch over itself."""
+    from latent_explorer.model.training.loop import train_state_path
+
+    path = train(_args(tmp_path, tiny_data_dir, "--epochs", "1"))
+    train_state_path(path).unlink()
+    before = path.read_bytes()
+    with pytest.raises(SystemExit, match="cannot be resumed"):
+        train(_args(tmp_path, tiny_data_dir, "--epochs", "2", "--resume"))
+    assert path.read_bytes() == before
+
+
+def test_resume_says_it_keeps_the_files_model(
+    tmp_path: Path, tiny_data_dir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    train(_args(tmp_path, tiny_data_dir, "--epochs", "1", "--beta", "2"))
+    capsys.readouterr()
+    path = train(_args(tmp_path, tiny_data_dir, "--epochs", "2", "--resume"))
+    out = capsys.readouterr().out
+    assert "resuming keeps" in out and "beta=2.0" in out
+    assert load_checkpoint(path).config.beta == 2.0
+    assert "train loss" in out  # the weighted loss, as the file was trained, is not called -ELBO
+
+
 def test_same_seed_same_weights(tmp_path: Path, tiny_data_dir: Path) -> None:
     import torch
 

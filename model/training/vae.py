@@ -68,8 +68,18 @@ def train(args: argparse.Namespace, data: ImageDataset | None = None) -> Path:
     out = Path(args.out or f"checkpoints/{args.model}-{data.name}-z{args.latent_dim}.safetensors")
     state_path = train_state_path(out)
 
-    if args.resume and out.exists() and state_path.exists():
+    if args.resume and out.exists() and not state_path.exists():
+        # Starting over would overwrite the file after one epoch: the shipped checkpoints come
+        # without their optimizer state, so this is how a shipped model would be lost.
+        raise SystemExit(
+            f"{out} has no {state_path.name} beside it, so it cannot be resumed: "
+            "drop --resume to train anew, or choose another --out"
+        )
+    if args.resume and out.exists():
         model = load_checkpoint(out, device=device).train()
+        asked = make_config(args)
+        if asked != model.config:  # the file decides what is resumed; say so, do not guess
+            print(f"resuming keeps {out}'s own model: {model.config}, not the arguments' {asked}")
         trained_on = model.metadata.get("train_args", {}).get("iw_samples", 1)
         if trained_on != args.iw_samples:  # a resumed run keeps the objective it started with
             raise SystemExit(f"{out} was trained with --iw-samples {trained_on}; resume with it")
@@ -121,7 +131,7 @@ def train(args: argparse.Namespace, data: ImageDataset | None = None) -> Path:
             if i % 100 == 0:  # .item() syncs a GPU; do it rarely
                 bar.set_postfix(loss=f"{running.item():.2f}")
 
-    plain_elbo = args.beta == 1 and not args.kl_warmup  # else the weighted loss, not the ELBO
+    plain_elbo = model.config.beta == 1 and not args.kl_warmup  # else a weighted loss
     train_name = "-ELBO" if plain_elbo else "loss"
     train_name = f"-IW{args.iw_samples}" if args.iw_samples > 1 else train_name
 

@@ -1,0 +1,140 @@
+"""The app on uvicorn with `latent-explorer serve`'s protocol, in this process so that its log
+is caplog's (hostile pass 6): a few pipelined requests are answered in order, a flood of them is
+not queued without bound, dropping a connection with requests queued behind the answer being
+written logs no traceback, and a WebSocket upgrade is a JSON 404 whatever its Host."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import uvicorn
+
+from latent_explorer.harness import free_port
+from latent_explorer.server import Settings, create_app, protocol
+from latent_explorer.server.protocol import MAX_PIPELINED, HeaderTimeoutProtocol
+from tests.conftest import ROOT
+
+HEALTH = b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+BIG = b"GET /api/models/vae-mnist-z2/decoder.safetensors HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+# 8.6 MB of logits, written at once: more than the kernel's buffers take from a client that
+# reads nothing, so the transport pauses with the rest of the answer held.
+LOGITS = b'{"n": 1024, "output": "logits", "seed": 1}'
+GENERATE = (
+    b"POST /api/models/vae-mnist-z2/generate HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(LOGITS), LOGITS)
+)
+
+
+@pytest.fixture
+def port(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    """The app on uvicorn with serve's protocol, in this process (so its log is caplog's), with
+    a 1 s write stall."""
+    monkeypatch.setattr(protocol, "WRITE_STALL", 1.0)
+    app = create_app(Settings(checkpoints=ROOT / "checkpoints", device="cpu"))
+    port = free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, http=HeaderTimeoutProtocol, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.started
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def unread_connection(port: int, raw: bytes) -> socket.socket:
+    """A connection that sends `raw` in one write and reads nothing (a 4 KB receive buffer)."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect(("127.0.0.1", port))
+    s.sendall(raw)
+    return s
+
+
+def read_all(s: socket.socket) -> bytes:
+    s.settimeout(10)
+    got = b""
+    try:
+        while piece := s.recv(1 << 16):
+            got += piece
+    except ConnectionResetError:
+        pass
+    return got
+
+
+def test_a_few_pipelined_requests_are_answered_in_order(port: int) -> None:
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.sendall(
+            HEALTH * 5 + b"GET /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        )
+        got = read_all(s)
+    assert got.count(b"HTTP/1.1 200 ") == 5 and got.count(b"HTTP/1.1 404 ") == 1
+    assert got.rindex(b"HTTP/1.1 200 ") < got.index(b"HTTP/1.1 404 ")
+
+
+def test_a_flood_of_pipelined_requests_drops_the_connection(
+    port: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """5,000 requests behind a 1.9 MB answer, sent in one write: before, all were parsed and
+    queued (~10 MB a connection), and the connection held them until the client read."""
+    with caplog.at_level(logging.WARNING), unread_connection(port, BIG + HEALTH * 5000) as s:
+        time.sleep(0.5)
+        got = read_all(s)  # reading now: the rest would come if the server had kept them
+    assert got.count(b"HTTP/1.1 200 ") <= MAX_PIPELINED + 1, got.count(b"HTTP/1.1 200 ")
+    assert any("pipelined" in r.getMessage() for r in caplog.records)
+    assert not [r for r in caplog.records if r.exc_info]
+    with socket.create_connection(("127.0.0.1", port)) as s:  # and it goes on serving
+        s.sendall(HEALTH)
+        assert s.recv(100).startswith(b"HTTP/1.1 200 ")
+
+
+def test_dropping_a_stalled_reader_with_requests_queued_logs_no_traceback(
+    port: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """uvicorn marked only the newest queued request as disconnected, so the answer being
+    written went on into the closed transport: two tracebacks per connection dropped."""
+    with caplog.at_level(logging.WARNING):
+        socks = [unread_connection(port, GENERATE + HEALTH * 10) for _ in range(4)]
+        time.sleep(3.0)  # the 1 s write stall drops each
+        for s in socks:
+            s.close()
+        time.sleep(0.5)
+    assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records]
+
+
+UPGRADE = (
+    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["Host: 127.0.0.1\r\n", "Host: evil.com\r\n", "Host: a\r\nHost: b\r\n", ""],
+    ids=["trusted", "foreign", "twice", "none"],
+)
+def test_a_websocket_upgrade_is_a_json_404(
+    port: int, host: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No WebSocket endpoint exists: an upgrade a Host check refused was a 500 with a traceback
+    in the log, and one it let through an empty 403."""
+    with caplog.at_level(logging.WARNING), socket.create_connection(("127.0.0.1", port)) as s:
+        s.sendall(f"GET /api/health HTTP/1.1\r\n{host}{UPGRADE}\r\n".encode())
+        got = read_all(s)
+    head, _, body = got.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 404 "), got[:200]
+    assert json.loads(body)["detail"][0]["msg"] == "this server has no WebSocket endpoints"
+    assert not [r for r in caplog.records if r.exc_info]
