@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -50,6 +51,32 @@ class ClientGone(Exception):
 async def client_gone_handler(_: Request, exc: Exception) -> Response:
     # 499 is nginx's "client closed request": only the access log will ever read it.
     return Response(status_code=499)
+
+
+async def send_error(
+    send: Send,
+    status: int,
+    loc: tuple | list,
+    msg: str,
+    kind: str,
+    headers: Sequence[tuple[bytes, bytes]] = (),
+    scope_type: str = "http",
+) -> None:
+    """A whole error answer in the one shape, written by an ASGI layer below FastAPI;
+    `scope_type` "websocket.http" writes it as a WebSocket denial response."""
+    body = error_bytes(loc, msg, kind)
+    await send(
+        {
+            "type": f"{scope_type}.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": f"{scope_type}.response.body", "body": body})
 
 
 async def input_error_handler(_: Request, exc: Exception) -> JSONResponse:
@@ -154,15 +181,4 @@ class CatchAll:
             log.exception("unexpected error on %s %s", scope.get("method"), scope.get("path"))
             if started:
                 raise  # half a response sent: only closing the connection is honest
-            body = error_bytes((), "internal error", "internal_error")
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 500,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await send_error(send, 500, (), "internal error", "internal_error")

@@ -4,10 +4,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import error_bytes
+from .errors import send_error
 
 BODY_TIMEOUT = 30.0  # seconds from the end of the headers to the end of the body (4 MiB: 140 KB/s)
 BUDGET_BODIES = 16  # bodies of the maximum size held at once, across all connections
@@ -18,21 +20,11 @@ DRAIN_BYTES = 64 * 1024 * 1024
 DRAIN_SECONDS = 5.0
 
 
-async def _answer(send: Send, status: int, kind: str, msg: str, extra=()) -> None:
-    body = error_bytes(["body"], msg, kind)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),  # the rest of the body, if any, is not read
-                *extra,
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+async def _answer(
+    send: Send, status: int, kind: str, msg: str, extra: Sequence[tuple[bytes, bytes]] = ()
+) -> None:
+    # Connection: close, as the rest of the body, if any, is not read.
+    await send_error(send, status, ["body"], msg, kind, [(b"connection", b"close"), *extra])
 
 
 async def drain(receive: Receive) -> None:

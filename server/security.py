@@ -10,7 +10,7 @@ import re
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .errors import error_bytes
+from .errors import send_error
 
 # The page loads its own scripts, styles and images; decoded digits arrive as data: URLs and
 # drawings may become blob: URLs; the in-browser decoder fetches weights from us and may run
@@ -33,18 +33,7 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 async def refuse(send: Send, status: int, loc: list, msg: str, kind: str = "forbidden") -> None:
-    body = error_bytes(loc, msg, kind)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await send_error(send, status, loc, msg, kind)
 
 
 class NoWebSockets:
@@ -63,19 +52,8 @@ class NoWebSockets:
         if "websocket.http.response" not in scope.get("extensions", {}):
             await send({"type": "websocket.close", "code": 1008})  # the server answers 403
             return
-        body = error_bytes(["path"], "this server has no WebSocket endpoints", "not_found")
-        await send(
-            {
-                "type": "websocket.http.response.start",
-                "status": 404,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    *COMMON,
-                ],
-            }
-        )
-        await send({"type": "websocket.http.response.body", "body": body})
+        msg = "this server has no WebSocket endpoints"
+        await send_error(send, 404, ["path"], msg, "not_found", COMMON, "websocket.http")
 
 
 class SecurityHeaders:

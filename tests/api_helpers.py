@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import base64
 import io
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+import uvicorn
 from PIL import Image
+
+from latent_explorer.harness import free_port
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mnist"
 
@@ -27,3 +34,22 @@ def fixture_digits() -> list[tuple[int, np.ndarray]]:
     for path in sorted(FIXTURES.glob("*.png")):
         out.append((int(path.stem.rsplit("-", 1)[1]), png_to_array(path.read_bytes())))
     return out
+
+
+@contextmanager
+def uvicorn_in_thread(app, **config) -> Iterator[int]:  # noqa: ANN001, ANN003
+    """`app` on a real uvicorn in a thread of this process (its log is caplog's, its objects
+    can be patched); yields the port."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **config))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.started, "uvicorn did not start"
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -12,12 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from latent_explorer.harness import free_port
 from latent_explorer.server import inference
 from latent_explorer.server.app import create_app
 from latent_explorer.server.settings import Settings
+from tests.api_helpers import uvicorn_in_thread
 
 ROOT = Path(__file__).resolve().parents[1]
 VAE = "vae-mnist-z2"
@@ -50,20 +49,11 @@ def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[int, object, Gated
     gated = GatedDecode(inference.decode)
     monkeypatch.setattr(inference, "decode", gated)
     app = create_app(Settings(checkpoints=ROOT / "checkpoints", device="cpu", max_heavy=1))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert server.started
-        yield port, app, gated
-    finally:
-        gated.gate.set()
-        server.should_exit = True
-        thread.join(timeout=10)
+    with uvicorn_in_thread(app, log_level="error") as port:
+        try:
+            yield port, app, gated
+        finally:
+            gated.gate.set()  # before the server waits for its requests to finish
 
 
 def status_of(sock: socket.socket) -> bytes:

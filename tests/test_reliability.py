@@ -6,18 +6,14 @@ import io
 import json
 import logging
 import socket
-import threading
-import time
 
 import numpy as np
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from latent_explorer.harness import free_port
 from latent_explorer.server import Settings, create_app
-from tests.api_helpers import FIXTURES, data_url_to_array
+from tests.api_helpers import FIXTURES, data_url_to_array, uvicorn_in_thread
 from tests.conftest import ROOT
 
 VAE, Z16, COMPLETION = "vae-mnist-z2", "vae-mnist-z16", "completion-mnist"
@@ -235,36 +231,28 @@ def boom_app():
 
 
 def test_unexpected_error_is_a_clean_500(caplog: pytest.LogCaptureFixture) -> None:
-    port = free_port()
-    config = uvicorn.Config(boom_app(), host="127.0.0.1", port=port, log_level="error")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        with caplog.at_level(logging.ERROR), socket.create_connection(("127.0.0.1", port)) as s:
-            s.settimeout(10)
-            reader = s.makefile("rb")
-            for path in ("/boom", "/api/health", "/boom", "/api/health"):
-                s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
-                status = reader.readline()
-                headers = {}
-                while (line := reader.readline()) not in (b"\r\n", b""):
-                    name, value = line.decode().split(":", 1)
-                    headers[name.strip().lower()] = value.strip()
-                body = reader.read(int(headers["content-length"]))
-                if path == "/boom":
-                    assert b" 500 " in status and headers["content-type"] == "application/json"
-                    assert json.loads(body)["detail"][0]["type"] == "internal_error"
-                else:  # the same keep-alive connection still answers
-                    assert b" 200 " in status, status
-        tracebacks = [r for r in caplog.records if r.exc_info]
-        assert len(tracebacks) == 2, [r.getMessage() for r in caplog.records]  # one per error
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with (
+        uvicorn_in_thread(boom_app(), log_level="error") as port,
+        caplog.at_level(logging.ERROR),
+        socket.create_connection(("127.0.0.1", port)) as s,
+    ):
+        s.settimeout(10)
+        reader = s.makefile("rb")
+        for path in ("/boom", "/api/health", "/boom", "/api/health"):
+            s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+            status = reader.readline()
+            headers = {}
+            while (line := reader.readline()) not in (b"\r\n", b""):
+                name, value = line.decode().split(":", 1)
+                headers[name.strip().lower()] = value.strip()
+            body = reader.read(int(headers["content-length"]))
+            if path == "/boom":
+                assert b" 500 " in status and headers["content-type"] == "application/json"
+                assert json.loads(body)["detail"][0]["type"] == "internal_error"
+            else:  # the same keep-alive connection still answers
+                assert b" 200 " in status, status
+    tracebacks = [r for r in caplog.records if r.exc_info]
+    assert len(tracebacks) == 2, [r.getMessage() for r in caplog.records]  # one per error
 
 
 def test_big_upload_never_becomes_a_full_size_float_array() -> None:

@@ -8,16 +8,14 @@ from __future__ import annotations
 import json
 import logging
 import socket
-import threading
 import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 
-from latent_explorer.harness import free_port
 from latent_explorer.server import Settings, create_app, protocol
 from latent_explorer.server.protocol import MAX_PIPELINED, HeaderTimeoutProtocol
+from tests.api_helpers import uvicorn_in_thread
 from tests.conftest import ROOT
 
 HEALTH = b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
@@ -33,26 +31,11 @@ GENERATE = (
 
 @pytest.fixture
 def port(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
-    """The app on uvicorn with serve's protocol, in this process (so its log is caplog's), with
-    a 1 s write stall."""
+    """The app on uvicorn with serve's protocol, with a 1 s write stall."""
     monkeypatch.setattr(protocol, "WRITE_STALL", 1.0)
     app = create_app(Settings(checkpoints=ROOT / "checkpoints", device="cpu"))
-    port = free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, http=HeaderTimeoutProtocol, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert server.started
+    with uvicorn_in_thread(app, http=HeaderTimeoutProtocol, log_level="warning") as port:
         yield port
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def unread_connection(port: int, raw: bytes) -> socket.socket:
