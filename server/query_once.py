@@ -28,11 +28,15 @@ def query_names(query: str) -> list[str]:
 
 
 class SingleQueryValues:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    """For the API only: the page's address is read by the page, which says what it takes from a
+    link (a messenger's repeated utm_source made the shared page a raw JSON 422; page pass 9)."""
+
+    def __init__(self, app: ASGIApp, prefix: str = "/api/") -> None:
+        self.app, self.prefix = app, prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        query = scope.get("query_string", b"") if scope["type"] == "http" else b""
+        api = scope["type"] == "http" and scope["path"].startswith(self.prefix)
+        query = scope.get("query_string", b"") if api else b""
         if query:
             try:
                 names = query_names(query.decode("latin-1"))

@@ -83,7 +83,9 @@ def test_3_a_tap_draws_a_dot_and_messages_stay_by_the_pad(page: Page) -> None:
         ),
     )
     draw_stroke(page, ONE)
-    expect(page.locator("#encode-info")).to_have_text("pixels: no ink found")
+    expect(page.locator("#encode-info")).to_have_text(
+        "The drawing could not be encoded: pixels: no ink found"
+    )
     assert page.locator("main").bounding_box()["y"] == layout_top  # nothing pushed down
     page.unroute("**/encode")
     page.get_by_role("button", name="Clear the drawing").click()

@@ -191,11 +191,13 @@ def test_sigma_on_a_16d_model_is_said_over_its_dims(page: Page) -> None:
     draw_stroke(page, SEVEN)
     info = page.locator("#encode-info")
     expect(info).to_contain_text("over its 16 dims")
-    expect(info).to_contain_text("those dims stay at the prior")  # the β-VAE's unused half
+    expect(info).to_contain_text("above 0.9, near the prior's 1")  # the β-VAE's unused half
     assert "mean sigma" not in info.inner_text()
     expect(page.locator("#posterior-cloud-note")).to_contain_text("widest σ on this plane")
     summary = page.get_by_test_id("kl-summary")
-    expect(summary).to_contain_text("dims carry under 0.1 nat (at the prior)")
+    expect(summary).to_contain_text("dims carry under 0.1 nat (at the prior")
+    # One sentence says "at the prior", by its own rule; the σ line names its rule (pass 9).
+    assert "at the prior" not in info.inner_text()
     label = page.locator(".kl-dims").get_attribute("aria-label")
     assert label.startswith("KL per dim in nats: z0: ") and "z15: " in label
     # Two dims: the mean, as before.

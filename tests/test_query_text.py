@@ -115,6 +115,16 @@ def test_a_repeated_query_parameter_is_422(client: TestClient, path: str) -> Non
     assert d["loc"] == ["query", name] and d["msg"] == f"{name} is given more than once"
 
 
+def test_the_page_is_served_whatever_its_query_repeats(client: TestClient) -> None:
+    """The page reads its own address (and says what it took); a repeated utm_source a messenger
+    added made a shared link a raw JSON 422 (page pass 9). The preload names the first model, as
+    the page's URLSearchParams.get reads it."""
+    r = client.get("/?model=vae-mnist-z16&model=vae-mnist-z2&utm_source=a&utm_source=b")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert "api/models/vae-mnist-z16/decoder" in r.text
+    assert "api/models/vae-mnist-z2/decoder" not in r.text
+
+
 def test_a_query_of_many_parameters_is_422(client: TestClient) -> None:
     query = "&".join(f"p{i}=1" for i in range(500))
     d = detail(client.get(f"/api/models/{VAE}/decode.png?z=0,0&{query}"))

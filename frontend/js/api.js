@@ -1,4 +1,9 @@
-// The only module that talks to the server. Every function returns parsed data or throws ApiError.
+// The only module that talks to the server: every request the page makes with fetch, and every
+// server address, is here. Every function returns parsed data or throws ApiError. Two image
+// routes are also loaded by <img> elements, at addresses built here (gridUrl for the map's
+// background in latent-map.js, decodePngUrl for the compare strip's server cells): the browser's
+// image loader caches, schedules and drops them as it does any picture, and an <img>'s error
+// event is their one failure (no status to word).
 
 /** An HTTP error (or an unreachable server) with a message fit to show a person. */
 export class ApiError extends Error {

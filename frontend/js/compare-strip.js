@@ -13,7 +13,7 @@ import { PENDING } from "./decode-source.js";
 const SERVER_EVERY_MS = 180;
 
 /** Models whose z can be compared: walkable, two latent dims, labels not read from the image. */
-export function comparableModels(models) {
+function comparableModels(models) {
   return models.filter((m) => m.capabilities.walkable && m.latent_dim === 2 && !m.capabilities.infers_label);
 }
 

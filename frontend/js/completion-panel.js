@@ -1,8 +1,10 @@
 // Draw part of a digit in the visible region; the model proposes ways to finish it. The regions
 // offered are the ones the completion model declares (capabilities.completes).
 
-import { ApiError, complete, completeUpload } from "./api.js";
+import { complete, completeUpload, mayPass } from "./api.js";
 import { createDrawPad } from "./draw-pad.js";
+import { backoff } from "./latest.js";
+import { sentence } from "./notice.js";
 import { showThumbs } from "./thumbs.js";
 
 // Quadrants 0..3 are top-left, top-right, bottom-left, bottom-right (the API's numbering).
@@ -16,7 +18,7 @@ const INK_LEVEL = 0.1;
 const HIDDEN_INK = "Draw in the clear part of the square: the model sees only that part.";
 
 /** The quadrants a region name leaves visible ("left-half" -> [0, 2]); [] when unknown. */
-export function regionQuadrants(name) {
+function regionQuadrants(name) {
   const [first, second] = name.split("-");
   if (!SIDES[first]) return [];
   return second === "half" ? SIDES[first] : SIDES[first].filter((q) => (SIDES[second] || []).includes(q));
@@ -38,7 +40,7 @@ function parseRegion(value) {
  * @param {number[]} quadrants the visible quadrants
  * @returns {boolean}
  */
-export function visibleInk(pixels, quadrants) {
+function visibleInk(pixels, quadrants) {
   return pixels.some((v, i) => {
     const q = (Math.floor(i / 28) < 14 ? 0 : 2) + (i % 28 < 14 ? 0 : 1);
     return v >= INK_LEVEL && quadrants.includes(q);
@@ -49,7 +51,7 @@ export function visibleInk(pixels, quadrants) {
  * @param {{panel: HTMLElement, pad: HTMLCanvasElement, shade: HTMLElement, region: HTMLSelectElement,
  *          clear: HTMLButtonElement, upload: HTMLInputElement, row: HTMLElement,
  *          info: HTMLElement, source: HTMLElement}} els
- * @param {{onError: (err: Error) => void, onOk: () => void}} handlers
+ * @param {{onError: (err: Error, next: string) => void, onOk: () => void}} handlers
  */
 export function createCompletionPanel(els, { onError, onOk }) {
   /** @type {object | null} the completion model's entry of /api/models */
@@ -78,16 +80,25 @@ export function createCompletionPanel(els, { onError, onOk }) {
   let request = 0;
   // What the info line says before anything is drawn, and again after Clear.
   const intro = els.info.textContent;
+  // A request the server or the network failed is asked again, backing off (page pass 9: the
+  // panel kept the previous drawing's completions and waited for another stroke).
+  const retry = { wait: 0, timer: 0 };
 
   /**
    * Show the completions `ask()` brings, unless a newer stroke, region, file or Clear came since.
+   * Meanwhile the row shown (of an earlier drawing or region) is dimmed; on a failure it goes.
    * A refused file is forgotten (not sent again with every region), its reason said in the panel.
    */
   async function show(ask, what) {
     const mine = ++request;
+    clearTimeout(retry.timer);
+    els.row.classList.add("pending");
+    els.info.textContent = `Completing ${what}…`;
     try {
       const body = await ask();
       if (mine !== request) return; // superseded
+      retry.wait = 0;
+      els.row.classList.remove("pending");
       showThumbs(els.row, body.images, null, (k) => `completion ${k + 1}`);
       els.info.textContent = `${body.images.length} completions of ${what}`;
       // An uploaded image is shown on the pad as the server read it: the user sees what was
@@ -96,11 +107,27 @@ export function createCompletionPanel(els, { onError, onOk }) {
       onOk();
     } catch (err) {
       if (mine !== request) return; // an error about a drawing or region no longer shown
-      if (!file) return onError(err);
-      forgetFile();
+      els.row.classList.remove("pending");
       showThumbs(els.row, []);
-      els.info.textContent = err instanceof ApiError ? err.message : `Something went wrong: ${err.message}`;
+      if (mayPass(err)) {
+        retry.wait = backoff(retry.wait);
+        const next = `Asked again in ${retry.wait} s.`;
+        retry.timer = setTimeout(() => { if (mine === request) run(); }, retry.wait * 1000);
+        els.info.textContent = sentence(err, "complete", next);
+        return onError(err, next);
+      }
+      els.info.textContent = sentence(err, "complete");
+      if (!file) return onError(err, "");
+      forgetFile();
     }
+  }
+
+  /** Nothing is on its way any more (a Clear, an empty or hidden drawing). */
+  function settle() {
+    request++;
+    clearTimeout(retry.timer);
+    retry.wait = 0;
+    els.row.classList.remove("pending");
   }
 
   function showRead(url, mine) {
@@ -115,7 +142,7 @@ export function createCompletionPanel(els, { onError, onOk }) {
     // The file is read as it is framed, by the server.
     if (file) return show(() => completeUpload(model.id, file, mask, { n: COMPLETIONS }),
                           "the image's visible part");
-    request++; // whatever was on its way is about a drawing no longer there
+    settle(); // whatever was on its way is about a drawing no longer there
     if (!pad.hasInk()) return;
     const pixels = pad.toPixels();
     if (!visibleInk(pixels, quadrants)) {
@@ -135,7 +162,7 @@ export function createCompletionPanel(els, { onError, onOk }) {
     run();
   });
   els.clear.addEventListener("click", () => {
-    request++;
+    settle();
     forgetFile();
     pad.clear();
     showThumbs(els.row, []);

@@ -51,7 +51,7 @@ function halfLookup() {
  * @param {ArrayBuffer} buffer
  * @returns {{metadata: Object<string, string>, tensors: Map<string, {shape: number[], data: Float32Array}>}}
  */
-export function parseSafetensors(buffer) {
+function parseSafetensors(buffer) {
   if (!(buffer instanceof ArrayBuffer) || buffer.byteLength < 8) fail("too short for safetensors");
   const view = new DataView(buffer);
   const lengthHigh = view.getUint32(4, true);

@@ -63,7 +63,7 @@ export function createDigitFlow({ store, source, decodedView, notice, styleRow, 
       showThumbs(styleRow, images, state.model.class_names);
       notice.clear("style");
     } catch (err) {
-      notice.show(err, "style");
+      if (store.isCurrent(t)) notice.show(err, "style"); // not another model's late failure
     }
   });
   let styleTimer = null;

@@ -3,6 +3,8 @@
 // the posterior's lesson. The newest stroke, label, file or Clear wins over a late answer.
 
 import * as api from "./api.js";
+import { backoff } from "./latest.js";
+import { sentence } from "./notice.js";
 import { fillNouns } from "./nouns.js";
 
 /** MNIST's crop-and-centre only where the data set says pen drawings fit it (see padNote). */
@@ -45,6 +47,9 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
   }
 
   let inFlight = Promise.resolve(); // the newest encode, settled when its answer is shown
+  // An encode the server or the network failed is sent again, backing off (page pass 9: the
+  // line said "the server failed (HTTP 500)" and waited for another stroke).
+  const retry = { wait: 0, timer: 0 };
 
   /** Encode what `send(label)` sends and show it, as the newest encode. */
   function encodeWith(send) {
@@ -66,12 +71,14 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
     const t = store.token();
     const told = needsLabel() ? state.drawLabel : null;
     const mine = ++request;
+    clearTimeout(retry.timer);
     const zAsked = state.z; // replaced, not changed, by every move (state.js setZ)
     encodeView.pending();
     try {
       const body = await send(told);
       store.check(t);
       if (mine !== request) return; // superseded: its label must not move the view
+      retry.wait = 0;
       // The view follows the drawing's label: the one the model read (M2) or the one the user
       // gave (a CVAE), so the decoded image at the drawing's z is decoded as that class.
       const label = model.capabilities.infers_label ? body.label : told;
@@ -89,12 +96,19 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
     } catch (err) {
       // An error about an older drawing, or another model's, is no news about this one.
       if (err.name === "StaleError" || mine !== request || !store.isCurrent(t)) return;
-      // The results shown were an earlier drawing's: they go with the failed one, and "It is"
-      // must not send a file the server refused again.
-      forgetResults();
       // About the drawing: said next to the pad, where the user is looking.
-      encodeView.say(err instanceof api.ApiError ? err.message : `Something went wrong: ${err.message}`,
-                     { error: true });
+      const subject = upload ? "upload" : "encode";
+      // The results shown were an earlier drawing's: they go with the failed one.
+      if (api.mayPass(err)) {
+        takeDown();
+        retry.wait = backoff(retry.wait);
+        retry.timer = setTimeout(() => {
+          if (mine === request && store.isCurrent(t)) encodeWith(send);
+        }, retry.wait * 1000);
+        return encodeView.say(sentence(err, subject, `Asked again in ${retry.wait} s.`), { error: true });
+      }
+      forgetResults(); // and "It is" must not send a file the server refused again
+      encodeView.say(sentence(err, subject), { error: true });
     }
   }
 

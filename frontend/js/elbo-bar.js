@@ -4,7 +4,7 @@
 import { givenLabel } from "./model-notes.js";
 import { fillNouns } from "./nouns.js";
 
-export const EXTREME_PERCENTILE = 99; // past this the drawing is unlike the training images
+const EXTREME_PERCENTILE = 99; // past this the drawing is unlike the training images
 
 /** @param {string} tag @param {object} props @param {(Node|string)[]} children */
 function h(tag, props = {}, ...children) {
@@ -53,11 +53,11 @@ export function percentileMessage(p, model) {
 }
 
 /** The largest per-dim KLs and how many dims carry almost none (< 0.1 nat: at the prior). */
-export function klSummary(perDim) {
+function klSummary(perDim) {
   const top = perDim.map((v, d) => [v, d]).sort((a, b) => b[0] - a[0]).slice(0, 3);
   const idle = perDim.filter((v) => v < 0.1).length;
   return `Largest: ${top.map(([v, d]) => `z${d} ${v.toFixed(2)}`).join(", ")}; ` +
-    `${idle} of ${perDim.length} dims carry under 0.1 nat (at the prior).`;
+    `${idle} of ${perDim.length} dims carry under 0.1 nat (at the prior: q nearly N(0, 1) there).`;
 }
 
 /**

@@ -22,7 +22,7 @@ export function spread(sigma) {
   }
   const atPrior = sigma.filter((v) => v > 0.9).length;
   return `, sigma ${Math.min(...sigma).toFixed(2)} to ${Math.max(...sigma).toFixed(2)} over its ` +
-    `${sigma.length} dims` + (atPrior ? ` (${atPrior} near 1: those dims stay at the prior)` : "");
+    `${sigma.length} dims` + (atPrior ? ` (${atPrior} of them above 0.9, near the prior's 1)` : "");
 }
 
 export function createEncodeView(els, currentModel) {

@@ -5,7 +5,7 @@
 
 import { gridUrl } from "./api.js";
 
-export const LABEL_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+const LABEL_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                              "#8c564b", "#e377c2", "#bcbd22", "#7f7f7f", "#17becf"];
 /** The interpolation path and its ends A and B: white on a dark edge, a colour no label dot, prior
  * ring or posterior ellipse uses. */
@@ -20,7 +20,7 @@ export const SIGMA_STYLES = {
 
 /** A plane of the latent space: project z to (x, y) and back (null: a PCA plane whose axes, from
  * the atlas, have not come; the map then shows no plane and takes no click). */
-export function makePlane(latentDim, view, axes) {
+function makePlane(latentDim, view, axes) {
   if (view.plane === "pca" && !axes) return null;
   if (view.plane === "pca") {
     const { mean, components: [c1, c2] } = axes;

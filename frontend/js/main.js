@@ -4,7 +4,7 @@
 
 import * as api from "./api.js";
 import { createCompletionPanel } from "./completion-panel.js";
-import { createDecodeSource } from "./decode-source.js";
+import { createDecodeSource, gaussian } from "./decode-source.js";
 import { createDecodedView } from "./decoded-view.js";
 import { createDigitFlow } from "./digit-flow.js";
 import { createDrawFlow } from "./draw-flow.js";
@@ -19,7 +19,6 @@ import { PRIOR_RANGE, applyNotation, drawPrep, fillRangeSelect, metricNote, outp
   from "./model-notes.js";
 import { createNotice, describe } from "./notice.js";
 import { applyNouns } from "./nouns.js";
-import { gaussian } from "./posterior-samples.js";
 import { createSliders, guardTouch } from "./sliders.js";
 import { createStore } from "./state.js";
 import { createTeaching } from "./teach.js";
@@ -85,7 +84,7 @@ const completion = createCompletionPanel(
   { panel: $("complete-panel"), pad: $("complete-pad"), shade: $("complete-shade"),
     region: $("region-select"), clear: $("clear-complete"), upload: $("complete-upload"),
     row: $("completions"), info: $("complete-info"), source: $("complete-model") },
-  { onError: (err) => notice.show(err, "complete"), onOk: () => notice.clear("complete") },
+  { onError: (err, next) => notice.show(err, "complete", next), onOk: () => notice.clear("complete") },
 );
 
 // Everything below shows one model's results: a model switch clears all of it.
@@ -204,6 +203,8 @@ async function generateSamples() {
     showThumbs($("samples"), images, null, (k) => `sample ${k + 1}${of}`);
     notice.clear("samples");
   } catch (err) {
+    // A failure of a request since superseded (another model's, an older label's) is no news.
+    if (!store.isCurrent(t) || request !== samplesRequest) return;
     notice.show(err, "samples");
   }
 }
@@ -231,6 +232,7 @@ async function runInterpolation() {
     map.setPath(frames.zs);
     notice.clear("interp");
   } catch (err) {
+    if (!store.isCurrent(t) || request !== interpRequest) return; // superseded, as above
     notice.show(err, "interp");
   }
 }
@@ -526,7 +528,10 @@ async function start() {
   }
   fitModelPicker($("model-select"), state.models);
   teach.setModels(state.models);
-  await openLink(readQuery(location.search, state.models, preferredModel()));
+  const opened = openLink(readQuery(location.search, state.models, preferredModel()));
+  // A model is current now (set before openLink's first wait): the controls may act on it.
+  for (const el of document.querySelectorAll("[data-until-model]")) el.inert = false;
+  await opened;
   document.body.dataset.ready = "true";
 }
 

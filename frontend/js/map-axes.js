@@ -3,7 +3,7 @@
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const TICK = 8; // px, in the 560-unit viewBox
-export const VISIBLE_SHARE = 0.99; // the default range shows this share of the test points
+const VISIBLE_SHARE = 0.99; // the default range shows this share of the test points
 
 /**
  * A range that shows `share` of the points (both coordinates inside ±range), rounded up to a
@@ -22,7 +22,7 @@ export function defaultRange(points, share = VISIBLE_SHARE) {
 }
 
 /** The ranges offered for every model (a VAE's codes fit in ±3 to ±4). */
-export const STANDARD_RANGES = [2, 3, 4, 5];
+const STANDARD_RANGES = [2, 3, 4, 5];
 
 /**
  * The range choices: the standard ones, the model's own, and for a wide model (an AE) half and

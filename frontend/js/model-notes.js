@@ -76,13 +76,17 @@ export function fillRangeSelect(select, range, linkRange = null) {
  * @param {object} model an entry of /api/models
  * @param {number[][]} points its atlas on the map's plane
  * @param {number} range its default range
+ * @param {number} shown the range the map shows (another, when the user or a link chose it)
  */
-export function showRangeNote(note, model, points, range) {
+export function showRangeNote(note, model, points, range, shown = range) {
   note.hidden = model.capabilities.standard_normal_prior;
   if (note.hidden) return;
   const inside = points.filter(([x, y]) => Math.abs(x) <= PRIOR_RANGE && Math.abs(y) <= PRIOR_RANGE);
   const share = (100 * inside.length) / Math.max(points.length, 1);
-  note.textContent = `Why ±${range}? This model has no prior: nothing in its training keeps the ` +
+  // "Why ±130?" beside a map at ±3 asked about a range nobody sees (page pass 9).
+  const why = shown === range ? `Why ±${range}?` : `Its codes need ±${range} to show 99% of them ` +
+    `(the map shows ±${shown}). Why?`;
+  note.textContent = `${why} This model has no prior: nothing in its training keeps the ` +
     `codes near 0, so they spread out (only ${share.toFixed(0)}% fall inside a VAE's ±3), and ` +
     "samples from N(0, I) (\"New samples\", \"Random sample\") all land in one small patch near " +
     `the centre: a few look-alike ${model.data.items}, not the variety of the data.`;

@@ -14,7 +14,7 @@ export function formatMetric(m) {
  * @param {boolean} [short] a narrow screen: the closed select shows ~30 characters, so only the
  *        id and the kind; the description under the picker gives the rest
  */
-export function fillModelPicker(select, models, short = false) {
+function fillModelPicker(select, models, short = false) {
   for (const m of models) {
     const head = m.headline_metric.value != null ? `, ${m.headline_metric.label} ${formatMetric(m)}` : "";
     const text = short ? `${m.id} (${m.display_name})` : `${m.id} (${m.display_name}, z=${m.latent_dim}${head})`;

@@ -20,6 +20,8 @@ const SUBJECTS = {
   interp: "The interpolation could not be made",
   posterior: "The posterior samples could not be decoded",
   complete: "The completion failed",
+  encode: "The drawing could not be encoded",
+  upload: "The image could not be encoded",
 };
 
 /** The line for `err` from `from`: its subject, what went wrong, and what comes next. */

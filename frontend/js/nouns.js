@@ -20,7 +20,7 @@ const capitalise = (word) => word.charAt(0).toUpperCase() + word.slice(1);
  * @param {object} model an entry of /api/models
  * @returns {{item: string, items: string, "an item": string}}
  */
-export function nounsOf(model) {
+function nounsOf(model) {
   const { item, items } = model.data;
   return { item, items, "an item": withArticle(item) };
 }

@@ -1,17 +1,12 @@
 // q(z|x) is a distribution: 16 samples z = mu + sigma * eps of the encoded drawing, shown as dots
 // on the map (inside its ellipse) and as a strip of their decodings, drawn again on request.
 
+import { gaussian } from "./decode-source.js";
 import { givenLabel } from "./model-notes.js";
 import { fillNouns } from "./nouns.js";
 import { showThumbs } from "./thumbs.js";
 
-export const POSTERIOR_SAMPLES = 16;
-
-/** A standard normal number (Box-Muller). */
-export function gaussian() {
-  const u = 1 - Math.random();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * Math.random());
-}
+const POSTERIOR_SAMPLES = 16;
 
 /**
  * @param {{root: HTMLElement, strip: HTMLElement, again: HTMLButtonElement, note: HTMLElement}} els
@@ -38,7 +33,7 @@ export function createPosteriorSamples({ root, strip, again, note }, { onDots, i
       showThumbs(strip, decoded, null, (k) => `the drawing's posterior sample ${k + 1}, decoded`);
       root.dataset.count = String(decoded.length);
     } catch (err) {
-      onError(err);
+      if (mine === token) onError(err); // not a failure about a drawing no longer shown
     }
   }
 

@@ -23,6 +23,7 @@ export function createTeaching($, { map, images, imageIn, onError }) {
   const cloud = createPosteriorCloud($("posterior-cloud"), $("posterior-cloud-note"));
   let encoded = null; // {mu, logvar} of the drawing shown, for the zoomed cloud on a new plane
   let dots = [];
+  let ownRange = null; // the model's own range and the points it came from, for the range note
   const posterior = createPosteriorSamples(
     { root: $("posterior"), strip: $("posterior-samples"), again: $("posterior-again"),
       note: $("posterior-note") },
@@ -41,12 +42,18 @@ export function createTeaching($, { map, images, imageIn, onError }) {
     resetRange(model, atlas, linkRange) {
       const range = defaultRange(atlas.points);
       fillRangeSelect($("range-select"), range, linkRange);
-      showRangeNote($("range-note"), model, atlas.points, range);
-      return Number($("range-select").value);
+      ownRange = { model, points: atlas.points, range };
+      const shown = Number($("range-select").value);
+      showRangeNote($("range-note"), model, atlas.points, range, shown);
+      return shown;
     },
 
-    /** The map shows `view` of `model`: its axes, the prior's circles, the legend's title. */
+    /** The map shows `view` of `model`: its axes, the prior's circles, the legend's title, and
+     *  the range note for the range shown. */
     showView(model, view) {
+      if (ownRange && ownRange.model === model) {
+        showRangeNote($("range-note"), model, ownRange.points, ownRange.range, view.range);
+      }
       map.setPrior(model.capabilities.standard_normal_prior);
       const names = view.plane === "pca" ? ["PC1", "PC2"] : view.dims.map((d) => `z${d}`);
       axes.update({ range: view.range, xLabel: names[0], yLabel: names[1] });

@@ -28,7 +28,7 @@ export function showThumbs(root, images, captions = null, describe = (k) => `ima
 }
 
 /** A probability as a person can read it: never "0.0%" or "100.0%" for what is not exactly so. */
-export function formatProbability(p) {
+function formatProbability(p) {
   if (p < 0.001) return "<0.1%";
   if (p > 0.999) return ">99.9%";
   return `${(100 * p).toFixed(1)}%`;

@@ -9,9 +9,9 @@ import { classCount } from "./state.js";
 
 // Each model has its own range (an AE's codes reach ±130), so a link may carry any range and z up
 // to what the server accepts.
-export const Z_LIMIT = 1000;
+const Z_LIMIT = 1000;
 // The temperature slider's range; the server takes more, the page offers this.
-export const TEMPERATURE_RANGE = [0.1, 2];
+const TEMPERATURE_RANGE = [0.1, 2];
 
 /** A number as short as it can be written and read back within 1e-4. */
 const num = (v) => String(Number(v.toFixed(4)));
@@ -43,9 +43,19 @@ export function writeQuery(state, method, temperature = 1) {
   return `?${parts.join("&")}`;
 }
 
+// A number as people write one in a link: decimal, optional sign and exponent. Number() also
+// took "" as 0 ("z=1," was z = (1, 0)), "0x10" as 16 and " 2 " as 2 (page pass 9).
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+const decimal = (text) => (DECIMAL.test(text) ? Number(text) : NaN);
+// Narrower than this, the sliders' 0.01 steps and the map's ticks say nothing.
+const MIN_RANGE = 0.1;
+
+// The keys a link may carry (the view's, written by `query`).
+const KEYS = ["model", "z", "label", "plane", "range", "scatter", "a", "b", "method", "t"];
+
 /** Parse a comma list of numbers for a model; clamps to ±Z_LIMIT. */
 function parseZ(raw, model, name, notes) {
-  const z = raw.split(",").map(Number);
+  const z = raw.split(",").map(decimal);
   if (z.length !== model.latent_dim || !z.every(Number.isFinite)) {
     notes.push(`The link's ${name} (${raw}) is not ${model.latent_dim} numbers: ignored.`);
     return null;
@@ -56,10 +66,10 @@ function parseZ(raw, model, name, notes) {
   return z.map((v) => Math.min(Z_LIMIT, Math.max(-Z_LIMIT, v)));
 }
 
-function parseLabel(raw, model, notes) {
-  const label = Number(raw);
+function parseLabel(raw, model, notes, instead = "ignored") {
+  const label = decimal(raw);
   if (!Number.isInteger(label) || label < 0 || label >= classCount(model)) {
-    notes.push(`The link's label (${raw}) is not one of ${model.id}'s labels: ignored.`);
+    notes.push(`The link's label (${raw}) is not one of ${model.id}'s labels: ${instead}.`);
     return null;
   }
   return label;
@@ -67,14 +77,18 @@ function parseLabel(raw, model, notes) {
 
 /** The link's temperature, on the slider's 0.1 grid; clamped to the slider's range, 1 if nonsense. */
 function parseTemperature(raw, notes) {
-  const t = Number(raw);
+  const t = decimal(raw);
   const [lo, hi] = TEMPERATURE_RANGE;
-  if (raw === "" || !Number.isFinite(t)) {
+  if (!Number.isFinite(t)) {
     notes.push(`The link's temperature (${raw}) is not a number: 1 is used.`);
     return 1;
   }
   if (t < lo || t > hi) notes.push(`The link's temperature (${raw}) is outside ${lo}–${hi}: clamped.`);
-  return Math.round(10 * Math.min(hi, Math.max(lo, t))) / 10;
+  const used = Math.round(10 * Math.min(hi, Math.max(lo, t))) / 10;
+  if (t >= lo && t <= hi && used !== t) {
+    notes.push(`The link's temperature (${raw}) is set in steps of 0.1: ${used} is used.`);
+  }
+  return used;
 }
 
 /**
@@ -95,6 +109,9 @@ export function readQuery(search, models, fallback) {
     notes.push(`No model named "${params.get("model")}" can be explored here; showing ${fallback}.`);
   }
   model = model || byId(fallback) || models[0];
+  // The server serves the page whatever its query holds; what a link repeats is said here.
+  const twice = KEYS.filter((key) => params.getAll(key).length > 1);
+  if (twice.length) notes.push(`The link gives ${twice.join(", ")} more than once: the first is used.`);
   const out = { model, z: null, label: null, plane: null, range: null, scatter: true,
                 ends: [null, null], method: "linear", temperature: 1, notes };
   if (params.get("z")) out.z = parseZ(params.get("z"), model, "z", notes);
@@ -110,17 +127,25 @@ export function readQuery(search, models, fallback) {
     else notes.push(`The link's plane (${plane}) is not a plane of ${model.id}: ignored.`);
   }
   if (params.has("range")) {
-    const range = Number(params.get("range"));
-    if (Number.isFinite(range) && range > 0 && range <= Z_LIMIT) out.range = range;
-    else notes.push(`The link's range (${params.get("range")}) is not a number in (0, ${Z_LIMIT}]: ignored.`);
+    const range = decimal(params.get("range"));
+    if (range >= MIN_RANGE && range <= Z_LIMIT) out.range = range;
+    else notes.push(`The link's range (${params.get("range")}) is not a number from ${MIN_RANGE} to ${Z_LIMIT}: ignored.`);
   }
   out.scatter = params.get("scatter") !== "0";
   ["a", "b"].forEach((key, k) => {
     if (!params.get(key)) return;
     const [zRaw, labelRaw] = params.get(key).split(":");
-    const z = parseZ(zRaw, model, key.toUpperCase(), notes);
-    const label = labelRaw !== undefined && model.capabilities.conditional ? parseLabel(labelRaw, model, notes) : null;
-    if (z) out.ends[k] = { z, label };
+    const name = key.toUpperCase();
+    const z = parseZ(zRaw, model, name, notes);
+    if (!z) return;
+    if (!model.capabilities.conditional) return void (out.ends[k] = { z, label: null });
+    // A conditional model decodes an end with its label: one missing or wrong takes the view's
+    // (a hand-made "a=1,1" broke the interpolation with "label must be in 0..9"; page pass 9).
+    const fallback = out.label ?? 0;
+    let label = labelRaw === undefined ? null : parseLabel(labelRaw, model, notes, `${name} takes ${fallback}`);
+    if (labelRaw === undefined) notes.push(`The link's ${name} names no label: it takes ${fallback}.`);
+    label ??= fallback;
+    out.ends[k] = { z, label };
   });
   if (params.get("method") === "slerp") out.method = "slerp";
   if (params.has("t")) out.temperature = parseTemperature(params.get("t"), notes);
@@ -150,13 +175,26 @@ export function createShareLink({ button, note }, query, beforeCopy = () => {}) 
     } catch {
       copied = false;
     }
-    note.textContent = (copied ? "Link copied" : `Copy this link: ${url}`) +
+    note.textContent = (copied ? "Link copied" : "Copy this link") +
       " (model, z, label, map, interpolation and temperature; not the drawing)." +
       (LOOPBACK.includes(location.hostname)
         ? " It names this computer: to share it, run the server where others can reach it " +
           "(latent-explorer serve --host 0.0.0.0) and send its address instead."
         : "");
+    if (!copied) note.append(linkField(url));
     note.hidden = false;
+  }
+
+  /** The link in a field of its own: it wraps to the page's width (one 600 px word widened a
+   * phone's page and was cut off), and a tap selects all of it for the phone's own Copy. */
+  function linkField(url) {
+    const field = document.createElement("input");
+    Object.assign(field, { type: "text", readOnly: true, value: url });
+    field.className = "link-field";
+    field.dataset.testid = "link-field";
+    field.setAttribute("aria-label", "link to this view");
+    field.addEventListener("focus", () => field.select());
+    return field;
   }
 
   button.addEventListener("click", copy);
