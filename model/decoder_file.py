@@ -205,13 +205,3 @@ def safetensors_bytes(tensors: dict[str, np.ndarray], metadata: dict[str, str]) 
     text = json.dumps(header, separators=(",", ":")).encode()
     text += b" " * (-len(text) % 8)  # the format pads the header to a multiple of 8 bytes
     return struct.pack("<Q", len(text)) + text + b"".join(chunks)
-
-
-def read_description(data: bytes) -> dict:
-    """The JSON description from a decoder file's header (no tensors read)."""
-    (length,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8 : 8 + length])
-    meta = header.get("__metadata__", {})
-    if meta.get("format") != FORMAT:
-        raise ValueError(f"not a {FORMAT} file")
-    return json.loads(meta["decoder"])

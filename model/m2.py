@@ -9,7 +9,9 @@ model of those features with a label that is a latent variable when unobserved:
 Labelled:   L(x, y) = E_q(z2|z1,y)[-log p(z1|y,z2)] + KL(q(z2|z1,y) || p(z2)) - log p(y)
 Unlabelled: U(x) = sum_y q(y|z1) L(x, y) - H(q(y|z1))
 Objective:  mean U over unlabelled + mean L over labelled + alpha * mean -log q(y|z1) over labelled
-(the paper's eq. 9, per example; its alpha = 0.1 N, per example about 10 at this balance).
+The terms are the paper's (eq. 6-9); the weights are not eq. 9's: there the sums run over the
+data, so the labelled term weighs N_l/N_u per unlabelled example and alpha = 0.1 N; here each
+term is a mean over its own batch and alpha is chosen on validation (README, the M2 protocol).
 
 The stacked module decodes all the way to pixels (z2, y -> z1 -> x logits), so the server and the
 page treat it like a CVAE whose label can also be inferred: `classify(x)` gives q(y|x).

@@ -48,8 +48,13 @@ class LatentModel(nn.Module):
 
     @property
     def capabilities(self) -> Capabilities:
-        """What this model can do; subclasses override what differs."""
-        return Capabilities(conditional=self.config.num_labels > 0)
+        """What this model can do; subclasses override what differs. The nats served and
+        evaluated are of binary pixels: a Gaussian likelihood's density of gray levels is another
+        unit (as PPCA's is), so such a model claims none."""
+        return Capabilities(
+            conditional=self.config.num_labels > 0,
+            likelihood=self.config.likelihood == "bernoulli",
+        )
 
     def own_metrics(self, gray: Tensor) -> dict[str, float]:
         """Test metrics only this kind has, from gray test images; `evaluate` adds them."""

@@ -42,8 +42,8 @@ log = logging.getLogger("latent_explorer")
 PNG_CACHE_SIZE = 4096  # ~0.5 KB a digit: a couple of MB for every image a page session revisits
 DESCRIPTION = (
     "Decode, encode, sample, complete and walk the latent spaces of trained models (AE, VAE, "
-    "CVAE, semi-supervised M1+M2, image completion); each model lists what it can do in "
-    "/api/models. Images are 28x28, white digit on black."
+    "CVAE, semi-supervised M1+M2, probabilistic PCA, image completion) on MNIST and Fashion-MNIST; "
+    "each model lists what it can do in /api/models. Images are 28x28, white on black."
 )
 
 
@@ -151,7 +151,9 @@ def add_page(app: FastAPI, settings: Settings) -> None:
     @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     async def page(request: Request) -> Response:
         # A link that names a model gets its decoder file preloaded (server/page.py).
-        body = page_html(index, request.app.state.registry, request.query_params.get("model"))
+        # The first of a repeated ?model=, as the page's URLSearchParams.get reads it.
+        named = request.query_params.getlist("model")
+        body = page_html(index, request.app.state.registry, named[0] if named else None)
         return Response(body, media_type="text/html", headers={"Cache-Control": "no-cache"})
 
     app.mount("/assets", StaticFiles(directory=settings.frontend), name="assets")

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 from fastapi.testclient import TestClient
+from torch.distributions import Normal, kl_divergence
 
 from latent_explorer.model import (
     M2,
@@ -52,8 +53,9 @@ def test_labelled_bound_includes_log_prior_of_y(monkeypatch: pytest.MonkeyPatch)
     z1, y = torch.randn(3, 6), torch.tensor([1, 4, 9])
     mu, logvar = model.encode_features(z1, y)
     mean, out_logvar = model.decode_features(mu, y)
-    nll = 0.5 * (math.log(2 * math.pi) + out_logvar + (z1 - mean) ** 2 / out_logvar.exp()).sum(1)
-    kl = -0.5 * (1 + logvar - mu**2 - logvar.exp()).sum(1)
+    # References from torch.distributions, not the formulas the code writes out.
+    nll = -Normal(mean, (0.5 * out_logvar).exp()).log_prob(z1).sum(1)
+    kl = kl_divergence(Normal(mu, (0.5 * logvar).exp()), Normal(0.0, 1.0)).sum(1)
     torch.testing.assert_close(labelled_bound(model, z1, y), nll + kl + math.log(10))
 
 
@@ -64,7 +66,24 @@ def test_loss_terms_and_gradients() -> None:
     torch.testing.assert_close(terms["loss"], expected)
     terms["loss"].backward()
     assert model.classifier[0].weight.grad is not None
-    assert model.m1.encoder[0].weight.grad is None  # M1 stays frozen
+
+
+def test_training_leaves_m1_as_it_was(tmp_path: Path, tiny_data_dir: Path) -> None:
+    """The M2 carries the M1 it was given, unchanged: loaded, frozen and saved (the loss never
+    reaches M1, so the old check of its gradient could not fail; a trainer that left M1 at its
+    initial weights, or stepped it, fails this one)."""
+    from latent_explorer.cli import build_parser
+    from latent_explorer.model.training.m2 import train_m2
+
+    m1 = tmp_path / "m1.safetensors"
+    save_checkpoint(build_model(VAEConfig(latent_dim=4, hidden=(16,))), m1)
+    out = tmp_path / "m2.safetensors"
+    argv = ["train-m2", "--m1", str(m1), "--data-dir", str(tiny_data_dir), "--device", "cpu"]
+    argv += ["--quiet", "--epochs", "1", "--hidden", "16", "--out", str(out)]
+    train_m2(build_parser().parse_args(argv))
+    before, after = load_checkpoint(m1).state_dict(), load_checkpoint(out).m1.state_dict()
+    assert before.keys() == after.keys()
+    assert all(torch.equal(before[k], after[k]) for k in before)
 
 
 def test_labelled_subset_is_fixed_by_its_seed() -> None:
@@ -301,3 +320,17 @@ def test_binarized_features_need_an_m1_trained_on_binary_images(
     with pytest.raises(SystemExit, match="binarized images"):
         train_m2(build_parser().parse_args(argv))
     assert not (tmp_path / "m2.safetensors").exists()
+
+
+def test_an_m2_given_as_m1_lends_its_own_m1(tmp_path: Path, tiny_data_dir: Path) -> None:
+    """A stacked model (it declares so) carries the M1 it reads: a new M2 is trained on it."""
+    from latent_explorer.cli import build_parser
+    from latent_explorer.model.training.m2 import train_m2
+
+    shipped = ROOT / "checkpoints" / "m2-mnist-100.safetensors"
+    out = tmp_path / "m2.safetensors"
+    argv = ["train-m2", "--m1", str(shipped), "--data-dir", str(tiny_data_dir), "--device", "cpu"]
+    argv += ["--quiet", "--epochs", "1", "--hidden", "16", "--out", str(out)]
+    train_m2(build_parser().parse_args(argv))
+    before, after = load_checkpoint(shipped).m1.state_dict(), load_checkpoint(out).m1.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)

@@ -79,3 +79,10 @@ def test_config_round_trip_and_validation() -> None:
         config_from_dict({"kind": "vae", "layers": 3})
     with pytest.raises(ValueError, match="latent_dim"):
         VAEConfig(latent_dim=0)
+
+
+def test_a_gaussian_likelihood_claims_no_bernoulli_nats() -> None:
+    """evaluate and /encode score binary pixels in Bernoulli nats; a VAE of gray levels under a
+    Gaussian (trained on gray images) was scored on binarized ones as if it had them."""
+    assert build_model(VAEConfig(hidden=(8,))).capabilities.likelihood
+    assert not build_model(VAEConfig(hidden=(8,), likelihood="gaussian")).capabilities.likelihood

@@ -173,7 +173,7 @@ def load_dataset(name: str = "mnist", data_dir: str | Path | None = None) -> Ima
 
 def to_unit(images: Tensor) -> Tensor:
     """uint8 (N, 28, 28) -> float (N, 1, 28, 28) in [0, 1]."""
-    return images.float().div_(255.0).unsqueeze(1)
+    return images.to(torch.float32, copy=True).div_(255.0).unsqueeze(1)  # never the caller's tensor
 
 
 def binarize(images: Tensor, generator: torch.Generator | None = None) -> Tensor:

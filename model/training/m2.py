@@ -28,7 +28,8 @@ def train_m2(args: argparse.Namespace) -> Path:
     device = pick_device(args.device)
     torch.manual_seed(args.seed)
     m1 = load_checkpoint(args.m1, device="cpu")
-    if m1.kind == "m2":  # an M2 checkpoint carries its M1: train a new M2 on the same features
+    # A stacked model (an M2) carries its M1: train a new M2 on the same features.
+    if m1.capabilities.stacked:
         m1.m1.metadata = m1.metadata
         m1 = m1.m1
     data = load_dataset(m1.metadata.get("dataset", "mnist"), args.data_dir)

@@ -94,7 +94,10 @@ def train(args: argparse.Namespace, data: ImageDataset | None = None) -> Path:
 
     train_x = data.train_images.to(device)
     train_y = data.train_labels.to(device)
-    test_x = binarize_test_set(data.test_images).to(device)
+    # Scored on what it is trained on: binary pixels for a Bernoulli decoder, gray levels else.
+    bernoulli = model.config.likelihood == "bernoulli"
+    test_x = binarize_test_set(data.test_images) if bernoulli else to_unit(data.test_images)
+    test_x = test_x.to(device)
     test_y = data.test_labels.to(device)
     steps_per_epoch = math.ceil(len(train_x) / args.batch_size)
     warmup_steps = args.kl_warmup * steps_per_epoch
