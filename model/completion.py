@@ -12,6 +12,7 @@ Quadrants are numbered 0 top-left, 1 top-right, 2 bottom-left, 3 bottom-right.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -43,7 +44,7 @@ TRAINING_QUADRANT_SETS = [s for k in (1, 2, 3) for s in itertools.combinations(r
 BENCHMARK_MASKS = {1: (2,), 2: (0, 2), 3: (0, 1, 2)}
 
 
-def quadrant_mask(quadrants) -> Tensor:
+def quadrant_mask(quadrants: Iterable[int]) -> Tensor:
     """(784,) float mask, 1 where the given quadrants are."""
     m = torch.zeros(IMAGE_SIDE, IMAGE_SIDE)
     for q in quadrants:
@@ -104,7 +105,9 @@ class CompletionCVAE(LatentModel):
         """p(z | x_visible): the prior the completions are sampled from."""
         return self.prior(self._context(flatten_images(x, IMAGE_PIXELS), mask)).chunk(2, dim=1)
 
-    def encode(self, x: Tensor, y: Tensor | None = None, mask: Tensor | None = None):
+    def encode(
+        self, x: Tensor, y: Tensor | None = None, mask: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
         """q(z | x, x_visible) for a full image and a mask (all visible when no mask is given)."""
         x = flatten_images(x, IMAGE_PIXELS)
         mask = torch.ones_like(x) if mask is None else mask
@@ -117,7 +120,9 @@ class CompletionCVAE(LatentModel):
             raise ValueError("a completion model decodes given the visible part (context)")
         return self._to_image(self.decoder(torch.cat([z, context], dim=1)))
 
-    def complete(self, x_visible: Tensor, mask: Tensor, n: int, generator=None) -> Tensor:
+    def complete(
+        self, x_visible: Tensor, mask: Tensor, n: int, generator: torch.Generator | None = None
+    ) -> Tensor:
         """n completions per image: (B, n, 784) probabilities, the visible pixels kept as given."""
         x = flatten_images(x_visible, IMAGE_PIXELS)
         h = self._context(x, mask)

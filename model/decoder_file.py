@@ -76,7 +76,9 @@ def export_decoder(model: LatentModel, dtype: str = "auto") -> DecoderFile | Non
     return DecoderFile(data, hashlib.sha256(data).hexdigest(), name, error)
 
 
-def check_latents(latent_dim: int, num_labels: int, seed: int = 0):
+def check_latents(
+    latent_dim: int, num_labels: int, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray | None]:
     """The fixed sample the dtype check decodes: (z float32 (N, D), labels int64 (N,) or None)."""
     rng = np.random.default_rng(seed)
     z = rng.uniform(-CHECK_RANGE, CHECK_RANGE, (CHECK_POINTS, latent_dim)).astype(np.float32)
@@ -122,7 +124,9 @@ ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 }
 
 
-def run_stages(stages: list[_NumpyStage], z: np.ndarray, y, num_labels: int) -> np.ndarray:
+def run_stages(
+    stages: list[_NumpyStage], z: np.ndarray, y: np.ndarray | None, num_labels: int
+) -> np.ndarray:
     """Pixels (N, 784) from latents, in float32 as a client computes them."""
     h = np.asarray(z, dtype=np.float32)
     for stage in stages:

@@ -31,7 +31,9 @@ def plane_grid(
     return origin + xs.reshape(-1, 1) * axis_x + ys.reshape(-1, 1) * axis_y
 
 
-def dims_plane(latent_dim: int, dims: tuple[int, int], base: Tensor | None = None):
+def dims_plane(
+    latent_dim: int, dims: tuple[int, int], base: Tensor | None = None
+) -> tuple[Tensor, Tensor, Tensor]:
     """(origin, axis_x, axis_y) for the plane spanned by two latent dimensions through `base`."""
     origin = torch.zeros(latent_dim) if base is None else base.clone().float()
     origin[list(dims)] = 0.0

@@ -7,12 +7,16 @@ log p(x) >= log (1/k) sum_i p(x, z_i) / q(z_i|x),  z_i ~ q(z|x)   (Burda et al. 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from .config import ModelConfig
+
+if TYPE_CHECKING:  # vae.py imports this module
+    from .vae import LatentModel
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -47,7 +51,9 @@ def log_mean_exp(values: Tensor, dim: int) -> Tensor:
     return torch.logsumexp(values, dim=dim) - math.log(values.shape[dim])
 
 
-def negative_elbo(model, x: Tensor, y: Tensor | None = None, beta: float | None = None) -> dict:
+def negative_elbo(
+    model: LatentModel, x: Tensor, y: Tensor | None = None, beta: float | None = None
+) -> dict:
     """Per-image terms of the (beta-weighted) negative ELBO with one reparameterized sample.
 
     Returns {"rec", "kl", "loss"} tensors of shape (B,); for an AE, kl is zero and loss = rec.
@@ -59,7 +65,9 @@ def negative_elbo(model, x: Tensor, y: Tensor | None = None, beta: float | None 
     return {"rec": rec, "kl": kl, "loss": rec + beta * kl}
 
 
-def _log_weights(model, x: Tensor, y: Tensor | None, mu: Tensor, logvar: Tensor, n: int) -> Tensor:
+def _log_weights(
+    model: LatentModel, x: Tensor, y: Tensor | None, mu: Tensor, logvar: Tensor, n: int
+) -> Tensor:
     """log p(x, z_i) - log q(z_i|x) for n reparameterized z_i ~ q(z|x): shape (n, B)."""
     batch = x.shape[0]
     eps = torch.randn(n, *mu.shape, device=mu.device, dtype=mu.dtype)
@@ -71,7 +79,7 @@ def _log_weights(model, x: Tensor, y: Tensor | None, mu: Tensor, logvar: Tensor,
     return log_px_z + log_standard_normal(z) - log_normal(z, mu, logvar)
 
 
-def importance_weighted_loss(model, x: Tensor, y: Tensor | None, k: int) -> Tensor:
+def importance_weighted_loss(model: LatentModel, x: Tensor, y: Tensor | None, k: int) -> Tensor:
     """The IWAE training loss (Burda et al. 2016): minus the k-sample bound, per image, with its
     reparameterized gradient. k=1 is the ELBO; a larger k lets the decoder rely on posteriors
     that a diagonal Gaussian q only approximates, so the code can carry more."""
@@ -83,7 +91,7 @@ def importance_weighted_loss(model, x: Tensor, y: Tensor | None, k: int) -> Tens
 
 @torch.no_grad()
 def importance_weighted_nll(
-    model, x: Tensor, y: Tensor | None = None, k: int = 1000, chunk: int = 250
+    model: LatentModel, x: Tensor, y: Tensor | None = None, k: int = 1000, chunk: int = 250
 ) -> Tensor:
     """-log p(x) (or -log p(x|y) for a CVAE) estimated with k importance samples, per image.
 

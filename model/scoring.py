@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import weakref
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -24,6 +25,9 @@ from .losses import (
     log_standard_normal,
     reconstruction_nll,
 )
+
+if TYPE_CHECKING:
+    from .vae import LatentModel
 
 THRESHOLD = 0.5  # gray level at or above which a pixel counts as on
 DRAWING_K = 100  # importance samples per drawing (Burda et al.'s bound; k=1000 for the metrics)
@@ -43,7 +47,11 @@ def kl_per_dim(mu: Tensor, logvar: Tensor) -> Tensor:
 
 @torch.no_grad()
 def drawing_scores(
-    model, x_binary: Tensor, y: Tensor | None = None, k: int = DRAWING_K, seed: int = DRAWING_SEED
+    model: LatentModel,
+    x_binary: Tensor,
+    y: Tensor | None = None,
+    k: int = DRAWING_K,
+    seed: int = DRAWING_SEED,
 ) -> dict[str, Tensor]:
     """Per image (B,): reconstruction E_q[-log p(x|z)], kl, negative_elbo, nll (IW, k samples),
     and kl_per_dim (B, D). The same k samples give both the ELBO's estimate and the IW bound."""
@@ -74,7 +82,9 @@ class ScoreOverflow(ValueError):
     """An image whose scores are not finite even in float64: its posterior is too wide."""
 
 
-def finite_drawing_scores(model, x_binary: Tensor, y: Tensor | None = None) -> dict[str, Tensor]:
+def finite_drawing_scores(
+    model: LatentModel, x_binary: Tensor, y: Tensor | None = None
+) -> dict[str, Tensor]:
     """`drawing_scores`, redone in float64 where float32 overflows; ScoreOverflow if even that
     is not finite. Some images get a log-variance far outside training's (352 on vae-mnist-z2):
     exp(352) is over float32's 3.4e38, so the KL, -ELBO and NLL came out inf or NaN. In float64
@@ -98,7 +108,7 @@ def finite_drawing_scores(model, x_binary: Tensor, y: Tensor | None = None) -> d
 _WIDENED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def widened(model):
+def widened(model: LatentModel) -> LatentModel:
     """A float64 copy of `model` with the same weights; the served model stays as trained."""
     if model not in _WIDENED:
         with torch.inference_mode(False):

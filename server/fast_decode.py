@@ -13,6 +13,8 @@ from collections.abc import Callable
 import numpy as np
 from torch import nn
 
+from latent_explorer.model.vae import LatentModel
+
 _ACTIVATIONS: dict[type[nn.Module], Callable[[np.ndarray], np.ndarray]] = {
     nn.ELU: lambda h: np.where(h > 0, h, np.expm1(np.minimum(h, 0))),
     nn.ReLU: lambda h: np.maximum(h, 0),
@@ -58,7 +60,7 @@ def _has_custom_params(module: nn.Module) -> bool:
     return module.beta != 1.0 or module.threshold != 20.0  # Softplus
 
 
-def numpy_decoder(model) -> NumpyMLP | None:
+def numpy_decoder(model: LatentModel) -> NumpyMLP | None:
     """A NumPy copy of the model's decoder, or None when it has layers we do not mirror, is not
     one Sequential, or is not a pixel decoder (M2's gives M1 features, which M1 then decodes)."""
     from latent_explorer.model.vae import VAE
@@ -71,7 +73,9 @@ def numpy_decoder(model) -> NumpyMLP | None:
         return None
 
 
-def decode_numpy(model, mlp: NumpyMLP, z: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:
+def decode_numpy(
+    model: LatentModel, mlp: NumpyMLP, z: np.ndarray, y: np.ndarray | None = None
+) -> np.ndarray:
     """Logits (B, 784) for float32 latents (B, D); the one-hot label appended as in `decode`."""
     h = np.asarray(z, dtype=np.float32)
     n = model.config.num_labels

@@ -103,6 +103,8 @@ def decode(entry: ModelEntry, z: torch.Tensor | np.ndarray, y: torch.Tensor | No
         return entry.model.decode(z, y)[:, 0].float().cpu().numpy()
 
 
-def encode(entry: ModelEntry, x: torch.Tensor, y: torch.Tensor | None):
+def encode(
+    entry: ModelEntry, x: torch.Tensor, y: torch.Tensor | None
+) -> tuple[torch.Tensor, torch.Tensor | None]:
     with torch.inference_mode():
         return entry.model.encode(x, y)

@@ -67,7 +67,9 @@ def parse_z(text: str, latent_dim: int, max_abs: float) -> np.ndarray:
     return np.array([values], dtype=np.float32)
 
 
-def query_int(query: Mapping[str, str], name: str, default: int | None, low: int, high: int):
+def query_int(
+    query: Mapping[str, str], name: str, default: int | None, low: int, high: int
+) -> int | None:
     """An optional integer query parameter in low..high; anything else is a 422 naming it."""
     raw = query.get(name)
     if raw is None or raw == "":

@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import send_error
 
@@ -68,7 +68,7 @@ class SecurityHeaders:
             return
         csp = DOCS_CSP if scope["path"] == self.docs_path else PAGE_CSP
 
-        async def with_headers(message) -> None:
+        async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message["headers"] = [
                     *message.get("headers", []),

@@ -17,7 +17,9 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -47,7 +49,7 @@ def check_sha256(data: bytes, expected: str, what: str) -> None:
         )
 
 
-def _reconstruct_fn():
+def _reconstruct_fn() -> Callable[..., Any]:
     # numpy 2 moved numpy.core to numpy._core; the pickle names the old path.
     try:
         from numpy._core.multiarray import _reconstruct
@@ -59,7 +61,7 @@ def _reconstruct_fn():
 class NumpyArrayUnpickler(pickle.Unpickler):
     """Resolves only what a pickled numpy array needs; any other global is refused."""
 
-    def find_class(self, module: str, name: str):
+    def find_class(self, module: str, name: str) -> Any:
         if (module, name) in {
             ("numpy.core.multiarray", "_reconstruct"),
             ("numpy._core.multiarray", "_reconstruct"),
@@ -72,7 +74,7 @@ class NumpyArrayUnpickler(pickle.Unpickler):
         raise FetchError(f"unexpected object {module}.{name} in the MNIST pickle; refusing it")
 
 
-def _check_split(split, n: int, index: int) -> tuple[np.ndarray, np.ndarray]:
+def _check_split(split: object, n: int, index: int) -> tuple[np.ndarray, np.ndarray]:
     """One (images, labels) pair: float32 (n, 784) in [0, 1) and integer labels 0..9."""
     if not (isinstance(split, tuple) and len(split) == 2):
         raise FetchError(f"split {index}: expected an (images, labels) pair")

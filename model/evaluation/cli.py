@@ -25,7 +25,8 @@ from pathlib import Path
 import torch
 
 from ..checkpoint import load_checkpoint, update_metadata
-from ..data import binarize_test_set, load_dataset, to_unit
+from ..completion import CompletionCVAE
+from ..data import ImageDataset, binarize_test_set, load_dataset, to_unit
 from ..device import pick_device
 from ..pca import fit_pca, pca_reconstruct, squared_error
 from ..scoring import DRAWING_K, DRAWING_SEED, THRESHOLD, drawing_scores, nll_quantiles, threshold
@@ -84,7 +85,7 @@ def evaluate(
     return metrics
 
 
-def drawing_nll(model: LatentModel, data, dev: torch.device, n: int) -> dict:
+def drawing_nll(model: LatentModel, data: ImageDataset, dev: torch.device, n: int) -> dict:
     """The test set scored as the server scores a drawing; its quantiles go into the metadata."""
     gray = to_unit(data.test_images[:n]).to(dev)
     y = labels_for(model, data.test_labels[:n].to(dev))
@@ -103,7 +104,9 @@ def drawing_nll(model: LatentModel, data, dev: torch.device, n: int) -> dict:
     }
 
 
-def completion_metrics(model, data, dev: torch.device, n: int, k: int) -> dict:
+def completion_metrics(
+    model: CompletionCVAE, data: ImageDataset, dev: torch.device, n: int, k: int
+) -> dict:
     """cvae_nll_*: IW bound on binarized images; cvae_pyro_neg_elbo_*: Pyro's estimator."""
     torch.manual_seed(EVAL_SEED)
     x = binarize_test_set(data.test_images)[:n].to(dev)
@@ -117,7 +120,9 @@ def completion_metrics(model, data, dev: torch.device, n: int, k: int) -> dict:
     }
 
 
-def latent_model_metrics(model: LatentModel, data, dev: torch.device, n: int, k: int) -> dict:
+def latent_model_metrics(
+    model: LatentModel, data: ImageDataset, dev: torch.device, n: int, k: int
+) -> dict:
     """AE, VAE, CVAE: -ELBO, the IW NLL, active units, and the squared error beside PCA."""
     torch.manual_seed(EVAL_SEED)
     x = binarize_test_set(data.test_images)[:n].to(dev)

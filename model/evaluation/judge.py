@@ -16,6 +16,8 @@ and reconstructions beside it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -94,7 +96,7 @@ def judge_test_error(judge: nn.Module, data: ImageDataset, device: torch.device)
 
 @torch.no_grad()
 def conditional_sample_accuracy(
-    decode,
+    decode: Callable[[Tensor, Tensor], Tensor],
     latent_dim: int,
     num_classes: int,
     judge: nn.Module,

@@ -72,7 +72,9 @@ def iw_nll(
 
 
 @torch.no_grad()
-def gray_reconstruction_error(model: LatentModel, gray: torch.Tensor, y) -> float:
+def gray_reconstruction_error(
+    model: LatentModel, gray: torch.Tensor, y: torch.Tensor | None
+) -> float:
     """Mean squared error per image between gray test images and the decoded posterior mean."""
     total = 0.0
     for i in range(0, len(gray), EVAL_BATCH):

@@ -49,7 +49,7 @@ REQUEST_DOC = {
 }
 
 
-def resolve_mask(spec) -> np.ndarray:
+def resolve_mask(spec: str | QuadrantsMask | list) -> np.ndarray:
     """A validated mask spec -> (784,) float32 of 0/1, with something visible and something not."""
     loc = ("body", "mask")
     if isinstance(spec, str):
@@ -72,7 +72,7 @@ def resolve_mask(spec) -> np.ndarray:
     return mask
 
 
-def parse_form_mask(raw: str, complete_schema: type[BaseModel]):
+def parse_form_mask(raw: str, complete_schema: type[BaseModel]) -> str | QuadrantsMask | list:
     """The multipart mask field: a region name or JSON, validated like the JSON body's."""
     try:
         value = json.loads(raw)

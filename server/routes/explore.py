@@ -44,7 +44,9 @@ def parse_dims(text: str | None, entry: ModelEntry) -> tuple[int, int] | None:
     return dims  # type: ignore[return-value]
 
 
-def plane(entry: ModelEntry, dims_text: str | None, plane_name: str, base: torch.Tensor | None):
+def plane(
+    entry: ModelEntry, dims_text: str | None, plane_name: str, base: torch.Tensor | None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(origin, axis_x, axis_y) of the plane the grid and the map show."""
     dims = parse_dims(dims_text, entry)
     if plane_name == "pca" and dims is not None:  # was the dims plane, without a word (hostile 4)
