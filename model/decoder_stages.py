@@ -77,7 +77,7 @@ def mlp_stage(
         if isinstance(module, nn.Linear):
             weights.append(module.weight.detach().float().cpu())
             biases.append(module.bias.detach().float().cpu())
-        elif type(module) in ACTIVATION_NAMES and _default_params(module):
+        elif type(module) in ACTIVATION_NAMES and default_params(module):
             activations.add(ACTIVATION_NAMES[type(module)])
         else:
             raise TypeError(f"a decoder stage cannot express {module!r}")
@@ -90,7 +90,7 @@ def mlp_stage(
 def labelled_mlp_stages(net: LabelledMLP, name: str, *, output: str) -> list[DecoderStage]:
     """The stages of a `networks.LabelledMLP`: one per layer, each reading the label, closed by
     the network's activation (the last by `output`)."""
-    if type(net.activation) not in ACTIVATION_NAMES or not _default_params(net.activation):
+    if type(net.activation) not in ACTIVATION_NAMES or not default_params(net.activation):
         raise TypeError(f"a decoder stage cannot express {net.activation!r}")
     activation = ACTIVATION_NAMES[type(net.activation)]
     last = len(net.layers) - 1
@@ -107,7 +107,8 @@ def labelled_mlp_stages(net: LabelledMLP, name: str, *, output: str) -> list[Dec
     ]
 
 
-def _default_params(module: nn.Module) -> bool:
+def default_params(module: nn.Module) -> bool:
+    """ELU and Softplus as both NumPy copies compute them (alpha 1; beta 1, threshold 20)."""
     if isinstance(module, nn.ELU):
         return module.alpha == 1.0
     if isinstance(module, nn.Softplus):

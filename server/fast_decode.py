@@ -13,14 +13,9 @@ from collections.abc import Callable
 import numpy as np
 from torch import nn
 
+from latent_explorer.model.decoder_file import ACTIVATIONS
+from latent_explorer.model.decoder_stages import ACTIVATION_NAMES, default_params
 from latent_explorer.model.vae import LatentModel
-
-_ACTIVATIONS: dict[type[nn.Module], Callable[[np.ndarray], np.ndarray]] = {
-    nn.ELU: lambda h: np.where(h > 0, h, np.expm1(np.minimum(h, 0))),
-    nn.ReLU: lambda h: np.maximum(h, 0),
-    nn.Tanh: np.tanh,
-    nn.Softplus: lambda h: np.logaddexp(0, h),
-}
 
 
 class NumpyMLP:
@@ -36,10 +31,9 @@ class NumpyMLP:
             if isinstance(module, nn.Linear):
                 w = module.weight.detach().float().cpu().numpy().T.copy()  # (in, out), contiguous
                 layers.append((w, module.bias.detach().float().cpu().numpy().copy()))
-            elif type(module) in _ACTIVATIONS and not (
-                isinstance(module, nn.ELU | nn.Softplus) and _has_custom_params(module)
-            ):
-                layers.append(_ACTIVATIONS[type(module)])
+            elif type(module) in ACTIVATION_NAMES and default_params(module):
+                # The page's decoder file's activations, by the same names and rule.
+                layers.append(ACTIVATIONS[ACTIVATION_NAMES[type(module)]])
             else:
                 raise TypeError(f"no NumPy version of {module!r}")
         return cls(layers)
@@ -52,12 +46,6 @@ class NumpyMLP:
             else:
                 h = layer(h)
         return h
-
-
-def _has_custom_params(module: nn.Module) -> bool:
-    if isinstance(module, nn.ELU):
-        return module.alpha != 1.0
-    return module.beta != 1.0 or module.threshold != 20.0  # Softplus
 
 
 def numpy_decoder(model: LatentModel) -> NumpyMLP | None:

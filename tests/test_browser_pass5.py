@@ -78,11 +78,13 @@ def test_the_interpolation_path_follows_a_new_range(page: Page) -> None:
 def test_the_pca_plane_background_passes_through_the_current_z(page: Page) -> None:
     open_app(page, "?model=vae-mnist-z16")
     expect(page.get_by_test_id("latent-map")).to_have_attribute("data-plane", "pca")
+    before = page.evaluate("location.search")
     with page.expect_request(
         lambda r: "grid.png" in r.url and "plane=pca" in r.url and "z=" in r.url
     ) as grid:
         page.get_by_role("button", name="Random sample").click()
-    page.wait_for_timeout(400)  # the address is written 150 ms after a move
+    # The address is written 150 ms after a move (a fixed wait could be too short under load).
+    page.wait_for_function("(before) => location.search !== before", arg=before)
     z = np.array(
         [
             float(v)
