@@ -31,7 +31,7 @@ from .errors import (
 )
 from .head import HeadAsGet
 from .limits import BodySizeLimit
-from .page import page_html
+from .page import named_model, page_html
 from .query_once import SingleQueryValues
 from .ranges import IgnoreBadRange
 from .registry import ModelRegistry, choose_device
@@ -152,9 +152,8 @@ def add_page(app: FastAPI, settings: Settings) -> None:
     @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     async def page(request: Request) -> Response:
         # A link that names a model gets its decoder file preloaded (server/page.py).
-        # The first of a repeated ?model=, as the page's URLSearchParams.get reads it.
-        named = request.query_params.getlist("model")
-        body = page_html(index, request.app.state.registry, named[0] if named else None)
+        named = named_model(request.scope.get("query_string", b""))
+        body = page_html(index, request.app.state.registry, named)
         return Response(body, media_type="text/html", headers={"Cache-Control": "no-cache"})
 
     app.mount("/assets", StaticFiles(directory=settings.frontend), name="assets")

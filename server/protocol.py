@@ -126,6 +126,16 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._disarm()
         super().on_headers_complete()
+        # Started now, unless queued behind an answer being written (then started below). Read
+        # from what every uvicorn since 0.30 does here, not from a private method of one version.
+        if self.cycle is not None and not any(c is self.cycle for c, _ in self.pipeline):
+            self._running = self.cycle
+
+    def on_response_complete(self) -> None:
+        upcoming = self.pipeline[-1][0] if self.pipeline else None  # the one uvicorn pops next
+        super().on_response_complete()
+        if upcoming is not None and not any(c is upcoming for c, _ in self.pipeline):
+            self._running = upcoming
 
     # -- slow readers ------------------------------------------------------------------------
     _stall_timer: asyncio.TimerHandle | None = None
@@ -163,10 +173,6 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
     def resume_writing(self) -> None:
         self._unwatch()
         super().resume_writing()
-
-    def _start_asgi_task(self, cycle, app) -> None:  # noqa: ANN001
-        self._running = cycle
-        super()._start_asgi_task(cycle, app)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()

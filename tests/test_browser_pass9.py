@@ -68,13 +68,32 @@ def test_the_completion_panel_says_pending_and_failed_and_asks_again(page: Page)
     expect(info).to_have_text("Completing what you drew…")
     expect(row).to_have_class("thumbs row pending")  # the earlier drawing's, dimmed
     fail(held[0])
+    page.unroute(COMPLETE_ROUTE)
+    page.route(COMPLETE_ROUTE, fail)  # the retries fail too, until the server is back
     expect(row.locator("img")).to_have_count(0)  # they were of another drawing
     expect(info).to_contain_text("The completion failed: the server failed (HTTP 500)")
     expect(info).to_contain_text("Asked again in 1 s")
+    expect(info).to_contain_text("Asked again in 2 s", timeout=5_000)  # it backs off
     page.unroute(COMPLETE_ROUTE)  # the server is back: nobody draws, the panel asks again
-    expect(row.locator("img")).to_have_count(8)
+    expect(row.locator("img")).to_have_count(8, timeout=10_000)
     expect(info).to_have_text("8 completions of what you drew")
     expect(page.get_by_role("alert")).to_be_hidden()
+
+
+def test_clear_stops_the_completions_retry_and_its_notice(page: Page) -> None:
+    page.allow_errors = True
+    open_app(page)
+    asked: list[str] = []
+    page.route(COMPLETE_ROUTE, lambda route: asked.append(route.request.url) or fail(route))
+    draw_completion(page, TOP_LEFT)
+    notice = page.get_by_role("alert")
+    expect(notice).to_contain_text("The completion failed")
+    expect(notice).to_contain_text("Asked again in")
+    page.get_by_role("button", name="Clear the partial drawing").click()
+    expect(notice).to_be_hidden()  # it promised a retry that Clear called off
+    sent = len(asked)
+    page.wait_for_timeout(2_500)  # past the retry that would have come
+    assert len(asked) == sent, asked
 
 
 def test_a_failed_encode_names_the_drawing_and_is_sent_again(page: Page) -> None:
@@ -85,6 +104,10 @@ def test_a_failed_encode_names_the_drawing_and_is_sent_again(page: Page) -> None
     said = page.locator("#encode-info")
     expect(said).to_contain_text("The drawing could not be encoded: the server failed (HTTP 500)")
     expect(said).to_contain_text("Asked again in 1 s")
+    expect(said).to_contain_text("Asked again in 2 s", timeout=5_000)  # it backs off
+    page.get_by_role("button", name="Clear the drawing").click()
+    draw_stroke(page, SEVEN)  # a new drawing starts the backoff over
+    expect(said).to_contain_text("Asked again in 1 s")
     page.unroute("**/encode")
     expect(page.get_by_test_id("elbo-total")).to_be_visible(timeout=10_000)
     expect(said).not_to_contain_text("could not be encoded")
@@ -94,31 +117,38 @@ def test_a_link_end_without_a_label_takes_the_views(page: Page) -> None:
     open_app(page, "?model=cvae-mnist-z2&label=3&a=1,1&b=-1,-1:10")
     expect(page.locator("#interpolation img")).to_have_count(10)
     notice = page.get_by_role("alert")
-    expect(notice).to_contain_text("The link's A names no label: it takes 3.")
+    expect(notice).to_contain_text("The link's A names no label: it takes the view's, label 3.")
     expect(notice).to_contain_text(
-        "The link's label (10) is not one of cvae-mnist-z2's labels: B takes 3."
+        "The link's B label (10) is not one of cvae-mnist-z2's labels: "
+        "it takes the view's, label 3."
     )
     expect(notice).not_to_contain_text("interpolation could not be made")
     page.wait_for_function(
-        "location.search.includes('a=1,1:3') && location.search.includes('b=-1,-1:3')"
+        "() => location.search.includes('a=1,1:3') && location.search.includes('b=-1,-1:3')"
     )
+    # Where the classes have names, the note names the class.
+    open_app(page, "?model=cvae-fashion-z2&label=3&a=1,1&b=-1,-1:3")
+    expect(notice).to_contain_text("it takes the view's, label 3 (Dress).")
 
 
 def test_controls_wait_for_the_first_model(page: Page) -> None:
     held: list[Route] = []
     page.route("**/api/models", lambda route: held.append(route))
     page.goto("/")
-    page.wait_for_function("document.querySelector('main').inert")
+    page.wait_for_function("() => document.querySelector('.gen-panel').inert")
     page.locator("#generate").click(force=True)  # inert: nothing happens, nothing throws
     page.locator("#copy-link").click(force=True)
-    assert page.locator("#samples img").count() == 0
+    page.locator("#reset").click(force=True)
+    page.wait_for_timeout(300)  # what a click would have thrown by now (it threw at once)
+    assert page.errors == [], page.errors  # type: ignore[attr-defined]
     for _ in range(200):
         if held:
             break
         page.wait_for_timeout(25)
     held[0].continue_()
     page.wait_for_selector("body[data-ready=true]")
-    assert page.evaluate("document.querySelector('main').inert") is False
+    assert page.evaluate("() => document.querySelector('.gen-panel').inert") is False
+    assert page.evaluate("() => document.querySelector('#complete-panel').inert") is False
     page.locator("#generate").click()
     expect(page.locator("#samples img")).to_have_count(16)
 

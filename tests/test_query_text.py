@@ -125,6 +125,19 @@ def test_the_page_is_served_whatever_its_query_repeats(client: TestClient) -> No
     assert "api/models/vae-mnist-z2/decoder" not in r.text
 
 
+def test_the_pages_model_is_read_from_a_bounded_scan(client: TestClient) -> None:
+    """The page's query is not parsed whole on the event loop (the API's field cap does not
+    cover it): its first `model=` is read from the first 2 KB."""
+    from latent_explorer.server.page import MAX_SCANNED, named_model
+
+    assert named_model(b"z=1&model=vae%2Dmnist-z16&model=x") == "vae-mnist-z16"
+    assert named_model(b"a=1") is None
+    assert named_model(b"p=1&" * (MAX_SCANNED // 4) + b"model=vae-mnist-z16") is None
+    huge = "&".join(f"p{i}=1" for i in range(8000))
+    r = client.get(f"/?model=vae-mnist-z16&{huge}")
+    assert r.status_code == 200 and "api/models/vae-mnist-z16/decoder" in r.text
+
+
 def test_a_query_of_many_parameters_is_422(client: TestClient) -> None:
     query = "&".join(f"p{i}=1" for i in range(500))
     d = detail(client.get(f"/api/models/{VAE}/decode.png?z=0,0&{query}"))

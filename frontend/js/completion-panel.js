@@ -112,7 +112,7 @@ export function createCompletionPanel(els, { onError, onOk }) {
       if (mayPass(err)) {
         retry.wait = backoff(retry.wait);
         const next = `Asked again in ${retry.wait} s.`;
-        retry.timer = setTimeout(() => { if (mine === request) run(); }, retry.wait * 1000);
+        retry.timer = setTimeout(() => { if (mine === request) run(true); }, retry.wait * 1000);
         els.info.textContent = sentence(err, "complete", next);
         return onError(err, next);
       }
@@ -122,11 +122,18 @@ export function createCompletionPanel(els, { onError, onOk }) {
     }
   }
 
-  /** Nothing is on its way any more (a Clear, an empty or hidden drawing). */
-  function settle() {
+  /**
+   * Nothing is on its way any more (a Clear, a new stroke, an empty or hidden drawing). A retry
+   * keeps its backoff; the user's own action starts it over, and takes down the notice that
+   * promised a retry no longer coming (review: it stayed after Clear).
+   */
+  function settle(again = false) {
     request++;
     clearTimeout(retry.timer);
-    retry.wait = 0;
+    if (!again) {
+      if (retry.wait) onOk();
+      retry.wait = 0;
+    }
     els.row.classList.remove("pending");
   }
 
@@ -136,13 +143,14 @@ export function createCompletionPanel(els, { onError, onOk }) {
     img.src = url;
   }
 
-  function run() {
+  /** Complete what is on the pad (or the file); `again`: a retry of the same, backing off. */
+  function run(again = false) {
     if (!model) return;
     const { mask, quadrants } = parseRegion(els.region.value);
+    settle(again); // whatever was on its way is about a drawing no longer there
     // The file is read as it is framed, by the server.
     if (file) return show(() => completeUpload(model.id, file, mask, { n: COMPLETIONS }),
                           "the image's visible part");
-    settle(); // whatever was on its way is about a drawing no longer there
     if (!pad.hasInk()) return;
     const pixels = pad.toPixels();
     if (!visibleInk(pixels, quadrants)) {

@@ -112,7 +112,14 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
     }
   }
 
+  /** A new drawing, file or Clear: the backoff of an earlier one's retries starts over. */
+  function userMoved() {
+    clearTimeout(retry.timer);
+    retry.wait = 0;
+  }
+
   function encodeDrawing() {
+    userMoved();
     if (upload) forgetLabel(); // a drawing after a file is another item: its label is unknown
     forgetUpload();
     const model = state.model;
@@ -128,6 +135,7 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
    * @param {File} file @param {boolean} [again] the same file, re-sent under a newly named label
    */
   function encodeFile(file, again = false) {
+    userMoved();
     if (!again) forgetLabel(); // a new file is a new item: the last one's label is not its own
     pad.clear();
     upload = file;
@@ -144,6 +152,7 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
     forgetUpload,
     /** Forget the drawing: a late answer to it must not bring its results back. */
     clear() {
+      userMoved();
       request += 1;
       pad.clear();
       forgetResults();

@@ -46,7 +46,7 @@ export function writeQuery(state, method, temperature = 1) {
 // A number as people write one in a link: decimal, optional sign and exponent. Number() also
 // took "" as 0 ("z=1," was z = (1, 0)), "0x10" as 16 and " 2 " as 2 (page pass 9).
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
-const decimal = (text) => (DECIMAL.test(text) ? Number(text) : NaN);
+const decimal = (text) => (DECIMAL.test(text.trim()) ? Number(text) : NaN); // "0.5, -1.2" too
 // Narrower than this, the sliders' 0.01 steps and the map's ticks say nothing.
 const MIN_RANGE = 0.1;
 
@@ -66,13 +66,19 @@ function parseZ(raw, model, name, notes) {
   return z.map((v) => Math.min(Z_LIMIT, Math.max(-Z_LIMIT, v)));
 }
 
-function parseLabel(raw, model, notes, instead = "ignored") {
+function parseLabel(raw, model, notes, what = "label", instead = "ignored") {
   const label = decimal(raw);
   if (!Number.isInteger(label) || label < 0 || label >= classCount(model)) {
-    notes.push(`The link's label (${raw}) is not one of ${model.id}'s labels: ${instead}.`);
+    notes.push(`The link's ${what} (${raw}) is not one of ${model.id}'s labels: ${instead}.`);
     return null;
   }
   return label;
+}
+
+/** "label 3", or "label 3 (Dress)" where the classes have names. */
+function labelName(model, label) {
+  const name = (model.class_names || [])[label];
+  return name !== undefined && name !== String(label) ? `label ${label} (${name})` : `label ${label}`;
 }
 
 /** The link's temperature, on the slider's 0.1 grid; clamped to the slider's range, 1 if nonsense. */
@@ -142,8 +148,9 @@ export function readQuery(search, models, fallback) {
     // A conditional model decodes an end with its label: one missing or wrong takes the view's
     // (a hand-made "a=1,1" broke the interpolation with "label must be in 0..9"; page pass 9).
     const fallback = out.label ?? 0;
-    let label = labelRaw === undefined ? null : parseLabel(labelRaw, model, notes, `${name} takes ${fallback}`);
-    if (labelRaw === undefined) notes.push(`The link's ${name} names no label: it takes ${fallback}.`);
+    const instead = `it takes the view's, ${labelName(model, fallback)}`;
+    let label = labelRaw === undefined ? null : parseLabel(labelRaw, model, notes, `${name} label`, instead);
+    if (labelRaw === undefined) notes.push(`The link's ${name} names no label: ${instead}.`);
     label ??= fallback;
     out.ends[k] = { z, label };
   });
