@@ -32,6 +32,13 @@ def fail(route: Route) -> None:
     route.fulfill(status=500, content_type="application/json", body=SERVER_ERROR)
 
 
+def fail_completions(page: Page) -> list[str]:
+    """Every /complete answered with a 500 from now on; returns the list of those asked."""
+    asked: list[str] = []
+    page.route(COMPLETE_ROUTE, lambda route: asked.append(route.request.url) or fail(route))
+    return asked
+
+
 def test_a_link_that_could_not_be_copied_fits_the_phone(browser, base_url: str) -> None:
     context = browser.new_context(
         viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=3, base_url=base_url
@@ -83,8 +90,7 @@ def test_the_completion_panel_says_pending_and_failed_and_asks_again(page: Page)
 def test_clear_stops_the_completions_retry_and_its_notice(page: Page) -> None:
     page.allow_errors = True
     open_app(page)
-    asked: list[str] = []
-    page.route(COMPLETE_ROUTE, lambda route: asked.append(route.request.url) or fail(route))
+    asked = fail_completions(page)
     draw_completion(page, TOP_LEFT)
     notice = page.get_by_role("alert")
     expect(notice).to_contain_text("The completion failed")

@@ -3,7 +3,7 @@
 
 import { complete, completeUpload, mayPass } from "./api.js";
 import { createDrawPad } from "./draw-pad.js";
-import { backoff } from "./latest.js";
+import { MAX_RETRIES, backoff } from "./latest.js";
 import { sentence } from "./notice.js";
 import { showThumbs } from "./thumbs.js";
 
@@ -15,6 +15,7 @@ const COMPLETIONS = 8;
 // A 28x28 pixel counts as ink from a tenth covered: a stroke drawn next to the middle line may
 // smudge its anti-aliased edge over it, which is not a drawing the model can see.
 const INK_LEVEL = 0.1;
+const GAVE_UP = "Not asked again: another stroke, or another region, asks.";
 const HIDDEN_INK = "Draw in the clear part of the square: the model sees only that part.";
 
 /** The quadrants a region name leaves visible ("left-half" -> [0, 2]); [] when unknown. */
@@ -82,7 +83,7 @@ export function createCompletionPanel(els, { onError, onOk }) {
   const intro = els.info.textContent;
   // A request the server or the network failed is asked again, backing off (page pass 9: the
   // panel kept the previous drawing's completions and waited for another stroke).
-  const retry = { wait: 0, timer: 0 };
+  const retry = { wait: 0, timer: 0, tries: 0 };
 
   /**
    * Show the completions `ask()` brings, unless a newer stroke, region, file or Clear came since.
@@ -98,6 +99,7 @@ export function createCompletionPanel(els, { onError, onOk }) {
       const body = await ask();
       if (mine !== request) return; // superseded
       retry.wait = 0;
+      retry.tries = 0;
       els.row.classList.remove("pending");
       showThumbs(els.row, body.images, null, (k) => `completion ${k + 1}`);
       els.info.textContent = `${body.images.length} completions of ${what}`;
@@ -109,15 +111,17 @@ export function createCompletionPanel(els, { onError, onOk }) {
       if (mine !== request) return; // an error about a drawing or region no longer shown
       els.row.classList.remove("pending");
       showThumbs(els.row, []);
-      if (mayPass(err)) {
+      if (mayPass(err) && retry.tries < MAX_RETRIES) {
+        retry.tries += 1;
         retry.wait = backoff(retry.wait);
         const next = `Asked again in ${retry.wait} s.`;
         retry.timer = setTimeout(() => { if (mine === request) run(true); }, retry.wait * 1000);
         els.info.textContent = sentence(err, "complete", next);
         return onError(err, next);
       }
-      els.info.textContent = sentence(err, "complete");
-      if (!file) return onError(err, "");
+      const next = mayPass(err) ? GAVE_UP : ""; // asked often enough: the user's next move asks
+      els.info.textContent = sentence(err, "complete", next);
+      if (!file || next) return onError(err, next);
       forgetFile();
     }
   }
@@ -133,6 +137,7 @@ export function createCompletionPanel(els, { onError, onOk }) {
     if (!again) {
       if (retry.wait) onOk();
       retry.wait = 0;
+      retry.tries = 0;
     }
     els.row.classList.remove("pending");
   }

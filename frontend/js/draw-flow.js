@@ -3,10 +3,11 @@
 // the posterior's lesson. The newest stroke, label, file or Clear wins over a late answer.
 
 import * as api from "./api.js";
-import { backoff } from "./latest.js";
+import { MAX_RETRIES, backoff } from "./latest.js";
 import { sentence } from "./notice.js";
 import { fillNouns } from "./nouns.js";
 
+const GAVE_UP = "Not asked again: another stroke, or Clear and draw, asks.";
 /** MNIST's crop-and-centre only where the data set says pen drawings fit it (see padNote). */
 const preprocessFor = (model) => (model.data.drawing === "mnist-digit" ? "mnist" : "none");
 
@@ -49,16 +50,16 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
   let inFlight = Promise.resolve(); // the newest encode, settled when its answer is shown
   // An encode the server or the network failed is sent again, backing off (page pass 9: the
   // line said "the server failed (HTTP 500)" and waited for another stroke).
-  const retry = { wait: 0, timer: 0 };
+  const retry = { wait: 0, timer: 0, tries: 0 };
 
   /** Encode what `send(label)` sends and show it, as the newest encode. */
-  function encodeWith(send) {
-    inFlight = encodeAndShow(send);
+  function encodeWith(send, zAsked = state.z) {
+    inFlight = encodeAndShow(send, zAsked);
     return inFlight;
   }
 
   /** Encode what `send(label)` sends and show it: the same for a drawing and an upload. */
-  async function encodeAndShow(send) {
+  async function encodeAndShow(send, zAsked) {
     const model = state.model;
     if (needsLabel() && state.drawLabel === null) {
       request += 1; // "?" chosen while an answer for a named label was on its way
@@ -72,13 +73,13 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
     const told = needsLabel() ? state.drawLabel : null;
     const mine = ++request;
     clearTimeout(retry.timer);
-    const zAsked = state.z; // replaced, not changed, by every move (state.js setZ)
     encodeView.pending();
     try {
       const body = await send(told);
       store.check(t);
       if (mine !== request) return; // superseded: its label must not move the view
       retry.wait = 0;
+      retry.tries = 0;
       // The view follows the drawing's label: the one the model read (M2) or the one the user
       // gave (a CVAE), so the decoded image at the drawing's z is decoded as that class.
       const label = model.capabilities.infers_label ? body.label : told;
@@ -88,8 +89,9 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
       store.setEncoded({ mu: body.mu, logvar: body.logvar });
       map.setMarker(body.mu, body.logvar);
       teach.showEncoded(body, model, conditional() ? body.label ?? state.label : null);
-      // The view goes to the drawing's mean unless the user moved z while it was encoded (a map
-      // click, Random sample): that newer move wins; the marker still shows where mu lies.
+      // The view goes to the drawing's mean unless the user moved z since it was first sent (a
+      // map click, Random sample; across retries too): that newer move wins; the marker still
+      // shows where mu lies. (z is replaced, not changed, by every move: state.js setZ.)
       // (At the user's z, the view is redrawn with the drawing's label.)
       if (state.z === zAsked) moveTo([...body.mu]);
       else if (relabelled) moveTo([...state.z]);
@@ -99,13 +101,18 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
       // About the drawing: said next to the pad, where the user is looking.
       const subject = upload ? "upload" : "encode";
       // The results shown were an earlier drawing's: they go with the failed one.
-      if (api.mayPass(err)) {
+      if (api.mayPass(err) && retry.tries < MAX_RETRIES) {
         takeDown();
+        retry.tries += 1;
         retry.wait = backoff(retry.wait);
         retry.timer = setTimeout(() => {
-          if (mine === request && store.isCurrent(t)) encodeWith(send);
+          if (mine === request && store.isCurrent(t)) encodeWith(send, zAsked);
         }, retry.wait * 1000);
         return encodeView.say(sentence(err, subject, `Asked again in ${retry.wait} s.`), { error: true });
+      }
+      if (api.mayPass(err)) { // asked often enough: the user's next stroke asks again
+        takeDown();
+        return encodeView.say(sentence(err, subject, GAVE_UP), { error: true });
       }
       forgetResults(); // and "It is" must not send a file the server refused again
       encodeView.say(sentence(err, subject), { error: true });
@@ -116,6 +123,7 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
   function userMoved() {
     clearTimeout(retry.timer);
     retry.wait = 0;
+    retry.tries = 0;
   }
 
   function encodeDrawing() {

@@ -49,3 +49,7 @@ export async function newestSettled(current) {
 
 /** The next wait, in seconds, of a retry that backs off: 1, 2, 4, then every 8 (`wait` 0 starts). */
 export const backoff = (wait) => Math.min(8, wait ? 2 * wait : 1);
+
+/** Tries of a retry tied to one drawing (1 + 2 + 4 + 8 + 8 s): then the user's next move asks. A
+ *  failure that repeats was re-sent every 8 s for as long as the tab stayed open (page pass 10). */
+export const MAX_RETRIES = 5;

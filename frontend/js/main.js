@@ -430,7 +430,7 @@ $("model-select").addEventListener("change", (e) => {
 });
 window.addEventListener("popstate", () => {
   clearTimeout(urlTimer); // a pending write is about the view being left
-  if (state.models.length) openLink(readQuery(location.search, state.models, preferredModel()));
+  if (state.models.length) openLink(readQuery(location.search, state.models, preferredModel(), elsewhere));
 });
 $("plane-select").addEventListener("change", () => { applyView({ resetRange: true }); saveUrl(true); });
 $("range-select").addEventListener("change", () => { applyView({ userRange: true }); saveUrl(true); });
@@ -468,6 +468,8 @@ $("upload").addEventListener("change", (e) => { if (e.target.files[0]) drawFlow.
 // The map as shown, dots included, is made when the link is clicked.
 $("download-grid").addEventListener("click", () => { $("download-grid").href = map.snapshot(); });
 
+/** Models a link may name that live in a panel of their own: id -> where to look. */
+let elsewhere = {};
 const preferredModel = () =>
   (state.models.find((m) => m.id === PREFERRED_MODEL) ? PREFERRED_MODEL : state.models[0].id);
 
@@ -520,7 +522,13 @@ async function start() {
   // its own panel.
   const walkable = all.filter((m) => m.capabilities.walkable);
   store.setModels(lessonOrder(walkable, PREFERRED_MODEL));
-  completion.setModel(all.find((m) => m.capabilities.completes.length > 0) || null);
+  const completer = all.find((m) => m.capabilities.completes.length > 0) || null;
+  completion.setModel(completer);
+  // A link may name it: the note says where it is, not that it does not exist (page pass 10).
+  if (completer) {
+    elsewhere = { [completer.id]: "completes partial drawings in its own panel, “Complete a " +
+                  `${completer.data.item}”, further down` };
+  }
   $("style-note").textContent = styleNote(state.models);
   if (!state.models.length) {
     notice.show("The server has no models loaded (see its log).", "models");
@@ -528,7 +536,7 @@ async function start() {
   }
   fitModelPicker($("model-select"), state.models);
   teach.setModels(state.models);
-  const opened = openLink(readQuery(location.search, state.models, preferredModel()));
+  const opened = openLink(readQuery(location.search, state.models, preferredModel(), elsewhere));
   // A model is current now (set before openLink's first wait): the controls may act on it.
   for (const el of document.querySelectorAll("[data-until-model]")) el.inert = false;
   await opened;

@@ -102,17 +102,21 @@ function parseTemperature(raw, notes) {
  * @param {string} search location.search
  * @param {object[]} models the walkable models
  * @param {string} fallback the id opened when the link names none, or one that is not loaded
+ * @param {Object<string, string>} [elsewhere] ids served in a panel of their own: where to look
  * @returns {{model: object, z: number[] | null, label: number | null, plane: string | null,
  *            range: number | null, scatter: boolean, ends: object[], method: string,
  *            temperature: number, notes: string[]}}
  */
-export function readQuery(search, models, fallback) {
+export function readQuery(search, models, fallback, elsewhere = {}) {
   const params = new URLSearchParams(search);
   const notes = [];
   const byId = (id) => models.find((m) => m.id === id);
   let model = byId(params.get("model"));
+  const named = params.get("model");
   if (params.has("model") && !model) {
-    notes.push(`No model named "${params.get("model")}" can be explored here; showing ${fallback}.`);
+    // A model served with a panel of its own (the completion model) is not "no model".
+    notes.push(Object.hasOwn(elsewhere, named) ? `${named} ${elsewhere[named]}; showing ${fallback} above.`
+      : `No model named "${named}" can be explored here; showing ${fallback}.`);
   }
   model = model || byId(fallback) || models[0];
   // The server serves the page whatever its query holds; what a link repeats is said here.
@@ -140,7 +144,9 @@ export function readQuery(search, models, fallback) {
   out.scatter = params.get("scatter") !== "0";
   ["a", "b"].forEach((key, k) => {
     if (!params.get(key)) return;
-    const [zRaw, labelRaw] = params.get(key).split(":");
+    // "z:label"; an empty label is none, and "1,1:3:5" is one label, "3:5", that is not one.
+    const [zRaw, ...rest] = params.get(key).split(":");
+    const labelRaw = rest.length && rest.join(":") !== "" ? rest.join(":") : undefined;
     const name = key.toUpperCase();
     const z = parseZ(zRaw, model, name, notes);
     if (!z) return;
