@@ -3,7 +3,7 @@
 
 import { complete, completeUpload, mayPass } from "./api.js";
 import { createDrawPad } from "./draw-pad.js";
-import { MAX_RETRIES, backoff } from "./latest.js";
+import { MAX_RETRIES, createRetry } from "./latest.js";
 import { sentence } from "./notice.js";
 import { showThumbs } from "./thumbs.js";
 
@@ -83,7 +83,7 @@ export function createCompletionPanel(els, { onError, onOk }) {
   const intro = els.info.textContent;
   // A request the server or the network failed is asked again, backing off (page pass 9: the
   // panel kept the previous drawing's completions and waited for another stroke).
-  const retry = { wait: 0, timer: 0, tries: 0 };
+  const retry = createRetry(MAX_RETRIES);
 
   /**
    * Show the completions `ask()` brings, unless a newer stroke, region, file or Clear came since.
@@ -92,14 +92,13 @@ export function createCompletionPanel(els, { onError, onOk }) {
    */
   async function show(ask, what) {
     const mine = ++request;
-    clearTimeout(retry.timer);
+    retry.cancel();
     els.row.classList.add("pending");
     els.info.textContent = `Completing ${what}…`;
     try {
       const body = await ask();
       if (mine !== request) return; // superseded
-      retry.wait = 0;
-      retry.tries = 0;
+      retry.reset();
       els.row.classList.remove("pending");
       showThumbs(els.row, body.images, null, (k) => `completion ${k + 1}`);
       els.info.textContent = `${body.images.length} completions of ${what}`;
@@ -111,15 +110,11 @@ export function createCompletionPanel(els, { onError, onOk }) {
       if (mine !== request) return; // an error about a drawing or region no longer shown
       els.row.classList.remove("pending");
       showThumbs(els.row, []);
-      if (mayPass(err) && retry.tries < MAX_RETRIES) {
-        retry.tries += 1;
-        retry.wait = backoff(retry.wait);
-        const next = `Asked again in ${retry.wait} s.`;
-        retry.timer = setTimeout(() => { if (mine === request) run(true); }, retry.wait * 1000);
-        els.info.textContent = sentence(err, "complete", next);
-        return onError(err, next);
+      let next = "";
+      if (mayPass(err)) {
+        const wait = retry.schedule(() => { if (mine === request) run(true); });
+        next = wait ? `Asked again in ${wait} s.` : GAVE_UP; // spent: the user's next move asks
       }
-      const next = mayPass(err) ? GAVE_UP : ""; // asked often enough: the user's next move asks
       els.info.textContent = sentence(err, "complete", next);
       if (!file || next) return onError(err, next);
       forgetFile();
@@ -133,13 +128,10 @@ export function createCompletionPanel(els, { onError, onOk }) {
    */
   function settle(again = false) {
     request++;
-    clearTimeout(retry.timer);
-    if (!again) {
-      if (retry.wait) onOk();
-      retry.wait = 0;
-      retry.tries = 0;
-    }
     els.row.classList.remove("pending");
+    if (again) return retry.cancel();
+    if (retry.failing) onOk();
+    retry.reset();
   }
 
   function showRead(url, mine) {

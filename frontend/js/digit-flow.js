@@ -2,7 +2,7 @@
 // flight each), drawn where the decode source answers from (the page or the server).
 
 import { mayPass } from "./api.js";
-import { backoff, latestWins } from "./latest.js";
+import { createRetry, latestWins } from "./latest.js";
 import { describe } from "./notice.js";
 import { showThumbs } from "./thumbs.js";
 
@@ -20,11 +20,8 @@ export function createDigitFlow({ store, source, decodedView, notice, styleRow, 
   // A server decode that failed in a way that may pass is asked again (1, 2, 4, then every 8 s)
   // until one succeeds (for the z current then; a move meanwhile asks at once): the old digit
   // stayed, looking current, until the user moved (page pass 8).
-  const retry = { timer: 0, wait: 0 };
-  store.perModel(() => {
-    clearTimeout(retry.timer);
-    retry.wait = 0;
-  });
+  const retry = createRetry();
+  store.perModel(() => retry.reset());
 
   const scheduleDecode = latestWins(async () => {
     const t = store.token();
@@ -33,8 +30,7 @@ export function createDigitFlow({ store, source, decodedView, notice, styleRow, 
     try {
       const digit = await source.digit(z, labelOrNull());
       if (decodedView.show(digit, started, () => store.isCurrent(t)) === null) return;
-      clearTimeout(retry.timer);
-      retry.wait = 0;
+      retry.reset();
       notice.clear("decode");
       const detail = { z, where: digit.where, drawnAt: performance.now() };
       window.dispatchEvent(new CustomEvent("digit-drawn", { detail }));
@@ -42,13 +38,7 @@ export function createDigitFlow({ store, source, decodedView, notice, styleRow, 
       if (err.name === "AbortError" || err.name === "StaleError" || !store.isCurrent(t)) return;
       const reason = describe(err);
       decodedView.stale(reason.charAt(0).toLowerCase() + reason.slice(1).replace(/\.$/, ""));
-      let next = "";
-      if (mayPass(err)) {
-        retry.wait = backoff(retry.wait);
-        next = `Asked again in ${retry.wait} s.`;
-        clearTimeout(retry.timer);
-        retry.timer = setTimeout(() => scheduleDecode(), retry.wait * 1000);
-      }
+      const next = mayPass(err) ? `Asked again in ${retry.schedule(() => scheduleDecode())} s.` : "";
       notice.show(err, "decode", next);
     }
   });

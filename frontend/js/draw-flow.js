@@ -3,7 +3,7 @@
 // the posterior's lesson. The newest stroke, label, file or Clear wins over a late answer.
 
 import * as api from "./api.js";
-import { MAX_RETRIES, backoff } from "./latest.js";
+import { MAX_RETRIES, createRetry } from "./latest.js";
 import { sentence } from "./notice.js";
 import { fillNouns } from "./nouns.js";
 
@@ -50,7 +50,7 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
   let inFlight = Promise.resolve(); // the newest encode, settled when its answer is shown
   // An encode the server or the network failed is sent again, backing off (page pass 9: the
   // line said "the server failed (HTTP 500)" and waited for another stroke).
-  const retry = { wait: 0, timer: 0, tries: 0 };
+  const retry = createRetry(MAX_RETRIES);
 
   /** Encode what `send(label)` sends and show it, as the newest encode. */
   function encodeWith(send, zAsked = state.z) {
@@ -72,14 +72,13 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
     const t = store.token();
     const told = needsLabel() ? state.drawLabel : null;
     const mine = ++request;
-    clearTimeout(retry.timer);
+    retry.cancel();
     encodeView.pending();
     try {
       const body = await send(told);
       store.check(t);
       if (mine !== request) return; // superseded: its label must not move the view
-      retry.wait = 0;
-      retry.tries = 0;
+      retry.reset();
       // The view follows the drawing's label: the one the model read (M2) or the one the user
       // gave (a CVAE), so the decoded image at the drawing's z is decoded as that class.
       const label = model.capabilities.infers_label ? body.label : told;
@@ -101,18 +100,14 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
       // About the drawing: said next to the pad, where the user is looking.
       const subject = upload ? "upload" : "encode";
       // The results shown were an earlier drawing's: they go with the failed one.
-      if (api.mayPass(err) && retry.tries < MAX_RETRIES) {
+      if (api.mayPass(err)) {
         takeDown();
-        retry.tries += 1;
-        retry.wait = backoff(retry.wait);
-        retry.timer = setTimeout(() => {
+        const wait = retry.schedule(() => {
           if (mine === request && store.isCurrent(t)) encodeWith(send, zAsked);
-        }, retry.wait * 1000);
-        return encodeView.say(sentence(err, subject, `Asked again in ${retry.wait} s.`), { error: true });
-      }
-      if (api.mayPass(err)) { // asked often enough: the user's next stroke asks again
-        takeDown();
-        return encodeView.say(sentence(err, subject, GAVE_UP), { error: true });
+        });
+        // Once the tries are spent, the user's next stroke asks again.
+        const next = wait ? `Asked again in ${wait} s.` : GAVE_UP;
+        return encodeView.say(sentence(err, subject, next), { error: true });
       }
       forgetResults(); // and "It is" must not send a file the server refused again
       encodeView.say(sentence(err, subject), { error: true });
@@ -120,11 +115,7 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
   }
 
   /** A new drawing, file or Clear: the backoff of an earlier one's retries starts over. */
-  function userMoved() {
-    clearTimeout(retry.timer);
-    retry.wait = 0;
-    retry.tries = 0;
-  }
+  const userMoved = () => retry.reset();
 
   function encodeDrawing() {
     userMoved();
