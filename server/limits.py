@@ -61,10 +61,10 @@ class BodySizeLimit:
             return
         headers = dict(scope["headers"])
         length = headers.get(b"content-length")
+        # A client that sent "Expect: 100-continue" waits for the answer before the body: reading
+        # would tell the server to send "100 Continue", inviting a body it refuses (413, 415).
+        expects = headers.get(b"expect", b"").lower() == b"100-continue"
         if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
-            # A client that sent "Expect: 100-continue" waits for the answer before the body:
-            # reading would tell the server to send "100 Continue", inviting the body it refuses.
-            expects = headers.get(b"expect", b"").lower() == b"100-continue"
             if length.isdigit() and int(length) <= DRAIN_BYTES and not expects:
                 await drain(receive)
             await self._too_large(send)
@@ -83,7 +83,7 @@ class BodySizeLimit:
         ]
         coding = next((c for c in codings if c not in (b"identity", b"")), b"identity")
         if coding != b"identity":  # RFC 9110 15.5.16: a coding we do not decode is a 415
-            if length is not None and int(length) <= DRAIN_BYTES:
+            if length is not None and int(length) <= DRAIN_BYTES and not expects:
                 await drain(receive)
             named = coding.decode("latin-1")[:40]
             msg = f"a body is read as sent: Content-Encoding {named!r} is not accepted"

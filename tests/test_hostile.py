@@ -602,3 +602,22 @@ def test_a_long_multipart_boundary_is_named(client: TestClient, length: int, sta
         assert r.json()["detail"][0]["msg"] == (
             "multipart/form-data needs a boundary of at most 200 characters"
         )
+
+
+@pytest.mark.parametrize(
+    ("extra", "status"),
+    [("Content-Encoding: gzip\r\nContent-Length: 1000", 415), ("Content-Length: 99999999", 413)],
+)
+def test_a_refused_body_is_not_invited_with_100_continue(
+    port: int, extra: str, status: int
+) -> None:
+    """A client that waits for "100 Continue" is refused first: answering 100 asked it for a body
+    the server then drained, up to 64 MB for up to 5 s, only to refuse it (hostile pass 7)."""
+    raw = (
+        f"POST /api/models/{VAE}/decode HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Content-Type: application/json\r\n{extra}\r\nExpect: 100-continue\r\n\r\n"
+    ).encode()
+    started = time.monotonic()
+    got = answer(port, raw, timeout=10)
+    assert got.startswith(f"HTTP/1.1 {status} ".encode()), got[:80]
+    assert time.monotonic() - started < DRAIN_SECONDS
