@@ -21,8 +21,8 @@ protocol is made by uvicorn, outside the app and its Settings.
 
 httptools parses a whole read (up to 256 KB) at once, and uvicorn queues every request it finds
 behind the one being answered: 225 KB of pipelined 45-byte requests from a client that never
-reads queued ~5,000 of them (~10 MB and up to 0.4 s of the event loop per connection; 200 such
-connections held +1.8 GB; hostile pass 6). Browsers do not pipeline; past MAX_PIPELINED queued
+reads queued ~5,000 of them: +11.7 MB a connection, 50 such connections stalled /api/health
+for up to 7.8 s (hostile pass 6; README). Browsers do not pipeline; past MAX_PIPELINED queued
 requests the connection is dropped, the rest of the read unparsed.
 """
 
