@@ -10,24 +10,25 @@ import { createDigitFlow } from "./digit-flow.js";
 import { createDrawFlow } from "./draw-flow.js";
 import { createDrawPad } from "./draw-pad.js";
 import { createEncodeView } from "./encode-view.js";
-import { createInterpolationView, interpolateEnds } from "./interpolation-view.js";
+import { createInterpolationView } from "./interpolation-view.js";
 import { backoff, newestSettled } from "./latest.js";
 import { createLatentMap } from "./latent-map.js";
-import { fillLabelSelect, fillPlaneSelect, fitModelPicker, formatMetric, lessonOrder, styleNote }
+import { fillLabelSelect, fillPlaneSelect, fitModelPicker, formatMetric, lessonOrder, styleNote,
+         watchPicker }
   from "./model-picker.js";
-import { PRIOR_RANGE, applyNotation, drawPrep, fillRangeSelect, metricNote, outputMeaning, padNote }
+import { applyNotation, drawPrep, metricNote, outputMeaning, padNote }
   from "./model-notes.js";
 import { createNotice, describe } from "./notice.js";
+import { createSampleFlows } from "./samples-flow.js";
 import { applyNouns } from "./nouns.js";
 import { createSliders, guardTouch } from "./sliders.js";
 import { createStore } from "./state.js";
 import { createTeaching } from "./teach.js";
 import { showThumbs, withArticle } from "./thumbs.js";
 import { createShareLink, readQuery, writeQuery } from "./url-state.js";
+import { createViewFlow } from "./view-flow.js";
 
 const $ = (id) => document.getElementById(id);
-const SAMPLES = 16;
-const INTERP_STEPS = 10;
 // The model a bare address opens, named once in index.html (the server preloads its decoder).
 const PREFERRED_MODEL = document.querySelector("meta[name=default-model]")?.content ?? null;
 
@@ -60,13 +61,13 @@ const map = createLatentMap(
   { wrap: $("map"), canvas: $("map-canvas"), svg: $("map-overlay"), legend: $("legend") },
   { onPick: (x, y) => setZ(map.plane().unproject(x, y, state.z)),
     // Neutral, and never over the atlas's own notice (which says the same thing first).
-    onError: () => atlasRetry || notice.show("The map's background did not load (the server or " +
+    onError: () => viewFlow.atlasFailing() || notice.show("The map's background did not load (the server or " +
                                              "the network may be down): it is asked again when " +
                                              "you next move.", "map"),
     onLoad: () => notice.clear("map"),
     // A PCA plane comes with the atlas: without it the map takes no click, and a click asks for
     // the atlas again (it never did: the retry sat in setZ, which such a map cannot call).
-    onNoPlane: () => { if (atlasRetry && !viewPending) applyView(); } },
+    onNoPlane: () => viewFlow.retryAtlas() },
 );
 const pad = createDrawPad($("draw-pad"), { onStroke: () => drawFlow.encodeDrawing() });
 const encodeView = createEncodeView({ preprocessed: $("preprocessed"), reconstruction: $("reconstruction"),
@@ -77,7 +78,7 @@ const teach = createTeaching($, { map, images: source.images, imageIn: source.im
                                   onError: (err) => notice.show(err, "posterior") });
 const drawFlow = createDrawFlow(
   { store, pad, encodeView, teach, map, upload: $("upload") },
-  { followLabel, moveTo: setZ, hint: outsideRangeHint,
+  { followLabel, moveTo: setZ, hint: (mu) => viewFlow.outsideRangeHint(mu),
     forgetLabel: () => { store.setDrawLabel(null); $("draw-label").value = ""; } },
 );
 const completion = createCompletionPanel(
@@ -106,6 +107,16 @@ const { scheduleDecode, scheduleStyleRow } = createDigitFlow(
   { store, source, decodedView, notice, styleRow: $("style-row"), labelOrNull },
 );
 
+// ---- the map's view (view-flow.js), the samples and the interpolation (samples-flow.js) -----
+const viewFlow = createViewFlow(
+  { store, $, map, sliders, teach, notice, encodeView, saveUrl, labelOrNull },
+);
+const { applyView, refreshBackground, reach } = viewFlow;
+const { generateSamples, runInterpolation } = createSampleFlows(
+  { store, source, notice, map, interpolationView, samples: $("samples"),
+    temperature: $("temperature"), method: $("method-select"), labelOrNull },
+);
+
 let urlTimer = null;
 /** The view as a link's query (url-state.js). */
 const currentQuery = () => writeQuery(state, $("method-select").value, Number($("temperature").value));
@@ -122,7 +133,6 @@ function saveUrl(now = false) {
   else urlTimer = setTimeout(write, 150);
 }
 
-let backgroundTimer = null;
 /** z changed: decode, move sliders and crosshair, refresh what depends on z. */
 function setZ(z, { fromSlider = false } = {}) {
   store.setZ(z);
@@ -133,41 +143,7 @@ function setZ(z, { fromSlider = false } = {}) {
   scheduleStyleRow();
   saveUrl();
   $("download-digit").href = api.decodePngUrl(state.model.id, z, labelOrNull(), 8);
-  // After a failed atlas (the server or network was down) a move asks again, at most every few
-  // seconds, with the model's own range (or the link's) if that was still owed; a failed
-  // background asks again below.
-  if (atlasRetry && !viewPending && performance.now() - atlasAskedAt > ATLAS_RETRY_MS) {
-    applyView(); // carries the range still owed, if any
-  }
-  // A plane (dims or PCA) shows the other dims at their current values: refresh it once the
-  // user pauses, so that a click decodes what the map shows there.
-  if (state.model.latent_dim > 2 || map.backgroundFailed()) {
-    clearTimeout(backgroundTimer);
-    backgroundTimer = setTimeout(refreshBackground, 200);
-  }
-}
-
-function refreshBackground() {
-  // A 2-d model's plane is all of z: no base point, so one URL per label and range (cached).
-  // Otherwise the plane's point at (0, 0): a move within the plane keeps the URL and its picture.
-  const plane = map.plane();
-  const z = state.model.latent_dim <= 2 ? null : plane ? plane.unproject(0, 0, state.z) : state.z;
-  map.loadBackground(state.model.id, { label: labelOrNull(), z });
-}
-
-/** How far z lies from the centre on the map's plane, in its largest coordinate (0: no plane). */
-function reach(z) {
-  const plane = map.plane();
-  return plane ? Math.max(...plane.project(z).map(Math.abs)) : 0;
-}
-
-/** Where the map cannot show the drawing's mean: past its range on the plane shown. */
-function outsideRangeHint(mu) {
-  const far = reach(mu);
-  if (far <= state.view.range) return "";
-  // "outside ±2 (at 2.0)" read as a contradiction: as many decimals as tell them apart.
-  const at = far.toFixed(1) === state.view.range.toFixed(1) ? far.toFixed(2) : far.toFixed(1);
-  return ` It lies outside the map's ±${state.view.range} (at ${at}): choose a wider range to see it.`;
+  viewFlow.followMove();
 }
 
 /** Show the label the view decodes with in both selects (the map's and the Generate panel's). */
@@ -189,52 +165,11 @@ function chooseLabel(label) {
   setZ(state.z);
 }
 
-let samplesRequest = 0; // a newer label or temperature wins over a late answer
-async function generateSamples() {
-  const t = store.token();
-  const request = ++samplesRequest;
-  try {
-    const temperature = Number($("temperature").value);
-    const label = labelOrNull();
-    const images = await source.sample(SAMPLES, label, temperature);
-    store.check(t);
-    if (request !== samplesRequest) return;
-    const of = label === null ? "" : ` of ${withArticle(state.model.class_names[label])}`;
-    showThumbs($("samples"), images, null, (k) => `sample ${k + 1}${of}`);
-    notice.clear("samples");
-  } catch (err) {
-    // A failure of a request since superseded (another model's, an older label's) is no news.
-    if (!store.isCurrent(t) || request !== samplesRequest) return;
-    notice.show(err, "samples");
-  }
-}
-
 /** Set interpolation end k (0: A, 1: B) at the current z, with the current label. */
 function setEnd(k) {
   store.setEnd(k, { z: [...state.z], label: labelOrNull() });
   runInterpolation();
   saveUrl();
-}
-
-let interpRequest = 0; // newer ends or path win over a late answer
-async function runInterpolation() {
-  const [a, b] = state.ends;
-  map.setEnds(a && a.z, b && b.z);
-  const request = ++interpRequest;
-  if (!a || !b) return;
-  const t = store.token();
-  try {
-    const frames = await interpolateEnds(state.model, a, b, $("method-select").value, INTERP_STEPS,
-                                         source.interpolate);
-    store.check(t);
-    if (request !== interpRequest) return;
-    interpolationView.show(frames.images, frames.info, frames.captions);
-    map.setPath(frames.zs);
-    notice.clear("interp");
-  } catch (err) {
-    if (!store.isCurrent(t) || request !== interpRequest) return; // superseded, as above
-    notice.show(err, "interp");
-  }
 }
 
 // ---- model and view -------------------------------------------------------------------------
@@ -244,94 +179,6 @@ function fillDrawLabel(model) {
   select.replaceChildren(new Option("?", ""),
                          ...model.class_names.map((name, k) => new Option(withArticle(name), String(k))));
   $("draw-label-control").hidden = !drawFlow.needsLabel();
-}
-
-let viewRequest = 0;
-let viewPending = false; // an atlas is on its way
-let atlasRetry = false; // the last atlas failed in a way that may pass: a move asks again
-let atlasAskedAt = -Infinity;
-const ATLAS_RETRY_MS = 2000;
-/** @type {{linkRange: number | null} | null} the range a new model, plane or link is owed until its
- *  atlas comes (the atlas's own, or the link's): slow or failed, any later view change carries it,
- *  and a range the user picks meanwhile becomes the one it keeps (review: a range picked during a
- *  switch left the previous model's choices and "Why ±130?" note on the new model) */
-let rangeOwed = null;
-/**
- * Show the chosen plane and range; the atlas answer is dropped if the model or plane changed.
- * `resetRange`: a new model or plane gets its own range from its atlas (~99% of the test codes
- * visible), or `linkRange` when a link asked for one; `userRange`: the user chose the range.
- */
-async function applyView({ resetRange = false, linkRange = null, userRange = false } = {}) {
-  if (resetRange) rangeOwed = { linkRange };
-  else if (rangeOwed) {
-    resetRange = true;
-    linkRange = userRange ? Number($("range-select").value) : rangeOwed.linkRange;
-    rangeOwed = { linkRange };
-  }
-  // A link's range is the view's at once, not once the atlas comes: written into the address
-  // meanwhile, the range before it (the left model's) replaced the link's for good if the atlas
-  // failed (review).
-  if (resetRange) {
-    // Until the atlas comes, the range is the link's, or the prior's ±3 rather than the left
-    // model's (whose ±130 and "Why ±130?" note the VAE showed while its atlas was slow, and for
-    // good when it was refused); the note is the atlas's to show.
-    fillRangeSelect($("range-select"), linkRange || PRIOR_RANGE, linkRange);
-    $("range-note").hidden = true;
-  }
-  const t = store.token();
-  const request = ++viewRequest;
-  viewPending = true;
-  atlasAskedAt = performance.now();
-  let failedForNow = false;
-  const latentDim = state.model.latent_dim;
-  const choice = latentDim > 2 ? $("plane-select").value : "0,1";
-  const view = { plane: choice === "pca" ? "pca" : "dims",
-                 dims: choice === "pca" ? null : choice.split(",").map(Number),
-                 range: Number($("range-select").value), scatter: $("scatter-toggle").checked,
-                 // A range nobody chose (the model's own, from its atlas) is left out of links,
-                 // which open at the opened model's own; one the user or a link chose is written.
-                 ownRange: resetRange ? !linkRange : !userRange && state.view.ownRange };
-  store.setView(view);
-  sliders.setRange(view.range);
-  teach.showView(state.model, state.view); // the axes follow the range now, not once the atlas comes
-  saveUrl();
-  delete $("map").dataset.plane;
-  if (view.plane === "dims") {
-    // Clicks map back to z without the atlas: apply the plane now, the scatter when it comes.
-    map.setView(latentDim, state.view, null);
-  }
-  try {
-    const atlas = await api.atlas(state.model.id, view.dims);
-    if (!store.isCurrent(t) || request !== viewRequest) return; // superseded
-    store.setAtlas(atlas);
-    notice.clear("atlas");
-  } catch (err) {
-    if (!store.isCurrent(t) || request !== viewRequest) return;
-    store.setAtlas(null);
-    // Only a failure that may pass (no answer, or the server's own error) is asked again.
-    failedForNow = api.mayPass(err);
-    notice.show(err, "atlas", !failedForNow ? "" : view.plane === "pca"
-      ? "The PCA plane comes with them: until then the map takes no click. A click or a slider asks again."
-      : "A move asks again.");
-  } finally {
-    if (request === viewRequest) viewPending = false;
-  }
-  atlasRetry = failedForNow;
-  if (!failedForNow) rangeOwed = null; // met below, or refused for good (a 4xx)
-  if (resetRange && state.atlas) {
-    store.setView({ range: teach.resetRange(state.model, state.atlas, linkRange) });
-    sliders.setRange(state.view.range);
-    sliders.setValues(state.z);
-    saveUrl();
-  }
-  map.setView(latentDim, state.view, state.atlas);
-  teach.showView(state.model, state.view);
-  $("map").dataset.plane = choice;
-  map.setCrosshair(state.z);
-  map.setMarker(state.encoded && state.encoded.mu, state.encoded && state.encoded.logvar);
-  if (state.encoded) encodeView.setHint(outsideRangeHint(state.encoded.mu));
-  map.setEnds(state.ends[0] && state.ends[0].z, state.ends[1] && state.ends[1].z);
-  refreshBackground();
 }
 
 /**
@@ -402,32 +249,7 @@ function switchModel(id) {
   clearTimeout(urlTimer);
   history.pushState(null, "", currentQuery());
 }
-// An arrow key on a closed select changes it at each press: eight presses opened eight models
-// (eight history entries, 12 MB of decoder files for models only passed through). A choice made
-// with keys is opened once the keys pause, or at once on Enter or on leaving the picker; one
-// made with the pointer at once.
-const PICKER_KEY_PAUSE_MS = 600;
-let pickerKeyAt = -Infinity;
-let pickerTimer = 0;
-const pickerSettle = () => {
-  clearTimeout(pickerTimer);
-  pickerTimer = 0;
-  switchModel($("model-select").value);
-};
-$("model-select").addEventListener("keydown", (e) => {
-  pickerKeyAt = performance.now();
-  if (e.key === "Enter") pickerSettle();
-});
-$("model-select").addEventListener("blur", () => { if (pickerTimer) pickerSettle(); });
-$("model-select").addEventListener("change", (e) => {
-  clearTimeout(pickerTimer);
-  pickerTimer = 0;
-  if (performance.now() - pickerKeyAt < 100) {
-    pickerTimer = setTimeout(pickerSettle, PICKER_KEY_PAUSE_MS);
-  } else {
-    switchModel(e.target.value);
-  }
-});
+watchPicker($("model-select"), switchModel);
 window.addEventListener("popstate", () => {
   clearTimeout(urlTimer); // a pending write is about the view being left
   if (state.models.length) openLink(readQuery(location.search, state.models, preferredModel(), elsewhere));

@@ -1,5 +1,5 @@
 // The controls that depend on the model: the picker (one option per walkable model, named as the
-// model names itself), the plane select, the style row's note.
+// model names itself, its choices opened once they settle), the plane select, the style row's note.
 
 /** The headline metric as people read it: a fraction as a percentage, nats with one decimal. */
 export function formatMetric(m) {
@@ -89,4 +89,36 @@ export function fillPlaneSelect(select, control, latentDim) {
   for (let i = 0; i + 1 < latentDim; i += 1) {
     for (let j = i + 1; j < latentDim; j += 1) select.add(new Option(`z${i} × z${j}`, `${i},${j}`));
   }
+}
+
+// An arrow key on a closed select changes it at each press: eight presses opened eight models
+// (eight history entries, 12 MB of decoder files for models only passed through). A choice made
+// with keys is opened once the keys pause, or at once on Enter or on leaving the picker; one
+// made with the pointer at once.
+const PICKER_KEY_PAUSE_MS = 600;
+
+/**
+ * Call `open(id)` for the model chosen in the picker, once the choice has settled.
+ * @param {HTMLSelectElement} select
+ * @param {(id: string) => void} open
+ */
+export function watchPicker(select, open) {
+  let keyAt = -Infinity;
+  let timer = 0;
+  const settle = () => {
+    clearTimeout(timer);
+    timer = 0;
+    open(select.value);
+  };
+  select.addEventListener("keydown", (e) => {
+    keyAt = performance.now();
+    if (e.key === "Enter") settle();
+  });
+  select.addEventListener("blur", () => { if (timer) settle(); });
+  select.addEventListener("change", () => {
+    clearTimeout(timer);
+    timer = 0;
+    if (performance.now() - keyAt < 100) timer = setTimeout(settle, PICKER_KEY_PAUSE_MS);
+    else open(select.value);
+  });
 }
