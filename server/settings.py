@@ -1,7 +1,8 @@
 """Settings from environment variables (LATENT_EXPLORER_*), overridable in tests.
 
 One number, one home: the request schemas' limits (batch, steps, |z|, completions) are built from
-this object (`schemas.request_models`), so raising LATENT_EXPLORER_MAX_BATCH raises the schema's.
+this object (`request_schemas.request_models`), so raising LATENT_EXPLORER_MAX_BATCH raises the
+schema's.
 """
 
 from __future__ import annotations

@@ -15,8 +15,9 @@ from ..deps import EntryDep
 from ..errors import InputError, quote
 from ..png import data_url, encode_png, to_uint8
 from ..preprocess import ImageInputError, open_image, shrink_to_gray
+from ..request_schemas import QuadrantsMask, request_models
 from ..requests import UPLOAD_ERRORS, Upload, read_upload_or_json, run_limited
-from ..schemas import CompleteResponse, QuadrantsMask, request_models
+from ..schemas import CompleteResponse
 from ..settings import Settings
 
 REQUEST_DOC = {

@@ -5,8 +5,9 @@ from fastapi import APIRouter, Request
 
 from .. import inference
 from ..deps import EntryDep
+from ..request_schemas import request_models
 from ..requests import JSON_ERRORS, JsonBodyRoute
-from ..schemas import DecodeResponse, GenerateResponse, request_models
+from ..schemas import DecodeResponse, GenerateResponse
 from ..settings import Settings
 
 

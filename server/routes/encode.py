@@ -18,8 +18,9 @@ from ..errors import InputError
 from ..png import data_url, encode_png, to_uint8
 from ..preprocess import ImageInputError, normalize_digit, preprocess_upload
 from ..registry import ModelEntry
+from ..request_schemas import request_models
 from ..requests import UPLOAD_ERRORS, Upload, read_upload_or_json, run_limited
-from ..schemas import EncodeResponse, request_models
+from ..schemas import EncodeResponse
 from ..settings import Settings
 
 REQUEST_DOC = {

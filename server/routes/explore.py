@@ -15,6 +15,7 @@ from ..deps import EntryDep
 from ..errors import InputError
 from ..png import encode_png, tile, to_uint8
 from ..registry import ModelEntry
+from ..request_schemas import request_models
 from ..requests import (
     ERRORS,
     IMMUTABLE,
@@ -24,7 +25,7 @@ from ..requests import (
     parse_z,
     run_limited,
 )
-from ..schemas import AtlasResponse, InterpolateResponse, request_models
+from ..schemas import AtlasResponse, InterpolateResponse
 from ..settings import Settings
 from ..text_numbers import TextFloat, TextInt, parse_int
 

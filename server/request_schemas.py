@@ -1,0 +1,304 @@
+"""Request bodies. Constraints live in the types, so bad input is a 422 naming the field before
+any of our code runs; limits that depend on the model are checked in the routes.
+
+The request bodies whose limits are settings (batch, frames, |z|, completions) are built by
+`request_models(settings)`, so the schema, the OpenAPI document and the settings agree. Numbers
+are strict: JSON `true` is not a 1, nor "3" a 3.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    field_validator,
+    model_validator,
+)
+
+from .array_checks import MAX_LISTED, few_bad, int_in, number_in, shape_of
+from .errors import quote
+from .schemas import Output
+from .settings import Settings
+from .text_numbers import TextInt
+
+Label = Annotated[int, Field(strict=True, ge=0, le=1000)]
+Pixel = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0.0, le=1.0)]
+Bit = Annotated[int, Field(strict=True, ge=0, le=1)]
+Seed = Annotated[int, Field(strict=True, ge=0, le=2**63 - 1)]  # what torch's manual_seed takes
+Z_EXAMPLE = [[0.5, -1.2], [0.0, 0.0]]
+PIXELS_DOC = "28x28 nested or flat 784 floats in [0, 1], white digit on black, MNIST-formatted"
+
+
+def by_shape(**forms: Any) -> Any:
+    """A union validated as the one form the value's shape picks (`shape_of`; anything else as
+    the last form)."""
+    last = list(forms)[-1]
+
+    def pick(value: object) -> str:
+        shape = shape_of(value)
+        return shape if shape in forms else last
+
+    return one_of(forms, pick)
+
+
+def one_of(forms: dict[str, Any], pick: Callable[[object], str]) -> Any:
+    """A union validated as the one form `pick` names for the value. A plain union reports every
+    form's errors: one pixel of 1.5 in a flat list got 784 "Input should be a valid array" (the
+    rows form) before the one real error. The form's name is dropped from the errors' locations,
+    so they stay paths into the body."""
+
+    def untag(value: object, handler: ValidatorFunctionWrapHandler) -> object:
+        try:
+            return handler(value)
+        except ValidationError as exc:
+            errors = [
+                {
+                    "type": e["type"],
+                    "loc": e["loc"][1:] if e["loc"] and e["loc"][0] in forms else e["loc"],
+                    "input": e["input"],
+                    **({"ctx": e["ctx"]} if "ctx" in e else {}),
+                }
+                for e in exc.errors()
+            ]
+            raise ValidationError.from_exception_data(exc.title, errors) from None  # type: ignore[arg-type]
+
+    union = Union[tuple(Annotated[kind, Tag(tag)] for tag, kind in forms.items())]  # noqa: UP007
+    return Annotated[union, Discriminator(pick), WrapValidator(untag)]
+
+
+Pixels = Annotated[
+    by_shape(rows=list[list[Pixel]], flat=list[Pixel]),
+    few_bad(number_in(0.0, 1.0), "numbers in [0, 1]"),
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def few_unknown_fields(cls, data: object) -> object:
+        """Past MAX_LISTED unknown keys, one error: pydantic made one per key (350k keys: 3.5 s
+        and +350 MB before the handler kept 20; hostile pass 5)."""
+        if isinstance(data, dict) and len(data) > len(cls.model_fields) + MAX_LISTED:
+            unknown = [k for k in data if k not in cls.model_fields]
+            if len(unknown) > MAX_LISTED:
+                fields = ", ".join(cls.model_fields)
+                first = quote(unknown[0])
+                raise ValueError(
+                    f"{len(unknown)} unknown fields, the first {first}; the fields are {fields}"
+                )
+        return data
+
+
+def check_pixels(value: list, name: str = "pixels") -> list:
+    """28 rows of 28, or 784 flat; the type already holds each value in [0, 1]. `name` is the
+    field the message names (a mask is checked by the same rule)."""
+    if value and isinstance(value[0], list):
+        if len(value) != 28 or any(len(row) != 28 for row in value):
+            raise ValueError(f"{name} must be 28 rows of 28 values, or 784 values")
+    elif len(value) != 784:
+        raise ValueError(f"{name} must be 28 rows of 28 values, or 784 values (got {len(value)})")
+    return value
+
+
+class QuadrantsMask(Strict):
+    quadrants: list[Annotated[int, Field(strict=True, ge=0, le=3)]] = Field(
+        min_length=1,
+        max_length=3,
+        description="visible quadrants: 0 top-left, 1 top-right, 2 bottom-left, 3 bottom-right",
+    )
+
+
+def check_mask_shape(value: object) -> object:
+    """A mask array is 28 rows of 28 or 784 flat: a ragged one is a 422, not a NumPy error."""
+    if isinstance(value, list):
+        check_pixels(value, "a mask array")
+    return value
+
+
+MaskSpec = Annotated[
+    by_shape(name=str, object=QuadrantsMask, rows=list[list[Bit]], flat=list[Bit]),
+    few_bad(int_in(0, 1), "0 or 1"),
+]
+
+
+@dataclass(frozen=True)
+class RequestModels:
+    """The request bodies for one set of limits."""
+
+    decode: type[BaseModel]
+    generate: type[BaseModel]
+    encode: type[BaseModel]
+    interpolate: type[BaseModel]
+    complete: type[BaseModel]
+    latent_point: type[BaseModel]
+    complete_form: type[BaseModel]
+    encode_form: type[BaseModel]
+
+
+def request_models(settings: Settings) -> RequestModels:
+    return _request_models(
+        settings.max_batch, settings.max_steps, settings.max_abs_z, settings.max_completions
+    )
+
+
+@lru_cache(maxsize=8)
+def _request_models(
+    max_batch: int, max_steps: int, max_abs_z: float, max_completions: int
+) -> RequestModels:
+    # Cached: apps built with the same limits share classes (and OpenAPI component names).
+    Latent = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-max_abs_z, le=max_abs_z)]
+    in_range = number_in(-max_abs_z, max_abs_z)
+    within = f"numbers within ±{max_abs_z:g}"
+
+    class DecodeRequest(Strict):
+        z: Annotated[list[list[Latent]], few_bad(in_range, within, rows=True)] = Field(
+            min_length=1, max_length=max_batch, description="latents, one row each"
+        )
+        labels: (
+            Annotated[list[Label], few_bad(int_in(0, 1000), "labels in 0..1000", rows=False)] | None
+        ) = Field(None, max_length=max_batch, description="one label per z (conditional models)")
+        output: Output = "png"
+        model_config = ConfigDict(
+            extra="forbid",
+            json_schema_extra={
+                "examples": [
+                    {"z": Z_EXAMPLE, "output": "png"},
+                    {"z": [[0.0, 0.0]], "labels": [7], "output": "probs"},
+                ]
+            },
+        )
+
+    class GenerateRequest(Strict):
+        n: int = Field(1, strict=True, ge=1, le=max_batch, description="how many samples")
+        label: Label | None = Field(None, description="conditional models: null samples labels")
+        temperature: float = Field(
+            1.0, strict=True, gt=0.0, le=10.0, allow_inf_nan=False, description="prior std"
+        )
+        seed: Seed | None = Field(None, description="same seed, same samples")
+        output: Output = "png"
+        model_config = ConfigDict(
+            extra="forbid",
+            json_schema_extra={
+                "examples": [
+                    {"n": 8, "seed": 42, "temperature": 1.0, "output": "png"},
+                    {"n": 4, "label": 7},
+                ]
+            },
+        )
+
+    class EncodeRequest(Strict):
+        pixels: Pixels = Field(description=PIXELS_DOC)
+        label: Label | None = Field(None, description="required for a CVAE; optional for an M2")
+        preprocess: Literal["none", "mnist"] = Field(
+            "none",
+            description="none: the pixels are MNIST-formatted already; mnist: crop, fit and "
+            "centre them the way an uploaded picture is (a drawing downsampled to 28x28, say)",
+        )
+        _shape = field_validator("pixels")(check_pixels)
+        model_config = ConfigDict(
+            extra="forbid",
+            json_schema_extra={
+                "examples": [{"pixels": [0.0] * 300 + [1.0] * 184 + [0.0] * 300, "label": None}]
+            },
+        )
+
+    class EncodeForm(BaseModel):
+        """The text fields of a multipart /encode (strings, read leniently)."""
+
+        label: Annotated[TextInt, Field(ge=0, le=1000)] | None = None
+        # "none": the picture as it is, shrunk to 28x28 (clothes fill their frame and are not
+        # pen strokes: MNIST's crop-and-centre would cut them up).
+        preprocess: Literal["mnist", "none"] = "mnist"
+
+    class LatentPoint(Strict):
+        z: Annotated[list[Latent], few_bad(in_range, within, rows=False)] = Field(
+            min_length=1, max_length=4096
+        )
+
+    class PixelsPoint(Strict):
+        pixels: Pixels = Field(description=PIXELS_DOC)
+        _shape = field_validator("pixels")(check_pixels)
+
+    # An end is pixels when it has them, else a latent (whose errors then name z).
+    Point = one_of(
+        {"z": LatentPoint, "pixels": PixelsPoint},
+        lambda v: "pixels" if isinstance(v, dict) and "pixels" in v else "z",
+    )
+
+    class InterpolateRequest(Strict):
+        start: Point = Field(description="a latent {z} or an image {pixels}")
+        end: Point = Field(description="a latent {z} or an image {pixels}")
+        steps: int = Field(8, strict=True, ge=2, le=max_steps)
+        method: Literal["linear", "slerp"] = Field(
+            "linear",
+            description="slerp between opposite points follows the great circle through the "
+            "latent axis least aligned with them (every such circle is as short)",
+        )
+        label: Label | None = None
+        output: Output = "png"
+        model_config = ConfigDict(
+            extra="forbid",
+            json_schema_extra={
+                "examples": [
+                    {
+                        "start": {"z": [-2.0, 0.0]},
+                        "end": {"z": [2.0, 1.0]},
+                        "steps": 8,
+                        "method": "slerp",
+                    }
+                ]
+            },
+        )
+
+    class CompleteRequest(Strict):
+        pixels: Pixels = Field(
+            description="the image, 28x28 nested or 784 flat in [0, 1], white on black; only the "
+            "visible part is read"
+        )
+        mask: MaskSpec = Field(
+            description="what is visible: a region name (top-half, bottom-half, "
+            "left-half, right-half, top-left, top-right, bottom-left, "
+            'bottom-right), {"quadrants": [...]}, or a 28x28 / 784 array of 0/1'
+        )
+        n: int = Field(8, strict=True, ge=1, le=max_completions, description="how many")
+        seed: Seed | None = Field(None, description="same seed, same completions")
+        _shape = field_validator("pixels")(check_pixels)
+        _mask_shape = field_validator("mask")(check_mask_shape)
+        model_config = ConfigDict(
+            extra="forbid",
+            json_schema_extra={
+                "examples": [
+                    {"pixels": [0.0] * 784, "mask": "left-half", "n": 8, "seed": 1},
+                    {"pixels": [0.0] * 784, "mask": {"quadrants": [0, 1, 2]}, "n": 4},
+                ]
+            },
+        )
+
+    class CompleteForm(BaseModel):
+        """The text fields of a multipart /complete (strings, read leniently)."""
+
+        mask: str = Field(max_length=20000)
+        n: Annotated[TextInt, Field(ge=1, le=max_completions)] = 8
+        seed: Annotated[TextInt, Field(ge=0, le=2**63 - 1)] | None = None
+
+    return RequestModels(
+        DecodeRequest,
+        GenerateRequest,
+        EncodeRequest,
+        InterpolateRequest,
+        CompleteRequest,
+        LatentPoint,
+        CompleteForm,
+        EncodeForm,
+    )
