@@ -72,7 +72,7 @@ def test_3_a_tap_draws_a_dot_and_messages_stay_by_the_pad(page: Page) -> None:
     pad.scroll_into_view_if_needed()
     box = pad.bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    expect(page.locator("#encode-info")).to_contain_text("mu = ")
+    expect(page.locator("#encode-info")).to_contain_text("μ = ")
     layout_top = page.locator("main").bounding_box()["y"]
     page.route(
         "**/encode",

@@ -192,10 +192,10 @@ def test_sigma_on_a_16d_model_is_said_over_its_dims(page: Page) -> None:
     info = page.locator("#encode-info")
     expect(info).to_contain_text("over its 16 dims")
     expect(info).to_contain_text("above 0.9, near the prior's 1")  # the β-VAE's unused half
-    assert "mean sigma" not in info.inner_text()
+    assert "mean σ" not in info.inner_text()
     expect(page.locator("#posterior-cloud-note")).to_contain_text("widest σ on this plane")
     summary = page.get_by_test_id("kl-summary")
-    expect(summary).to_contain_text("dims carry under 0.1 nat (at the prior")
+    expect(summary).to_contain_text("dims carry under 0.1 nat of this drawing (q nearly N(0, 1)")
     # One sentence says "at the prior", by its own rule; the σ line names its rule (pass 9).
     assert "at the prior" not in info.inner_text()
     label = page.locator(".kl-dims").get_attribute("aria-label")
@@ -203,7 +203,7 @@ def test_sigma_on_a_16d_model_is_said_over_its_dims(page: Page) -> None:
     # Two dims: the mean, as before.
     open_app(page, "?model=vae-mnist-z2")
     draw_stroke(page, SEVEN)
-    expect(info).to_contain_text("mean sigma")
+    expect(info).to_contain_text("mean σ")
 
 
 def test_a_key_move_on_the_map_is_said(page: Page) -> None:

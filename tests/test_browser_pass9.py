@@ -172,7 +172,9 @@ def test_the_two_counts_of_dims_name_their_rules(page: Page) -> None:
     draw_stroke(page, SEVEN)
     info = page.locator("#encode-info")
     expect(info).to_contain_text("above 0.9, near the prior's 1")
-    expect(page.get_by_test_id("kl-summary")).to_contain_text("under 0.1 nat (at the prior")
+    expect(page.get_by_test_id("kl-summary")).to_contain_text(
+        "under 0.1 nat of this drawing (q nearly N(0, 1)"
+    )
     assert "at the prior" not in info.inner_text()
 
 

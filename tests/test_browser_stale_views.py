@@ -54,7 +54,7 @@ def test_the_range_hint_follows_the_range(page: Page) -> None:
     assert widest > 4.5
     page.get_by_test_id("range-select").select_option(str(widest).removesuffix(".0"))
     expect(info).not_to_contain_text("outside the map's")
-    expect(info).to_contain_text("mu = (4.50, 0.00)")
+    expect(info).to_contain_text("μ = (4.50, 0.00)")
 
 
 def test_forward_after_a_quick_back_reaches_the_new_model(page: Page) -> None:

@@ -63,7 +63,7 @@ def test_switching_model_clears_every_result_of_the_old_one(page: Page) -> None:
     open_app(page, "?model=m2-mnist-100")
     draw_stroke(page, ONE)
     expect(page.get_by_test_id("label-probs")).to_be_visible()
-    expect(page.locator("#encode-info")).to_contain_text("mu = ")
+    expect(page.locator("#encode-info")).to_contain_text("μ = ")
     page.get_by_role("button", name="A = current").click()
     page.locator("[data-testid=latent-slider][data-dim='0']").focus()
     page.keyboard.press("End")

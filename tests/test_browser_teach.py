@@ -220,7 +220,7 @@ def test_pca_decodes_and_encodes(page: Page) -> None:
     wait_decoded(page, before)
     draw_stroke(page, SEVEN)
     expect(page.get_by_test_id("encode-marker")).to_be_visible()
-    expect(page.locator("#encode-info")).to_contain_text("mean sigma")
+    expect(page.locator("#encode-info")).to_contain_text("mean σ")
     expect(page.get_by_test_id("elbo")).to_contain_text("likelihood of its binary pixels")
     expect(page.get_by_test_id("posterior-samples").locator("img")).to_have_count(16)
     expect(page.locator("#posterior-note")).to_contain_text("exact posterior p(z|x)")

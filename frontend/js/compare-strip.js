@@ -18,14 +18,31 @@ function comparableModels(models) {
 }
 
 /**
+ * The strip's models on the one scale they share: how closely each reconstructs a test image
+ * (the headline numbers are nats for some, squared error or cross-entropy for others; page pass
+ * 11 found no way to tell how much closer the AE comes than PCA). "" when none has the number.
+ * @param {object[]} models entries of /api/models
+ */
+function reconLine(models) {
+  const scored = models.filter((m) => m.metrics.recon_sq_error != null)
+    .sort((a, b) => a.metrics.recon_sq_error - b.metrics.recon_sq_error);
+  if (!scored.length) return "";
+  const given = scored.some((m) => m.capabilities.conditional) ? "; the CVAE is given the label" : "";
+  const each = scored.map((m) => `${m.kind.toUpperCase()} ${m.metrics.recon_sq_error.toFixed(1)}`);
+  return "How closely each reconstructs a test image (squared error over its 784 gray pixels, " +
+    `lower is closer${given}): ${each.join(" · ")}.`;
+}
+
+/**
  * @param {HTMLElement} root the strip (data-testid="compare-strip")
  * @param {HTMLElement} note a line saying which z is shown
  * @param {(m: object, z: number[], label: number|null, onChange: () => void) => string|null|symbol} [imageIn]
  *        the decode source's local decoding of z in any model (null: ask the server; PENDING: its
  *        decoder file is on its way, wait)
+ * @param {HTMLElement | null} [recon] a line comparing the models' reconstructions on one scale
  * @returns {{setModels: (models: object[]) => void, update: (z: number[], label: number, currentId: string) => void}}
  */
-export function createCompareStrip(root, note, imageIn = () => null) {
+export function createCompareStrip(root, note, imageIn = () => null, recon = null) {
   /** @type {{model: object, img: HTMLImageElement, figure: HTMLElement}[]} */
   let cells = [];
   let everyone = []; // every walkable model, to find the current one's data set
@@ -66,6 +83,7 @@ export function createCompareStrip(root, note, imageIn = () => null) {
       return { model, img, figure };
     });
     root.replaceChildren(...cells.map((c) => c.figure));
+    if (recon) recon.textContent = reconLine(cells.map((c) => c.model));
     // A sentence of the explanation about one model shows only while that model is in the strip.
     for (const el of document.querySelectorAll("[data-strip-model]")) {
       el.hidden = !cells.some((c) => c.model.id === el.dataset.stripModel);

@@ -50,7 +50,7 @@ function visibleInk(pixels, quadrants) {
 
 /**
  * @param {{panel: HTMLElement, pad: HTMLCanvasElement, shade: HTMLElement, region: HTMLSelectElement,
- *          clear: HTMLButtonElement, upload: HTMLInputElement, row: HTMLElement,
+ *          clear: HTMLButtonElement, upload: HTMLInputElement, move: HTMLElement, row: HTMLElement,
  *          info: HTMLElement, source: HTMLElement}} els
  * @param {{onError: (err: Error, next: string) => void, onOk: () => void}} handlers
  */
@@ -166,13 +166,25 @@ export function createCompletionPanel(els, { onError, onOk }) {
     file = els.upload.files[0];
     run();
   });
-  els.clear.addEventListener("click", () => {
+  // The model is an MLP that saw digits only where MNIST puts them: a pixel's move can change what
+  // it completes (page pass 11: the top of a 7 drawn two pixels high gave 2s and 3s, eight of
+  // eight). Moving the drawing shows it, and mends it. An image file's reading moves like ink.
+  els.move.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-dx]");
+    if (!button || !pad.hasInk()) return;
+    forgetFile();
+    pad.shift(Number(button.dataset.dx), Number(button.dataset.dy));
+    if (pad.hasInk()) run();
+    else clearAll(); // moved off the pad
+  });
+  function clearAll() {
     settle();
     forgetFile();
     pad.clear();
     showThumbs(els.row, []);
     els.info.textContent = intro;
-  });
+  }
+  els.clear.addEventListener("click", clearAll);
 
   /**
    * Show the panel for a completion model, offering the regions it declares (or hide it: null).

@@ -91,7 +91,16 @@ export function createDrawPad(canvas, { onStroke }) {
     hasInk = true;
   }
 
-  return { clear, showImage, toPixels: () => toPixels(canvas), hasInk: () => hasInk };
+  /** Move the drawing by (dx, dy) pixels of its 28x28 reading; what leaves the pad is gone. */
+  function shift(dx, dy) {
+    const block = canvas.width / 28;
+    const drawn = ctx.getImageData(0, 0, canvas.width, canvas.height);
+    clear();
+    ctx.putImageData(drawn, dx * block, dy * block);
+    hasInk = toPixels(canvas).some((v) => v > 0);
+  }
+
+  return { clear, showImage, shift, toPixels: () => toPixels(canvas), hasInk: () => hasInk };
 }
 
 /**

@@ -52,12 +52,21 @@ export function percentileMessage(p, model) {
     `have a lower −log ${pOfX(model)} (are more likely under the model).`, model);
 }
 
-/** The largest per-dim KLs and how many dims carry almost none (< 0.1 nat: at the prior). */
-function klSummary(perDim) {
+/**
+ * The largest per-dim KLs and how many dims carry almost none of this drawing (< 0.1 nat: at the
+ * prior), beside the model's active units: those are counted over the whole test set (page pass
+ * 11: "12 of 16 flat" for one drawing read as contradicting the β-VAE's 8 active units).
+ */
+function klSummary(perDim, model) {
   const top = perDim.map((v, d) => [v, d]).sort((a, b) => b[0] - a[0]).slice(0, 3);
   const idle = perDim.filter((v) => v < 0.1).length;
+  const active = model.metrics.active_units;
+  const overall = active == null ? "" : ` Over the test set ${active} of ${perDim.length} are ` +
+    "active units (their mean code varies from image to image): a dim one drawing leaves flat " +
+    "can carry another.";
   return `Largest: ${top.map(([v, d]) => `z${d} ${v.toFixed(2)}`).join(", ")}; ` +
-    `${idle} of ${perDim.length} dims carry under 0.1 nat (at the prior: q nearly N(0, 1) there).`;
+    `${idle} of ${perDim.length} dims carry under 0.1 nat of this drawing (q nearly N(0, 1) ` +
+    `there).${overall}`;
 }
 
 /**
@@ -98,10 +107,10 @@ export function createElboBar(root, klRoot) {
                     title: `KL(q(z|x${givenLabel(model)}) ‖ p(z))` })),
       h("p", { className: "elbo-terms" },
         h("span", { className: "key rec" }), "reconstruction ",
-        h("output", { "data-testid": "elbo-rec" }, ((shownTotal - shownKl) / 10).toFixed(1)), " + ",
+        h("span", { "data-testid": "elbo-rec" }, ((shownTotal - shownKl) / 10).toFixed(1)), " + ",
         h("span", { className: "key kl" }), "KL ",
-        h("output", { "data-testid": "elbo-kl" }, (shownKl / 10).toFixed(1)), " = −ELBO ",
-        h("output", { "data-testid": "elbo-total" }, (shownTotal / 10).toFixed(1)), " nats"),
+        h("span", { "data-testid": "elbo-kl" }, (shownKl / 10).toFixed(1)), " = −ELBO ",
+        h("span", { "data-testid": "elbo-total" }, (shownTotal / 10).toFixed(1)), " nats"),
       h("p", { className: "muted", "data-testid": "elbo-gap" },
         `−log ${pOfX(model)} ≈ ${(shownNll / 10).toFixed(1)} nats (importance-weighted, k=${body.nll_k}). ` +
         "The −ELBO is an upper bound on it; the gap is " +
@@ -120,10 +129,10 @@ export function createElboBar(root, klRoot) {
     const values = perDim.map((v, d) => `z${d}: ${v.toFixed(2)}`).join(", ");
     klRoot.replaceChildren(
       h("p", { className: "muted" }, "KL per latent dim (nats): tall bars are the dims that carry " +
-        "this drawing; flat ones stay at the prior (inactive units)."),
+        "this drawing; flat ones it leaves at the prior."),
       // The numbers as text too: a bar's title is hover-only, out of reach of a finger or a
       // screen reader (page pass 8).
-      h("p", { className: "muted", "data-testid": "kl-summary" }, klSummary(perDim)),
+      h("p", { className: "muted", "data-testid": "kl-summary" }, klSummary(perDim, model)),
       h("div", { className: "kl-dims", role: "img", "aria-label": `KL per dim in nats: ${values}` },
         ...perDim.map((v, d) =>
         h("div", { className: "kl-dim", title: `z${d}: ${v.toFixed(2)} nats` },

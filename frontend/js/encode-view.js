@@ -18,10 +18,10 @@ const PROMPT = "Draw, then lift the pen: the {item} is encoded.";
  */
 export function spread(sigma) {
   if (sigma.length <= 2) {
-    return `, mean sigma ${(sigma.reduce((a, b) => a + b, 0) / sigma.length).toFixed(2)}`;
+    return `, mean σ ${(sigma.reduce((a, b) => a + b, 0) / sigma.length).toFixed(2)}`;
   }
   const atPrior = sigma.filter((v) => v > 0.9).length;
-  return `, sigma ${Math.min(...sigma).toFixed(2)} to ${Math.max(...sigma).toFixed(2)} over its ` +
+  return `, σ ${Math.min(...sigma).toFixed(2)} to ${Math.max(...sigma).toFixed(2)} over its ` +
     `${sigma.length} dims` + (atPrior ? ` (${atPrior} of them above 0.9, near the prior's 1)` : "");
 }
 
@@ -40,7 +40,7 @@ export function createEncodeView(els, currentModel) {
     els.reconstruction.src = body.reconstruction;
     const sigma = body.logvar ? body.logvar.map((v) => Math.exp(v / 2)) : null;
     // An AE's code is a point z(x), not the mean of a distribution.
-    shown = `${sigma ? "mu" : "z"} = (${body.mu.map(fixed2).join(", ")})` + (sigma ? spread(sigma) : "") +
+    shown = `${sigma ? "μ" : "z"} = (${body.mu.map(fixed2).join(", ")})` + (sigma ? spread(sigma) : "") +
       (infers ? `; reads it as ${withArticle(model.class_names[body.label])}` : "") +
       (labelUsed !== null ? `, encoded as ${withArticle(model.class_names[labelUsed])}` : "");
     setHint(hint);

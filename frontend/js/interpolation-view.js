@@ -21,7 +21,16 @@ export function createInterpolationView(els) {
     els.info.textContent = PROMPT;
   }
 
-  return { show, clear };
+  /** One end is set, or none: say so, and what is next (page pass 11: "A = current" changed
+   *  nothing on the line, which still asked to set A and B). */
+  function waitFor(a, b) {
+    showThumbs(els.row, []);
+    const [set, next] = a ? ["A", "B"] : ["B", "A"];
+    els.info.textContent = !a && !b ? PROMPT
+      : `${set} is set (marked on the map): move z to another point, then set ${next}.`;
+  }
+
+  return { show, clear, waitFor };
 }
 
 /**

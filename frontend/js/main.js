@@ -84,6 +84,7 @@ const drawFlow = createDrawFlow(
 const completion = createCompletionPanel(
   { panel: $("complete-panel"), pad: $("complete-pad"), shade: $("complete-shade"),
     region: $("region-select"), clear: $("clear-complete"), upload: $("complete-upload"),
+    move: $("complete-move"),
     row: $("completions"), info: $("complete-info"), source: $("complete-model") },
   { onError: (err, next) => notice.show(err, "complete", next), onOk: () => notice.clear("complete") },
 );

@@ -41,7 +41,7 @@ export function createSampleFlows({ store, source, notice, map, interpolationVie
     const [a, b] = state.ends;
     map.setEnds(a && a.z, b && b.z);
     const request = ++interpRequest;
-    if (!a || !b) return;
+    if (!a || !b) return interpolationView.waitFor(a, b);
     const t = store.token();
     try {
       const frames = await interpolateEnds(state.model, a, b, method.value, INTERP_STEPS,

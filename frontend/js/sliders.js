@@ -34,9 +34,14 @@ export function createSliders(root, { onInput }) {
       const output = document.createElement("output");
       output.htmlFor = input.id;
       output.value = "0.00";
+      // Not a live region: a 16-d random draw rewrote sixteen of them at once (page pass 11).
+      // The slider itself says its value, as shown here, when it has the focus.
+      output.setAttribute("aria-live", "off");
+      input.setAttribute("aria-valuetext", "0.00");
       guardTouch(input); // a swipe that scrolls past the slider does not set it
       input.addEventListener("input", () => {
         output.value = fixed2(Number(input.value));
+        input.setAttribute("aria-valuetext", output.value);
         onInput(d, Number(input.value));
       });
       root.append(label, input, output);
@@ -50,6 +55,7 @@ export function createSliders(root, { onInput }) {
       if (!rows[d]) return;
       rows[d].input.value = String(v);
       rows[d].output.value = fixed2(v);
+      rows[d].input.setAttribute("aria-valuetext", rows[d].output.value);
     });
   }
 

@@ -18,7 +18,8 @@ import { createPosteriorSamples } from "./posterior-samples.js";
  */
 export function createTeaching($, { map, images, imageIn, onError }) {
   const axes = createMapAxes($("map-axes"));
-  const compareStrip = createCompareStrip($("compare-strip"), $("compare-note"), imageIn);
+  const compareStrip = createCompareStrip($("compare-strip"), $("compare-note"), imageIn,
+                                         $("compare-recon"));
   const elboBar = createElboBar($("elbo"), $("kl-per-dim"));
   const cloud = createPosteriorCloud($("posterior-cloud"), $("posterior-cloud-note"));
   let encoded = null; // {mu, logvar} of the drawing shown, for the zoomed cloud on a new plane
