@@ -1,6 +1,7 @@
 """A pure ASGI middleware that reads every request body before the app does, within limits:
 413 for bodies over the size limit (declared or streamed), 408 for bodies that take too long,
-503 when the bodies being received at once would hold more than a memory budget."""
+503 when the bodies being received at once would hold more than a memory budget, 501 for a
+transfer coding other than chunked."""
 
 from __future__ import annotations
 
@@ -69,7 +70,23 @@ class BodySizeLimit:
                 await drain(receive)
             await self._too_large(send)
             return
-        chunked = b"chunked" in headers.get(b"transfer-encoding", b"").lower()
+        # Every Transfer-Encoding line and list item. Only chunked alone is read: httptools
+        # refuses any other framing (identity, gzip) after the app has started, so the route met
+        # a disconnect where it read its body and logged a traceback each time (hostile pass 8).
+        # RFC 9112 6.1: a transfer coding the server does not know is a 501, before the app runs.
+        transfer = [
+            c.strip().lower()
+            for k, v in scope["headers"]
+            if k == b"transfer-encoding"
+            for c in v.split(b",")
+            if c.strip()
+        ]
+        if transfer and transfer != [b"chunked"]:
+            named = b", ".join(transfer).decode("latin-1")[:40]
+            msg = f"Transfer-Encoding {named!r} is not accepted: send Content-Length or chunked"
+            await _answer(send, 501, "unsupported_encoding", msg)
+            return
+        chunked = bool(transfer)
         if not chunked and (length is None or int(length) == 0):
             await self.app(scope, receive, send)  # no body to hold
             return

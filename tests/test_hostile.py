@@ -236,6 +236,25 @@ def test_bodies_held_at_once_stay_under_the_budget() -> None:
     assert drive(limit, [{"type": "http.request", "body": b"0123456789"}])[0]["status"] == 200
 
 
+@pytest.mark.parametrize("coding", [b"identity", b"gzip", b"gzip, chunked", b"chunked, identity"])
+def test_a_transfer_coding_other_than_chunked_is_a_501_before_the_app(coding: bytes) -> None:
+    """The app was run as for a request without a body (hostile pass 8)."""
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    async def no_app(scope, receive, send) -> None:
+        raise AssertionError("the app ran")
+
+    scope = {**POST, "headers": [(b"transfer-encoding", coding)]}
+    anyio.run(BodySizeLimit(no_app, max_bytes=100), scope, receive, send)
+    assert sent[0]["status"] == 501 and b"Transfer-Encoding" in sent[1]["body"]
+
+
 def test_the_atlas_cache_is_bounded(client: TestClient) -> None:
     """Every dims pair of a 16-d model was kept (~180 KB each, 240 pairs a model)."""
     entry = client.app.state.registry.get(Z16)
