@@ -17,6 +17,11 @@ from .upload_checks import ImageInputError, check_upload, without_png_metadata
 
 BOX, SIDE = 20, 28
 WORK_SIDE = 512  # uploads shrink to this before cropping: a digit filling 1/8 of it keeps 64 px
+# The longest side taken. The pixel limit alone let 1 x 12,000,000 through: Pillow keeps each
+# row apart, so that 23 KB PNG cost ~200 MB and ~1 s to decode (hostile pass 8). A 200 Mpx
+# phone photo is 16,320 px wide (and over the pixel limit anyway), an A4 scan at 1200 dpi
+# 14,031 px tall; WebP's own limit is 16,383. Past it, rows are few enough to cost little.
+MAX_SIDE = 16_384
 ORIENTATION = ExifTags.Base.Orientation
 # Pillow warns once per broken EXIF tag of an upload (65,535 of them wrote 13 MB of log per
 # request, as catch_warnings re-arms "once" warnings): said to no one, so not said. Set once, for
@@ -62,6 +67,9 @@ def open_image(data: bytes, max_pixels: int) -> Image.Image:
     width, height = img.size
     if width < 1 or height < 1 or width * height > max_pixels:
         raise ImageInputError(f"{width}x{height} pixels is over the limit of {max_pixels} pixels")
+    if max(width, height) > MAX_SIDE:
+        msg = f"{width}x{height} pixels: the longer side is over the limit of {MAX_SIDE} pixels"
+        raise ImageInputError(msg)
     return img
 
 
