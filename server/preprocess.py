@@ -38,6 +38,10 @@ EXIF_TRANSPOSE = {
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
+# A JPEG's EXIF fits its APP1 segment (64 KB), and cameras copy that block into PNGs and WebPs.
+# Pillow reads every entry of it in Python for the one tag wanted: 65,535 entries (786 KB) in a
+# PNG's eXIf cost ~0.4 s an upload (hostile pass 8). A larger block is no camera's: not read.
+MAX_EXIF_BYTES = 64 * 1024
 INK_THRESHOLD = 0.1  # a pixel brighter than this (after inversion) counts as ink
 
 
@@ -77,6 +81,8 @@ def exif_orientation(img: Image.Image) -> int:
     """The EXIF orientation (1: upright) of an opened image; 1 when its EXIF does not parse. A
     broken EXIF block is no reason to refuse the picture: Pillow raised struct.error on a 12-byte
     one in a PNG or WebP, which reached the client as a 500."""
+    if len(img.info.get("exif") or b"") > MAX_EXIF_BYTES:
+        return 1
     try:
         value = img.getexif().get(ORIENTATION, 1)
     except Exception:  # noqa: BLE001 - any parse failure of metadata means "no orientation"
