@@ -40,7 +40,10 @@ from .security import NoWebSockets, SameOriginPosts, SecurityHeaders, TrustedHos
 from .settings import Settings
 
 log = logging.getLogger("latent_explorer")
-PNG_CACHE_SIZE = 4096  # ~0.5 KB a digit: a couple of MB for every image a page session revisits
+PNG_CACHE_SIZE = 4096  # ~0.9 KB a digit: ~3.6 MB for every image a page session revisits
+# Bytes as well as entries: a scale=32 digit is ~8 KB, and 4096 of them held ~31 MB (hostile
+# pass 8). At scale 1 the entry count binds first.
+PNG_CACHE_BYTES = 4 * 1024 * 1024
 DESCRIPTION = (
     "Decode, encode, sample, complete and walk the latent spaces of trained models (AE, VAE, "
     "CVAE, semi-supervised M1+M2, probabilistic PCA, image completion) on MNIST and Fashion-MNIST; "
@@ -57,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             torch.set_num_threads(settings.torch_threads)
         device = choose_device(settings.device)
         app.state.registry = ModelRegistry.load(settings.checkpoints, device)
-        app.state.png_cache = decode_png.PngCache(PNG_CACHE_SIZE)
+        app.state.png_cache = decode_png.PngCache(PNG_CACHE_SIZE, PNG_CACHE_BYTES)
         # Uploads (images decoded, large JSON bodies parsed) and heavy renders (grids, big
         # batches) wait here instead of filling the shared thread pool: memory stays bounded
         # and cheap requests keep a free path.

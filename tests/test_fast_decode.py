@@ -36,3 +36,15 @@ def test_png_cache_is_lru() -> None:
     assert cache.get("a") == b"1"  # a is now the most recent
     cache.put("c", b"3")
     assert cache.get("b") is None and cache.get("a") == b"1" and cache.get("c") == b"3"
+
+
+def test_png_cache_is_bounded_in_bytes() -> None:
+    cache = PngCache(100, max_bytes=10)
+    cache.put("a", b"1234")
+    cache.put("b", b"1234")
+    cache.put("a", b"12345")  # replaced: its old bytes are no longer counted
+    assert cache.nbytes == 9 and len(cache) == 2
+    cache.put("c", b"12")  # over 10 bytes: the least recent (b) goes
+    assert cache.get("b") is None and cache.get("a") == b"12345" and cache.nbytes == 7
+    cache.put("d", b"x" * 11)  # larger than the whole cache: not kept, nothing dropped
+    assert cache.get("d") is None and len(cache) == 2

@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 
 from latent_explorer.harness import running_server
 from latent_explorer.server import Settings, create_app
+from latent_explorer.server.app import PNG_CACHE_BYTES
 from latent_explorer.server.errors import MAX_ERRORS
 from latent_explorer.server.limits import DRAIN_SECONDS, BodySizeLimit
 from latent_explorer.server.protocol import HEADER_TIMEOUT, MAX_HEADER_BYTES
@@ -160,6 +161,24 @@ def test_png_cache_keys_are_parsed_values_not_text(client: TestClient) -> None:
     r = client.get(f"/api/models/{VAE}/decode.png?z=0.5{'0' * 5000},-1")
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "z"]
     assert max(len(repr(key)) for key in cache.items) < 200
+
+
+def test_minus_zero_and_zero_are_one_png_cache_entry(client: TestClient) -> None:
+    cache = client.app.state.png_cache
+    before = len(cache.items)
+    for text in ("0,0.25", "-0,0.25", "-0.0,0.25", "0,0.250"):
+        assert client.get(f"/api/models/{VAE}/decode.png?z={text}").status_code == 200
+    assert len(cache.items) == before + 1
+
+
+def test_the_png_cache_is_bounded_in_bytes(client: TestClient) -> None:
+    """A scale=32 PNG is ~8 KB: the 4096 entries meant for ~0.9 KB digits held ~31 MB."""
+    cache = client.app.state.png_cache
+    for i in range(700):  # ~5.6 MB of PNGs
+        r = client.get(f"/api/models/{VAE}/decode.png?z={i / 100 - 3.5},1&scale=32")
+        assert r.status_code == 200
+    held = sum(len(png) for png in cache.items.values())
+    assert 3 * 2**20 < held <= PNG_CACHE_BYTES, held
 
 
 POST = {"type": "http", "method": "POST", "path": "/"}

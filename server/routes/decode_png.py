@@ -38,8 +38,9 @@ async def decode_png(request: Request) -> Response:
     scale = query_int(query, "scale", 1, 1, 32)
     z = parse_z(query["z"], entry.latent_dim, state.settings.max_abs_z)
     # Keyed by the parsed values, not the text: 4096 cached z texts of 20 KB each (one
-    # number written with 19,000 zeros) held 80 MB of keys for one picture.
-    key = (model_id, z.tobytes(), label, scale)
+    # number written with 19,000 zeros) held 80 MB of keys for one picture. Adding 0.0 turns
+    # -0.0 into 0.0 (IEEE 754), whose bytes differ: one picture, one key.
+    key = (model_id, (z + 0.0).tobytes(), label, scale)
     png = state.png_cache.get(key)
     if png is None:
         y = inference.labels(entry, None if label is None else [label], 1, ("query", "label"))
