@@ -126,6 +126,17 @@ def check_mask_shape(value: object) -> object:
     return value
 
 
+def check_mask_form(value: object) -> object:
+    """A mask is a name, an object or an array: anything else (null, 5) was checked as the flat
+    array and got "Input should be a valid list", which hid the other two forms."""
+    if not isinstance(value, str | dict | list):
+        raise ValueError(
+            'mask must be a region name (e.g. "left-half"), {"quadrants": [...]}, '
+            "or a 28x28 / 784 array of 0/1"
+        )
+    return value
+
+
 MaskSpec = Annotated[
     by_shape(name=str, object=QuadrantsMask, rows=list[list[Bit]], flat=list[Bit]),
     few_bad(int_in(0, 1), "0 or 1"),
@@ -275,6 +286,7 @@ def _request_models(
         seed: Seed | None = Field(None, description="same seed, same completions")
         _shape = field_validator("pixels")(check_pixels)
         _mask_shape = field_validator("mask")(check_mask_shape)
+        _mask_form = field_validator("mask", mode="before")(check_mask_form)
         model_config = ConfigDict(
             extra="forbid",
             json_schema_extra={

@@ -56,8 +56,8 @@ def parse_z(text: str, latent_dim: int, max_abs: float) -> np.ndarray:
         raise InputError(("query", "z"), f"z is over {MAX_Z_CHARS} characters")
     try:
         values = [parse_float(v.strip(" ")) for v in text.split(",")]  # "0.5, -1.2" too
-    except ValueError:
-        raise InputError(("query", "z"), "z must be comma-separated numbers") from None
+    except ValueError as exc:  # its reason names the 100-character limit a long number met
+        raise InputError(("query", "z"), f"z must be comma-separated numbers; each {exc}") from None
     if not all(math.isfinite(v) and abs(v) <= max_abs for v in values):
         raise InputError(("query", "z"), f"z values must be finite and within ±{max_abs:g}")
     if len(values) != latent_dim:
@@ -76,8 +76,8 @@ def query_int(
         return default
     try:
         value = parse_int(raw)
-    except ValueError:
-        raise InputError(("query", name), f"{name} must be an integer") from None
+    except ValueError as exc:
+        raise InputError(("query", name), f"{name} {exc}") from None
     if not low <= value <= high:
         raise InputError(("query", name), f"{name} must be in {low}..{high}")
     return value

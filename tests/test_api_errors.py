@@ -325,3 +325,40 @@ def test_cors_only_for_configured_origins() -> None:
         assert ok.headers.get("access-control-allow-origin") == "http://tool.example"
         other = c.get("/api/health", headers={"origin": "http://evil.example"})
         assert "access-control-allow-origin" not in other.headers
+
+
+PIXELS = [0.0] * 784
+MASK_FORMS = ("mask", "region name", "quadrants", "784")
+
+
+@pytest.mark.parametrize(
+    "method, path, kw, words",
+    [
+        ("get", f"{VAE}/decode.png", {"params": {"z": "0" * 101 + ",0"}}, ("z", "100 char")),
+        ("get", f"{VAE}/decode.png", {"params": {"z": "0,0", "scale": "1" * 101}}, ("100 char",)),
+        (
+            "post",
+            f"{VAE}/decode",
+            {"content": '{"z": [[' + "9" * 4000 + ", 0]]}"},
+            ("[0][0]", "too large", "within ±"),
+        ),
+        (
+            "post",
+            "completion-mnist/complete",
+            {"json": {"pixels": PIXELS, "mask": None}},
+            MASK_FORMS,
+        ),
+        ("post", "completion-mnist/complete", {"json": {"pixels": PIXELS, "mask": 5}}, MASK_FORMS),
+    ],
+    ids=["long-z-number", "long-scale", "huge-json-int", "mask-null", "mask-number"],
+)
+def test_messages_name_the_limit_or_the_forms(
+    client: TestClient, method: str, path: str, kw: dict, words: tuple[str, ...]
+) -> None:
+    """Hostile pass 8: these said "z must be comma-separated numbers", "scale must be an
+    integer", "Input should be a valid number" (for a number out of range) and "Input should
+    be a valid list" (a mask also takes a region name or {"quadrants"})."""
+    if "content" in kw:
+        kw = {**kw, "headers": {"content-type": "application/json"}}
+    r = getattr(client, method)(f"/api/models/{path}", **kw)
+    assert_error(r, 422, *words)
