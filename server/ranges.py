@@ -1,6 +1,7 @@
 """A Range header that is not a valid bytes range is ignored, as RFC 9110 (section 14.2) asks:
-Starlette's file responses answered "bytes=a-b" with a plain-text 400, outside the API's one
-error shape, for a header the server may always ignore. Valid ranges reach them unchanged."""
+Starlette's file responses answered "bytes=a-b" and "bytes=5-1" (a last byte before the first)
+with a plain-text 400, outside the API's one error shape, for a header the server may always
+ignore. Valid ranges reach them unchanged."""
 
 from __future__ import annotations
 
@@ -10,6 +11,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 SPEC = r"\s*(?:[0-9]+-[0-9]*|-[0-9]+)\s*"
 VALID = re.compile(rf"bytes={SPEC}(?:,{SPEC})*", re.I | re.ASCII)
+FIRST_LAST = re.compile(r"([0-9]+)-([0-9]+)", re.ASCII)
+
+
+def valid(value: str) -> bool:
+    """A bytes range RFC 9110 allows: the syntax, and no "first-last" with last < first."""
+    if not VALID.fullmatch(value):
+        return False
+    return all(int(a) <= int(b) for a, b in FIRST_LAST.findall(value))
 
 
 class IgnoreBadRange:
@@ -19,6 +28,6 @@ class IgnoreBadRange:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             headers = scope["headers"]
-            if any(k == b"range" and not VALID.fullmatch(v.decode("latin-1")) for k, v in headers):
+            if any(k == b"range" and not valid(v.decode("latin-1")) for k, v in headers):
                 scope = {**scope, "headers": [(k, v) for k, v in headers if k != b"range"]}
         await self.app(scope, receive, send)
