@@ -5,9 +5,11 @@ barely shrink, and decode.png is the hottest route, so only these paths go throu
 the rest pass with one string check.
 
 Placed inside HeadAsGet, so a HEAD answers with the Content-Length of the compressed GET.
-Starlette's responder leaves 206 answers, bodies under `minimum_size` and answers that already have
-a Content-Encoding alone, adds `Vary: Accept-Encoding`, and compresses large bodies in a worker
-thread.
+Starlette's responder (the model list, /openapi.json, /docs) leaves 206 answers, bodies under
+`minimum_size` and answers that already have a Content-Encoding alone, adds `Vary:
+Accept-Encoding`, and compresses large bodies in a worker thread. The static files and the atlas
+go through KeptGzip, ranged requests included: a 206, 304 or 416 passes as it comes (identity
+bytes; a gzip answer offers no ranges), a 200 is served from the kept gzip body.
 
 Every answer on these paths gets a weak ETag and `Vary: Accept-Encoding`, the 304s and identity
 bodies too: a strong ETag promises byte-identical bodies, and the gzip and identity bodies of one
@@ -87,7 +89,8 @@ class KeptGzip:
     """Gzip bodies compressed once per (path, ETag) and kept (LRU, bounded): through Starlette's
     responder every request compressed the body again, a HEAD too (hostile pass 4: a HEAD of the
     1.5 MB Swagger bundle cost ~59 ms of CPU, ten times its identity; each atlas ~11 ms).
-    A request whose body is kept reads it and drops it; only a miss holds a body whole."""
+    A request whose body is kept reads it and drops it; only a miss holds a body whole. Any other
+    answer (a 206 of a Range, a 304, a 416) passes as it comes, unheld."""
 
     def __init__(self, app: ASGIApp, max_bytes: int = KEPT_GZIP_BYTES) -> None:
         self.app = app
@@ -186,6 +189,10 @@ def _weak_etag_and_vary(send: Send) -> Send:
                 headers["etag"] = "W/" + etag
             if "accept-encoding" not in headers.get("vary", "").lower():
                 headers.add_vary_header("Accept-Encoding")
+            # Ranges are served of the identity bytes only: a gzip body that offered them
+            # invited a resume whose 206 (identity) a client would join to gzip bytes (review).
+            if headers.get("content-encoding") == "gzip" and "accept-ranges" in headers:
+                del headers["accept-ranges"]
         await send(message)
 
     return wrapped

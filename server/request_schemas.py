@@ -6,29 +6,24 @@ The request bodies whose limits are settings (batch, frames, |z|, completions) a
 are strict: JSON `true` is not a 1, nor "3" a 3.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
-    Discriminator,
     Field,
-    Tag,
-    ValidationError,
-    ValidatorFunctionWrapHandler,
-    WrapValidator,
     field_validator,
     model_validator,
 )
 
-from .array_checks import MAX_LISTED, few_bad, int_in, number_in, shape_of
+from .array_checks import MAX_LISTED, few_bad, int_in, number_in
 from .errors import quote
 from .schemas import Output
 from .settings import Settings
 from .text_numbers import TextInt
+from .unions import by_shape, one_of
 
 Label = Annotated[int, Field(strict=True, ge=0, le=1000)]
 Pixel = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0.0, le=1.0)]
@@ -36,43 +31,6 @@ Bit = Annotated[int, Field(strict=True, ge=0, le=1)]
 Seed = Annotated[int, Field(strict=True, ge=0, le=2**63 - 1)]  # what torch's manual_seed takes
 Z_EXAMPLE = [[0.5, -1.2], [0.0, 0.0]]
 PIXELS_DOC = "28x28 nested or flat 784 floats in [0, 1], white digit on black, MNIST-formatted"
-
-
-def by_shape(**forms: Any) -> Any:
-    """A union validated as the one form the value's shape picks (`shape_of`; anything else as
-    the last form)."""
-    last = list(forms)[-1]
-
-    def pick(value: object) -> str:
-        shape = shape_of(value)
-        return shape if shape in forms else last
-
-    return one_of(forms, pick)
-
-
-def one_of(forms: dict[str, Any], pick: Callable[[object], str]) -> Any:
-    """A union validated as the one form `pick` names for the value. A plain union reports every
-    form's errors: one pixel of 1.5 in a flat list got 784 "Input should be a valid array" (the
-    rows form) before the one real error. The form's name is dropped from the errors' locations,
-    so they stay paths into the body."""
-
-    def untag(value: object, handler: ValidatorFunctionWrapHandler) -> object:
-        try:
-            return handler(value)
-        except ValidationError as exc:
-            errors = [
-                {
-                    "type": e["type"],
-                    "loc": e["loc"][1:] if e["loc"] and e["loc"][0] in forms else e["loc"],
-                    "input": e["input"],
-                    **({"ctx": e["ctx"]} if "ctx" in e else {}),
-                }
-                for e in exc.errors()
-            ]
-            raise ValidationError.from_exception_data(exc.title, errors) from None  # type: ignore[arg-type]
-
-    union = Union[tuple(Annotated[kind, Tag(tag)] for tag, kind in forms.items())]  # noqa: UP007
-    return Annotated[union, Discriminator(pick), WrapValidator(untag)]
 
 
 Pixels = Annotated[

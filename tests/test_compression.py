@@ -62,6 +62,17 @@ def test_a_range_of_a_script_is_not_compressed(client: TestClient) -> None:
     assert r.status_code == 206 and "content-encoding" not in r.headers and len(body) == 100
 
 
+def test_a_gzip_answer_offers_no_ranges(client: TestClient) -> None:
+    """Ranges are of the identity bytes: a gzip body that said `Accept-Ranges: bytes` invited a
+    resume whose 206 a client would join to the gzip bytes (review)."""
+    for path in ("/assets/js/main.js", "/docs-assets/swagger-ui-bundle.js"):
+        zipped, _ = raw(client, path, GZIP)
+        plain, _ = raw(client, path, PLAIN)
+        assert zipped.headers["content-encoding"] == "gzip", path
+        assert "accept-ranges" not in zipped.headers, path
+        assert plain.headers["accept-ranges"] == "bytes", path
+
+
 def test_every_answer_of_a_text_file_has_a_weak_etag_and_vary(client: TestClient) -> None:
     """A strong ETag promises the same bytes, and the gzip and identity bodies differ; a 304 carries
     the ETag and Vary its 200 would have, so a cache that refreshes from it stays right."""
