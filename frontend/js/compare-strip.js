@@ -17,6 +17,9 @@ function comparableModels(models) {
   return models.filter((m) => m.capabilities.walkable && m.latent_dim === 2 && !m.capabilities.infers_label);
 }
 
+/** A cell's name, short enough for a 64 px cell: the model's kind ("VAE", "PCA"). */
+const caption = (model) => model.kind.toUpperCase();
+
 /**
  * The strip's models on the one scale they share: how closely each reconstructs a test image
  * (the headline numbers are nats for some, squared error or cross-entropy for others; page pass
@@ -27,10 +30,12 @@ function reconLine(models) {
   const scored = models.filter((m) => m.metrics.recon_sq_error != null)
     .sort((a, b) => a.metrics.recon_sq_error - b.metrics.recon_sq_error);
   if (!scored.length) return "";
-  const given = scored.some((m) => m.capabilities.conditional) ? "; the CVAE is given the label" : "";
-  const each = scored.map((m) => `${m.kind.toUpperCase()} ${m.metrics.recon_sq_error.toFixed(1)}`);
-  return "How closely each reconstructs a test image (squared error over its 784 gray pixels, " +
-    `lower is closer${given}): ${each.join(" · ")}.`;
+  const conditional = scored.filter((m) => m.capabilities.conditional).map(caption);
+  const given = conditional.length ? `; the ${conditional.join(" and ")} given the label` : "";
+  const each = scored.map((m) => `${caption(m)} ${m.metrics.recon_sq_error.toFixed(1)}`);
+  // The strip's own models: a 16-d model's closer figure belongs to another comparison (review).
+  return "How closely each 2-d model here reconstructs a test image (squared error over its 784 " +
+    `gray pixels, lower is closer${given}): ${each.join(" · ")}.`;
 }
 
 /**
@@ -76,10 +81,10 @@ export function createCompareStrip(root, note, imageIn = () => null, recon = nul
         img.removeAttribute("src");
         img.alt = "";
       });
-      const caption = document.createElement("figcaption");
-      caption.textContent = model.kind.toUpperCase(); // short enough for a 64 px cell
-      caption.title = `${model.display_name} (${model.id})`;
-      figure.append(img, caption);
+      const name = document.createElement("figcaption");
+      name.textContent = caption(model);
+      name.title = `${model.display_name} (${model.id})`;
+      figure.append(img, name);
       return { model, img, figure };
     });
     root.replaceChildren(...cells.map((c) => c.figure));

@@ -13,14 +13,13 @@ import { createEncodeView } from "./encode-view.js";
 import { createInterpolationView } from "./interpolation-view.js";
 import { backoff, newestSettled } from "./latest.js";
 import { createLatentMap } from "./latent-map.js";
+import { applyNotation, drawPrep, metricNote, outputMeaning, padNote } from "./model-notes.js";
 import { fillLabelSelect, fillPlaneSelect, fitModelPicker, formatMetric, lessonOrder, styleNote,
          watchPicker }
   from "./model-picker.js";
-import { applyNotation, drawPrep, metricNote, outputMeaning, padNote }
-  from "./model-notes.js";
 import { createNotice, describe } from "./notice.js";
-import { createSampleFlows } from "./samples-flow.js";
 import { applyNouns } from "./nouns.js";
+import { createSamplesFlow } from "./samples-flow.js";
 import { createSliders, guardTouch } from "./sliders.js";
 import { createStore } from "./state.js";
 import { createTeaching } from "./teach.js";
@@ -113,7 +112,7 @@ const viewFlow = createViewFlow(
   { store, $, map, sliders, teach, notice, encodeView, saveUrl, labelOrNull },
 );
 const { applyView, refreshBackground, reach } = viewFlow;
-const { generateSamples, runInterpolation } = createSampleFlows(
+const { generateSamples, runInterpolation } = createSamplesFlow(
   { store, source, notice, map, interpolationView, samples: $("samples"),
     temperature: $("temperature"), method: $("method-select"), labelOrNull },
 );
@@ -336,11 +335,9 @@ async function listModelsUntilAnswered() {
 }
 
 async function start() {
-  // On a phone, or a screen too short for the intro and the map together, the intro starts
-  // folded: the digit and the map come first.
-  if (window.matchMedia("(max-width: 640px), (max-height: 900px)").matches) $("intro").open = false;
   const all = await listModelsUntilAnswered();
-  if (!all) return;
+  const noModels = () => $("model-select").replaceChildren(new Option("no models", ""));
+  if (!all) return noModels();
   // Walkable models are explored with the sliders and map; a model that completes images gets
   // its own panel.
   const walkable = all.filter((m) => m.capabilities.walkable);
@@ -355,7 +352,7 @@ async function start() {
   $("style-note").textContent = styleNote(state.models);
   if (!state.models.length) {
     notice.show("The server has no models loaded (see its log).", "models");
-    return;
+    return noModels();
   }
   fitModelPicker($("model-select"), state.models);
   teach.setModels(state.models);

@@ -49,7 +49,8 @@ export function createPosteriorSamples({ root, strip, again, note }, { onDots, i
     again.hidden = !current;
     // An AE's heading must not promise what its note then denies.
     const heading = root.querySelector("h3");
-    const q = `q(z|x${givenLabel(model)})`;
+    // PPCA's posterior is exact: the heading names it as the sentence below does (page pass 12).
+    const q = `${model.capabilities.exact_posterior ? "p" : "q"}(z|x${givenLabel(model)})`;
     if (heading) heading.textContent = current ? `${q} is a distribution` : "z(x) is a point";
     strip.replaceChildren();
     onDots([]);

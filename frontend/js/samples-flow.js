@@ -13,7 +13,7 @@ const INTERP_STEPS = 10;
  *          labelOrNull: () => number | null}} deps
  * @returns {{generateSamples: () => Promise<void>, runInterpolation: () => Promise<void>}}
  */
-export function createSampleFlows({ store, source, notice, map, interpolationView, samples,
+export function createSamplesFlow({ store, source, notice, map, interpolationView, samples,
                                     temperature, method, labelOrNull }) {
   const { state } = store;
   let samplesRequest = 0; // a newer label or temperature wins over a late answer

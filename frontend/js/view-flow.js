@@ -13,6 +13,10 @@ const BACKGROUND_PAUSE_MS = 200; // a plane's picture follows z once the user pa
  * @param {{store: object, $: (id: string) => HTMLElement, map: object, sliders: object,
  *          teach: object, notice: object, encodeView: object, saveUrl: () => void,
  *          labelOrNull: () => number | null}} deps
+ * @returns {{applyView: (opts?: object) => Promise<void>, followMove: () => void,
+ *            refreshBackground: () => void, reach: (z: number[]) => number,
+ *            outsideRangeHint: (mu: number[]) => string, atlasFailing: () => boolean,
+ *            retryAtlas: () => void}}
  */
 export function createViewFlow({ store, $, map, sliders, teach, notice, encodeView, saveUrl,
                                  labelOrNull }) {
@@ -122,9 +126,13 @@ export function createViewFlow({ store, $, map, sliders, teach, notice, encodeVi
       store.setAtlas(null);
       // Only a failure that may pass (no answer, or the server's own error) is asked again.
       failedForNow = api.mayPass(err);
-      notice.show(err, "atlas", !failedForNow ? "" : view.plane === "pca"
+      // The model's own range comes with them: until then the map shows the prior's, which for
+      // an AE (±130) left a link's z off the map without a word (page pass 12).
+      const range = resetRange && !linkRange
+        ? ` Until then the map shows ±${PRIOR_RANGE}, the prior's range, not this model's own.` : "";
+      notice.show(err, "atlas", !failedForNow ? "" : (view.plane === "pca"
         ? "The PCA plane comes with them: until then the map takes no click. A click or a slider asks again."
-        : "A move asks again.");
+        : "A move asks again.") + range);
     } finally {
       if (request === viewRequest) viewPending = false;
     }
