@@ -6,7 +6,7 @@ import * as api from "./api.js";
 import { createCompletionPanel } from "./completion-panel.js";
 import { createDecodeSource, gaussian } from "./decode-source.js";
 import { createDecodedView } from "./decoded-view.js";
-import { createDigitFlow } from "./digit-flow.js";
+import { createDigitFlow, createSamplesFlow } from "./decode-flows.js";
 import { createDrawFlow } from "./draw-flow.js";
 import { createDrawPad } from "./draw-pad.js";
 import { createEncodeView } from "./encode-view.js";
@@ -19,7 +19,6 @@ import { fillLabelSelect, fillPlaneSelect, fitModelPicker, formatMetric, lessonO
   from "./model-picker.js";
 import { createNotice, describe } from "./notice.js";
 import { applyNouns } from "./nouns.js";
-import { createSamplesFlow } from "./samples-flow.js";
 import { createSliders, guardTouch } from "./sliders.js";
 import { createStore } from "./state.js";
 import { createTeaching } from "./teach.js";
@@ -102,12 +101,12 @@ store.perModel(() => notice.clear());
 store.perModel(() => teach.clear());
 store.perModel(() => drawFlow.forgetUpload());
 
-// ---- the current z's digit and style row (digit-flow.js) -----------------------------------
+// ---- the current z's digit and style row (decode-flows.js) ---------------------------------
 const { scheduleDecode, scheduleStyleRow } = createDigitFlow(
   { store, source, decodedView, notice, styleRow: $("style-row"), labelOrNull },
 );
 
-// ---- the map's view (view-flow.js), the samples and the interpolation (samples-flow.js) -----
+// ---- the map's view (view-flow.js), the samples and the interpolation (decode-flows.js) -----
 const viewFlow = createViewFlow(
   { store, $, map, sliders, teach, notice, encodeView, saveUrl, labelOrNull },
 );

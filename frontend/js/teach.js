@@ -6,8 +6,7 @@ import { createCompareStrip } from "./compare-strip.js";
 import { createElboBar } from "./elbo-bar.js";
 import { createMapAxes, defaultRange } from "./map-axes.js";
 import { fillRangeSelect, givenLabel, legendTitle, noLikelihood, showRangeNote } from "./model-notes.js";
-import { createPosteriorCloud } from "./posterior-cloud.js";
-import { createPosteriorSamples } from "./posterior-samples.js";
+import { createPosteriorCloud, createPosteriorSamples } from "./posterior-views.js";
 
 /**
  * @param {(id: string) => HTMLElement} $ the page's element lookup

@@ -1,0 +1,129 @@
+// What the page asks the decode source for as the view changes, the newest ask winning over a
+// late answer: the current z's digit and style row (one in flight each, drawn where the decoder
+// answers from: the page or the server), the Generate panel's samples, and the interpolation
+// between ends A and B. One module, not two: every module is one more request on the way to the
+// first digit (over HTTP/1.1 the browser fetches six at a time).
+
+import { mayPass } from "./api.js";
+import { interpolateEnds } from "./interpolation-view.js";
+import { createRetry, latestWins } from "./latest.js";
+import { describe } from "./notice.js";
+import { showThumbs, withArticle } from "./thumbs.js";
+
+// On the server the style row costs a 10-image decode per z: while the pointer drags, wait for
+// it to pause. Decoded in the browser it costs a few ms and follows every move.
+const STYLE_ROW_PAUSE_MS = 250;
+
+/**
+ * @param {{store: object, source: object, decodedView: object, notice: object,
+ *          styleRow: HTMLElement, labelOrNull: () => number | null}} deps
+ * @returns {{scheduleDecode: () => void, scheduleStyleRow: () => void}}
+ */
+export function createDigitFlow({ store, source, decodedView, notice, styleRow, labelOrNull }) {
+  const { state } = store;
+  // A server decode that failed in a way that may pass is asked again (1, 2, 4, then every 8 s)
+  // until one succeeds (for the z current then; a move meanwhile asks at once): the old digit
+  // stayed, looking current, until the user moved (page pass 8).
+  const retry = createRetry();
+  store.perModel(() => retry.reset());
+
+  const scheduleDecode = latestWins(async () => {
+    const t = store.token();
+    const z = [...state.z];
+    const started = performance.now();
+    try {
+      const digit = await source.digit(z, labelOrNull());
+      if (decodedView.show(digit, started, () => store.isCurrent(t)) === null) return;
+      retry.reset();
+      notice.clear("decode");
+      const detail = { z, where: digit.where, drawnAt: performance.now() };
+      window.dispatchEvent(new CustomEvent("digit-drawn", { detail }));
+    } catch (err) {
+      if (err.name === "AbortError" || err.name === "StaleError" || !store.isCurrent(t)) return;
+      const reason = describe(err);
+      decodedView.stale(reason.charAt(0).toLowerCase() + reason.slice(1).replace(/\.$/, ""));
+      const next = mayPass(err) ? `Asked again in ${retry.schedule(() => scheduleDecode())} s.` : "";
+      notice.show(err, "decode", next);
+    }
+  });
+
+  const refreshStyleRow = latestWins(async () => {
+    if (!store.conditional()) return showThumbs(styleRow, []);
+    const t = store.token();
+    const k = state.model.num_classes;
+    try {
+      const images = await source.images(Array(k).fill(state.z), [...Array(k).keys()]);
+      store.check(t);
+      showThumbs(styleRow, images, state.model.class_names);
+      notice.clear("style");
+    } catch (err) {
+      if (store.isCurrent(t)) notice.show(err, "style"); // not another model's late failure
+    }
+  });
+  let styleTimer = null;
+  function scheduleStyleRow() {
+    clearTimeout(styleTimer);
+    if (source.status().where === "browser") refreshStyleRow();
+    else styleTimer = setTimeout(refreshStyleRow, STYLE_ROW_PAUSE_MS);
+  }
+
+  return { scheduleDecode, scheduleStyleRow };
+}
+
+// ---- the samples and the interpolation -------------------------------------------------------
+
+const SAMPLES = 16;
+const INTERP_STEPS = 10;
+
+/**
+ * @param {{store: object, source: object, notice: object, map: object, interpolationView: object,
+ *          samples: HTMLElement, temperature: HTMLInputElement, method: HTMLSelectElement,
+ *          labelOrNull: () => number | null}} deps
+ * @returns {{generateSamples: () => Promise<void>, runInterpolation: () => Promise<void>}}
+ */
+export function createSamplesFlow({ store, source, notice, map, interpolationView, samples,
+                                    temperature, method, labelOrNull }) {
+  const { state } = store;
+  let samplesRequest = 0; // a newer label or temperature wins over a late answer
+  let interpRequest = 0; // newer ends or path win over a late answer
+
+  async function generateSamples() {
+    const t = store.token();
+    const request = ++samplesRequest;
+    try {
+      const label = labelOrNull();
+      const images = await source.sample(SAMPLES, label, Number(temperature.value));
+      store.check(t);
+      if (request !== samplesRequest) return;
+      const of = label === null ? "" : ` of ${withArticle(state.model.class_names[label])}`;
+      showThumbs(samples, images, null, (k) => `sample ${k + 1}${of}`);
+      notice.clear("samples");
+    } catch (err) {
+      // A failure of a request since superseded (another model's, an older label's) is no news.
+      if (!store.isCurrent(t) || request !== samplesRequest) return;
+      notice.show(err, "samples");
+    }
+  }
+
+  async function runInterpolation() {
+    const [a, b] = state.ends;
+    map.setEnds(a && a.z, b && b.z);
+    const request = ++interpRequest;
+    if (!a || !b) return interpolationView.waitFor(a, b);
+    const t = store.token();
+    try {
+      const frames = await interpolateEnds(state.model, a, b, method.value, INTERP_STEPS,
+                                           source.interpolate);
+      store.check(t);
+      if (request !== interpRequest) return;
+      interpolationView.show(frames.images, frames.info, frames.captions);
+      map.setPath(frames.zs);
+      notice.clear("interp");
+    } catch (err) {
+      if (!store.isCurrent(t) || request !== interpRequest) return; // superseded, as above
+      notice.show(err, "interp");
+    }
+  }
+
+  return { generateSamples, runInterpolation };
+}
