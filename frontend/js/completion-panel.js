@@ -17,6 +17,8 @@ const COMPLETIONS = 8;
 const INK_LEVEL = 0.1;
 const GAVE_UP = "Not asked again: another stroke, or another region, asks.";
 const HIDDEN_INK = "Draw in the clear part of the square: the model sees only that part.";
+const AT_EDGE = "The drawing is at the pad's edge: it does not move further that way.";
+const DRAWN = "what you drew";
 
 /** The quadrants a region name leaves visible ("left-half" -> [0, 2]); [] when unknown. */
 function regionQuadrants(name) {
@@ -57,7 +59,8 @@ function visibleInk(pixels, quadrants) {
 export function createCompletionPanel(els, { onError, onOk }) {
   /** @type {object | null} the completion model's entry of /api/models */
   let model = null;
-  const pad = createDrawPad(els.pad, { onStroke: () => { forgetFile(); run(); } });
+  const pad = createDrawPad(els.pad, { onStroke: () => { forgetFile(); subject = DRAWN; run(); } });
+  let subject = DRAWN; // what the pad holds, as its completions are captioned
   // An image file instead of a drawing (the way in for keyboard users): re-sent when the region
   // changes, forgotten on a stroke or Clear.
   let file = null;
@@ -115,8 +118,14 @@ export function createCompletionPanel(els, { onError, onOk }) {
         const wait = retry.schedule(() => { if (mine === request) run(true); });
         next = wait ? `Asked again in ${wait} s.` : GAVE_UP; // spent: the user's next move asks
       }
+      if (!file || next) {
+        // The page's alert says it (and each retry's countdown) to a screen reader: this line,
+        // read too, made every message heard twice (page pass 13).
+        els.info.setAttribute("aria-live", "off");
+        els.info.textContent = sentence(err, "complete", next);
+        return onError(err, next);
+      }
       els.info.textContent = sentence(err, "complete", next);
-      if (!file || next) return onError(err, next);
       forgetFile();
     }
   }
@@ -128,6 +137,7 @@ export function createCompletionPanel(els, { onError, onOk }) {
    */
   function settle(again = false) {
     request++;
+    els.info.setAttribute("aria-live", "polite"); // off only while the page's alert speaks
     els.row.classList.remove("pending");
     if (again) return retry.cancel();
     if (retry.failing) onOk();
@@ -156,7 +166,7 @@ export function createCompletionPanel(els, { onError, onOk }) {
       els.info.textContent = HIDDEN_INK;
       return;
     }
-    return show(() => complete(model.id, pixels, mask, { n: COMPLETIONS }), "what you drew");
+    return show(() => complete(model.id, pixels, mask, { n: COMPLETIONS }), subject);
   }
 
   els.region.addEventListener("change", () => { shade(); run(); });
@@ -172,14 +182,20 @@ export function createCompletionPanel(els, { onError, onOk }) {
   els.move.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-dx]");
     if (!button || !pad.hasInk()) return;
+    const [dx, dy] = [Number(button.dataset.dx), Number(button.dataset.dy)];
+    if (!pad.canShift(dx, dy)) {
+      els.info.textContent = AT_EDGE;
+      return;
+    }
+    if (file) subject = "the image you chose, moved";
     forgetFile();
-    pad.shift(Number(button.dataset.dx), Number(button.dataset.dy));
-    if (pad.hasInk()) run();
-    else clearAll(); // moved off the pad
+    pad.shift(dx, dy);
+    run();
   });
   function clearAll() {
     settle();
     forgetFile();
+    subject = DRAWN;
     pad.clear();
     showThumbs(els.row, []);
     els.info.textContent = intro;
