@@ -28,6 +28,18 @@ def held_page(browser, base_url: str, pattern: str, viewport: dict):
     return context, tab, held
 
 
+def release_models(tab: Page, held: list[Route]) -> None:
+    """Let the held model list go (once the page has asked for it) and wait for the page."""
+    for _ in range(200):
+        if held:
+            break
+        tab.wait_for_timeout(25)
+    for route in held:
+        route.continue_()
+    tab.unroute("**/api/models")
+    tab.wait_for_selector("body[data-ready=true]", timeout=20_000)
+
+
 def test_a_phone_draws_the_intro_folded_before_the_modules_come(browser, base_url: str) -> None:
     context, phone, held = held_page(browser, base_url, "**/assets/js/main.js", PHONE)
     phone.goto("/", wait_until="commit")
@@ -48,14 +60,7 @@ def test_the_picker_says_the_models_are_loading(browser, base_url: str) -> None:
     tab.goto("/", wait_until="commit")
     picker = tab.get_by_test_id("model-select")
     expect(picker).to_have_text("Loading the models…")
-    for _ in range(200):
-        if held:
-            break
-        tab.wait_for_timeout(25)
-    for route in held:
-        route.continue_()
-    tab.unroute("**/api/models")
-    tab.wait_for_selector("body[data-ready=true]", timeout=20_000)
+    release_models(tab, held)
     expect(picker).not_to_contain_text("Loading")
     context.close()
 

@@ -14,7 +14,7 @@ from tests.test_browser import PHONE, open_app
 from tests.test_browser_completion_noise import COMPLETE_ROUTE, TOP_LEFT, draw_completion
 from tests.test_browser_pass9 import fail
 from tests.test_browser_pass11 import PAD_PIXELS
-from tests.test_browser_pass12 import held_page
+from tests.test_browser_pass12 import held_page, release_models
 
 # The same server, browser and page fixtures as the other browser tests (one server per module).
 base_url = test_browser.base_url
@@ -30,14 +30,7 @@ def test_the_models_description_does_not_push_the_page_down(browser, base_url: s
         tab.goto("/", wait_until="commit")
         tab.wait_for_selector("#complete-panel", state="attached")
         before = tab.evaluate(INFO_HEIGHT)
-        for _ in range(200):
-            if held:
-                break
-            tab.wait_for_timeout(25)
-        for route in held:
-            route.continue_()
-        tab.unroute("**/api/models")
-        tab.wait_for_selector("body[data-ready=true]", timeout=20_000)
+        release_models(tab, held)
         after = tab.evaluate(INFO_HEIGHT)
         context.close()
         assert before > 40 and after <= before + 1, (viewport, before, after)
