@@ -74,14 +74,11 @@ class BodySizeLimit:
         # refuses any other framing (identity, gzip) after the app has started, so the route met
         # a disconnect where it read its body and logged a traceback each time (hostile pass 8).
         # RFC 9112 6.1: a transfer coding the server does not know is a 501, before the app runs.
-        transfer = [
-            c.strip().lower()
-            for k, v in scope["headers"]
-            if k == b"transfer-encoding"
-            for c in v.split(b",")
-            if c.strip()
-        ]
-        if transfer and transfer != [b"chunked"]:
+        # A header of empty items (`,`) is one too: read as none, it let the body through to the
+        # same traceback (hostile pass 9).
+        lines = [v for k, v in scope["headers"] if k == b"transfer-encoding"]
+        transfer = [c.strip().lower() for v in lines for c in v.split(b",")]
+        if lines and transfer != [b"chunked"]:
             named = b", ".join(transfer).decode("latin-1")[:40]
             msg = f"Transfer-Encoding {named!r} is not accepted: send Content-Length or chunked"
             await _answer(send, 501, "unsupported_encoding", msg)

@@ -22,6 +22,10 @@ WORK_SIDE = 512  # uploads shrink to this before cropping: a digit filling 1/8 o
 # phone photo is 16,320 px wide (and over the pixel limit anyway), an A4 scan at 1200 dpi
 # 14,031 px tall; WebP's own limit is 16,383. Past it, rows are few enough to cost little.
 MAX_SIDE = 16_384
+# Pillow decodes a WebP whole, as RGB(A), with no draft scale: ~15 bytes a pixel at its peak, so a
+# 12 Mpx one cost ~180 MB for a 2 KB upload (hostile pass 9). At 4 Mpx its peak (~60 MB) is what
+# the costliest other format reaches under the general limit (a 12 Mpx RGBA PNG, ~48-64 MB).
+MAX_WEBP_PIXELS = 4_000_000
 ORIENTATION = ExifTags.Base.Orientation
 # Pillow warns once per broken EXIF tag of an upload (65,535 of them wrote 13 MB of log per
 # request, as catch_warnings re-arms "once" warnings): said to no one, so not said. Set once, for
@@ -71,17 +75,31 @@ def open_image(data: bytes, max_pixels: int) -> Image.Image:
     width, height = img.size
     if width < 1 or height < 1 or width * height > max_pixels:
         raise ImageInputError(f"{width}x{height} pixels is over the limit of {max_pixels} pixels")
+    if image_format == "WEBP" and width * height > min(max_pixels, MAX_WEBP_PIXELS):
+        msg = (
+            f"{width}x{height} pixels is over the limit of {MAX_WEBP_PIXELS} pixels for a WebP "
+            "(decoded whole): send it smaller, or as PNG or JPEG"
+        )
+        raise ImageInputError(msg)
     if max(width, height) > MAX_SIDE:
         msg = f"{width}x{height} pixels: the longer side is over the limit of {MAX_SIDE} pixels"
         raise ImageInputError(msg)
     return img
 
 
+def exif_bytes(img: Image.Image) -> int:
+    """The bytes of EXIF that `getexif` would parse: the block, or a PNG's text profile of it in
+    hex (two characters a byte), which Pillow reads when there is no block (hostile pass 9: a
+    54 KB zTXt profile held 20,000 entries)."""
+    text = img.info.get("Raw profile type exif") or img.info.get("Raw profile type APP1") or ""
+    return max(len(img.info.get("exif") or b""), len(text) // 2)
+
+
 def exif_orientation(img: Image.Image) -> int:
     """The EXIF orientation (1: upright) of an opened image; 1 when its EXIF does not parse. A
     broken EXIF block is no reason to refuse the picture: Pillow raised struct.error on a 12-byte
     one in a PNG or WebP, which reached the client as a 500."""
-    if len(img.info.get("exif") or b"") > MAX_EXIF_BYTES:
+    if exif_bytes(img) > MAX_EXIF_BYTES:
         return 1
     try:
         value = img.getexif().get(ORIENTATION, 1)

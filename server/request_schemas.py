@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from .array_checks import MAX_LISTED, few_bad, int_in, number_in
+from .array_checks import FLOAT_MAX, MAX_LISTED, few_bad, int_in, number_in
 from .errors import quote
 from .schemas import Output
 from .settings import Settings
@@ -75,6 +75,14 @@ class QuadrantsMask(Strict):
         max_length=3,
         description="visible quadrants: 0 top-left, 1 top-right, 2 bottom-left, 3 bottom-right",
     )
+
+
+def check_float_size(value: object) -> object:
+    """An integer too large for a float is named as such: pydantic said "Input should be a valid
+    number" (hostile pass 9, the temperature; arrays say it in `few_bad`)."""
+    if type(value) is int and abs(value) > FLOAT_MAX:
+        raise ValueError(f"an integer too large for a number (over {FLOAT_MAX:.2g})")
+    return value
 
 
 def check_mask_shape(value: object) -> object:
@@ -155,6 +163,7 @@ def _request_models(
             1.0, strict=True, gt=0.0, le=10.0, allow_inf_nan=False, description="prior std"
         )
         seed: Seed | None = Field(None, description="same seed, same samples")
+        _temperature_size = field_validator("temperature", mode="before")(check_float_size)
         output: Output = "png"
         model_config = ConfigDict(
             extra="forbid",

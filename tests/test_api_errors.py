@@ -349,8 +349,14 @@ MASK_FORMS = ("mask", "region name", "quadrants", "784")
             MASK_FORMS,
         ),
         ("post", "completion-mnist/complete", {"json": {"pixels": PIXELS, "mask": 5}}, MASK_FORMS),
+        (
+            "post",
+            f"{VAE}/generate",
+            {"content": '{"n": 1, "temperature": 1' + "0" * 400 + "}"},
+            ("temperature", "too large"),
+        ),
     ],
-    ids=["long-z-number", "long-scale", "huge-json-int", "mask-null", "mask-number"],
+    ids=["long-z-number", "long-scale", "huge-json-int", "mask-null", "mask-number", "huge-temp"],
 )
 def test_messages_name_the_limit_or_the_forms(
     client: TestClient, method: str, path: str, kw: dict, words: tuple[str, ...]

@@ -255,7 +255,9 @@ def test_bodies_held_at_once_stay_under_the_budget() -> None:
     assert drive(limit, [{"type": "http.request", "body": b"0123456789"}])[0]["status"] == 200
 
 
-@pytest.mark.parametrize("coding", [b"identity", b"gzip", b"gzip, chunked", b"chunked, identity"])
+@pytest.mark.parametrize(
+    "coding", [b"identity", b"gzip", b"gzip, chunked", b"chunked, identity", b",", b" , "]
+)
 def test_a_transfer_coding_other_than_chunked_is_a_501_before_the_app(coding: bytes) -> None:
     """The app was run as for a request without a body (hostile pass 8)."""
     sent: list[dict] = []

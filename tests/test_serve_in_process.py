@@ -125,7 +125,7 @@ def test_a_websocket_upgrade_is_a_json_404(
     assert not [r for r in caplog.records if r.exc_info]
 
 
-@pytest.mark.parametrize("coding", ["identity", "gzip"])
+@pytest.mark.parametrize("coding", ["identity", "gzip", ",", " , "])
 @pytest.mark.parametrize("route", ["decode", "encode"])
 def test_a_transfer_coding_other_than_chunked_logs_no_traceback(
     port: int, coding: str, route: str, caplog: pytest.LogCaptureFixture

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from latent_explorer.server import Settings, create_app
-from latent_explorer.server.preprocess import MAX_SIDE, preprocess_upload
+from latent_explorer.server.preprocess import MAX_SIDE, MAX_WEBP_PIXELS, preprocess_upload
 from tests.conftest import ROOT
 
 VAE = "vae-mnist-z2"
@@ -102,3 +102,41 @@ def test_a_cameras_exif_orientation_still_turns_the_picture() -> None:
     assert np.allclose(np.rot90(flat, -1), turned, atol=0.1) or np.allclose(
         np.rot90(flat), turned, atol=0.1
     )
+
+
+def blank_webp(width: int, height: int) -> bytes:
+    buf = io.BytesIO()
+    Image.new("L", (width, height)).save(buf, "WEBP", lossless=True)
+    return buf.getvalue()
+
+
+def test_a_webp_over_its_own_pixel_limit_is_refused_before_decoding(client: TestClient) -> None:
+    """Pillow decodes a WebP whole, as RGB(A): a 2 KB 12 Mpx one cost ~180 MB (hostile pass 9)."""
+    started = time.monotonic()
+    r = client.post(
+        f"/api/models/{VAE}/encode",
+        files={"image": ("x.webp", blank_webp(MAX_WEBP_PIXELS // 2000 + 1, 2000))},
+    )
+    assert r.status_code == 422, r.text[:300]
+    assert f"over the limit of {MAX_WEBP_PIXELS} pixels for a WebP" in r.json()["detail"][0]["msg"]
+    assert time.monotonic() - started < 1.0
+    # At the limit it is read (blank: no ink to encode, said as such).
+    r = client.post(
+        f"/api/models/{VAE}/encode",
+        files={"image": ("x.webp", blank_webp(MAX_WEBP_PIXELS // 2000, 2000))},
+    )
+    assert r.status_code == 422 and "no ink" in r.json()["detail"][0]["msg"], r.text[:300]
+
+
+def test_a_png_text_profile_of_exif_is_held_to_the_same_limit() -> None:
+    """Pillow reads a PNG's "Raw profile type exif" text (hex) when it has no eXIf block: a
+    54 KB zTXt of 20,000 entries cost ~0.1 s an upload past the 64 KB limit (hostile pass 9)."""
+    block = exif(20_000)
+    text = f"\nexif\n{len(block):8d}\n{block.hex()}\n".encode()
+    chunk = png_chunk(b"zTXt", b"Raw profile type exif\x00\x00" + zlib.compress(text, 9))
+    assert len(chunk) < 64 * 1024  # kept by the upload checks, as a camera's small one is
+    data = gray_png(60, 30, chunk)
+    preprocess_upload(data, 10**7, mnist=False)  # warm
+    started = time.process_time()
+    preprocess_upload(data, 10**7, mnist=False)
+    assert time.process_time() - started < 0.03
