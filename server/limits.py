@@ -76,8 +76,14 @@ class BodySizeLimit:
         # RFC 9112 6.1: a transfer coding the server does not know is a 501, before the app runs.
         # A header of empty items (`,`) is one too: read as none, it let the body through to the
         # same traceback (hostile pass 9).
+        # `, chunked` is chunked (RFC 9110 5.6.1 allows empty items, as httptools does).
         lines = [v for k, v in scope["headers"] if k == b"transfer-encoding"]
-        transfer = [c.strip().lower() for v in lines for c in v.split(b",")]
+        transfer = [c for v in lines for c in (i.strip().lower() for i in v.split(b",")) if c]
+        if lines and scope.get("http_version") == "1.0":
+            # RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing.
+            msg = "Transfer-Encoding is not part of HTTP/1.0: send Content-Length"
+            await _answer(send, 400, "invalid_http", msg)
+            return
         if lines and transfer != [b"chunked"]:
             named = b", ".join(transfer).decode("latin-1")[:40]
             msg = f"Transfer-Encoding {named!r} is not accepted: send Content-Length or chunked"

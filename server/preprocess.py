@@ -75,7 +75,7 @@ def open_image(data: bytes, max_pixels: int) -> Image.Image:
     width, height = img.size
     if width < 1 or height < 1 or width * height > max_pixels:
         raise ImageInputError(f"{width}x{height} pixels is over the limit of {max_pixels} pixels")
-    if image_format == "WEBP" and width * height > min(max_pixels, MAX_WEBP_PIXELS):
+    if image_format == "WEBP" and width * height > MAX_WEBP_PIXELS:
         msg = (
             f"{width}x{height} pixels is over the limit of {MAX_WEBP_PIXELS} pixels for a WebP "
             "(decoded whole): send it smaller, or as PNG or JPEG"
@@ -91,7 +91,7 @@ def exif_bytes(img: Image.Image) -> int:
     """The bytes of EXIF that `getexif` would parse: the block, or a PNG's text profile of it in
     hex (two characters a byte), which Pillow reads when there is no block (hostile pass 9: a
     54 KB zTXt profile held 20,000 entries)."""
-    text = img.info.get("Raw profile type exif") or img.info.get("Raw profile type APP1") or ""
+    text = img.info.get("Raw profile type exif") or ""
     return max(len(img.info.get("exif") or b""), len(text) // 2)
 
 

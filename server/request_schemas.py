@@ -77,11 +77,14 @@ class QuadrantsMask(Strict):
     )
 
 
-def check_float_size(value: object) -> object:
-    """An integer too large for a float is named as such: pydantic said "Input should be a valid
-    number" (hostile pass 9, the temperature; arrays say it in `few_bad`)."""
+def check_temperature_size(value: object) -> object:
+    """An integer too large for a float is named as such, with the range: pydantic said "Input
+    should be a valid number" (hostile pass 9; arrays say it in `few_bad`)."""
     if type(value) is int and abs(value) > FLOAT_MAX:
-        raise ValueError(f"an integer too large for a number (over {FLOAT_MAX:.2g})")
+        raise ValueError(
+            f"an integer too large for a number (over {FLOAT_MAX:.2g}); "
+            "temperature must be over 0 and at most 10"
+        )
     return value
 
 
@@ -163,7 +166,7 @@ def _request_models(
             1.0, strict=True, gt=0.0, le=10.0, allow_inf_nan=False, description="prior std"
         )
         seed: Seed | None = Field(None, description="same seed, same samples")
-        _temperature_size = field_validator("temperature", mode="before")(check_float_size)
+        _temperature_size = field_validator("temperature", mode="before")(check_temperature_size)
         output: Output = "png"
         model_config = ConfigDict(
             extra="forbid",

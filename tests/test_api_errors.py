@@ -353,7 +353,7 @@ MASK_FORMS = ("mask", "region name", "quadrants", "784")
             "post",
             f"{VAE}/generate",
             {"content": '{"n": 1, "temperature": 1' + "0" * 400 + "}"},
-            ("temperature", "too large"),
+            ("temperature", "too large", "at most 10"),
         ),
     ],
     ids=["long-z-number", "long-scale", "huge-json-int", "mask-null", "mask-number", "huge-temp"],

@@ -256,7 +256,7 @@ def test_bodies_held_at_once_stay_under_the_budget() -> None:
 
 
 @pytest.mark.parametrize(
-    "coding", [b"identity", b"gzip", b"gzip, chunked", b"chunked, identity", b",", b" , "]
+    "coding", [b"identity", b"gzip", b"gzip, chunked", b"chunked, identity", b",", b" , ", b", ,"]
 )
 def test_a_transfer_coding_other_than_chunked_is_a_501_before_the_app(coding: bytes) -> None:
     """The app was run as for a request without a body (hostile pass 8)."""
@@ -274,6 +274,33 @@ def test_a_transfer_coding_other_than_chunked_is_a_501_before_the_app(coding: by
     scope = {**POST, "headers": [(b"transfer-encoding", coding)]}
     anyio.run(BodySizeLimit(no_app, max_bytes=100), scope, receive, send)
     assert sent[0]["status"] == 501 and b"Transfer-Encoding" in sent[1]["body"]
+
+
+def test_chunked_after_an_empty_item_is_chunked_and_http_1_0_has_none() -> None:
+    """`, chunked` is chunked (RFC 9110 allows empty list items; it was a 501 for a day: review);
+    Transfer-Encoding in an HTTP/1.0 request is faulty framing (RFC 9112 6.1): a 400."""
+    body = [{"type": "http.request", "body": b"{}", "more_body": False}]
+    limit = BodySizeLimit(echo_app, max_bytes=100)
+    te = [(b"transfer-encoding", b", chunked")]
+    sent = drive_scope(limit, {**POST, "headers": te}, body)
+    assert sent[0]["status"] == 200 and sent[1]["body"] == b"{}"
+    sent = drive_scope(limit, {**POST, "http_version": "1.0", "headers": te}, body)
+    assert sent[0]["status"] == 400 and b"HTTP/1.0" in sent[1]["body"]
+
+
+def drive_scope(middleware, scope: dict, messages: list[dict]) -> list[dict]:
+    """`scope` through `middleware`, the client sending `messages`; what came back."""
+    sent: list[dict] = []
+    queue = list(messages)
+
+    async def receive() -> dict:
+        return queue.pop(0) if queue else {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    anyio.run(middleware, scope, receive, send)
+    return sent
 
 
 def test_the_atlas_cache_is_bounded(client: TestClient) -> None:

@@ -139,4 +139,4 @@ def test_a_png_text_profile_of_exif_is_held_to_the_same_limit() -> None:
     preprocess_upload(data, 10**7, mnist=False)  # warm
     started = time.process_time()
     preprocess_upload(data, 10**7, mnist=False)
-    assert time.process_time() - started < 0.03
+    assert time.process_time() - started < 0.05
