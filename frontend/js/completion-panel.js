@@ -18,6 +18,8 @@ const INK_LEVEL = 0.1;
 const GAVE_UP = "Not asked again: another stroke, or another region, asks.";
 const HIDDEN_INK = "Draw in the clear part of the square: the model sees only that part.";
 const AT_EDGE = "The drawing is at the pad's edge: it does not move further that way.";
+// The keyboard's way in is an image file: the move buttons may be the first thing it reaches.
+const NOTHING_TO_MOVE = "Nothing to move yet: draw in the clear part, or choose an image.";
 const DRAWN = "what you drew";
 
 /** The quadrants a region name leaves visible ("left-half" -> [0, 2]); [] when unknown. */
@@ -102,6 +104,7 @@ export function createCompletionPanel(els, { onError, onOk }) {
       const body = await ask();
       if (mine !== request) return; // superseded
       retry.reset();
+      els.info.setAttribute("aria-live", "polite");
       els.row.classList.remove("pending");
       showThumbs(els.row, body.images, null, (k) => `completion ${k + 1}`);
       els.info.textContent = `${body.images.length} completions of ${what}`;
@@ -137,7 +140,9 @@ export function createCompletionPanel(els, { onError, onOk }) {
    */
   function settle(again = false) {
     request++;
-    els.info.setAttribute("aria-live", "polite"); // off only while the page's alert speaks
+    // Off while the page's alert speaks of a failure, retries included ("Completing…" was read
+    // at each; review): the user's own action, or a success, speaks here again.
+    if (!again) els.info.setAttribute("aria-live", "polite");
     els.row.classList.remove("pending");
     if (again) return retry.cancel();
     if (retry.failing) onOk();
@@ -181,10 +186,12 @@ export function createCompletionPanel(els, { onError, onOk }) {
   // eight). Moving the drawing shows it, and mends it. An image file's reading moves like ink.
   els.move.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-dx]");
-    if (!button || !pad.hasInk()) return;
+    if (!button) return;
     const [dx, dy] = [Number(button.dataset.dx), Number(button.dataset.dy)];
-    if (!pad.canShift(dx, dy)) {
-      els.info.textContent = AT_EDGE;
+    const refusal = !pad.hasInk() ? NOTHING_TO_MOVE : !pad.canShift(dx, dy, INK_LEVEL) ? AT_EDGE : "";
+    if (refusal) {
+      els.info.setAttribute("aria-live", "polite"); // said to the keyboard's user too
+      els.info.textContent = refusal;
       return;
     }
     if (file) subject = "the image you chose, moved";

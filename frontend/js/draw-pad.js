@@ -100,13 +100,14 @@ export function createDrawPad(canvas, { onStroke }) {
     hasInk = toPixels(canvas).some((v) => v > 0);
   }
 
-  /** Whether the drawing can move by (dx, dy) pixels without ink leaving the pad: ink pushed
-   *  past an edge was lost, and a drawing moved off wiped the pad (page pass 13). */
-  function canShift(dx, dy) {
+  /** Whether the drawing can move by (dx, dy) pixels without ink (a pixel at `inkLevel` or
+   *  more) leaving the pad: ink pushed past an edge was lost, and a drawing moved off wiped the
+   *  pad (page pass 13). A stroke's faint anti-aliased edge does not count (review). */
+  function canShift(dx, dy, inkLevel) {
     const pixels = toPixels(canvas);
     const lost = (r, c) => (dx < 0 && c < -dx) || (dx > 0 && c >= 28 - dx) ||
       (dy < 0 && r < -dy) || (dy > 0 && r >= 28 - dy);
-    return !pixels.some((v, i) => v > 0 && lost(Math.floor(i / 28), i % 28));
+    return !pixels.some((v, i) => v >= inkLevel && lost(Math.floor(i / 28), i % 28));
   }
 
   return { clear, showImage, shift, canShift, toPixels: () => toPixels(canvas),

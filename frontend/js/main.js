@@ -189,6 +189,7 @@ function fillDrawLabel(model) {
  */
 async function selectModel(id, start = {}) {
   const m = state.models.find((entry) => entry.id === id) || state.models[0];
+  const focused = document.activeElement;
   const t = store.resetForModel(m, start);
   $("model-select").value = m.id;
   $("model-info").textContent = `${m.description}. ${metricNote(m)}`.replace(/\.\. /, ". ").trim();
@@ -212,6 +213,9 @@ async function selectModel(id, start = {}) {
   $("gen-label-control").hidden = !conditional(); // a greyed "Label 0" read as "samples of 0s"
   $("style-note").hidden = conditional();
   fillDrawLabel(m);
+  // A control the new model hides (a CVAE's label selects, on Back to a VAE) took the focus with
+  // it, to the page's start (page pass 14): the picker, which made the switch, has it instead.
+  if (focused && focused !== document.body && !focused.checkVisibility()) $("model-select").focus();
   map.setLegend(m.data.class_names.length ? m.data.class_names : [...Array(10).keys()].map(String));
   const note = padNote(m);
   Object.assign($("pad-note"), { textContent: note || "", hidden: note === null });

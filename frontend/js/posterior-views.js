@@ -5,6 +5,7 @@
 // cloud the teaching text talks about would be invisible there. This view centres on mu and
 // scales to the cloud (the map's plane, +-3 of its widest sigma), with the same 1- and 2-sigma
 // ellipses and the same samples as the map, and says how much smaller than the prior the cloud is.
+//
 // One module for both views of q(z|x): every module is one more request on the way to the first
 // digit (over HTTP/1.1 the browser fetches six at a time).
 

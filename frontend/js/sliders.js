@@ -34,9 +34,11 @@ export function createSliders(root, { onInput }) {
       const output = document.createElement("output");
       output.htmlFor = input.id;
       output.value = "0.00";
-      // Not a live region: a 16-d random draw rewrote sixteen of them at once (page pass 11).
-      // The slider itself says its value, as shown here, when it has the focus.
+      // Not a live region: a 16-d random draw rewrote sixteen of them at once (page pass 11), and
+      // a slider's move was heard twice or three times (pass 14). The slider itself says its
+      // value, as shown here (aria-valuetext): the readout is for the eye.
       output.setAttribute("aria-live", "off");
+      output.setAttribute("aria-hidden", "true");
       input.setAttribute("aria-valuetext", "0.00");
       guardTouch(input); // a swipe that scrolls past the slider does not set it
       input.addEventListener("input", () => {
