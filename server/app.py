@@ -36,7 +36,14 @@ from .query_once import SingleQueryValues
 from .ranges import IgnoreBadRange
 from .registry import ModelRegistry, choose_device
 from .routes import complete, decode, decode_png, decoder, encode, explore, models
-from .security import NoWebSockets, SameOriginPosts, SecurityHeaders, TrustedHosts
+from .security import (
+    PAGE_CSP,
+    NoWebSockets,
+    SameOriginPosts,
+    SecurityHeaders,
+    TrustedHosts,
+    page_csp,
+)
 from .settings import Settings
 
 log = logging.getLogger("latent_explorer")
@@ -113,7 +120,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(SameOriginPosts, allowed_origins=settings.cors_origins)
     app.add_middleware(TrustedHosts, hosts=settings.trusted_hosts)
-    app.add_middleware(SecurityHeaders)
+    index_html = settings.frontend / "index.html"
+    app.add_middleware(
+        SecurityHeaders,
+        page=page_csp(index_html.read_text()) if index_html.is_file() else PAGE_CSP,
+    )
     app.add_middleware(NoWebSockets)
 
     def openapi() -> dict:

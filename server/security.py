@@ -5,6 +5,8 @@ Pure ASGI (no BaseHTTPMiddleware): they only look at headers, and every request 
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import ipaddress
 import re
 
@@ -14,12 +16,26 @@ from .errors import send_error
 
 # The page loads its own scripts, styles and images; decoded digits arrive as data: URLs and
 # drawings may become blob: URLs; the in-browser decoder fetches weights from us and may run
-# in a Web Worker. Nothing inline, nothing from another origin.
+# in a Web Worker. Nothing from another origin; nothing inline but index.html's own scripts, by
+# their hashes (page_csp).
 PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
     "connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
+
+
+def page_csp(index_html: str) -> str:
+    """PAGE_CSP allowing the page's own inline scripts by their SHA-256 (CSP level 2), and nothing
+    else inline: the one that folds the intro before the first paint needs no request."""
+    hashes = [
+        f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'"
+        for s in INLINE_SCRIPT.findall(index_html)
+    ]
+    return PAGE_CSP.replace("script-src 'self'", " ".join(["script-src 'self'", *hashes]))
+
+
 # Swagger UI's page (FastAPI's template) starts the UI with one inline script.
 DOCS_CSP = PAGE_CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'").replace(
     "style-src 'self'", "style-src 'self' 'unsafe-inline'"
@@ -59,14 +75,14 @@ class NoWebSockets:
 class SecurityHeaders:
     """nosniff, no referrer, no framing on every response; a strict CSP on all but /docs."""
 
-    def __init__(self, app: ASGIApp, docs_path: str = "/docs") -> None:
-        self.app, self.docs_path = app, docs_path
+    def __init__(self, app: ASGIApp, docs_path: str = "/docs", page: str = PAGE_CSP) -> None:
+        self.app, self.docs_path, self.page = app, docs_path, page
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        csp = DOCS_CSP if scope["path"] == self.docs_path else PAGE_CSP
+        csp = DOCS_CSP if scope["path"] == self.docs_path else self.page
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import re
 import socket
 import time
 import urllib.request
@@ -26,12 +29,18 @@ def client():
 
 
 def test_page_has_security_headers(client: TestClient) -> None:
+    # The page's one inline script (it folds the intro before the first paint), by its hash.
+    html = (ROOT / "frontend" / "index.html").read_text()
+    scripts = re.findall(r"<script>(.*?)</script>", html, re.S)
+    assert len(scripts) == 1 and "intro" in scripts[0]
+    digest = base64.b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode()
     for url in ("/", "/assets/js/main.js", "/api/health", f"/api/models/{VAE}/decode.png?z=0,0"):
         h = client.get(url).headers
         assert h["x-content-type-options"] == "nosniff"
         assert h["referrer-policy"] == "no-referrer"
         csp = {d.split()[0]: d.split()[1:] for d in h["content-security-policy"].split("; ")}
-        assert csp["default-src"] == ["'self'"] and csp["script-src"] == ["'self'"]
+        assert csp["default-src"] == ["'self'"]
+        assert csp["script-src"] == ["'self'", f"'sha256-{digest}'"]  # nothing else inline
         assert csp["style-src"] == ["'self'"] and csp["frame-ancestors"] == ["'none'"]
         assert csp["img-src"] == ["'self'", "data:", "blob:"] and csp["connect-src"] == ["'self'"]
         assert h["x-frame-options"] == "DENY"
