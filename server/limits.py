@@ -70,13 +70,11 @@ class BodySizeLimit:
                 await drain(receive)
             await self._too_large(send)
             return
-        # Every Transfer-Encoding line and list item. Only chunked alone is read: httptools
-        # refuses any other framing (identity, gzip) after the app has started, so the route met
-        # a disconnect where it read its body and logged a traceback each time (hostile pass 8).
-        # RFC 9112 6.1: a transfer coding the server does not know is a 501, before the app runs.
-        # A header of empty items (`,`) is one too: read as none, it let the body through to the
-        # same traceback (hostile pass 9).
-        # `, chunked` is chunked (RFC 9110 5.6.1 allows empty items, as httptools does).
+        # Every Transfer-Encoding line and its non-empty items (RFC 9110 5.6.1: `, chunked` is
+        # chunked). Only chunked alone is read, before the app runs: httptools refuses any other
+        # framing (identity, gzip, a header of empty items) after the app has started, and the
+        # route met a disconnect and logged a traceback each time (hostile passes 8 and 9).
+        # RFC 9112 6.1: an unknown coding is a 501; any coding in HTTP/1.0 is faulty framing.
         lines = [v for k, v in scope["headers"] if k == b"transfer-encoding"]
         transfer = [c for v in lines for c in (i.strip().lower() for i in v.split(b",")) if c]
         if lines and scope.get("http_version") == "1.0":
