@@ -50,6 +50,10 @@ class DatasetDescription(BaseModel):
     item: str = Field(description="what one image shows, the page's noun, e.g. digit")
     items: str = Field(description="its plural, e.g. digits")
     class_names: list[str] = Field(description="the data set's labels, for every model on it")
+    class_phrases: list[str] | None = Field(
+        description="each label as a sentence names it (an 8, trousers), the data set's own; "
+        "null for class names it does not declare"
+    )
     drawing: Literal["mnist-digit"] | None = Field(
         description="mnist-digit: a pen drawing fits after MNIST's preprocessing; null: drawings "
         "do not look like the data"

@@ -19,7 +19,10 @@ MAX_BLOCKS = 4096  # markers, chunks or blocks read one by one: a normal file ha
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # BMP compression field -> name; only 0 (none) and 3 (bit fields, also uncompressed) are taken.
 BMP_COMPRESSED = {1: "RLE8", 2: "RLE4", 4: "JPEG", 5: "PNG", 6: "alpha bit fields"}
-FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")  # Pillow's names; open no other format
+# The formats `sniff` takes (no other is opened), as people write them, for any other file
+# (page pass 14: "image: not a PNG, JPEG, WEBP, GIF, BMP image" under the page's "The image
+# could not be encoded").
+FORMATS_SAID = "PNG, JPEG, WebP, GIF or BMP"
 
 
 class ImageInputError(ValueError):
@@ -50,7 +53,7 @@ def check_upload(data: bytes) -> str:
     to decode (see the module's docstring)."""
     kind = sniff(data)
     if kind is None:
-        raise ImageInputError(f"not a {', '.join(FORMATS)} image", status=415)
+        raise ImageInputError(f"the file is not a {FORMATS_SAID} image", status=415)
     check = {"JPEG": check_jpeg, "PNG": check_png, "GIF": check_gif, "BMP": check_bmp}.get(kind)
     if check is not None:
         check(data)

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from latent_explorer.cli import build_parser
 from latent_explorer.model import load_checkpoint
-from latent_explorer.model.data import FASHION_CLASSES
+from latent_explorer.model.data import FASHION_CLASSES, describe_dataset
 from latent_explorer.model.evaluation.cli import evaluate
 from latent_explorer.model.training.vae import train
 from latent_explorer.server import Settings, create_app
@@ -56,6 +56,16 @@ def test_fashion_class_names_travel_to_the_api(tmp_path: Path, tiny_data_dir: Pa
         (entry,) = r.json()
         assert entry["dataset"] == "fashion-mnist"
         assert entry["class_names"] == list(FASHION_CLASSES)
+        assert entry["data"]["class_phrases"][1] == "trousers"
+
+
+def test_class_phrases_are_the_data_sets_own_names_only() -> None:
+    """A label is named in a sentence as its data set says ("an 8", "trousers"); a checkpoint
+    with class names of its own gets none, and the page says them with an article."""
+    assert describe_dataset("mnist")["class_phrases"][8] == "an 8"
+    assert describe_dataset("fashion-mnist")["class_phrases"][-1] == "an ankle boot"
+    assert describe_dataset("mnist", ["cat", "dog"])["class_phrases"] is None
+    assert describe_dataset("unknown")["class_phrases"] is None
 
 
 @pytest.mark.parametrize("name", ["vae-fashion-z2", "cvae-fashion-z2"])

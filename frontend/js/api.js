@@ -19,14 +19,18 @@ export function mayPass(err) {
   return err instanceof ApiError && (err.status === 0 || err.status >= 500);
 }
 
-/** Turn FastAPI's {"detail": ...} into one readable line. */
-function describeError(status, body) {
+/**
+ * Turn FastAPI's {"detail": ...} into one readable line.
+ * @param {string | null} subject a field the page's own line names already ("The image could not
+ *   be encoded"): not named again (page pass 14: "…encoded: image: the file is not…")
+ */
+function describeError(status, body, subject = null) {
   const detail = body && body.detail;
   if (Array.isArray(detail)) {
     return detail
       .map((d) => {
         // No field to name (the server's own error): the message alone, not ": internal error".
-        const where = (d.loc || []).filter((p) => p !== "body").join(".");
+        const where = (d.loc || []).filter((p) => p !== "body" && p !== subject).join(".");
         const msg = d.type === "internal_error" ? `the server failed (HTTP ${status})` : d.msg;
         return where ? `${where}: ${msg}` : msg;
       })
@@ -35,7 +39,7 @@ function describeError(status, body) {
   return typeof detail === "string" ? detail : `the server answered ${status}`;
 }
 
-async function request(path, options = {}) {
+async function request(path, options = {}, subject = null) {
   let response;
   try {
     response = await fetch(path, options);
@@ -51,7 +55,7 @@ async function request(path, options = {}) {
     } catch {
       // not JSON: keep the status line
     }
-    throw new ApiError(describeError(response.status, body), response.status);
+    throw new ApiError(describeError(response.status, body, subject), response.status);
   }
   return response;
 }
@@ -125,7 +129,28 @@ export async function encodeUpload(id, file, label = null, preprocess = "mnist")
   form.append("image", file);
   form.append("preprocess", preprocess);
   if (label !== null) form.append("label", String(label));
-  return (await request(`${modelPath(id)}/encode`, { method: "POST", body: form })).json();
+  return (await request(`${modelPath(id)}/encode`, { method: "POST", body: form }, "image")).json();
+}
+
+/** The image formats the server opens, as people write them (server/upload_checks.py). */
+export const IMAGE_FORMATS = "PNG, JPEG, WebP, GIF or BMP";
+
+/**
+ * Whether a file starts like an image the server opens (its `sniff`, on the first 12 bytes): a
+ * text file is then refused at once, before the page asks for its label (page pass 14).
+ * @param {Blob} file
+ */
+export async function looksLikeImage(file) {
+  let b;
+  try {
+    b = new Uint8Array(await file.slice(0, 12).arrayBuffer());
+  } catch {
+    return true; // unreadable here (a file moved away): the server's answer says what is wrong
+  }
+  const ascii = (from, to) => String.fromCharCode(...b.slice(from, to));
+  return (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) || ascii(0, 8) === "\x89PNG\r\n\x1a\n" ||
+    ["GIF87a", "GIF89a"].includes(ascii(0, 6)) || ascii(0, 2) === "BM" ||
+    (ascii(0, 4) === "RIFF" && ascii(8, 12) === "WEBP");
 }
 
 /** URL of the decoded manifold grid for a plane of the latent space. */
@@ -159,7 +184,7 @@ export async function completeUpload(id, file, mask, { n = 8, seed = null } = {}
   form.append("mask", typeof mask === "string" ? mask : JSON.stringify(mask));
   form.append("n", String(n));
   if (seed !== null) form.append("seed", String(seed));
-  return (await request(`${modelPath(id)}/complete`, { method: "POST", body: form })).json();
+  return (await request(`${modelPath(id)}/complete`, { method: "POST", body: form }, "image")).json();
 }
 
 /** Frames between two latents. */

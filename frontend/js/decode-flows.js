@@ -8,7 +8,7 @@ import { mayPass } from "./api.js";
 import { interpolateEnds } from "./interpolation-view.js";
 import { createRetry, latestWins } from "./latest.js";
 import { describe } from "./notice.js";
-import { showThumbs, withArticle } from "./thumbs.js";
+import { classPhrase, showThumbs } from "./thumbs.js";
 
 // On the server the style row costs a 10-image decode per z: while the pointer drags, wait for
 // it to pause. Decoded in the browser it costs a few ms and follows every move.
@@ -77,17 +77,19 @@ const INTERP_STEPS = 10;
 
 /**
  * @param {{store: object, source: object, notice: object, map: object, interpolationView: object,
- *          samples: HTMLElement, temperature: HTMLInputElement, method: HTMLSelectElement,
- *          labelOrNull: () => number | null}} deps
- * @returns {{generateSamples: () => Promise<void>, runInterpolation: () => Promise<void>}}
+ *          samples: HTMLElement, samplesSaid: HTMLElement, temperature: HTMLInputElement,
+ *          method: HTMLSelectElement, labelOrNull: () => number | null}} deps
+ * @returns {{generateSamples: (opts?: {announce?: boolean}) => Promise<void>,
+ *            runInterpolation: () => Promise<void>}}
  */
 export function createSamplesFlow({ store, source, notice, map, interpolationView, samples,
-                                    temperature, method, labelOrNull }) {
+                                    samplesSaid, temperature, method, labelOrNull }) {
   const { state } = store;
   let samplesRequest = 0; // a newer label or temperature wins over a late answer
   let interpRequest = 0; // newer ends or path win over a late answer
 
-  async function generateSamples() {
+  /** @param {{announce?: boolean}} [opts] announce: asked for by the user, who hears them come */
+  async function generateSamples({ announce = false } = {}) {
     const t = store.token();
     const request = ++samplesRequest;
     try {
@@ -95,8 +97,14 @@ export function createSamplesFlow({ store, source, notice, map, interpolationVie
       const images = await source.sample(SAMPLES, label, Number(temperature.value));
       store.check(t);
       if (request !== samplesRequest) return;
-      const of = label === null ? "" : ` of ${withArticle(state.model.class_names[label])}`;
+      const of = label === null ? "" : ` of ${classPhrase(state.model, label)}`;
       showThumbs(samples, images, null, (k) => `sample ${k + 1}${of}`);
+      // New images and no word (page pass 14): said, and said again at every press (the
+      // no-break space alternates, as the same words are not read out twice).
+      if (announce) {
+        const said = `${images.length} new samples${of}, temperature ${Number(temperature.value).toFixed(1)}.`;
+        samplesSaid.textContent = samplesSaid.textContent === said ? `${said}\u00a0` : said;
+      }
       notice.clear("samples");
     } catch (err) {
       // A failure of a request since superseded (another model's, an older label's) is no news.

@@ -139,7 +139,17 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
     pad.clear();
     upload = file;
     const model = state.model;
-    return encodeWith((told) => api.encodeUpload(model.id, file, told, preprocessFor(model)));
+    const t = store.token();
+    const mine = ++request;
+    // A file that is no image is said so first: a conditional model asked for its label, and
+    // only once one was chosen did the server refuse the file (page pass 14).
+    inFlight = api.looksLikeImage(file).then((image) => {
+      if (mine !== request || !store.isCurrent(t)) return undefined; // a newer stroke or file
+      if (image) return encodeWith((told) => api.encodeUpload(model.id, file, told, preprocessFor(model)));
+      forgetResults();
+      return encodeView.say(`This file is not a ${api.IMAGE_FORMATS} image: choose another.`, { error: true });
+    });
+    return inFlight;
   }
 
   return {

@@ -1,8 +1,9 @@
 // What the encoder made of a drawing: the 28x28 it saw, its reconstruction, mu and sigma, and an
 // M2's reading of the label. All of it belongs to one model and is cleared on a model switch.
 
+import { setLive } from "./notice.js";
 import { fillNouns } from "./nouns.js";
-import { fixed2, showBars, withArticle } from "./thumbs.js";
+import { classPhrase, fixed2, showBars } from "./thumbs.js";
 
 const PROMPT = "Draw, then lift the pen: the {item} is encoded.";
 
@@ -41,8 +42,8 @@ export function createEncodeView(els, currentModel) {
     const sigma = body.logvar ? body.logvar.map((v) => Math.exp(v / 2)) : null;
     // An AE's code is a point z(x), not the mean of a distribution.
     shown = `${sigma ? "μ" : "z"} = (${body.mu.map(fixed2).join(", ")})` + (sigma ? spread(sigma) : "") +
-      (infers ? `; reads it as ${withArticle(model.class_names[body.label])}` : "") +
-      (labelUsed !== null ? `, encoded as ${withArticle(model.class_names[labelUsed])}` : "");
+      (infers ? `; reads it as ${classPhrase(model, body.label)}` : "") +
+      (labelUsed !== null ? `, encoded as ${classPhrase(model, labelUsed)}` : "");
     setHint(hint);
   }
 
@@ -69,7 +70,7 @@ export function createEncodeView(els, currentModel) {
     els.info.classList.remove("error-text");
     els.preprocessed.removeAttribute("src");
     els.reconstruction.removeAttribute("src");
-    els.info.textContent = fillNouns(PROMPT, currentModel());
+    setLive(els.info, fillNouns(PROMPT, currentModel())); // a model switch: said if it changed
     els.probs.replaceChildren();
     els.probs.hidden = true;
   }

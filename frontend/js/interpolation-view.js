@@ -1,6 +1,7 @@
 // The frames between interpolation ends A and B, and the line that says how they were made.
 
-import { showThumbs, withArticle } from "./thumbs.js";
+import { setLive } from "./notice.js";
+import { classPhrase, showThumbs } from "./thumbs.js";
 
 const PROMPT = "Pick two points (draw, click the map or use the sliders) and set A and B.";
 
@@ -13,12 +14,12 @@ export function createInterpolationView(els) {
    */
   function show(images, info, captions = null) {
     showThumbs(els.row, images, captions);
-    els.info.textContent = info;
+    setLive(els.info, info);
   }
 
   function clear() {
     showThumbs(els.row, []);
-    els.info.textContent = PROMPT;
+    setLive(els.info, PROMPT);
   }
 
   /** One end is set, or none: say so, and what is next (page pass 11: "A = current" changed
@@ -26,8 +27,8 @@ export function createInterpolationView(els) {
   function waitFor(a, b) {
     showThumbs(els.row, []);
     const [set, next] = a ? ["A", "B"] : ["B", "A"];
-    els.info.textContent = !a && !b ? PROMPT
-      : `${set} is set (marked on the map): move z to another point, then set ${next}.`;
+    setLive(els.info, !a && !b ? PROMPT
+      : `${set} is set (marked on the map): move z to another point, then set ${next}.`);
   }
 
   return { show, clear, waitFor };
@@ -63,8 +64,8 @@ export async function interpolateEnds(model, a, b, method, steps, frames) {
     images = [...fromA.images.slice(0, half), ...fromB.images.slice(half)];
     captions = images.map((_, k) => names[k < half ? a.label : b.label]);
     const move = samePoint ? "z stays put" : "z moves smoothly";
-    info += `; ${move}, the label switches from ${withArticle(names[a.label])} ` +
-            `to ${withArticle(names[b.label])} halfway`;
+    info += `; ${move}, the label switches from ${classPhrase(model, a.label)} ` +
+            `to ${classPhrase(model, b.label)} halfway`;
   }
   return { images, captions, info, zs: fromA.z };
 }

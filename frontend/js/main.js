@@ -22,7 +22,7 @@ import { applyNouns } from "./nouns.js";
 import { createSliders, guardTouch } from "./sliders.js";
 import { createStore } from "./state.js";
 import { createTeaching } from "./teach.js";
-import { showThumbs, withArticle } from "./thumbs.js";
+import { classPhrase, showThumbs } from "./thumbs.js";
 import { createShareLink, readQuery, writeQuery } from "./url-state.js";
 import { createViewFlow } from "./view-flow.js";
 
@@ -35,7 +35,7 @@ const { state } = store;
 const { conditional } = store;
 const labelOrNull = () => (conditional() ? state.label : null);
 
-const notice = createNotice($("error"));
+const notice = createNotice($("error"), $("model-select"));
 
 // ---- components -----------------------------------------------------------------------------
 // Digits come from the decoder running in the page, or from the server (see decode-source.js).
@@ -112,7 +112,7 @@ const viewFlow = createViewFlow(
 );
 const { applyView, refreshBackground, reach } = viewFlow;
 const { generateSamples, runInterpolation } = createSamplesFlow(
-  { store, source, notice, map, interpolationView, samples: $("samples"),
+  { store, source, notice, map, interpolationView, samples: $("samples"), samplesSaid: $("samples-said"),
     temperature: $("temperature"), method: $("method-select"), labelOrNull },
 );
 
@@ -174,9 +174,9 @@ function setEnd(k) {
 // ---- model and view -------------------------------------------------------------------------
 function fillDrawLabel(model) {
   const select = $("draw-label");
-  // "It is [an 8]", "It is [a T-shirt/top]": the article goes with the name.
+  // "It is [an 8]", "It is [trousers]": the data set's phrase for each label.
   select.replaceChildren(new Option("?", ""),
-                         ...model.class_names.map((name, k) => new Option(withArticle(name), String(k))));
+                         ...model.class_names.map((_, k) => new Option(classPhrase(model, k), String(k))));
   $("draw-label-control").hidden = !drawFlow.needsLabel();
 }
 
@@ -190,7 +190,10 @@ function fillDrawLabel(model) {
 async function selectModel(id, start = {}) {
   const m = state.models.find((entry) => entry.id === id) || state.models[0];
   const focused = document.activeElement;
+  const previous = state.model;
   const t = store.resetForModel(m, start);
+  // A switch (the picker, Back, a link), not the page's first model, is said (page pass 14).
+  if (previous && previous.id !== m.id) $("model-said").textContent = `Now showing ${m.id}: ${m.description}.`;
   $("model-select").value = m.id;
   $("model-info").textContent = `${m.description}. ${metricNote(m)}`.replace(/\.\. /, ". ").trim();
   $("digit-meaning").textContent = outputMeaning(m);
@@ -263,7 +266,7 @@ guardTouch($("temperature")); // a swipe that scrolls past it does not set it (o
 $("temperature").addEventListener("input", (e) => {
   $("temperature-value").value = Number(e.target.value).toFixed(1);
 });
-$("temperature").addEventListener("change", () => { generateSamples(); saveUrl(true); });
+$("temperature").addEventListener("change", () => { generateSamples({ announce: true }); saveUrl(true); });
 $("scatter-toggle").addEventListener("change", (e) => {
   store.setView({ scatter: e.target.checked });
   map.setScatter(e.target.checked);
@@ -276,7 +279,7 @@ $("draw-label").addEventListener("change", (e) => {
   store.setDrawLabel(e.target.value === "" ? null : Number(e.target.value));
   drawFlow.relabel();
 });
-$("generate").addEventListener("click", generateSamples);
+$("generate").addEventListener("click", () => generateSamples({ announce: true }));
 $("label-select").addEventListener("change", (e) => chooseLabel(Number(e.target.value)));
 $("map-label").addEventListener("change", (e) => chooseLabel(Number(e.target.value)));
 // Pressed while a drawing is being encoded (right after pen-up), "current" is where the view is

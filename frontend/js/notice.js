@@ -24,6 +24,15 @@ const SUBJECTS = {
   upload: "The image could not be encoded",
 };
 
+/**
+ * Write a live region's text only when it changes: the same words written again are read out
+ * again (page pass 14: a model switch read the interpolation's prompt twice, and nothing else).
+ * @param {HTMLElement} el @param {string} text
+ */
+export function setLive(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+
 /** The line for `err` from `from`: its subject, what went wrong, and what comes next. */
 export function sentence(err, from, next = "") {
   let text = describe(err);
@@ -36,10 +45,14 @@ export function sentence(err, from, next = "") {
 
 /**
  * @param {HTMLElement} root the notice element (role=alert), with a text span and a close button
+ * @param {HTMLElement} home where the focus goes when the close button that had it is pressed
+ *   and the control it came from is gone (page pass 14: it fell to the page's start)
  */
-export function createNotice(root) {
+export function createNotice(root, home) {
   const text = root.querySelector("[data-notice-text]");
+  const close = root.querySelector("button");
   let source = null;
+  let cameFrom = null; // the control the focus left for the close button
 
   /**
    * @param {Error | string} err
@@ -60,6 +73,13 @@ export function createNotice(root) {
     source = null;
   }
 
-  root.querySelector("button").addEventListener("click", () => clear());
+  close.addEventListener("focus", (event) => { cameFrom = event.relatedTarget; });
+  close.addEventListener("click", () => {
+    const hadFocus = document.activeElement === close;
+    clear();
+    if (!hadFocus) return;
+    const back = cameFrom && cameFrom.isConnected && cameFrom.checkVisibility() ? cameFrom : home;
+    back.focus();
+  });
   return { show, clear };
 }

@@ -40,6 +40,17 @@ export function withArticle(name) {
 }
 
 /**
+ * Label `k` as a sentence names it: its data set's phrase ("an 8", "trousers", "an ankle boot"),
+ * or, where the data set declares none, its name with an article.
+ * @param {object} model an entry of /api/models
+ * @param {number} k
+ */
+export function classPhrase(model, k) {
+  const phrases = model.data.class_phrases;
+  return phrases ? phrases[k] : withArticle(model.data.class_names[k]);
+}
+
+/**
  * A bar chart of class probabilities, the most probable highlighted.
  * @param {HTMLElement} root
  * @param {number[]} probs

@@ -29,6 +29,21 @@ FASHION_CLASSES = (
     "Bag",
     "Ankle boot",
 )
+# How each class is named in a sentence ("encoded as an 8", "sample 1 of trousers"): a class
+# name is a label, not always a noun that takes "a" (page pass 14: "a Trouser").
+MNIST_PHRASES = tuple(f"an {d}" if d == 8 else f"a {d}" for d in range(10))
+FASHION_PHRASES = (
+    "a T-shirt or top",
+    "trousers",
+    "a pullover",
+    "a dress",
+    "a coat",
+    "a sandal",
+    "a shirt",
+    "a sneaker",
+    "a bag",
+    "an ankle boot",
+)
 SPLIT_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
@@ -49,27 +64,35 @@ class DatasetInfo:
     item: str  # what one image shows, the page's noun: "digit", "item"
     items: str  # its plural, spelled out (not every noun takes an "s"): "digits", "items"
     class_names: tuple[str, ...]
+    class_phrases: tuple[str, ...]  # each class as a sentence names it
     # "mnist-digit": a pen drawing fits after MNIST's preprocessing (crop, 20x20 box, centre of
     # mass). None: hand drawings do not look like the data (photos of clothes fill the frame).
     drawing: str | None
 
 
 DATASETS = {
-    "mnist": DatasetInfo("MNIST", "digit", "digits", MNIST_CLASSES, "mnist-digit"),
-    "fashion-mnist": DatasetInfo("Fashion-MNIST", "item", "items", FASHION_CLASSES, None),
+    "mnist": DatasetInfo("MNIST", "digit", "digits", MNIST_CLASSES, MNIST_PHRASES, "mnist-digit"),
+    "fashion-mnist": DatasetInfo(
+        "Fashion-MNIST", "item", "items", FASHION_CLASSES, FASHION_PHRASES, None
+    ),
 }
 
 
 def describe_dataset(name: str, class_names: list[str] | None = None) -> dict[str, object]:
     """A data set as /api/models gives it. A checkpoint's own class names win; an unknown data
-    set is described as a plain one: its name as title, "image(s)" as noun, no drawing."""
-    info = DATASETS.get(name) or DatasetInfo(name, "image", "images", (), None)
+    set is described as a plain one: its name as title, "image(s)" as noun, no drawing. The
+    phrases are the data set's only for its own class names (else null: the page says the name
+    with an article)."""
+    info = DATASETS.get(name) or DatasetInfo(name, "image", "images", (), (), None)
+    names = list(class_names or info.class_names)
+    own = bool(names) and names == list(info.class_names) and len(info.class_phrases) == len(names)
     return {
         "name": name,
         "title": info.title,
         "item": info.item,
         "items": info.items,
-        "class_names": list(class_names or info.class_names),
+        "class_names": names,
+        "class_phrases": list(info.class_phrases) if own else None,
         "drawing": info.drawing,
     }
 
