@@ -8,6 +8,9 @@ import { sentence } from "./notice.js";
 import { fillNouns } from "./nouns.js";
 
 const GAVE_UP = "Not asked again: another stroke, or Clear and draw, asks.";
+// A drawing smaller than this (pad pixels between its strokes' extremes; 0 for a tap) is no digit
+// MNIST's fit can read: 2 pixels of its 28.
+const MIN_EXTENT = 20;
 /** MNIST's crop-and-centre only where the data set says pen drawings fit it (see padNote). */
 const preprocessFor = (model) => (model.data.drawing === "mnist-digit" ? "mnist" : "none");
 
@@ -126,7 +129,19 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
       request += 1; // an answer to an earlier drawing is stale now
       return encodeView.say(fillNouns("The pad is blank: draw {an item} on it.", model));
     }
-    return encodeWith((told) => api.encodePixels(model.id, pad.toPixels(), told, preprocessFor(model)));
+    const fitted = preprocessFor(model) === "mnist";
+    const size = pad.extent();
+    if (fitted && size !== null && size < MIN_EXTENT) {
+      // MNIST's fit would blow a tap up into a square that fills the 20x20 box (page pass 15).
+      request += 1;
+      takeDown();
+      return encodeView.say(fillNouns("Too small to read: MNIST's preprocessing would blow it up " +
+                                      "to fill a 20×20 box. Draw {an item} larger.", model));
+    }
+    // A small drawing is read as if drawn large (the pad's fittedPixels), as MNIST's digits are
+    // of a size with their strokes.
+    const pixels = fitted ? pad.fittedPixels() : pad.toPixels();
+    return encodeWith((told) => api.encodePixels(model.id, pixels, told, preprocessFor(model)));
   }
 
   /**

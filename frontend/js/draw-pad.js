@@ -3,6 +3,9 @@
 // MNIST strokes are ~2-3 px wide in 28x28 once the digit is fitted into 20x20; on a 280 px pad
 // a digit drawn at about two thirds of the height gets scaled by ~0.1, so ~20 px matches.
 const STROKE_WIDTH = 20;
+// The size (points' extent, in pad pixels) of a digit drawn "about two thirds of the height": a
+// smaller drawing is read as if drawn at this size with the same pen (see fittedPixels).
+const FITTED_EXTENT = 187;
 // Every stroke is read back (toPixels): a context made for reading keeps the pixels in memory, and
 // Chromium no longer warns on each readback that a GPU-backed canvas is slow to read.
 const CONTEXT_OPTIONS = { willReadFrequently: true };
@@ -16,11 +19,15 @@ export function createDrawPad(canvas, { onStroke }) {
   let drawing = false;
   let last = null;
   let hasInk = false;
+  // What was drawn, as marks to draw again (fittedPixels): [x0, y0, x1, y1, width] (a dot: the
+  // same point twice). null once an image is shown, which has no strokes to draw again.
+  let marks = [];
 
   function clear() {
     ctx.fillStyle = "#000";
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     hasInk = false;
+    marks = [];
   }
 
   function point(event) {
@@ -31,25 +38,18 @@ export function createDrawPad(canvas, { onStroke }) {
     ];
   }
 
+  // Pens report pressure; mice report 0.5 while pressed. Keep the width near MNIST's.
+  const widthAt = (pressure) => STROKE_WIDTH * (0.75 + 0.5 * (pressure || 0.5));
+
   function line(from, to, pressure) {
-    ctx.strokeStyle = "#fff";
-    ctx.lineCap = "round";
-    ctx.lineJoin = "round";
-    // Pens report pressure; mice report 0.5 while pressed. Keep the width near MNIST's.
-    ctx.lineWidth = STROKE_WIDTH * (0.75 + 0.5 * (pressure || 0.5));
-    ctx.beginPath();
-    ctx.moveTo(...from);
-    ctx.lineTo(...to);
-    ctx.stroke();
+    paint(ctx, [...from, ...to, widthAt(pressure)]);
+    marks?.push([...from, ...to, widthAt(pressure)]);
     hasInk = true;
   }
 
-  /** A round dot: a zero-length line draws nothing in Chromium, so a tap needs its own mark. */
   function dot(at, pressure) {
-    ctx.fillStyle = "#fff";
-    ctx.beginPath();
-    ctx.arc(...at, (STROKE_WIDTH * (0.75 + 0.5 * (pressure || 0.5))) / 2, 0, 2 * Math.PI);
-    ctx.fill();
+    paint(ctx, [...at, ...at, widthAt(pressure)]);
+    marks?.push([...at, ...at, widthAt(pressure)]);
     hasInk = true;
   }
 
@@ -89,16 +89,56 @@ export function createDrawPad(canvas, { onStroke }) {
     ctx.imageSmoothingEnabled = false; // its 28x28 pixels as blocks, as toPixels will read them
     ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
     hasInk = true;
+    marks = null;
   }
 
   /** Move the drawing by (dx, dy) pixels of its 28x28 reading; what leaves the pad is gone. */
   function shift(dx, dy) {
     const block = canvas.width / 28;
     const drawn = ctx.getImageData(0, 0, canvas.width, canvas.height);
+    const moved = marks?.map(([x0, y0, x1, y1, w]) =>
+      [x0 + dx * block, y0 + dy * block, x1 + dx * block, y1 + dy * block, w]);
     clear();
     ctx.putImageData(drawn, dx * block, dy * block);
     hasInk = toPixels(canvas).some((v) => v > 0);
+    marks = moved ?? null;
   }
+
+  /** The drawing's size: the larger side of its strokes' bounding box, in pad pixels (0 for a
+   *  tap); null for an image shown on the pad. */
+  function extent() {
+    if (!marks || !marks.length) return null;
+    const xs = marks.flatMap((m) => [m[0], m[2]]);
+    const ys = marks.flatMap((m) => [m[1], m[3]]);
+    return Math.max(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys));
+  }
+
+  /**
+   * The 28x28 reading of the drawing as if drawn at least FITTED_EXTENT large, with the same pen,
+   * for a model that fits digits into MNIST's 20x20 box. Read as drawn, a small digit's strokes
+   * were scaled up with it: a 7 drawn 80 px tall reached the encoder as a fat blob and landed
+   * among the 4s and 9s (page pass 15; the same strokes drawn large, among the 7s). An image
+   * shown on the pad, or a drawing that large already, is read as it is.
+   */
+  function fittedPixels() {
+    const size = extent();
+    if (size === null || size >= FITTED_EXTENT || size === 0) return toPixels(canvas);
+    const scale = FITTED_EXTENT / size;
+    const xs = marks.flatMap((m) => [m[0], m[2]]);
+    const ys = marks.flatMap((m) => [m[1], m[3]]);
+    const cx = (Math.max(...xs) + Math.min(...xs)) / 2;
+    const cy = (Math.max(...ys) + Math.min(...ys)) / 2;
+    const [mx, my] = [canvas.width / 2, canvas.height / 2];
+    const at = (x, y) => [mx + (x - cx) * scale, my + (y - cy) * scale];
+    const page = document.createElement("canvas");
+    [page.width, page.height] = [canvas.width, canvas.height];
+    const pageCtx = page.getContext("2d", CONTEXT_OPTIONS);
+    pageCtx.fillStyle = "#000";
+    pageCtx.fillRect(0, 0, page.width, page.height);
+    for (const [x0, y0, x1, y1, w] of marks) paint(pageCtx, [...at(x0, y0), ...at(x1, y1), w]);
+    return toPixels(page);
+  }
+
 
   /** Whether the drawing can move by (dx, dy) pixels without ink (a pixel at `inkLevel` or
    *  more) leaving the pad: ink pushed past an edge was lost, and a drawing moved off wiped the
@@ -110,8 +150,30 @@ export function createDrawPad(canvas, { onStroke }) {
     return !pixels.some((v, i) => v >= inkLevel && lost(Math.floor(i / 28), i % 28));
   }
 
-  return { clear, showImage, shift, canShift, toPixels: () => toPixels(canvas),
+  return { clear, showImage, shift, canShift, extent, fittedPixels, toPixels: () => toPixels(canvas),
            hasInk: () => hasInk };
+}
+
+/**
+ * Draw one mark in white: a round-capped line, or a dot where both ends are one point (a
+ * zero-length line draws nothing in Chromium, so a tap needs its own mark).
+ * @param {CanvasRenderingContext2D} ctx @param {number[]} mark [x0, y0, x1, y1, width]
+ */
+function paint(ctx, [x0, y0, x1, y1, width]) {
+  ctx.fillStyle = "#fff";
+  ctx.strokeStyle = "#fff";
+  ctx.beginPath();
+  if (x0 === x1 && y0 === y1) {
+    ctx.arc(x0, y0, width / 2, 0, 2 * Math.PI);
+    ctx.fill();
+    return;
+  }
+  ctx.lineCap = "round";
+  ctx.lineJoin = "round";
+  ctx.lineWidth = width;
+  ctx.moveTo(x0, y0);
+  ctx.lineTo(x1, y1);
+  ctx.stroke();
 }
 
 /**

@@ -4,6 +4,7 @@
 // the PCA plane of the atlas (z = mean + x c1 + y c2).
 
 import { gridUrl } from "./api.js";
+import { SIDEWAYS_PX } from "./sliders.js";
 
 const LABEL_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                              "#8c564b", "#e377c2", "#bcbd22", "#7f7f7f", "#17becf"];
@@ -306,19 +307,42 @@ export function createLatentMap({ wrap, canvas, svg, legend },
     const py = ((event.clientY - rect.top) / rect.height) * size;
     onPick(...fromPx(Math.min(Math.max(px, 0), size), Math.min(Math.max(py, 0), size)));
   }
-  wrap.addEventListener("pointerdown", (event) => {
-    event.preventDefault();
+  // A finger on the map may be a scroll of the page (page pass 15: a swipe up that began on the
+  // map sent z to its top edge): a touch is a tap where it lifts, or a drag once it goes more
+  // sideways than up or down; a vertical swipe is the browser's scroll (touch-action: pan-y),
+  // which cancels it. A mouse or pen drags at once.
+  let touchAt = null;
+  const startDrag = (event) => {
     pressed = true;
     wrap.setPointerCapture(event.pointerId);
     pick(event);
+  };
+  wrap.addEventListener("pointerdown", (event) => {
+    event.preventDefault();
+    if (event.pointerType === "touch") touchAt = [event.clientX, event.clientY];
+    else startDrag(event);
   });
   wrap.addEventListener("pointermove", (event) => {
+    if (touchAt) {
+      const [dx, dy] = [Math.abs(event.clientX - touchAt[0]), Math.abs(event.clientY - touchAt[1])];
+      if (dx > SIDEWAYS_PX && dx > dy) {
+        touchAt = null;
+        startDrag(event);
+      }
+      return;
+    }
     // Without a plane only the press asks for it again: a drag asked once per move (review).
     if (pressed && plane) pick(event);
   });
-  const release = () => { pressed = false; };
-  wrap.addEventListener("pointerup", release);
-  wrap.addEventListener("pointercancel", release);
+  wrap.addEventListener("pointerup", (event) => {
+    if (touchAt) pick(event); // a tap
+    touchAt = null;
+    pressed = false;
+  });
+  wrap.addEventListener("pointercancel", () => {
+    touchAt = null;
+    pressed = false;
+  });
 
   // Keyboard: the map takes focus; arrows move the crosshair by a 20th of the range (a 100th
   // with Shift), Home returns to the plane's origin.

@@ -11,18 +11,16 @@ import { createDrawFlow } from "./draw-flow.js";
 import { createDrawPad } from "./draw-pad.js";
 import { createEncodeView } from "./encode-view.js";
 import { createInterpolationView } from "./interpolation-view.js";
-import { backoff, newestSettled } from "./latest.js";
+import { newestSettled } from "./latest.js";
 import { createLatentMap } from "./latent-map.js";
-import { applyNotation, drawPrep, metricNote, outputMeaning, padNote } from "./model-notes.js";
-import { fillLabelSelect, fillPlaneSelect, fitModelPicker, formatMetric, lessonOrder, styleNote,
-         watchPicker }
-  from "./model-picker.js";
-import { createNotice, describe } from "./notice.js";
-import { applyNouns } from "./nouns.js";
+import { showModelTexts } from "./model-notes.js";
+import { fillPlaneSelect, fitModelPicker, lessonOrder, listModelsUntilAnswered, styleNote,
+         watchPicker } from "./model-picker.js";
+import { createNotice } from "./notice.js";
 import { createSliders, guardTouch } from "./sliders.js";
 import { createStore } from "./state.js";
 import { createTeaching } from "./teach.js";
-import { classPhrase, showThumbs } from "./thumbs.js";
+import { showThumbs } from "./thumbs.js";
 import { createShareLink, readQuery, writeQuery } from "./url-state.js";
 import { createViewFlow } from "./view-flow.js";
 
@@ -120,7 +118,7 @@ let urlTimer = null;
 /** The view as a link's query (url-state.js). */
 const currentQuery = () => writeQuery(state, $("method-select").value, Number($("temperature").value));
 const shareLink = createShareLink({ button: $("copy-link"), note: $("link-note") }, currentQuery,
-                                  () => clearTimeout(urlTimer));
+                                  () => clearTimeout(urlTimer), conditional);
 /** Write the view into the address: after 150 ms (a drag writes once it pauses), or `now` for a
  *  discrete choice, which a Back or reload right after it must not lose (range pass: a range
  *  picked under 150 ms before Back was dropped with the pending write). */
@@ -172,14 +170,6 @@ function setEnd(k) {
 }
 
 // ---- model and view -------------------------------------------------------------------------
-function fillDrawLabel(model) {
-  const select = $("draw-label");
-  // "It is [an 8]", "It is [trousers]": the data set's phrase for each label.
-  select.replaceChildren(new Option("?", ""),
-                         ...model.class_names.map((_, k) => new Option(classPhrase(model, k), String(k))));
-  $("draw-label-control").hidden = !drawFlow.needsLabel();
-}
-
 /**
  * Open a model, optionally at a saved view (from the link).
  * @param {string} id
@@ -195,41 +185,17 @@ async function selectModel(id, start = {}) {
   // A switch (the picker, Back, a link), not the page's first model, is said (page pass 14).
   if (previous && previous.id !== m.id) $("model-said").textContent = `Now showing ${m.id}: ${m.description}.`;
   $("model-select").value = m.id;
-  $("model-info").textContent = `${m.description}. ${metricNote(m)}`.replace(/\.\. /, ". ").trim();
-  $("digit-meaning").textContent = outputMeaning(m);
-  // Sentences of the explanations that hold only for models with this capability.
-  const c = m.capabilities;
-  const has = { stochastic: c.stochastic, point: !c.stochastic, exact: c.exact_posterior,
-                learned: c.stochastic && !c.exact_posterior, likelihood: c.likelihood,
-                prior: c.standard_normal_prior, noprior: !c.standard_normal_prior,
-                conditional: c.conditional };
-  for (const el of document.querySelectorAll("[data-needs]")) el.hidden = !has[el.dataset.needs];
-  applyNotation(document, m);
-  $("download-grid").download = `map-${m.id}.png`;
-  applyNouns(document, m); // "Decoded digit" or "Decoded item": the marked words follow the model
-  // An unconditional model takes no label, but its data set's names still show what it was trained on.
-  fillLabelSelect($("label-select"), m.class_names.length ? m.class_names : m.data.class_names);
-  fillLabelSelect($("map-label"), m.class_names);
+  showModelTexts(m, $);
   showLabel(state.label);
-  $("map-label-control").hidden = !conditional();
-  $("label-select").disabled = !conditional();
-  $("gen-label-control").hidden = !conditional(); // a greyed "Label 0" read as "samples of 0s"
-  $("style-note").hidden = conditional();
-  fillDrawLabel(m);
+  $("draw-label-control").hidden = !drawFlow.needsLabel();
   // A control the new model hides (a CVAE's label selects, on Back to a VAE) took the focus with
   // it, to the page's start (page pass 14): the picker, which made the switch, has it instead.
   if (focused && focused !== document.body && !focused.checkVisibility()) $("model-select").focus();
   map.setLegend(m.data.class_names.length ? m.data.class_names : [...Array(10).keys()].map(String));
-  const note = padNote(m);
-  Object.assign($("pad-note"), { textContent: note || "", hidden: note === null });
-  $("draw-prep").textContent = drawPrep(m);
   sliders.setDims(m.latent_dim, Number($("range-select").value));
   fillPlaneSelect($("plane-select"), $("plane-control"), m.latent_dim);
   if (start.plane) $("plane-select").value = start.plane;
   (start.ends || []).forEach((end, k) => end && store.setEnd(k, end));
-  const metric = m.headline_metric;
-  document.title = `latent-explorer: ${m.id}` +
-    (metric.value != null ? ` (${metric.label} ${formatMetric(m)})` : "");
   const view = applyView({ resetRange: true, linkRange: start.range || null });
   await source.use(m);
   if (!store.isCurrent(t)) return false;
@@ -318,30 +284,8 @@ async function openLink(link) {
   if (notes.length) notice.show(notes.join(" "), "link");
 }
 
-// The model list is what the page needs before anything else, so a failure that may pass (no
-// answer: the server restarting, a link dropping; or the server's own 5xx) is asked again, waiting
-// 1, 2, 4, then at most 8 s between tries, rather than leaving an empty page until the visitor
-// thinks of reloading. A refusal (4xx) would only be refused again: said once. null then.
-async function listModelsUntilAnswered() {
-  for (let wait = backoff(0); ; wait = backoff(wait)) {
-    try {
-      const all = await api.listModels();
-      notice.clear("models");
-      return all;
-    } catch (err) {
-      const why = `Could not load the list of models: ${describe(err).replace(/\.?$/, ".")}`;
-      if (!api.mayPass(err)) {
-        notice.show(why, "models");
-        return null;
-      }
-      notice.show(`${why} Trying again in ${wait} s.`, "models");
-      await new Promise((resolve) => setTimeout(resolve, wait * 1000));
-    }
-  }
-}
-
 async function start() {
-  const all = await listModelsUntilAnswered();
+  const all = await listModelsUntilAnswered(notice);
   const noModels = () => $("model-select").replaceChildren(new Option("no models", ""));
   if (!all) return noModels();
   // Walkable models are explored with the sliders and map; a model that completes images gets

@@ -3,6 +3,9 @@
 // What the images are called comes from the data set (model.data.items), as in nouns.js.
 
 import { rangeChoices } from "./map-axes.js";
+import { fillLabelSelect, formatMetric } from "./model-picker.js";
+import { applyNouns } from "./nouns.js";
+import { classPhrase } from "./thumbs.js";
 
 export const PRIOR_RANGE = 3; // where N(0, I) puts nearly all of its samples, per dim
 
@@ -21,6 +24,11 @@ export function noLikelihood(model) {
 
 /** ",y" for a model conditioned on a label (a CVAE scores p(x|y) and encodes q(z|x,y)), else "". */
 export const givenLabel = (model) => (model.capabilities.conditional ? ",y" : "");
+
+/** How the posterior is written for this model: PPCA's is exact, p(z|x) (page passes 12, 15:
+ *  its zoom still said q(z|x) under a heading of p(z|x)); a VAE's learned one q(z|x) or q(z|x,y). */
+export const posteriorName = (model) =>
+  `${model.capabilities.exact_posterior ? "p" : "q"}(z|x${givenLabel(model)})`;
 
 /** The legend's title: what the dots are, for this model and plane. */
 export function legendTitle(model, plane) {
@@ -49,7 +57,8 @@ export function padNote(model) {
  */
 export function drawPrep(model) {
   return model.data.drawing === "mnist-digit"
-    ? "Your drawing or image is cropped, scaled and centred like MNIST (the left image)"
+    ? "Your drawing or image is cropped, scaled and centred like MNIST (the left image); a small " +
+      "drawing is read as if drawn large with the same pen, so its strokes are not blown up with it"
     : "Your drawing or image is shrunk to 28×28 as it is, with no crop or centring (the left image; see " +
       "the note under the pad)";
 }
@@ -155,4 +164,42 @@ export function applyNotation(root, model) {
     if (el.dataset.plain === undefined) el.dataset.plain = el.textContent;
     el.textContent = model.capabilities.conditional ? el.dataset.given : el.dataset.plain;
   }
+}
+
+/**
+ * Every text of the page that follows the model, from what it declares: its description and
+ * metric, the explanations' sentences for its capabilities, notation and nouns, the label choices,
+ * the pad's notes and the title. (What follows the view, the state and the decoding: main.js.)
+ * @param {object} m an entry of /api/models
+ * @param {(id: string) => HTMLElement} $
+ */
+export function showModelTexts(m, $) {
+  $("model-info").textContent = `${m.description}. ${metricNote(m)}`.replace(/\.\. /, ". ").trim();
+  $("digit-meaning").textContent = outputMeaning(m);
+  // Sentences of the explanations that hold only for models with this capability.
+  const c = m.capabilities;
+  const has = { stochastic: c.stochastic, point: !c.stochastic, exact: c.exact_posterior,
+                learned: c.stochastic && !c.exact_posterior, likelihood: c.likelihood,
+                prior: c.standard_normal_prior, noprior: !c.standard_normal_prior,
+                conditional: c.conditional };
+  for (const el of document.querySelectorAll("[data-needs]")) el.hidden = !has[el.dataset.needs];
+  applyNotation(document, m);
+  $("download-grid").download = `map-${m.id}.png`;
+  applyNouns(document, m); // "Decoded digit" or "Decoded item": the marked words follow the model
+  // An unconditional model takes no label, but its data set's names still show what it was trained on.
+  fillLabelSelect($("label-select"), m.class_names.length ? m.class_names : m.data.class_names);
+  fillLabelSelect($("map-label"), m.class_names);
+  $("map-label-control").hidden = !c.conditional;
+  $("label-select").disabled = !c.conditional;
+  $("gen-label-control").hidden = !c.conditional; // a greyed "Label 0" read as "samples of 0s"
+  $("style-note").hidden = c.conditional;
+  // "It is [an 8]", "It is [trousers]": the data set's phrase for each label.
+  $("draw-label").replaceChildren(new Option("?", ""),
+                                  ...m.class_names.map((_, k) => new Option(classPhrase(m, k), String(k))));
+  const note = padNote(m);
+  Object.assign($("pad-note"), { textContent: note || "", hidden: note === null });
+  $("draw-prep").textContent = drawPrep(m);
+  const metric = m.headline_metric;
+  document.title = `latent-explorer: ${m.id}` +
+    (metric.value != null ? ` (${metric.label} ${formatMetric(m)})` : "");
 }

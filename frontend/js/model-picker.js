@@ -1,5 +1,10 @@
-// The controls that depend on the model: the picker (one option per walkable model, named as the
-// model names itself, its choices opened once they settle), the plane select, the style row's note.
+// The model list and the controls that depend on the model: the picker (one option per walkable
+// model, named as the model names itself, its choices opened once they settle), the plane select,
+// the style row's note.
+
+import * as api from "./api.js";
+import { backoff } from "./latest.js";
+import { describe } from "./notice.js";
 
 /** The headline metric as people read it: a fraction as a percentage, nats with one decimal. */
 export function formatMetric(m) {
@@ -121,4 +126,31 @@ export function watchPicker(select, open) {
     if (performance.now() - keyAt < 100) timer = setTimeout(settle, PICKER_KEY_PAUSE_MS);
     else open(select.value);
   });
+}
+
+// The model list is what the page needs before anything else, so a failure that may pass (no
+// answer: the server restarting, a link dropping; or the server's own 5xx) is asked again, waiting
+// 1, 2, 4, then at most 8 s between tries, rather than leaving an empty page until the visitor
+// thinks of reloading. A refusal (4xx) would only be refused again: said once. null then.
+/**
+ * The models the server has, asked for until it answers.
+ * @param {{show: Function, clear: Function}} notice the page's error line
+ * @returns {Promise<object[] | null>}
+ */
+export async function listModelsUntilAnswered(notice) {
+  for (let wait = backoff(0); ; wait = backoff(wait)) {
+    try {
+      const all = await api.listModels();
+      notice.clear("models");
+      return all;
+    } catch (err) {
+      const why = `Could not load the list of models: ${describe(err).replace(/\.?$/, ".")}`;
+      if (!api.mayPass(err)) {
+        notice.show(why, "models");
+        return null;
+      }
+      notice.show(`${why} Trying again in ${wait} s.`, "models");
+      await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+    }
+  }
 }

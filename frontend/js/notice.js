@@ -64,6 +64,9 @@ export function createNotice(root, home) {
     text.textContent = sentence(err, from, next);
     source = from;
     root.hidden = false;
+    // It floats over the page's foot, so the page gets as much room there: whatever it covers
+    // can be scrolled clear of it (page pass 15: on a phone it hid a slider until dismissed).
+    document.body.style.paddingBottom = `${root.offsetHeight + 32}px`;
   }
 
   /** `from` succeeded: hide the notice if it was about `from` (no argument: hide it anyway). */
@@ -71,6 +74,7 @@ export function createNotice(root, home) {
     if (from !== null && from !== source) return;
     root.hidden = true;
     source = null;
+    document.body.style.removeProperty("padding-bottom");
   }
 
   close.addEventListener("focus", (event) => { cameFrom = event.relatedTarget; });

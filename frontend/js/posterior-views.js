@@ -11,7 +11,7 @@
 
 import { gaussian } from "./decode-source.js";
 import { ellipse, SIGMA_STYLES } from "./latent-map.js";
-import { givenLabel } from "./model-notes.js";
+import { posteriorName } from "./model-notes.js";
 import { fillNouns } from "./nouns.js";
 import { showThumbs } from "./thumbs.js";
 
@@ -59,7 +59,7 @@ export function createPosteriorSamples({ root, strip, again, note }, { onDots, i
     // An AE's heading must not promise what its note then denies.
     const heading = root.querySelector("h3");
     // PPCA's posterior is exact: the heading names it as the sentence below does (page pass 12).
-    const q = `${model.capabilities.exact_posterior ? "p" : "q"}(z|x${givenLabel(model)})`;
+    const q = posteriorName(model);
     if (heading) heading.textContent = current ? `${q} is a distribution` : "z(x) is a point";
     strip.replaceChildren();
     onDots([]);
@@ -120,6 +120,7 @@ export function createPosteriorCloud(svg, caption) {
     }
     const e = ellipse(plane.cov(logvar.map((v) => Math.exp(v))));
     frame = { mu: plane.project(mu), e, half: 3 * Math.max(e.rx, 1e-6), plane, q, dims: mu.length };
+    svg.setAttribute("aria-label", `${q} zoomed in: its 1σ and 2σ ellipses and the 16 samples`);
     show([]);
   }
 

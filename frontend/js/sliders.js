@@ -83,9 +83,10 @@ export function createSliders(root, { onInput }) {
 // pointer, even after a sideways start) puts the value back and drops the rest. Mouse, pen and
 // keys pass as they are.
 
-/** Sideways travel, in CSS px, that makes a touch a slider drag: about Chromium's touch slop, so
- *  a thumb's first drift does not count (review: 6 px let a drifting scroll through). */
-const SIDEWAYS_PX = 15;
+/** Sideways travel, in CSS px, that makes a touch a drag (a slider's, the map's): about
+ *  Chromium's touch slop, so a thumb's first drift does not count (review: 6 px let a drifting
+ *  scroll through). */
+export const SIDEWAYS_PX = 15;
 /** A cancelled touch's change event comes right after its touchend: held this long at most. */
 const SETTLE_MS = 400;
 

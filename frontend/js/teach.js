@@ -5,7 +5,7 @@
 import { createCompareStrip } from "./compare-strip.js";
 import { createElboBar } from "./elbo-bar.js";
 import { createMapAxes, defaultRange } from "./map-axes.js";
-import { fillRangeSelect, givenLabel, legendTitle, noLikelihood, showRangeNote } from "./model-notes.js";
+import { fillRangeSelect, legendTitle, noLikelihood, posteriorName, showRangeNote } from "./model-notes.js";
 import { createPosteriorCloud, createPosteriorSamples } from "./posterior-views.js";
 
 /**
@@ -59,7 +59,7 @@ export function createTeaching($, { map, images, imageIn, onError }) {
       axes.update({ range: view.range, xLabel: names[0], yLabel: names[1] });
       $("legend-title").textContent = legendTitle(model, view.plane);
       if (encoded) {
-        cloud.set(map.plane(), encoded.mu, encoded.logvar, `q(z|x${givenLabel(model)})`);
+        cloud.set(map.plane(), encoded.mu, encoded.logvar, posteriorName(model));
         cloud.show(dots);
       }
     },
@@ -72,7 +72,7 @@ export function createTeaching($, { map, images, imageIn, onError }) {
       if (body.elbo) elboBar.show(body, model);
       else elboBar.clear(noLikelihood(model));
       encoded = { mu: body.mu, logvar: body.logvar };
-      cloud.set(map.plane(), body.mu, body.logvar, `q(z|x${givenLabel(model)})`);
+      cloud.set(map.plane(), body.mu, body.logvar, posteriorName(model));
       posterior.set(model, body.mu, body.logvar, label);
     },
 

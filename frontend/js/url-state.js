@@ -174,9 +174,10 @@ const LOOPBACK = ["127.0.0.1", "localhost", "[::1]"];
  * @param {{button: HTMLButtonElement, note: HTMLElement}} els
  * @param {() => string} query the current view as a link's query
  * @param {() => void} beforeCopy called first (main.js drops its pending address update)
+ * @param {() => boolean} labelled whether the model shown takes a label
  * @returns {{hide: () => void}} hide the note (the view moved on: it spoke of an older link)
  */
-export function createShareLink({ button, note }, query, beforeCopy = () => {}) {
+export function createShareLink({ button, note }, query, beforeCopy = () => {}, labelled = () => true) {
   async function copy() {
     beforeCopy();
     const url = new URL(query(), location.href).href;
@@ -188,8 +189,10 @@ export function createShareLink({ button, note }, query, beforeCopy = () => {}) 
     } catch {
       copied = false;
     }
+    // The label is kept in every link (the compare strip's CVAE decodes with it), but named only
+    // where the model shown takes one (page pass 15: "label" beside an unconditional VAE).
     note.textContent = (copied ? "Link copied" : "Copy this link") +
-      " (model, z, label, map, interpolation and temperature; not the drawing)." +
+      ` (model, z, ${labelled() ? "label, " : ""}map, interpolation and temperature; not the drawing).` +
       (LOOPBACK.includes(location.hostname)
         ? " It names this computer: to share it, run the server where others can reach it " +
           "(latent-explorer serve --host 0.0.0.0) and send its address instead."
