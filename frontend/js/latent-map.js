@@ -4,7 +4,7 @@
 // the PCA plane of the atlas (z = mean + x c1 + y c2).
 
 import { gridUrl } from "./api.js";
-import { SIDEWAYS_PX } from "./sliders.js";
+import { listenToMap } from "./map-input.js";
 
 const LABEL_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                              "#8c564b", "#e377c2", "#bcbd22", "#7f7f7f", "#17becf"];
@@ -299,84 +299,19 @@ export function createLatentMap({ wrap, canvas, svg, legend },
     redraw();
   }
 
-  let pressed = false;
-  function pick(event) {
-    if (!plane) return onNoPlane();
-    const rect = wrap.getBoundingClientRect();
-    const px = ((event.clientX - rect.left) / rect.width) * size;
-    const py = ((event.clientY - rect.top) / rect.height) * size;
-    onPick(...fromPx(Math.min(Math.max(px, 0), size), Math.min(Math.max(py, 0), size)));
-  }
-  // A finger on the map may be a scroll of the page (page pass 15: a swipe up that began on the
-  // map sent z to its top edge): a touch is a tap where it lifts, or a drag once it goes more
-  // sideways than up or down; a vertical swipe is the browser's scroll (touch-action: pan-y),
-  // which cancels it. A mouse or pen drags at once.
-  let touchAt = null;
-  const startDrag = (event) => {
-    pressed = true;
-    wrap.setPointerCapture(event.pointerId);
-    pick(event);
-  };
-  wrap.addEventListener("pointerdown", (event) => {
-    event.preventDefault();
-    if (event.pointerType === "touch") touchAt = [event.clientX, event.clientY];
-    else startDrag(event);
-  });
-  wrap.addEventListener("pointermove", (event) => {
-    if (touchAt) {
-      const [dx, dy] = [Math.abs(event.clientX - touchAt[0]), Math.abs(event.clientY - touchAt[1])];
-      if (dx > SIDEWAYS_PX && dx > dy) {
-        touchAt = null;
-        startDrag(event);
-      }
-      return;
-    }
-    // Without a plane only the press asks for it again: a drag asked once per move (review).
-    if (pressed && plane) pick(event);
-  });
-  wrap.addEventListener("pointerup", (event) => {
-    if (touchAt) pick(event); // a tap
-    touchAt = null;
-    pressed = false;
-  });
-  wrap.addEventListener("pointercancel", () => {
-    touchAt = null;
-    pressed = false;
-  });
-
-  // Keyboard: the map takes focus; arrows move the crosshair by a 20th of the range (a 100th
-  // with Shift), Home returns to the plane's origin.
-  let keyAt = null;
-  wrap.tabIndex = 0;
-  const said = wrap.querySelector("[aria-live]");
-  /** Where a key move landed, for a screen reader: the plane's axes and the point on them. */
-  function say(x, y) {
-    if (!said) return;
-    const [a, b] = view.plane === "pca" ? ["PC1", "PC2"] : (view.dims || [0, 1]).map((d) => `z${d}`);
-    said.textContent = `${a} ${x.toFixed(2)}, ${b} ${y.toFixed(2)}`;
-  }
-  wrap.addEventListener("keydown", (event) => {
-    const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
-    if (!plane && !event.repeat && (moves[event.key] || event.key === "Home")) return onNoPlane();
-    if (!plane || !keyAt) return;
-    if (event.key === "Home") {
-      event.preventDefault();
-      say(0, 0);
-      return onPick(0, 0);
-    }
-    const move = moves[event.key];
-    if (!move) return;
-    event.preventDefault();
-    const step = (view.range / (event.shiftKey ? 100 : 20));
-    const clamp = (v) => Math.min(view.range, Math.max(-view.range, v));
-    const [x, y] = [clamp(keyAt[0] + move[0] * step), clamp(keyAt[1] + move[1] * step)];
-    onPick(x, y);
-    // A slider's move is read out as its value; the map's was silent (page pass 8).
-    say(x, y);
+  // Pointer, touch and keys (map-input.js): each move lands on the plane as a point (x, y); one
+  // past the map's edge (a drag that left it) lands on the edge.
+  const unit = (f) => Math.min(Math.max(f, 0), 1);
+  const input = listenToMap(wrap, {
+    plane: () => plane,
+    view: () => view,
+    toPlane: (fx, fy) => fromPx(unit(fx) * size, unit(fy) * size),
+    onPick,
+    onNoPlane,
   });
 
   return { setView, setScatter, loadBackground, clearBackground, setLegend, setMarker, setEnds,
            setPath, snapshot, setPrior, setSamples, backgroundFailed: () => failed,
-           setCrosshair: (z) => { if (plane) keyAt = plane.project(z); setCrosshair(z); },
+           setCrosshair: (z) => { if (plane) input.keyFrom(plane.project(z)); setCrosshair(z); },
            plane: () => plane };
 }

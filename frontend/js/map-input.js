@@ -1,0 +1,93 @@
+// The latent map's input: a mouse or pen drags the crosshair, a finger taps or drags it sideways
+// (a vertical swipe scrolls the page), and the keys move it once the map has the focus. Every move
+// lands on the map's plane as a point (x, y) handed to onPick.
+
+import { SIDEWAYS_PX } from "./sliders.js";
+
+/**
+ * @param {HTMLElement} wrap the map's box (it takes the focus and the pointer)
+ * @param {{plane: () => object | null, view: () => {range: number, plane?: string, dims?: number[] | null},
+ *          toPlane: (fx: number, fy: number) => number[], onPick: (x: number, y: number) => void,
+ *          onNoPlane: () => void}} map the plane (null until it comes), the view, and a point
+ *   given as fractions of the box's width and height, on the plane
+ * @returns {{keyFrom: (at: number[]) => void}} where the keys move from (the crosshair's point)
+ */
+export function listenToMap(wrap, { plane, view, toPlane, onPick, onNoPlane }) {
+  let pressed = false;
+  function pick(event) {
+    if (!plane()) return onNoPlane();
+    const rect = wrap.getBoundingClientRect();
+    onPick(...toPlane((event.clientX - rect.left) / rect.width, (event.clientY - rect.top) / rect.height));
+  }
+  // A finger on the map may be a scroll of the page (page pass 15: a swipe up that began on the
+  // map sent z to its top edge): a touch is a tap where it lifts, or a drag once it goes more
+  // sideways than up or down; a vertical swipe is the browser's scroll (touch-action: pan-y),
+  // which cancels it. A mouse or pen drags at once.
+  let touchAt = null;
+  const startDrag = (event) => {
+    pressed = true;
+    wrap.setPointerCapture(event.pointerId);
+    pick(event);
+  };
+  wrap.addEventListener("pointerdown", (event) => {
+    event.preventDefault();
+    if (event.pointerType === "touch") touchAt = [event.clientX, event.clientY];
+    else startDrag(event);
+  });
+  wrap.addEventListener("pointermove", (event) => {
+    if (touchAt) {
+      const [dx, dy] = [Math.abs(event.clientX - touchAt[0]), Math.abs(event.clientY - touchAt[1])];
+      if (dx > SIDEWAYS_PX && dx > dy) {
+        touchAt = null;
+        startDrag(event);
+      }
+      return;
+    }
+    // Without a plane only the press asks for it again: a drag asked once per move (review).
+    if (pressed && plane()) pick(event);
+  });
+  wrap.addEventListener("pointerup", (event) => {
+    if (touchAt) pick(event); // a tap
+    touchAt = null;
+    pressed = false;
+  });
+  wrap.addEventListener("pointercancel", () => {
+    touchAt = null;
+    pressed = false;
+  });
+
+  // Keyboard: the map takes focus; arrows move the crosshair by a 20th of the range (a 100th
+  // with Shift), Home returns to the plane's origin.
+  let keyAt = null;
+  wrap.tabIndex = 0;
+  const said = wrap.querySelector("[aria-live]");
+  /** Where a key move landed, for a screen reader: the plane's axes and the point on them. */
+  function say(x, y) {
+    if (!said) return;
+    const { plane: kind, dims } = view();
+    const [a, b] = kind === "pca" ? ["PC1", "PC2"] : (dims || [0, 1]).map((d) => `z${d}`);
+    said.textContent = `${a} ${x.toFixed(2)}, ${b} ${y.toFixed(2)}`;
+  }
+  wrap.addEventListener("keydown", (event) => {
+    const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
+    if (!plane() && !event.repeat && (moves[event.key] || event.key === "Home")) return onNoPlane();
+    if (!plane() || !keyAt) return;
+    if (event.key === "Home") {
+      event.preventDefault();
+      say(0, 0);
+      return onPick(0, 0);
+    }
+    const move = moves[event.key];
+    if (!move) return;
+    event.preventDefault();
+    const { range } = view();
+    const step = range / (event.shiftKey ? 100 : 20);
+    const clamp = (v) => Math.min(range, Math.max(-range, v));
+    const [x, y] = [clamp(keyAt[0] + move[0] * step), clamp(keyAt[1] + move[1] * step)];
+    onPick(x, y);
+    // A slider's move is read out as its value; the map's was silent (page pass 8).
+    say(x, y);
+  });
+
+  return { keyFrom: (at) => { keyAt = at; } };
+}
