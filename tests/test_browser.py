@@ -218,7 +218,7 @@ def test_m2_reads_the_drawing_and_shows_label_probabilities(page: Page) -> None:
     assert abs(sum(widths) - 100) < 1.0  # q(y|x) sums to 1
     predicted = bars.locator(".best").inner_text()
     expect(page.get_by_test_id("label-select")).to_have_value(predicted)
-    expect(page.locator("#encode-info")).to_contain_text(f"reads it as a {predicted}")
+    expect(page.locator("#encode-info")).to_contain_text(f"Reads it as a {predicted}")
     expect(page.get_by_test_id("style-row").locator("img")).to_have_count(10)
     shoot(page, "m2-drawn")
 

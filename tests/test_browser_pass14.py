@@ -79,7 +79,7 @@ def test_a_model_switch_is_said_by_name_and_unchanged_prompts_are_not_said_again
     )
     page.get_by_test_id("model-select").select_option("ae-mnist-z2")
     expect(said).to_contain_text("Now showing ae-mnist-z2: ")
-    expect(said).to_contain_text("latent space")
+    expect(said).to_contain_text(", MNIST.")
     page.wait_for_selector("body[data-ready=true]")
     page.wait_for_timeout(500)
     assert page.evaluate("window.rewrites") == 0

@@ -104,6 +104,8 @@ export function createSamplesFlow({ store, source, notice, map, interpolationVie
       if (announce) {
         const said = `${images.length} new samples${of}, temperature ${Number(temperature.value).toFixed(1)}.`;
         samplesSaid.textContent = samplesSaid.textContent === said ? `${said}\u00a0` : said;
+      } else {
+        samplesSaid.textContent = ""; // it spoke of samples no longer shown (page pass 16)
       }
       notice.clear("samples");
     } catch (err) {

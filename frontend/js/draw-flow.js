@@ -55,14 +55,14 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
   // line said "the server failed (HTTP 500)" and waited for another stroke).
   const retry = createRetry(MAX_RETRIES);
 
-  /** Encode what `send(label)` sends and show it, as the newest encode. */
-  function encodeWith(send, zAsked = state.z) {
-    inFlight = encodeAndShow(send, zAsked);
+  /** Encode what `send(label)` sends and show it, as the newest encode (`again`: a retry). */
+  function encodeWith(send, zAsked = state.z, again = false) {
+    inFlight = encodeAndShow(send, zAsked, again);
     return inFlight;
   }
 
   /** Encode what `send(label)` sends and show it: the same for a drawing and an upload. */
-  async function encodeAndShow(send, zAsked) {
+  async function encodeAndShow(send, zAsked, again) {
     const model = state.model;
     if (needsLabel() && state.drawLabel === null) {
       request += 1; // "?" chosen while an answer for a named label was on its way
@@ -76,12 +76,16 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
     const told = needsLabel() ? state.drawLabel : null;
     const mine = ++request;
     retry.cancel();
+    // A retry works quietly: its "Encoding…" and each failure's countdown were read out again,
+    // 8 times in 10 s with no one acting (page pass 16). Its answer, or its giving up, is said.
+    encodeView.quiet(again);
     encodeView.pending();
     try {
       const body = await send(told);
       store.check(t);
       if (mine !== request) return; // superseded: its label must not move the view
       retry.reset();
+      encodeView.quiet(false);
       // The view follows the drawing's label: the one the model read (M2) or the one the user
       // gave (a CVAE), so the decoded image at the drawing's z is decoded as that class.
       const label = model.capabilities.infers_label ? body.label : told;
@@ -106,10 +110,11 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
       if (api.mayPass(err)) {
         takeDown();
         const wait = retry.schedule(() => {
-          if (mine === request && store.isCurrent(t)) encodeWith(send, zAsked);
+          if (mine === request && store.isCurrent(t)) encodeWith(send, zAsked, true);
         });
         // Once the tries are spent, the user's next stroke asks again.
         const next = wait ? `Asked again in ${wait} s.` : GAVE_UP;
+        if (!wait) encodeView.quiet(false);
         return encodeView.say(sentence(err, subject, next), { error: true });
       }
       forgetResults(); // and "It is" must not send a file the server refused again
@@ -117,8 +122,12 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
     }
   }
 
-  /** A new drawing, file or Clear: the backoff of an earlier one's retries starts over. */
-  const userMoved = () => retry.reset();
+  /** A new drawing, file or Clear: the backoff of an earlier one's retries starts over, and
+   *  what the line says is read out again. */
+  const userMoved = () => {
+    retry.reset();
+    encodeView.quiet(false);
+  };
 
   function encodeDrawing() {
     userMoved();

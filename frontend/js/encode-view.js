@@ -41,10 +41,16 @@ export function createEncodeView(els, currentModel) {
     els.reconstruction.src = body.reconstruction;
     const sigma = body.logvar ? body.logvar.map((v) => Math.exp(v / 2)) : null;
     // An AE's code is a point z(x), not the mean of a distribution.
-    shown = `${sigma ? "μ" : "z"} = (${body.mu.map(fixed2).join(", ")})` + (sigma ? spread(sigma) : "") +
-      (infers ? `; reads it as ${classPhrase(model, body.label)}` : "") +
+    // The M2's reading first: after 16 numbers it came ~200 characters in (page pass 16).
+    shown = (infers ? `Reads it as ${classPhrase(model, body.label)}; ` : "") +
+      `${sigma ? "μ" : "z"} = (${body.mu.map(fixed2).join(", ")})` + (sigma ? spread(sigma) : "") +
       (labelUsed !== null ? `, encoded as ${classPhrase(model, labelUsed)}` : "");
     setHint(hint);
+  }
+
+  /** While `on`, the line changes without being read out (an encode retried in the background). */
+  function quiet(on) {
+    els.info.setAttribute("aria-live", on ? "off" : "polite");
   }
 
   /** Replace the hint after the encoded drawing's line (the map's range or plane changed). */
@@ -75,5 +81,5 @@ export function createEncodeView(els, currentModel) {
     els.probs.hidden = true;
   }
 
-  return { show, setHint, pending, say, clear };
+  return { show, setHint, pending, say, clear, quiet };
 }

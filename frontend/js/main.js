@@ -182,7 +182,10 @@ async function selectModel(id, start = {}) {
   const previous = state.model;
   const t = store.resetForModel(m, start);
   // A switch (the picker, Back, a link), not the page's first model, is said (page pass 14).
-  if (previous && previous.id !== m.id) $("model-said").textContent = `Now showing ${m.id}: ${m.description}.`;
+  // Its name, kind and data, not the training details (~150 characters of them: page pass 16).
+  if (previous && previous.id !== m.id) {
+    $("model-said").textContent = `Now showing ${m.id}: ${m.display_name}, ${m.data.title}.`;
+  }
   $("model-select").value = m.id;
   showModelTexts(m, $);
   showLabel(state.label);

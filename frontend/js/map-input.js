@@ -2,6 +2,7 @@
 // (a vertical swipe scrolls the page), and the keys move it once the map has the focus. Every move
 // lands on the map's plane as a point (x, y) handed to onPick.
 
+import { setLive } from "./notice.js";
 import { SIDEWAYS_PX } from "./sliders.js";
 
 /**
@@ -61,12 +62,14 @@ export function listenToMap(wrap, { plane, view, toPlane, onPick, onNoPlane }) {
   let keyAt = null;
   wrap.tabIndex = 0;
   const said = wrap.querySelector("[aria-live]");
-  /** Where a key move landed, for a screen reader: the plane's axes and the point on them. */
-  function say(x, y) {
+  /** Where a key move landed, for a screen reader: the plane's axes and the point on them, and
+   *  the edge once it stops there (page pass 16: held against it, the same point was read out
+   *  at every press, and nothing said why z did not move). */
+  function say(x, y, edge = false) {
     if (!said) return;
     const { plane: kind, dims } = view();
     const [a, b] = kind === "pca" ? ["PC1", "PC2"] : (dims || [0, 1]).map((d) => `z${d}`);
-    said.textContent = `${a} ${x.toFixed(2)}, ${b} ${y.toFixed(2)}`;
+    setLive(said, `${a} ${x.toFixed(2)}, ${b} ${y.toFixed(2)}${edge ? ": the map's edge" : ""}`);
   }
   wrap.addEventListener("keydown", (event) => {
     const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
@@ -83,10 +86,11 @@ export function listenToMap(wrap, { plane, view, toPlane, onPick, onNoPlane }) {
     const { range } = view();
     const step = range / (event.shiftKey ? 100 : 20);
     const clamp = (v) => Math.min(range, Math.max(-range, v));
-    const [x, y] = [clamp(keyAt[0] + move[0] * step), clamp(keyAt[1] + move[1] * step)];
+    const [wantX, wantY] = [keyAt[0] + move[0] * step, keyAt[1] + move[1] * step];
+    const [x, y] = [clamp(wantX), clamp(wantY)];
     onPick(x, y);
     // A slider's move is read out as its value; the map's was silent (page pass 8).
-    say(x, y);
+    say(x, y, x !== wantX || y !== wantY);
   });
 
   return { keyFrom: (at) => { keyAt = at; } };

@@ -78,12 +78,18 @@ export function createNotice(root, home) {
   }
 
   close.addEventListener("focus", (event) => { cameFrom = event.relatedTarget; });
-  close.addEventListener("click", () => {
+  function dismiss() {
     const hadFocus = document.activeElement === close;
     clear();
     if (!hadFocus) return;
     const back = cameFrom && cameFrom.isConnected && cameFrom.checkVisibility() ? cameFrom : home;
     back.focus();
+  }
+  close.addEventListener("click", dismiss);
+  // Escape dismisses it from anywhere: its × is the third stop of the page's Tab order, drawn at
+  // the window's foot, ~30 Shift+Tabs back from the panels below (page pass 16).
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !root.hidden && !event.defaultPrevented) dismiss();
   });
   return { show, clear };
 }
