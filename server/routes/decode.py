@@ -1,7 +1,7 @@
 """Latents to images: decode (JSON) and sampling from the prior."""
 
 import torch
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from .. import inference
 from ..deps import EntryDep
@@ -23,15 +23,15 @@ def build_router(settings: Settings) -> APIRouter:
     )
 
     @router.post("/decode", response_model=DecodeResponse, responses=JSON_ERRORS)
-    async def decode(entry: EntryDep, body: DecodeRequest, request: Request) -> dict:  # type: ignore[valid-type]
+    async def decode(entry: EntryDep, body: DecodeRequest, request: Request) -> dict | Response:  # type: ignore[valid-type]
         """Decode latents to images: PNG data URLs, or 28x28 probabilities or logits."""
         z = inference.latents(entry, body.z, ("body", "z"))
         y = inference.labels(entry, body.labels, len(body.z), ("body", "labels"))
-        images = await inference.render_batch(request, entry, z, y, body.output)
-        return {"model": entry.id, "output": body.output, "images": images}
+        head = {"model": entry.id, "output": body.output}
+        return await inference.render_answer(request, entry, z, y, body.output, head)
 
     @router.post("/generate", response_model=GenerateResponse, responses=JSON_ERRORS)
-    async def generate(entry: EntryDep, body: GenerateRequest, request: Request) -> dict:  # type: ignore[valid-type]
+    async def generate(entry: EntryDep, body: GenerateRequest, request: Request) -> dict | Response:  # type: ignore[valid-type]
         """Sample z ~ N(0, temperature² I) and decode; a conditional model samples labels when
         null."""
         inference.require_latent_walk(entry)
@@ -50,13 +50,7 @@ def build_router(settings: Settings) -> APIRouter:
             labels = None
         y = inference.labels(entry, labels, body.n, ("body", "label"))
         z_dev = z.to(entry.device)
-        images = await inference.render_batch(request, entry, z_dev, y, body.output)
-        return {
-            "model": entry.id,
-            "output": body.output,
-            "z": z.tolist(),
-            "labels": labels,
-            "images": images,
-        }
+        head = {"model": entry.id, "output": body.output, "z": z.tolist(), "labels": labels}
+        return await inference.render_answer(request, entry, z_dev, y, body.output, head)
 
     return router

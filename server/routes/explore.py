@@ -185,7 +185,7 @@ def build_router(settings: Settings) -> APIRouter:
         entry: EntryDep,
         body: InterpolateRequest,  # type: ignore[valid-type]
         request: Request,
-    ) -> dict:
+    ) -> dict | Response:
         """Frames from start to end (each a z or MNIST-formatted pixels, encoded to mu)."""
         inference.require_latent_walk(entry)
         y1 = inference.labels(
@@ -200,12 +200,7 @@ def build_router(settings: Settings) -> APIRouter:
                 ends.append(inference.encode(entry, x, y1)[0][0])
         path = interpolate(ends[0].cpu(), ends[1].cpu(), body.steps, body.method).to(entry.device)
         y = None if y1 is None else y1.expand(body.steps)
-        images = await inference.render_batch(request, entry, path, y, body.output)
-        return {
-            "model": entry.id,
-            "output": body.output,
-            "z": path.cpu().tolist(),
-            "images": images,
-        }
+        head = {"model": entry.id, "output": body.output, "z": path.cpu().tolist()}
+        return await inference.render_answer(request, entry, path, y, body.output, head)
 
     return router
