@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from .array_checks import FLOAT_MAX, MAX_LISTED, few_bad, int_in, number_in
+from .array_checks import FLOAT_MAX, MAX_LISTED, at_most, few_bad, int_in, number_in
 from .errors import quote
 from .schemas import Output
 from .settings import Settings
@@ -28,14 +28,27 @@ from .unions import by_shape, one_of
 Label = Annotated[int, Field(strict=True, ge=0, le=1000)]
 Pixel = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0.0, le=1.0)]
 Bit = Annotated[int, Field(strict=True, ge=0, le=1)]
+MAX_LATENT_DIM = 4096  # the longest z an interpolation end takes
 Seed = Annotated[int, Field(strict=True, ge=0, le=2**63 - 1)]  # what torch's manual_seed takes
 Z_EXAMPLE = [[0.5, -1.2], [0.0, 0.0]]
 PIXELS_DOC = "28x28 nested or flat 784 floats in [0, 1], white digit on black, MNIST-formatted"
 
 
+def check_pixels(value: list, name: str = "pixels") -> list:
+    """28 rows of 28, or 784 flat. `name` is the field the message names (a mask is checked by the
+    same rule). Run on the raw list too, before its values are validated (hostile pass 10): a
+    row that is not a list is left to the values' check."""
+    if value and isinstance(value[0], list):
+        if len(value) != 28 or any(isinstance(row, list) and len(row) != 28 for row in value):
+            raise ValueError(f"{name} must be 28 rows of 28 values, or 784 values")
+    elif len(value) != 784:
+        raise ValueError(f"{name} must be 28 rows of 28 values, or 784 values (got {len(value)})")
+    return value
+
+
 Pixels = Annotated[
     by_shape(rows=list[list[Pixel]], flat=list[Pixel]),
-    few_bad(number_in(0.0, 1.0), "numbers in [0, 1]"),
+    few_bad(number_in(0.0, 1.0), "numbers in [0, 1]", size=check_pixels),
 ]
 
 
@@ -56,17 +69,6 @@ class Strict(BaseModel):
                     f"{len(unknown)} unknown fields, the first {first}; the fields are {fields}"
                 )
         return data
-
-
-def check_pixels(value: list, name: str = "pixels") -> list:
-    """28 rows of 28, or 784 flat; the type already holds each value in [0, 1]. `name` is the
-    field the message names (a mask is checked by the same rule)."""
-    if value and isinstance(value[0], list):
-        if len(value) != 28 or any(len(row) != 28 for row in value):
-            raise ValueError(f"{name} must be 28 rows of 28 values, or 784 values")
-    elif len(value) != 784:
-        raise ValueError(f"{name} must be 28 rows of 28 values, or 784 values (got {len(value)})")
-    return value
 
 
 class QuadrantsMask(Strict):
@@ -108,7 +110,7 @@ def check_mask_form(value: object) -> object:
 
 MaskSpec = Annotated[
     by_shape(name=str, object=QuadrantsMask, rows=list[list[Bit]], flat=list[Bit]),
-    few_bad(int_in(0, 1), "0 or 1"),
+    few_bad(int_in(0, 1), "0 or 1", size=lambda value: check_pixels(value, "a mask array")),
 ]
 
 
@@ -142,11 +144,20 @@ def _request_models(
     within = f"numbers within ±{max_abs_z:g}"
 
     class DecodeRequest(Strict):
-        z: Annotated[list[list[Latent]], few_bad(in_range, within, rows=True)] = Field(
-            min_length=1, max_length=max_batch, description="latents, one row each"
-        )
+        z: Annotated[
+            list[list[Latent]], few_bad(in_range, within, rows=True, size=at_most(max_batch))
+        ] = Field(min_length=1, max_length=max_batch, description="latents, one row each")
         labels: (
-            Annotated[list[Label], few_bad(int_in(0, 1000), "labels in 0..1000", rows=False)] | None
+            Annotated[
+                list[Label],
+                few_bad(
+                    int_in(0, 1000),
+                    "labels in 0..1000",
+                    rows=False,
+                    size=at_most(max_batch, "Value"),
+                ),
+            ]
+            | None
         ) = Field(None, max_length=max_batch, description="one label per z (conditional models)")
         output: Output = "png"
         model_config = ConfigDict(
@@ -203,9 +214,9 @@ def _request_models(
         preprocess: Literal["mnist", "none"] = "mnist"
 
     class LatentPoint(Strict):
-        z: Annotated[list[Latent], few_bad(in_range, within, rows=False)] = Field(
-            min_length=1, max_length=4096
-        )
+        z: Annotated[
+            list[Latent], few_bad(in_range, within, rows=False, size=at_most(MAX_LATENT_DIM))
+        ] = Field(min_length=1, max_length=MAX_LATENT_DIM)
 
     class PixelsPoint(Strict):
         pixels: Pixels = Field(description=PIXELS_DOC)

@@ -455,15 +455,15 @@ def test_an_error_list_is_capped(client: TestClient) -> None:
         ),
         (
             "encode",
-            {"pixels": [0] + [[]] * 400},  # a row in a flat list: one error each (review)
+            {"pixels": [0] + [[]] * 783},  # a row in a flat list: one error each (review)
             ["body", "pixels"],
-            "400 values are not numbers in [0, 1]; the first at [1]",
+            "783 values are not numbers in [0, 1]; the first at [1]",
         ),
         (
             "encode",
-            {"pixels": [[0]] + [0] * 400},  # a number among rows
+            {"pixels": [[0] * 28] + [0] * 27},  # a number among rows
             ["body", "pixels"],
-            "400 values are not numbers in [0, 1]; the first at [1]",
+            "27 values are not numbers in [0, 1]; the first at [1]",
         ),
         (
             "decode",
@@ -473,7 +473,7 @@ def test_an_error_list_is_capped(client: TestClient) -> None:
         ),
         (
             "encode",
-            {"pixels": [10**400] * 30},  # math.isfinite raised OverflowError on it: a 500
+            {"pixels": [10**400] * 30 + [0] * 754},  # math.isfinite raised OverflowError: a 500
             ["body", "pixels"],
             "30 values are not numbers in [0, 1]; the first at [0]",
         ),
@@ -513,21 +513,24 @@ def test_many_bad_values_are_one_error(client: TestClient, route, body, loc, wor
 
 
 def test_a_4_mib_body_of_bad_pixels_is_refused_in_one_pass(client: TestClient) -> None:
-    """The hostile body itself: one error, counted by the scan, whose cap is the handler's."""
+    """The hostile body itself: one error, counted by the scan, whose cap is the handler's. Its
+    2.09 million values are also the wrong count, which is checked first (hostile pass 10): 256
+    rows of 2040 bad values are still all counted."""
     from latent_explorer.server.array_checks import MAX_LISTED
 
     assert MAX_LISTED == MAX_ERRORS  # past the handler's cap the scan speaks instead
-    body = b'{"pixels":[' + b",".join([b"2"] * 2_090_000) + b"]}"
     json_type = {"content-type": "application/json"}
+    body = b'{"pixels":[' + b",".join([b"2"] * 2_090_000) + b"]}"
     r = client.post(f"/api/models/{VAE}/encode", content=body, headers=json_type)
     assert r.status_code == 422
-    assert r.json()["detail"] == [
-        {
-            "loc": ["body", "pixels"],
-            "msg": "2090000 values are not numbers in [0, 1]; the first at [0]",
-            "type": "value_error",
-        }
-    ]
+    msg = "pixels must be 28 rows of 28 values, or 784 values (got 2090000)"
+    assert r.json()["detail"] == [{"loc": ["body", "pixels"], "msg": msg, "type": "value_error"}]
+    row = b"[" + b",".join([b"2e9"] * 2040) + b"]"
+    body = b'{"z":[' + b",".join([row] * 256) + b"]}"
+    r = client.post(f"/api/models/{VAE}/decode", content=body, headers=json_type)
+    assert r.status_code == 422
+    msg = "522240 values are not numbers within ±1000; the first at [0][0]"
+    assert r.json()["detail"] == [{"loc": ["body", "z"], "msg": msg, "type": "value_error"}]
 
 
 def test_a_client_that_sends_its_whole_body_first_reads_the_413(port: int) -> None:
