@@ -28,11 +28,19 @@ async def _answer(
     await send_error(send, status, ["body"], msg, kind, [(b"connection", b"close"), *extra])
 
 
-async def drain(receive: Receive) -> None:
-    """Read and drop a body, for at most DRAIN_SECONDS."""
+# A body that timed out is drained only while it keeps coming: a client that stalled has no
+# unread bytes to reset the connection with, and is not held DRAIN_SECONDS more.
+DRAIN_IDLE_SECONDS = 0.5
+
+
+async def drain(receive: Receive, idle: float | None = None) -> None:
+    """Read and drop a body, for at most DRAIN_SECONDS, or until nothing arrives for `idle`."""
     with anyio.move_on_after(DRAIN_SECONDS):
         while True:
-            message = await receive()
+            with anyio.move_on_after(idle if idle is not None else DRAIN_SECONDS) as wait:
+                message = await receive()
+            if wait.cancelled_caught:
+                return
             if message["type"] != "http.request" or not message.get("more_body", False):
                 return
 
@@ -110,6 +118,7 @@ class BodySizeLimit:
         chunks: list[bytes] = []
         mine = 0
         try:
+            refused, ended = "", False
             with anyio.move_on_after(self.timeout) as deadline:
                 while True:
                     message = await receive()
@@ -119,18 +128,22 @@ class BodySizeLimit:
                     mine += len(chunk)
                     self.held += len(chunk)
                     if mine > self.max_bytes:
-                        await self._too_large(send)
-                        return
+                        refused = "too_large"
+                        break
+                    ended = not message.get("more_body", False)
                     if self.held > self.budget:
-                        msg = "the server is receiving too many bodies at once; retry shortly"
-                        await _answer(send, 503, "busy", msg, [(b"retry-after", b"5")])
-                        return
+                        refused = "busy"
+                        break
                     chunks.append(chunk)
-                    if not message.get("more_body", False):
+                    if ended:
                         break
             if deadline.cancelled_caught:
-                msg = f"the body did not arrive within {self.timeout:g} s"
-                await _answer(send, 408, "timeout", msg)
+                refused = "timeout"
+            if refused:
+                # Released before any drain: dropped bytes hold no memory.
+                self.held, mine = self.held - mine, 0
+                chunks.clear()
+                await self._refuse(refused, ended, receive, send)
                 return
             replayed = False
 
@@ -146,6 +159,25 @@ class BodySizeLimit:
             await self.app(scope, replay, send)
         finally:
             self.held -= mine
+
+    async def _refuse(self, why: str, ended: bool, receive: Receive, send: Send) -> None:
+        """A body refused part-way. A 503 or 408 first reads and drops the rest of the body, for
+        at most DRAIN_SECONDS as a declared 413 does: answered with it unread, the connection
+        closed on unread bytes and a client still sending met a reset instead of the answer
+        (hostile pass 10). After the last chunk (`ended`) there is nothing to drain (receive()
+        would wait for a disconnect). A stream past the size limit may have no end: answered
+        at once."""
+        if why == "too_large":
+            await self._too_large(send)
+            return
+        if not ended:
+            await drain(receive, idle=DRAIN_IDLE_SECONDS if why == "timeout" else None)
+        if why == "busy":
+            msg = "the server is receiving too many bodies at once; retry shortly"
+            await _answer(send, 503, "busy", msg, [(b"retry-after", b"5")])
+        else:
+            msg = f"the body did not arrive within {self.timeout:g} s"
+            await _answer(send, 408, "timeout", msg)
 
     async def _too_large(self, send: Send) -> None:
         msg = f"body is over the limit of {self.max_bytes} bytes"
