@@ -47,6 +47,8 @@ class SingleQueryValues:
             for name in names:
                 if name in seen:
                     shown = name if len(name) <= QUOTE_CHARS else quote(name)  # cut, as all echoes
+                    # "?=&=": the message began with a space and named nothing (hostile pass 10)
+                    shown = shown or "a parameter with an empty name"
                     msg = f"{shown} is given more than once"
                     await refuse(send, 422, ["query", name[:QUOTE_CHARS]], msg, "value_error")
                     return

@@ -110,7 +110,13 @@ def check_mask_form(value: object) -> object:
 
 MaskSpec = Annotated[
     by_shape(name=str, object=QuadrantsMask, rows=list[list[Bit]], flat=list[Bit]),
-    few_bad(int_in(0, 1), "0 or 1", size=lambda value: check_pixels(value, "a mask array")),
+    # "the integers": 1.0 and true equal 1 but are refused, and "not 0 or 1" hid why (hostile
+    # pass 10).
+    few_bad(
+        int_in(0, 1),
+        "the integers 0 or 1",
+        size=lambda value: check_pixels(value, "a mask array"),
+    ),
 ]
 
 

@@ -103,10 +103,16 @@ async def check_multipart_closed(request: Request) -> None:
     """A multipart body cut short (no closing boundary) is a 400 saying so: the parser took what
     had arrived and the answer was that the 'image' field was missing. The body is read once
     here; Starlette keeps it for request.form()."""
-    m = BOUNDARY.search(request.headers.get("content-type", ""))
-    if m is None:
+    found = list(BOUNDARY.finditer(request.headers.get("content-type", "")))
+    if not found:
         msg = "multipart/form-data needs a boundary of at most 200 characters"
         raise InputError(("header", "content-type"), msg, 400)
+    if len(found) > 1:
+        # This check read the first and the parser the last: a whole body was said to end
+        # before its closing boundary (hostile pass 10). One value, as for query parameters.
+        msg = "the Content-Type gives boundary more than once"
+        raise InputError(("header", "content-type"), msg, 400)
+    m = found[0]
     close = b"--" + (m[1] or m[2]).encode("latin-1") + b"--"
     if close not in await request.body():
         raise InputError(("body",), "the multipart body ends before its closing boundary", 400)
@@ -217,6 +223,11 @@ async def read_upload_or_json(
         max_fields = len(form_schema.model_fields) + 1
         form = await request.form(max_files=1, max_fields=max_fields, max_part_size=max_bytes)
         upload = form.get("image")
+        if isinstance(upload, str):
+            # A part without a filename parameter (filename* alone, say) is a text field to the
+            # parser: "a file field named 'image' is required" denied what was sent (hostile 10).
+            msg = "'image' arrived as a text field (its part has no filename): send it as a file"
+            raise InputError(("body", "image"), msg)
         if not isinstance(upload, UploadFile):
             raise InputError(("body", "image"), "a file field named 'image' is required")
         fields = form_fields(form.multi_items(), set(form_schema.model_fields))

@@ -52,6 +52,13 @@ def _float_text(value: Any) -> Any:
     return value
 
 
+def blank_is(default: Any) -> BeforeValidator:
+    """An empty query value ("?n=") read as an absent one, the parameter's default: as
+    decode.png reads scale= and label=, and as form fields are read; grid.png answered "must be
+    an integer in ASCII digits" for n= and label= (hostile pass 10)."""
+    return BeforeValidator(lambda value: default if value == "" else value)
+
+
 # For FastAPI Query(...) and multipart form schemas, whose values arrive as strings.
 TextInt = Annotated[int, BeforeValidator(_int_text)]
 TextFloat = Annotated[float, Field(allow_inf_nan=False), BeforeValidator(_float_text)]

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from latent_explorer.model.completion import NAMED_REGIONS, quadrant_mask
 
 from ..deps import EntryDep
-from ..errors import InputError, quote
+from ..errors import InputError, quote, validation_errors
 from ..png import data_url, encode_png, to_uint8
 from ..preprocess import ImageInputError, open_image, shrink_to_gray
 from ..request_schemas import QuadrantsMask, request_models
@@ -74,7 +74,9 @@ def resolve_mask(spec: str | QuadrantsMask | list) -> np.ndarray:
 
 
 def parse_form_mask(raw: str, complete_schema: type[BaseModel]) -> str | QuadrantsMask | list:
-    """The multipart mask field: a region name or JSON, validated like the JSON body's."""
+    """The multipart mask field: a region name or JSON, validated like the JSON body's and
+    refused in its words: every fault was "mask must be a region name or JSON mask", where the
+    JSON body names it ("(got 783)", quadrants ≤ 3; hostile pass 10)."""
     try:
         value = json.loads(raw)
     except RecursionError:  # nested ~1000 deep: Python's parser gives up before ours would
@@ -83,8 +85,10 @@ def parse_form_mask(raw: str, complete_schema: type[BaseModel]) -> str | Quadran
         value = raw
     try:
         return complete_schema.model_validate({"pixels": [0.0] * 784, "mask": value}).mask
-    except (ValidationError, RecursionError):
-        raise InputError(("body", "mask"), "mask must be a region name or JSON mask") from None
+    except RecursionError:
+        raise InputError(("body", "mask"), "mask is nested too deeply") from None
+    except ValidationError as exc:  # only the mask can be wrong: the pixels are ours
+        raise validation_errors(exc) from None
 
 
 def load_upload(data: bytes, max_pixels: int) -> np.ndarray:

@@ -6,6 +6,7 @@ from typing import Annotated
 import numpy as np
 import torch
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import Field
 
 from latent_explorer.model.latent import dims_plane, interpolate, pca_plane_through, plane_grid
 
@@ -27,7 +28,7 @@ from ..requests import (
 )
 from ..schemas import AtlasResponse, InterpolateResponse
 from ..settings import Settings
-from ..text_numbers import TextFloat, TextInt, parse_int
+from ..text_numbers import TextFloat, TextInt, blank_is, parse_int
 
 
 def parse_dims(text: str | None, entry: ModelEntry) -> tuple[int, int] | None:
@@ -105,12 +106,18 @@ def build_router(settings: Settings) -> APIRouter:
         entry: EntryDep,
         request: Request,
         n: Annotated[
-            TextInt, Query(ge=1, le=settings.max_grid, description="digits per side")
+            TextInt,
+            blank_is(20),
+            Query(ge=1, le=settings.max_grid, description="digits per side"),
         ] = 20,
         dims: Annotated[
             str | None, Query(max_length=50, description="two latent dims, e.g. 0,1")
         ] = None,
-        label: Annotated[TextInt | None, Query(ge=0, le=1000)] = None,
+        # The range on the integer, inside the union: on the whole, it was checked against the
+        # None an empty label= gives.
+        label: Annotated[
+            Annotated[TextInt, Field(ge=0, le=1000)] | None, blank_is(None), Query()
+        ] = None,
         z: Annotated[
             str | None,
             Query(max_length=20000, description="the point the plane passes through"),
