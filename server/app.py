@@ -11,7 +11,6 @@ import torch
 from anyio import CapacityLimiter
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
@@ -20,6 +19,7 @@ from starlette.exceptions import HTTPException
 from swagger_ui_bundle import swagger_ui_path
 
 from .compression import CompressText
+from .cors import JsonCors
 from .errors import (
     CatchAll,
     ClientGone,
@@ -113,7 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SingleQueryValues)  # before any body is read
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware,
+            JsonCors,
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST"],
             allow_headers=["content-type"],

@@ -1,0 +1,63 @@
+"""With CORS origins configured, a refused preflight is answered in the API's error shape, one
+error per fault naming its request header: it was Starlette's text/plain 400 "Disallowed CORS
+origin" (hostile pass 10). A preflight that passes is Starlette's, as before."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from latent_explorer.server import Settings, create_app
+from tests.conftest import ROOT
+
+URL = "/api/models/vae-mnist-z2/decode"
+GOOD, EVIL = "http://good.example", "http://evil.example"
+ORIGIN = ["header", "origin"]
+METHOD = ["header", "access-control-request-method"]
+HEADERS = ["header", "access-control-request-headers"]
+BAD_ORIGIN = f"the origin '{EVIL}' is not allowed"
+BAD_METHOD = "'PUT' is not an allowed method; these are GET, POST"
+BAD_HEADER = (
+    "a requested header is not allowed; these are accept, accept-language, content-language, "
+    "content-type"
+)
+
+
+@pytest.fixture(scope="module")
+def client():
+    settings = Settings(checkpoints=ROOT / "checkpoints", device="cpu", cors_origins=(GOOD,))
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+@pytest.mark.parametrize(
+    ("origin", "method", "asked", "errors"),
+    [
+        (EVIL, "POST", None, [(ORIGIN, BAD_ORIGIN)]),
+        (GOOD, "PUT", None, [(METHOD, BAD_METHOD)]),
+        (GOOD, "POST", "x-foo", [(HEADERS, BAD_HEADER)]),
+        (EVIL, "PUT", "x-foo", [(ORIGIN, BAD_ORIGIN), (METHOD, BAD_METHOD), (HEADERS, BAD_HEADER)]),
+    ],
+)
+def test_a_refused_preflight_is_a_json_400(client, origin, method, asked, errors) -> None:
+    headers = {"origin": origin, "access-control-request-method": method}
+    if asked:
+        headers["access-control-request-headers"] = asked
+    r = client.options(URL, headers=headers)
+    assert r.status_code == 400
+    assert r.headers["content-type"] == "application/json"
+    expected = [{"loc": loc, "msg": msg, "type": "forbidden"} for loc, msg in errors]
+    assert r.json() == {"detail": expected}
+    assert "Origin" in r.headers["vary"]  # Starlette's headers are kept
+    assert ("access-control-allow-origin" in r.headers) == (origin == GOOD)
+
+
+def test_a_preflight_that_passes_is_unchanged(client) -> None:
+    headers = {
+        "origin": GOOD,
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type",
+    }
+    r = client.options(URL, headers=headers)
+    assert r.status_code == 200 and r.text == "OK"
+    assert r.headers["access-control-allow-origin"] == GOOD
