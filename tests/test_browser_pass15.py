@@ -2,8 +2,8 @@
 claims; notes/page-pass15-report.md): a small drawing was read as a fat blob (and a tap as a
 square: test_browser_page.py); the cloud's width was taught as a sign of a clear drawing; slerp
 "never" crossed 0; PCA's zoom said q(z|x); a vertical swipe over the map moved z; the notice hid
-what lay under it; the legend outlived the dots; the map's numbers were hard to read on its
-digits; the link's note named a label beside a model that takes none."""
+what lay under it; the legend outlived the dots; the link's note named a label beside a model
+that takes none."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def test_pca_is_written_with_its_exact_posterior_throughout(page: Page) -> None:
     explain.locator("summary").click()
     shown = explain.inner_text()  # the sentences for this model's capabilities, not the hidden
     assert "a VAE is trained to keep its codes there" not in shown
-    assert "probabilistic PCA's z is N(0, I) by definition" in shown
+    assert "probabilistic PCA's prior is N(0, I) as the model is defined" in shown
     draw = page.get_by_test_id("explain-draw")
     draw.locator("summary").click()
     assert "encoder gives a distribution" not in draw.inner_text()
@@ -114,14 +114,6 @@ def test_the_legend_goes_with_the_dots(page: Page) -> None:
     page.get_by_label("test set").uncheck()
     expect(page.get_by_test_id("legend-title")).to_be_hidden()
     expect(page.locator("#legend")).to_be_hidden()
-
-
-def test_the_maps_numbers_have_a_wide_halo(page: Page) -> None:
-    open_app(page)
-    width = page.eval_on_selector(
-        ".map-axes text", "t => parseFloat(getComputedStyle(t).strokeWidth)"
-    )
-    assert width >= 6, width
 
 
 def test_the_links_note_names_a_label_only_for_a_model_that_takes_one(page: Page) -> None:

@@ -2,7 +2,10 @@
 and the M2; notes/page-pass16-report.md): an encode retried in the background was read out 8
 times in 10 s; "New samples" kept speaking of samples no longer shown; a model switch read its
 training details; the M2's reading came after 16 numbers; Escape did not dismiss the notice; the
-map's edge was not said; the Fashion pages spoke of "a clean 7"."""
+map's edge was not said; the Fashion pages spoke of "a clean 7". And from the review of the day's
+diff (notes/review10-report.md): a mouse's × sent the page to its top; a second interpolation in
+the same words was not said; a retry refused with a 4xx stayed quiet; a pen dragged the map at
+once, which pan-y makes a scroll."""
 
 from __future__ import annotations
 
@@ -98,3 +101,63 @@ def test_the_fashion_pages_do_not_speak_of_a_7(page: Page) -> None:
     explain = page.get_by_test_id("explain-draw")
     explain.locator("summary").click()
     expect(explain).to_contain_text("a narrower cloud than a well-drawn item")
+
+
+def test_a_mouse_click_on_the_notices_close_keeps_the_page_where_it_is(page: Page) -> None:
+    open_app(page, "?model=no-such-model")
+    page.evaluate("window.scrollTo(0, 600)")
+    scrolled = page.evaluate("scrollY")
+    assert scrolled > 300
+    page.get_by_role("button", name="Dismiss the message").click()
+    expect(page.get_by_role("alert")).to_be_hidden()
+    assert page.evaluate("scrollY") == scrolled
+
+
+def test_a_second_interpolation_in_the_same_words_is_said(page: Page) -> None:
+    open_app(page, "?model=vae-mnist-z2")
+    page.get_by_role("button", name="A = current").click()
+    page.locator("[data-testid=latent-slider][data-dim='0']").fill("1.5")
+    page.get_by_role("button", name="B = current").click()
+    info = page.locator("#interp-info")
+    expect(info).to_contain_text("10 frames", timeout=10_000)
+    first = info.text_content()
+    page.locator("[data-testid=latent-slider][data-dim='0']").fill("-1.5")
+    page.get_by_role("button", name="B = current").click()
+    page.wait_for_function(
+        "first => document.getElementById('interp-info').textContent !== first", arg=first
+    )
+
+
+def test_a_retry_refused_is_said(page: Page) -> None:
+    page.allow_errors = True  # type: ignore[attr-defined]  # the refused requests are logged
+    open_app(page, "?model=vae-mnist-z2")
+    refusal = '{"detail": [{"loc": ["body", "pixels"], "msg": "no ink found"}]}'
+    answers = iter([(500, "{}"), (422, refusal)])  # a failure, then its retry refused
+
+    def answer(route) -> None:
+        status, body = next(answers, (422, refusal))
+        route.fulfill(status=status, body=body)
+
+    page.route("**/encode", answer)
+    draw_stroke(page, SEVEN)
+    info = page.locator("#encode-info")
+    expect(info).to_have_text(
+        "The drawing could not be encoded: pixels: no ink found", timeout=10_000
+    )
+    expect(info).to_have_attribute("aria-live", "polite")
+
+
+def test_a_pen_on_the_map_picks_where_it_lifts(page: Page) -> None:
+    open_app(page, "?model=vae-mnist-z2")
+    wrap = page.locator(".map-wrap")
+    wrap.scroll_into_view_if_needed()
+    box = wrap.bounding_box()
+    x, y = box["x"] + 0.8 * box["width"], box["y"] + 0.2 * box["height"]
+    cdp = page.context.new_cdp_session(page)
+    pen = {"x": x, "y": y, "button": "left", "clickCount": 1, "pointerType": "pen"}
+    cdp.send("Input.dispatchMouseEvent", {"type": "mousePressed", **pen})
+    page.wait_for_timeout(300)
+    slider = page.locator("[data-testid=latent-slider][data-dim='0']")
+    expect(slider).to_have_value("0")  # pressed, not yet a tap or a sideways drag
+    cdp.send("Input.dispatchMouseEvent", {"type": "mouseReleased", **pen})
+    expect(slider).not_to_have_value("0")

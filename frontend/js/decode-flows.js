@@ -151,7 +151,9 @@ export function createInterpolationView(els) {
    */
   function show(images, info, captions = null) {
     showThumbs(els.row, images, captions);
-    setLive(els.info, info);
+    // New frames are news even in the same words (B set again elsewhere): the no-break space
+    // alternates, as the samples line's does (review: setLive made the second one silent).
+    els.info.textContent = els.info.textContent === info ? `${info}\u00a0` : info;
   }
 
   function clear() {

@@ -114,10 +114,11 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
         });
         // Once the tries are spent, the user's next stroke asks again.
         const next = wait ? `Asked again in ${wait} s.` : GAVE_UP;
-        if (!wait) encodeView.quiet(false);
+        encodeView.quiet(again && Boolean(wait)); // the first failure and the giving up are said
         return encodeView.say(sentence(err, subject, next), { error: true });
       }
       forgetResults(); // and "It is" must not send a file the server refused again
+      encodeView.quiet(false); // a retry refused (4xx) is said (review: it stayed quiet)
       encodeView.say(sentence(err, subject), { error: true });
     }
   }

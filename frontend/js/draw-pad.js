@@ -104,13 +104,25 @@ export function createDrawPad(canvas, { onStroke }) {
     marks = moved ?? null;
   }
 
+  /** The box of the strokes' points, [left, top, right, bottom] (a loop: a long session's
+   *  marks would pass the engine's limit on a spread's arguments). */
+  function bounds() {
+    const box = [Infinity, Infinity, -Infinity, -Infinity];
+    for (const [x0, y0, x1, y1] of marks) {
+      box[0] = Math.min(box[0], x0, x1);
+      box[1] = Math.min(box[1], y0, y1);
+      box[2] = Math.max(box[2], x0, x1);
+      box[3] = Math.max(box[3], y0, y1);
+    }
+    return box;
+  }
+
   /** The drawing's size: the larger side of its strokes' bounding box, in pad pixels (0 for a
    *  tap); null for an image shown on the pad. */
   function extent() {
     if (!marks || !marks.length) return null;
-    const xs = marks.flatMap((m) => [m[0], m[2]]);
-    const ys = marks.flatMap((m) => [m[1], m[3]]);
-    return Math.max(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys));
+    const [left, top, right, bottom] = bounds();
+    return Math.max(right - left, bottom - top);
   }
 
   /**
@@ -124,10 +136,8 @@ export function createDrawPad(canvas, { onStroke }) {
     const size = extent();
     if (size === null || size >= FITTED_EXTENT || size === 0) return toPixels(canvas);
     const scale = FITTED_EXTENT / size;
-    const xs = marks.flatMap((m) => [m[0], m[2]]);
-    const ys = marks.flatMap((m) => [m[1], m[3]]);
-    const cx = (Math.max(...xs) + Math.min(...xs)) / 2;
-    const cy = (Math.max(...ys) + Math.min(...ys)) / 2;
+    const [left, top, right, bottom] = bounds();
+    const [cx, cy] = [(left + right) / 2, (top + bottom) / 2];
     const [mx, my] = [canvas.width / 2, canvas.height / 2];
     const at = (x, y) => [mx + (x - cx) * scale, my + (y - cy) * scale];
     const page = document.createElement("canvas");

@@ -70,8 +70,10 @@ export function createEncodeView(els, currentModel) {
     els.info.classList.toggle("error-text", error);
   }
 
-  /** Back to the state before any drawing. */
+  /** Back to the state before any drawing (a model switch, Clear): said again, even if a retry
+   *  had quieted the line (review: a switch during a retry left the new prompt unread). */
   function clear() {
+    quiet(false);
     shown = null;
     els.info.classList.remove("error-text");
     els.preprocessed.removeAttribute("src");

@@ -23,7 +23,7 @@ export function listenToMap(wrap, { plane, view, toPlane, onPick, onNoPlane }) {
   // A finger on the map may be a scroll of the page (page pass 15: a swipe up that began on the
   // map sent z to its top edge): a touch is a tap where it lifts, or a drag once it goes more
   // sideways than up or down; a vertical swipe is the browser's scroll (touch-action: pan-y),
-  // which cancels it. A mouse or pen drags at once.
+  // which cancels it.
   let touchAt = null;
   const startDrag = (event) => {
     pressed = true;
@@ -32,7 +32,9 @@ export function listenToMap(wrap, { plane, view, toPlane, onPick, onNoPlane }) {
   };
   wrap.addEventListener("pointerdown", (event) => {
     event.preventDefault();
-    if (event.pointerType === "touch") touchAt = [event.clientX, event.clientY];
+    // A pen too: under touch-action: pan-y the browser takes its vertical strokes as scrolls
+    // (review); only a mouse drags at once.
+    if (event.pointerType !== "mouse") touchAt = [event.clientX, event.clientY];
     else startDrag(event);
   });
   wrap.addEventListener("pointermove", (event) => {
@@ -69,7 +71,9 @@ export function listenToMap(wrap, { plane, view, toPlane, onPick, onNoPlane }) {
     if (!said) return;
     const { plane: kind, dims } = view();
     const [a, b] = kind === "pca" ? ["PC1", "PC2"] : (dims || [0, 1]).map((d) => `z${d}`);
-    setLive(said, `${a} ${x.toFixed(2)}, ${b} ${y.toFixed(2)}${edge ? ": the map's edge" : ""}`);
+    const text = `${a} ${x.toFixed(2)}, ${b} ${y.toFixed(2)}`;
+    if (edge) setLive(said, `${text}: the map's edge`); // once, however long the key is held
+    else said.textContent = text; // every move, even back to where the last one was said
   }
   wrap.addEventListener("keydown", (event) => {
     const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };

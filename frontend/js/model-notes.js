@@ -1,5 +1,6 @@
-// Words that depend on what a model declares (its capabilities), never on its kind name: the
-// legend's title, the note on a model whose range differs from the prior's, the range choices.
+// Words that depend on what a model declares (its capabilities), never on its kind name: every
+// text of the page that follows the model (showModelTexts), the legend's title, the note on a
+// model whose range differs from the prior's, the range choices, how its posterior is written.
 // What the images are called comes from the data set (model.data.items), as in nouns.js.
 
 import { rangeChoices } from "./map-axes.js";

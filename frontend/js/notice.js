@@ -83,7 +83,9 @@ export function createNotice(root, home) {
     clear();
     if (!hadFocus) return;
     const back = cameFrom && cameFrom.isConnected && cameFrom.checkVisibility() ? cameFrom : home;
-    back.focus();
+    // Where the reader is stays put: a mouse's click (nothing focused before it) sent the focus
+    // to the picker and the page to its top, 1,331 px up (review).
+    back.focus({ preventScroll: true });
   }
   close.addEventListener("click", dismiss);
   // Escape dismisses it from anywhere: its × is the third stop of the page's Tab order, drawn at

@@ -16,7 +16,7 @@ export function showThumbs(root, images, captions = null, describe = (k) => `ima
       const img = document.createElement("img");
       img.src = src;
       // No noun: the rows show whichever data set's images (nouns.js names them elsewhere).
-      img.alt = captions ? `decoded as ${captions[k]}` : describe(k);
+      img.alt = captions ? `decoded with the label ${captions[k]}` : describe(k);
       if (!captions) return img;
       const figure = document.createElement("figure");
       const caption = document.createElement("figcaption");
