@@ -19,6 +19,11 @@ BUDGET_BODIES = 16  # bodies of the maximum size held at once, across all connec
 # (the server closed with unread bytes) instead of the answer. Dropped bytes hold no memory.
 DRAIN_BYTES = 64 * 1024 * 1024
 DRAIN_SECONDS = 5.0
+# A body refused part-way (503, 408) is drained only while it keeps coming, and only up to the
+# size limit it would have had: a client that stalled has no unread bytes to reset the
+# connection with, and a chunked stream with no end was read for the whole DRAIN_SECONDS, 1.5 GB
+# at loopback speed, a core's worth, while the budget was full (review of hostile pass 10's fix).
+DRAIN_IDLE_SECONDS = 0.5
 
 
 async def _answer(
@@ -28,21 +33,19 @@ async def _answer(
     await send_error(send, status, ["body"], msg, kind, [(b"connection", b"close"), *extra])
 
 
-# A body that timed out is drained only while it keeps coming: a client that stalled has no
-# unread bytes to reset the connection with, and is not held DRAIN_SECONDS more.
-DRAIN_IDLE_SECONDS = 0.5
-
-
-async def drain(receive: Receive, idle: float | None = None) -> None:
-    """Read and drop a body, for at most DRAIN_SECONDS, or until nothing arrives for `idle`."""
+async def drain(receive: Receive, idle: float | None = None, max_bytes: int = DRAIN_BYTES) -> None:
+    """Read and drop a body, for at most DRAIN_SECONDS and `max_bytes`, or until nothing
+    arrives for `idle` seconds."""
+    dropped = 0
     with anyio.move_on_after(DRAIN_SECONDS):
-        while True:
+        while dropped <= max_bytes:
             with anyio.move_on_after(idle if idle is not None else DRAIN_SECONDS) as wait:
                 message = await receive()
             if wait.cancelled_caught:
                 return
             if message["type"] != "http.request" or not message.get("more_body", False):
                 return
+            dropped += len(message.get("body", b""))
 
 
 class BodySizeLimit:
@@ -141,9 +144,9 @@ class BodySizeLimit:
                 refused = "timeout"
             if refused:
                 # Released before any drain: dropped bytes hold no memory.
-                self.held, mine = self.held - mine, 0
+                read, self.held, mine = mine, self.held - mine, 0
                 chunks.clear()
-                await self._refuse(refused, ended, receive, send)
+                await self._refuse(refused, ended, self.max_bytes - read, receive, send)
                 return
             replayed = False
 
@@ -160,18 +163,18 @@ class BodySizeLimit:
         finally:
             self.held -= mine
 
-    async def _refuse(self, why: str, ended: bool, receive: Receive, send: Send) -> None:
-        """A body refused part-way. A 503 or 408 first reads and drops the rest of the body, for
-        at most DRAIN_SECONDS as a declared 413 does: answered with it unread, the connection
-        closed on unread bytes and a client still sending met a reset instead of the answer
-        (hostile pass 10). After the last chunk (`ended`) there is nothing to drain (receive()
-        would wait for a disconnect). A stream past the size limit may have no end: answered
-        at once."""
+    async def _refuse(self, why: str, ended: bool, left: int, receive: Receive, send: Send) -> None:
+        """A body refused part-way. A 503 or 408 first reads and drops the rest of the body
+        while it keeps coming, up to the `left` bytes the size limit still allowed, as a
+        declared 413 does: answered with it unread, the connection closed on unread bytes and a
+        client still sending met a reset instead of the answer (hostile pass 10). After the
+        last chunk (`ended`) there is nothing to drain (receive() would wait for a disconnect).
+        A stream past the size limit may have no end: answered at once."""
         if why == "too_large":
             await self._too_large(send)
             return
         if not ended:
-            await drain(receive, idle=DRAIN_IDLE_SECONDS if why == "timeout" else None)
+            await drain(receive, idle=DRAIN_IDLE_SECONDS, max_bytes=left)
         if why == "busy":
             msg = "the server is receiving too many bodies at once; retry shortly"
             await _answer(send, 503, "busy", msg, [(b"retry-after", b"5")])

@@ -90,3 +90,32 @@ def test_a_body_over_the_budget_on_its_last_chunk_is_answered_at_once() -> None:
     anyio.run(limit, scope, receive, send)
     assert time.monotonic() - started < 1
     assert sent[0]["status"] == 503 and limit.held == 0
+
+
+def test_a_stream_without_end_is_drained_no_further_than_its_size_limit() -> None:
+    """A chunked body refused for the budget was read for the whole DRAIN_SECONDS, 1.5 GB at
+    loopback speed, however long the size limit (review of this pass's fix)."""
+    limit = BodySizeLimit(echo_app, max_bytes=1000, timeout=10, budget=50)
+    sent: list[dict] = []
+    read = 0
+
+    async def receive() -> dict:
+        nonlocal read
+        await anyio.sleep(0)  # a client sending as fast as it can
+        read += 100
+        return {"type": "http.request", "body": b"x" * 100, "more_body": True}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/",
+        "headers": [(b"transfer-encoding", b"chunked")],
+    }
+    started = time.monotonic()
+    anyio.run(limit, scope, receive, send)
+    assert sent[0]["status"] == 503 and limit.held == 0
+    assert read <= 1200, read  # the limit's 1000 bytes and a chunk past it
+    assert time.monotonic() - started < 1
