@@ -110,7 +110,8 @@ def exif_orientation(img: Image.Image) -> int:
 
 def shrink_to_gray(img: Image.Image, side: int = WORK_SIDE, exact: bool = False) -> np.ndarray:
     """Float grayscale in [0, 1], light ink on dark, at most `side` pixels a side (exactly
-    side x side if `exact`), upright per EXIF, whatever the upload's polarity and alpha.
+    side x side if `exact`: fitted inside it, centred on background), upright per EXIF,
+    whatever the upload's polarity and alpha.
 
     Memory: the image becomes one 8-bit channel and shrinks (JPEG `draft` decodes at 1/2..1/8
     scale; `reduce` bins the rest) before anything is a float array. A 4096x4096 RGBA PNG
@@ -137,7 +138,12 @@ def shrink_to_gray(img: Image.Image, side: int = WORK_SIDE, exact: bool = False)
     if factor > 1:
         gray = gray.reduce(factor)  # box binning: fast, and keeps thin strokes as gray
     if exact:
-        gray = gray.resize((side, side), Image.Resampling.BILINEAR)
+        # Fitted, not stretched: a picture that is not square was squashed into the square, and
+        # a ring beside a bar came out a tall oval (page pass 17); the rest is background.
+        width, height = gray.size
+        scale = side / max(width, height)
+        fitted = (max(1, round(width * scale)), max(1, round(height * scale)))
+        gray = gray.resize(fitted, Image.Resampling.BILINEAR)
     else:
         gray.thumbnail((side, side), Image.Resampling.LANCZOS)
     method = EXIF_TRANSPOSE.get(orientation)
@@ -148,6 +154,11 @@ def shrink_to_gray(img: Image.Image, side: int = WORK_SIDE, exact: bool = False)
         border = np.concatenate([arr[0], arr[-1], arr[:, 0], arr[:, -1]])
         if np.median(border) > 0.5:
             arr = 1.0 - arr
+    if exact and arr.shape != (side, side):
+        canvas = np.zeros((side, side), dtype=np.float32)  # dark: the ink is light by now
+        top, left = (side - arr.shape[0]) // 2, (side - arr.shape[1]) // 2
+        canvas[top : top + arr.shape[0], left : left + arr.shape[1]] = arr
+        arr = canvas
     return arr
 
 

@@ -64,3 +64,21 @@ def test_blank_preprocessed_pixels_are_422_named_once(client: TestClient) -> Non
     (detail,) = r.json()["detail"]
     assert detail["loc"] == ["body", "pixels"]
     assert detail["msg"] == "no ink found (the image is blank)"
+
+
+@pytest.mark.parametrize("size", [(300, 120), (120, 300), (14, 6)])
+def test_a_picture_that_is_not_square_is_fitted_not_squashed(size: tuple[int, int]) -> None:
+    """Read as it is (the completion panel, a Fashion model): a round blob stays round and
+    centred, on background (page pass 17: a ring beside a bar came out a tall oval)."""
+    from latent_explorer.server.preprocess import shrink_to_gray
+
+    width, height = size
+    img = Image.new("L", size, 255)  # dark ink on white, as a photo or a scan
+    r = min(size) // 3
+    img.paste(0, (width // 2 - r, height // 2 - r, width // 2 + r, height // 2 + r))
+    arr = shrink_to_gray(img, side=28, exact=True)
+    assert arr.shape == (28, 28)
+    ys, xs = np.nonzero(arr > 0.5)
+    tall, wide = ys.max() - ys.min() + 1, xs.max() - xs.min() + 1
+    assert 0.7 <= tall / wide <= 1.4, (tall, wide)
+    assert abs((ys.min() + ys.max()) / 2 - 13.5) <= 1 and abs((xs.min() + xs.max()) / 2 - 13.5) <= 1

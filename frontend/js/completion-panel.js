@@ -163,7 +163,13 @@ export function createCompletionPanel(els, { onError, onOk }) {
     // The file is read as it is framed, by the server.
     if (file) return show(() => completeUpload(model.id, file, mask, { n: COMPLETIONS }),
                           "the image's visible part");
-    if (!pad.hasInk()) return;
+    if (!pad.hasInk()) {
+      // Nothing to complete: the line goes back to asking for a drawing (page pass 17: a refused
+      // file's error stayed over an empty pad when the region changed).
+      showThumbs(els.row, []);
+      els.info.textContent = intro;
+      return;
+    }
     const pixels = pad.toPixels();
     if (!visibleInk(pixels, quadrants)) {
       // The server would be completing an empty visible part: nothing of the drawing is used.
