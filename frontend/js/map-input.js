@@ -69,8 +69,8 @@ export function listenToMap(wrap, { plane, view, toPlane, onPick, onNoPlane }) {
    *  at every press, and nothing said why z did not move). */
   function say(x, y, edge = false) {
     if (!said) return;
-    const { plane: kind, dims } = view();
-    const [a, b] = kind === "pca" ? ["PC1", "PC2"] : (dims || [0, 1]).map((d) => `z${d}`);
+    const { plane: along, dims } = view(); // the view's plane: "pca" or two latent dims
+    const [a, b] = along === "pca" ? ["PC1", "PC2"] : (dims || [0, 1]).map((d) => `z${d}`);
     const text = `${a} ${x.toFixed(2)}, ${b} ${y.toFixed(2)}`;
     if (edge) setLive(said, `${text}: the map's edge`); // once, however long the key is held
     else said.textContent = text; // every move, even back to where the last one was said
