@@ -41,15 +41,11 @@ export function createDrawPad(canvas, { onStroke }) {
   // Pens report pressure; mice report 0.5 while pressed. Keep the width near MNIST's.
   const widthAt = (pressure) => STROKE_WIDTH * (0.75 + 0.5 * (pressure || 0.5));
 
+  /** A line from `from` to `to`, or a dot where they are one point; kept to be drawn again. */
   function line(from, to, pressure) {
-    paint(ctx, [...from, ...to, widthAt(pressure)]);
-    marks?.push([...from, ...to, widthAt(pressure)]);
-    hasInk = true;
-  }
-
-  function dot(at, pressure) {
-    paint(ctx, [...at, ...at, widthAt(pressure)]);
-    marks?.push([...at, ...at, widthAt(pressure)]);
+    const mark = [...from, ...to, widthAt(pressure)];
+    paint(ctx, mark);
+    marks?.push(mark);
     hasInk = true;
   }
 
@@ -58,7 +54,7 @@ export function createDrawPad(canvas, { onStroke }) {
     canvas.setPointerCapture(event.pointerId);
     drawing = true;
     last = point(event);
-    dot(last, event.pressure);
+    line(last, last, event.pressure); // a tap's dot
   });
   canvas.addEventListener("pointermove", (event) => {
     if (!drawing) return;
