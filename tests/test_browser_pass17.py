@@ -8,7 +8,7 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 from tests import test_browser
-from tests.test_browser import open_app
+from tests.test_browser import draw_stroke, open_app
 
 # The same server, browser and page fixtures as the other browser tests (one server per module).
 base_url = test_browser.base_url
@@ -39,3 +39,16 @@ def test_the_m2s_explanation_does_not_speak_of_nats_it_does_not_show(page: Page)
     open_app(page, "?model=vae-mnist-z16")
     explain.locator("summary").click()
     assert "The nats are no sure test" in explain.inner_text()
+
+
+def test_a_strokes_tip_in_the_clear_part_is_not_completed_as_a_drawing(page: Page) -> None:
+    open_app(page)
+    # A stroke in the top-left quarter whose rounded end reaches just past the middle.
+    draw_stroke(page, [(0.2, 0.2), (0.49, 0.49)], pad="completion-pad")
+    info = page.locator("#complete-info")
+    page.get_by_test_id("region-select").select_option("bottom-right")
+    hidden = "Draw in the clear part of the square: the model sees only that part."
+    expect(info).to_have_text(hidden)
+    expect(page.locator("[data-testid=completions] img")).to_have_count(0)
+    page.get_by_test_id("region-select").select_option("top-left")
+    expect(info).to_contain_text("8 completions", timeout=10_000)

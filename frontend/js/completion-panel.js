@@ -38,18 +38,24 @@ function parseRegion(value) {
   return { mask: value, quadrants: regionQuadrants(value) };
 }
 
+// Ink the model must see to complete anything, in pixels' worth: a stroke's rounded tip reaching
+// into the clear part (a pixel or two) was completed as if it were the drawing (page pass 17).
+const MIN_VISIBLE_INK = 4;
+
 /**
- * Whether any ink lies in the visible quadrants (q: rows 0-13 for q < 2, else 14-27; columns 0-13
- * for even q, else 14-27), that is in what the model is shown of the drawing.
+ * Whether the visible quadrants (q: rows 0-13 for q < 2, else 14-27; columns 0-13 for even q,
+ * else 14-27), what the model is shown of the drawing, hold MIN_VISIBLE_INK of its ink.
  * @param {number[]} pixels 784 values in [0, 1], row-major (draw-pad.js toPixels)
  * @param {number[]} quadrants the visible quadrants
  * @returns {boolean}
  */
 function visibleInk(pixels, quadrants) {
-  return pixels.some((v, i) => {
+  let ink = 0;
+  pixels.forEach((v, i) => {
     const q = (Math.floor(i / 28) < 14 ? 0 : 2) + (i % 28 < 14 ? 0 : 1);
-    return v >= INK_LEVEL && quadrants.includes(q);
+    if (v >= INK_LEVEL && quadrants.includes(q)) ink += v;
   });
+  return ink >= MIN_VISIBLE_INK;
 }
 
 /**
