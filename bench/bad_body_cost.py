@@ -1,6 +1,7 @@
 """What a hostile 4 MiB JSON body costs to refuse, in-process (the app and the test client in one
-process): seconds and the process's peak RSS for bodies whose every value or key is bad, the
-figures behind README's "many bad values are one error". Run it on two checkouts to compare them.
+process): seconds and the process's peak RSS for bodies whose every value or key is bad, or
+whose arrays of valid values are far too long, the figures behind README's "many bad values are
+one error" and "an array too long for its field". Run it on two checkouts to compare them.
 Usage: python bench/bad_body_cost.py [--case N] (one case per process: the peak RSS is the
 process's own, so an earlier case's peak would hide a later one's)
 """
@@ -29,6 +30,32 @@ CASES = {  # name: (route, body), each under the 4 MiB body limit
     "350k unknown keys (/decode)": (
         "vae-mnist-z2/decode",
         b"{" + b",".join(b'"k%d":0' % i for i in range(350_000)) + b',"z":[[0,0]]}',
+    ),
+    # Valid values, too many of them (hostile pass 10): refused on the length, or after
+    # validating every item.
+    "2.09M pixels of 0 (/encode, takes 784)": (
+        "vae-mnist-z2/encode",
+        b'{"pixels":[' + b",".join([b"0"] * 2_090_000) + b"]}",
+    ),
+    "2.09M labels of 0 (/decode, takes 1024)": (
+        "cvae-mnist-z2/decode",
+        b'{"z":[[0,0]],"labels":[' + b",".join([b"0"] * 2_090_000) + b"]}",
+    ),
+    "start.z of 2.09M zeros (/interpolate, takes 4096)": (
+        "vae-mnist-z2/interpolate",
+        b'{"start":{"z":[' + b",".join([b"0"] * 2_090_000) + b']},"end":{"z":[0,0]}}',
+    ),
+    "28 pixel rows of 74k zeros (/encode)": (
+        "vae-mnist-z2/encode",
+        b'{"pixels":[' + b",".join([b"[" + b",".join([b"0"] * 74_000) + b"]"] * 28) + b"]}",
+    ),  # The length of a z row is the model's latent size, checked in the route after validation.
+    "one z row of 2.09M zeros (/decode)": (
+        "vae-mnist-z2/decode",
+        b'{"z":[[' + b",".join([b"0"] * 2_090_000) + b"]]}",
+    ),
+    "1024 z rows of 2040 zeros (/decode)": (
+        "vae-mnist-z2/decode",
+        b'{"z":[' + b",".join([b"[" + b",".join([b"0"] * 2040) + b"]"] * 1024) + b"]}",
     ),
 }
 
