@@ -312,6 +312,9 @@ async function start() {
   // A model is current now (set before openLink's first wait): the controls may act on it.
   for (const el of document.querySelectorAll("[data-until-model]")) el.inert = false;
   await opened;
+  // The opened view's address is written now, not 150 ms after the page says it is ready: a copy
+  // of the address taken then lacked z and plane (CI: a test read it in that window).
+  saveUrl(true);
   document.body.dataset.ready = "true";
 }
 
