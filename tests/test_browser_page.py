@@ -150,9 +150,7 @@ def test_5_a_ready_page_has_written_its_whole_address(browser, base_url: str) ->
     """The opened view's z and plane were written 150 ms after the page said it was ready: an
     address read in that window (a test on CI, a person's quick copy) lacked them. On a phone
     (where the map's dots come sooner) the window was there at every load here."""
-    context = browser.new_context(
-        viewport=PHONE, base_url=base_url, is_mobile=True, has_touch=True
-    )
+    context = browser.new_context(viewport=PHONE, base_url=base_url, is_mobile=True, has_touch=True)
     page = context.new_page()
     # The address as it is at the moment the page says it is ready (not when a poll notices),
     # and every write made to it after that moment.
