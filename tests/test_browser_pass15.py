@@ -108,6 +108,30 @@ def test_nothing_stays_hidden_under_the_notice(phone) -> None:
     assert page.evaluate("document.body.style.paddingBottom") == ""
 
 
+def test_the_notices_room_follows_a_turned_phone(phone) -> None:
+    """The room at the page's foot was the notice's height when it was shown: a phone turned
+    upright afterwards made the notice taller than its room, over the last panel again."""
+    page, _ = phone
+    page.set_viewport_size({"width": 844, "height": 390})
+    # A link with five faults: five sentences, two lines wide and four upright.
+    open_app(page, "?model=vae-mnist-z16&z=abc,1&plane=9,9&t=hot&a=x&b=y")
+    notice = page.get_by_role("alert")
+    expect(notice).to_be_visible()
+    page.set_viewport_size(test_browser.PHONE)
+    page.wait_for_function(
+        "() => { const n = document.querySelector('[role=alert]');"
+        " return document.body.style.paddingBottom === `${n.offsetHeight + 32}px`; }",
+        timeout=5_000,
+    )
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    page.wait_for_timeout(200)
+    last = page.evaluate(
+        "Math.max(...[...document.querySelectorAll('.panel')].filter((p) => !p.hidden)"
+        ".map((p) => p.getBoundingClientRect().bottom))"
+    )
+    assert last <= notice.bounding_box()["y"], last
+
+
 def test_the_legend_goes_with_the_dots(page: Page) -> None:
     open_app(page, "?model=vae-mnist-z2")
     expect(page.get_by_test_id("legend-title")).to_be_visible()

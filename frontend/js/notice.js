@@ -64,10 +64,16 @@ export function createNotice(root, home) {
     text.textContent = sentence(err, from, next);
     source = from;
     root.hidden = false;
-    // It floats over the page's foot, so the page gets as much room there: whatever it covers
-    // can be scrolled clear of it (page pass 15: on a phone it hid a slider until dismissed).
-    document.body.style.paddingBottom = `${root.offsetHeight + 32}px`;
+    makeRoom();
   }
+
+  // It floats over the page's foot, so the page gets as much room there: whatever it covers can
+  // be scrolled clear of it (page pass 15: on a phone it hid a slider until dismissed). Its
+  // height changes with the window's width (a phone turned upright), and the room with it.
+  function makeRoom() {
+    if (!root.hidden) document.body.style.paddingBottom = `${root.offsetHeight + 32}px`;
+  }
+  new ResizeObserver(makeRoom).observe(root);
 
   /** `from` succeeded: hide the notice if it was about `from` (no argument: hide it anyway). */
   function clear(from = null) {
