@@ -12,6 +12,9 @@ import { PENDING } from "./decode-source.js";
 // pointer moves the server's cells change at most this often (the last z is always shown).
 const SERVER_EVERY_MS = 180;
 
+/** Seconds before cells whose server image failed are asked again, by failures in a row. */
+const FAILED_AGAIN_S = [2, 4, 8, 16, 30];
+
 /** Models whose z can be compared: walkable, two latent dims, labels not read from the image. */
 function comparableModels(models) {
   return models.filter((m) => m.capabilities.walkable && m.latent_dim === 2 && !m.capabilities.infers_label);
@@ -57,6 +60,8 @@ export function createCompareStrip(root, note, imageIn = () => null, recon = nul
   let last = null; // the newest z shown, to redraw when a model's decoder arrives
   let serverAt = -Infinity; // when server cells were last pointed at a new z
   let serverTimer = null; // the trailing update of the server's cells
+  let failedTimer = null; // the next ask for cells whose server image failed
+  let failures = 0; // in a row, for the wait before that ask
 
   /** The comparable models of the list /api/models gave; cells come with the first z. */
   function setModels(models) {
@@ -76,10 +81,20 @@ export function createCompareStrip(root, note, imageIn = () => null, recon = nul
       img.alt = "";
       img.dataset.model = model.id;
       // A server image that failed left a broken-image icon with its alt text spilling over the
-      // 64 px cell (page pass 8): the cell goes blank, and the next z (or redraw) asks again.
+      // 64 px cell (page pass 8): the cell goes blank, marked as not loaded, and is asked again
+      // by itself (page pass 18: after a spell offline four black cells sat under a caption that
+      // called them the current z, until z moved).
       img.addEventListener("error", () => {
         img.removeAttribute("src");
         img.alt = "";
+        figure.classList.add("failed");
+        figure.title = "This image did not load; it is asked for again.";
+        askFailedAgain();
+      });
+      img.addEventListener("load", () => {
+        figure.classList.remove("failed");
+        figure.removeAttribute("title");
+        failures = 0;
       });
       const name = document.createElement("figcaption");
       name.textContent = caption(model);
@@ -99,6 +114,16 @@ export function createCompareStrip(root, note, imageIn = () => null, recon = nul
   function show(img, model, url) {
     img.src = url;
     img.alt = `the current z decoded by ${model.id}`;
+  }
+
+  function askFailedAgain() {
+    if (failedTimer !== null) return; // one ask for every cell that failed meanwhile
+    const wait = FAILED_AGAIN_S[Math.min(failures, FAILED_AGAIN_S.length - 1)];
+    failures += 1;
+    failedTimer = setTimeout(() => {
+      failedTimer = null;
+      redraw();
+    }, 1000 * wait);
   }
 
   /** A decoder arrived (or will not): show the newest z again, decoded where it now can be. */

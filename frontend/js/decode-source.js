@@ -1,6 +1,7 @@
 // Where the page's digits come from: the model's decoder run in the browser once its file has
 // loaded, the server until then, and the server for good when the file cannot be fetched or
-// parsed. main.js asks this module for digits and never needs to know which one answered.
+// parsed (a file the network failed to bring is asked again, later). main.js asks this module for
+// digits and never needs to know which one answered.
 // The server stays the source of encode, completion and seeded generation (api.js).
 
 import * as api from "./api.js";
@@ -15,6 +16,10 @@ export const LOAD_WAIT_MS = 1500;
 
 /** imageIn's answer while a model's decoder file is loading (for less than LOAD_WAIT_MS). */
 export const PENDING = Symbol("decoder file loading");
+
+/** Seconds before a decoder file the network (or the server's own error) failed is asked for
+ *  again, by the number of failures so far; the last repeats. */
+const LOAD_AGAIN_S = [2, 4, 8, 16, 30];
 
 /** A decoder file whose bytes are not the ones /api/models announced. */
 class ChecksumError extends Error {}
@@ -42,6 +47,11 @@ export function createDecodeSource({ onChange = () => {} } = {}) {
   const starts = new Map(); // model id -> starts its fetch (a strip's waits for the current one)
   const ready = new Map(); // model id -> LocalDecoder, once its file is loaded and checked
   const settled = new Set(); // model ids whose load has ended, loaded or not
+  // model id -> {tries, at}: its last load failed in a way that may pass, and is asked for again
+  // from `at` on (page pass 18: a file lost to a few seconds offline was never asked for again,
+  // and the page decoded on the server, ~170 ms a step instead of ~2, for the rest of the visit).
+  const again = new Map();
+  let againTimer = null; // the current model's next ask
   const waits = new Map(); // model id -> {pending, listeners}: imageIn's wait for the file
   let model = null;
   let local = null; // the current model's LocalDecoder, once loaded
@@ -65,7 +75,7 @@ export function createDecodeSource({ onChange = () => {} } = {}) {
       return { decoder: parseDecoder(buffer) };
     } catch (err) {
       // Expected failures (a 404, a corrupt file): the page goes on with the server, quietly.
-      return { reason: loadFailure(err) };
+      return { reason: loadFailure(err), mayPass: api.mayPass(err) };
     }
   }
 
@@ -80,36 +90,63 @@ export function createDecodeSource({ onChange = () => {} } = {}) {
     local = null;
     const size = m.decoder ? ` (${(m.decoder.bytes / 1e6).toFixed(1)} MB)` : "";
     setStatus({ where: "loading", note: m.decoder ? `Loading the decoder file${size}…` : "" });
+    const done = follow(m);
+    return Promise.race([done, new Promise((r) => setTimeout(r, LOAD_WAIT_MS))]);
+  }
+
+  /** Load the current model's file and decode where it lets us; a failure that may pass is asked
+   *  again while that model is current (the server decodes meanwhile). */
+  function follow(m) {
+    clearTimeout(againTimer);
     currentLoad = ensure(m);
-    const done = currentLoad.then((result) => {
+    return currentLoad.then((result) => {
       if (model !== m) return; // switched again meanwhile; the file stays loaded for later
       if (result.decoder) {
         local = result.decoder;
         const mb = (local.bytes / 1e6).toFixed(2);
         setStatus({ where: "browser", note: `Decoding in the browser (${mb} MB, ${local.dtype}).` });
-      } else {
-        // The reason in the words, not only in a title a finger or a screen reader cannot reach.
-        const note = `Decoding on the server: ${result.reason}.`;
-        setStatus({ where: "server", note, reason: result.reason });
+        return;
       }
+      const retry = again.get(m.id);
+      const wait = retry ? Math.max(0, retry.at - performance.now()) : null;
+      // The reason in the words, not only in a title a finger or a screen reader cannot reach.
+      const note = `Decoding on the server: ${result.reason}` +
+        (retry ? ` (asked for again in ${Math.ceil(wait / 1000)} s).` : ".");
+      setStatus({ where: "server", note, reason: result.reason });
+      if (retry) againTimer = setTimeout(() => { if (model === m && !local) follow(m); }, wait);
     });
-    return Promise.race([done, new Promise((r) => setTimeout(r, LOAD_WAIT_MS))]);
   }
 
   /**
-   * The load of a model's decoder, asked for once and kept for the page's life. The current
+   * The load of a model's decoder, asked for once and kept for the page's life (a failure that
+   * may pass: until its time to be asked again comes). The current
    * model's file starts at once; another model's (the compare strip's) starts once no current
    * model's file is loading, checked again whenever the current model changes, and at once if
    * that model becomes the current one. On a slow link the three strip files had shared the link
    * with the current one, which came last, in 22 s instead of 11.
    */
   function ensure(m) {
+    const retry = again.get(m.id);
+    if (retry && performance.now() >= retry.at && settled.has(m.id)) {
+      // Its time has come: forgotten, so that this ask (a switch back to it, the strip's next z,
+      // the current model's timer) fetches it anew.
+      loads.delete(m.id);
+      settled.delete(m.id);
+      waits.delete(m.id);
+    }
     if (!loads.has(m.id)) {
       let start;
       const begun = new Promise((resolve) => { start = resolve; });
       starts.set(m.id, start);
       loads.set(m.id, begun.then(() => load(m)).then((result) => {
         if (result.decoder) ready.set(m.id, result.decoder);
+        if (result.mayPass) {
+          const tries = (again.get(m.id)?.tries ?? 0) + 1;
+          const s = LOAD_AGAIN_S[Math.min(tries, LOAD_AGAIN_S.length) - 1];
+          again.set(m.id, { tries, at: performance.now() + 1000 * s });
+        } else {
+          again.delete(m.id);
+        }
         settled.add(m.id);
         return result;
       }));
@@ -137,6 +174,7 @@ export function createDecodeSource({ onChange = () => {} } = {}) {
    * @returns {string | null | typeof PENDING}
    */
   function imageIn(m, z, label, onChange = () => {}) {
+    if (again.has(m.id)) ensure(m); // fetched anew once its time has come
     const dec = ready.get(m.id);
     if (dec) return dataUrl(dec.decode(z, label));
     if (!m.decoder || settled.has(m.id)) return null;

@@ -112,6 +112,12 @@ const { generateSamples, runInterpolation } = createSamplesFlow(
   { store, source, notice, map, interpolationView, samples: $("samples"), samplesSaid: $("samples-said"),
     temperature: $("temperature"), method: $("method-select"), labelOrNull },
 );
+// A failure that may pass was mended (the server or the network is back): what else failed
+// meanwhile is asked again, not left blank until the user moves or presses (page pass 18).
+const askAgain = { atlas: () => viewFlow.retryAtlas(), map: () => refreshBackground(),
+                   samples: () => generateSamples(), interp: () => runInterpolation(),
+                   style: () => scheduleStyleRow(), decode: () => scheduleDecode() };
+notice.onRecovery((sources) => sources.forEach((source) => askAgain[source]?.()));
 
 let urlTimer = null;
 /** The view as a link's query (url-state.js). */

@@ -1,8 +1,9 @@
 // The page's error line. It floats over the page (no message shifts the layout) and stays until
 // the user dismisses it, or until the same kind of request (its `source`) later succeeds: an
-// unrelated success does not hide an error the user has not read.
+// unrelated success does not hide an error the user has not read. It keeps every failure not yet
+// mended, one per source, and shows the newest: a success brings back the one before it.
 
-import { ApiError } from "./api.js";
+import { ApiError, mayPass } from "./api.js";
 
 /** What a person reads for `err`: an ApiError's own message, anything else said as unexpected. */
 export function describe(err) {
@@ -51,7 +52,10 @@ export function sentence(err, from, next = "") {
 export function createNotice(root, home) {
   const text = root.querySelector("[data-notice-text]");
   const close = root.querySelector("button");
-  let source = null;
+  /** source -> {line, again, read}: failures not yet mended, oldest first; the newest not
+   *  dismissed is shown (a dismissed one is still asked again when the server answers again). */
+  const failing = new Map();
+  const recoveryListeners = [];
   let cameFrom = null; // the control the focus left for the close button
 
   /**
@@ -61,9 +65,20 @@ export function createNotice(root, home) {
    */
   function show(err, from, next = "") {
     if (err && typeof err === "object" && (err.name === "AbortError" || err.name === "StaleError")) return;
-    text.textContent = sentence(err, from, next);
-    source = from;
-    root.hidden = false;
+    failing.delete(from); // the newest goes last
+    const again = typeof err !== "string" && mayPass(err);
+    failing.set(from, { line: sentence(err, from, next), again, read: false });
+    display();
+  }
+
+  function display() {
+    const newest = [...failing.values()].filter((f) => !f.read).pop();
+    root.hidden = !newest;
+    if (!newest) {
+      document.body.style.removeProperty("padding-bottom");
+      return;
+    }
+    text.textContent = newest.line;
     makeRoom();
   }
 
@@ -75,18 +90,38 @@ export function createNotice(root, home) {
   }
   new ResizeObserver(makeRoom).observe(root);
 
-  /** `from` succeeded: hide the notice if it was about `from` (no argument: hide it anyway). */
+  /**
+   * `from` succeeded: its failure is mended, and the one before it (if any) is shown again. A
+   * failure that may pass, mended, means the server answers again: the listeners are told which
+   * other failures may pass too, to ask again for them (page pass 18: a few seconds offline
+   * during a model switch left the map and the samples blank, and the decode's later success
+   * hid the only word about them). No argument: every failure is forgotten (a model switch).
+   * @param {string | null} [from]
+   */
   function clear(from = null) {
-    if (from !== null && from !== source) return;
-    root.hidden = true;
-    source = null;
-    document.body.style.removeProperty("padding-bottom");
+    if (from === null) failing.clear();
+    else {
+      const mended = failing.get(from);
+      if (!mended) return;
+      failing.delete(from);
+      if (mended.again) {
+        const others = [...failing].filter(([, f]) => f.again).map(([source]) => source);
+        if (others.length) for (const listener of recoveryListeners) listener(others);
+      }
+    }
+    display();
+  }
+
+  /** @param {(sources: string[]) => void} listener told the sources to ask again (see clear) */
+  function onRecovery(listener) {
+    recoveryListeners.push(listener);
   }
 
   close.addEventListener("focus", (event) => { cameFrom = event.relatedTarget; });
   function dismiss() {
     const hadFocus = document.activeElement === close;
-    clear();
+    for (const f of failing.values()) f.read = true;
+    display();
     if (!hadFocus) return;
     const back = cameFrom && cameFrom.isConnected && cameFrom.checkVisibility() ? cameFrom : home;
     // Where the reader is stays put: a mouse's click (nothing focused before it) sent the focus
@@ -99,5 +134,5 @@ export function createNotice(root, home) {
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && !root.hidden && !event.defaultPrevented) dismiss();
   });
-  return { show, clear };
+  return { show, clear, onRecovery };
 }

@@ -1,0 +1,107 @@
+"""The eighteenth pass (a teacher sharing links over slow, far networks;
+notes/page-pass18-report.md): a few seconds offline left panels blank with no word and no retry,
+and a decoder file lost once was never asked for again."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests import test_browser
+from tests.test_browser import open_app
+
+# The same server, browser and page fixtures as the other browser tests (one server per module).
+base_url = test_browser.base_url
+browser = test_browser.browser
+page = test_browser.page
+
+DECODER_FILE = "**/decoder.safetensors*"
+
+
+def offline(cdp, off: bool) -> None:
+    conditions = {"latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+    cdp.send("Network.emulateNetworkConditions", {"offline": off, **conditions})
+
+
+def test_a_spell_offline_during_a_switch_mends_itself(page: Page) -> None:
+    """Offline during a switch: the decoder file, the digit, the map's dots (and its PCA plane)
+    and the samples all failed, and the one notice said only the last. Once the digit came back
+    its success hid that notice: the map stayed empty and the samples never came, with no word."""
+    page.allow_errors = True  # the failed requests
+    open_app(page, "?model=vae-mnist-z2")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    offline(cdp, True)
+    page.get_by_test_id("model-select").select_option("vae-mnist-z16")
+    notice = page.get_by_role("alert")
+    expect(notice).to_be_visible()
+    the_map = page.get_by_test_id("latent-map")
+    expect(the_map).to_have_attribute("data-no-plane", "")
+    page.wait_for_timeout(3_000)
+    offline(cdp, False)
+    # Nobody touches the page: everything that failed comes by itself.
+    expect(the_map).not_to_have_attribute("data-no-plane", "", timeout=30_000)
+    expect(page.locator("#samples img")).to_have_count(16, timeout=30_000)
+    expect(notice).to_be_hidden()
+    expect(page.get_by_test_id("decode-note")).to_contain_text("Decoding in the browser")
+
+
+def test_a_failure_mended_shows_the_one_before_it(page: Page) -> None:
+    """The samples' failure, then the digit's: the digit's success brings back the samples'
+    line (it hid the page's only word about the empty panel)."""
+    page.allow_errors = True
+    page.route(DECODER_FILE, lambda route: route.abort())  # the server decodes and samples
+    open_app(page, "?model=vae-mnist-z2")
+    page.route("**/generate", lambda route: route.fulfill(status=400, body="{}"))
+    page.get_by_role("button", name="New samples").click()
+    notice = page.get_by_role("alert")
+    expect(notice).to_contain_text("The samples could not be drawn")
+    page.route("**/decode.png*", lambda route: route.abort())
+    page.locator("[data-testid=latent-slider][data-dim='0']").focus()
+    page.keyboard.press("End")
+    expect(notice).to_contain_text("This z could not be decoded")
+    page.unroute("**/decode.png*")
+    expect(notice).to_contain_text("The samples could not be drawn", timeout=10_000)
+
+
+def test_a_decoder_file_lost_once_is_asked_for_again(page: Page) -> None:
+    """The page decoded on the server for the rest of the visit (~170 ms a step instead of ~2)."""
+    page.allow_errors = True
+    asked = []
+
+    def first_lost(route) -> None:
+        asked.append(route.request.url)
+        if len(asked) == 1:
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route(DECODER_FILE, first_lost)
+    page.goto("/?model=vae-mnist-z2")
+    note = page.get_by_test_id("decode-note")
+    expect(note).to_contain_text("Decoding on the server: the network request for the decoder")
+    expect(note).to_contain_text("asked for again in 2 s")
+    expect(note).to_contain_text("Decoding in the browser", timeout=10_000)
+
+
+def test_strip_cells_that_failed_are_asked_again(page: Page) -> None:
+    """After a spell offline the strip's server images stayed blank (four black digits under a
+    caption calling them the current z) until z moved."""
+    page.allow_errors = True
+    page.route(DECODER_FILE, lambda route: route.abort())  # every cell comes from the server
+    page.route("**/decode.png*", lambda route: route.abort())
+    open_app_without_digit(page, "?model=vae-mnist-z2")
+    strip = page.get_by_test_id("compare-strip")
+    expect(strip.locator("figure.failed")).not_to_have_count(0)
+    page.unroute("**/decode.png*")
+    page.wait_for_function(
+        """() => { const cells = [...document.querySelectorAll('#compare-strip img')];
+            return cells.length > 1 && cells.every((img) => img.naturalWidth > 0); }""",
+        timeout=10_000,
+    )
+    expect(strip.locator("figure.failed")).to_have_count(0)
+
+
+def open_app_without_digit(page: Page, query: str) -> None:
+    """open_app, but the digit may not come (its requests fail on purpose)."""
+    page.goto(f"/{query}")
+    page.wait_for_selector("body[data-ready=true]", timeout=20_000)
