@@ -6,6 +6,7 @@ import argparse
 import ipaddress
 import logging
 import os
+import socket
 
 from .protocol import HeaderTimeoutProtocol
 
@@ -20,6 +21,58 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+# A private address to "connect" a UDP socket to: that only picks the route's source address (the
+# machine's address on its main network); nothing is sent, and no network access is needed.
+ROUTE_PROBE = ("10.255.255.255", 1)
+
+
+def _routed_address() -> str | None:
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(ROUTE_PROBE)
+            return str(probe.getsockname()[0])
+    except OSError:  # no route at all (no network): the host name may still say
+        return None
+
+
+def lan_addresses() -> list[str]:
+    """This machine's IPv4 addresses that others on its networks may reach (no loopback)."""
+    found: set[str] = set()
+    try:
+        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
+        found.update(str(info[4][0]) for info in infos)
+    except OSError:  # a host name that does not resolve
+        pass
+    routed = _routed_address()
+    if routed:
+        found.add(routed)
+    usable = [ipaddress.ip_address(a) for a in found]
+    return [str(a) for a in sorted(usable) if not (a.is_loopback or a.is_unspecified)]
+
+
+def start_lines(host: str, port: int) -> list[str]:
+    """Where to open the page. Bound to every interface (0.0.0.0, ::), the bind address is no
+    address to open: on another device http://0.0.0.0/ names that device (page pass 18). So: the
+    machine's own addresses for the others, and localhost for the person at it."""
+    try:
+        everywhere = ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        everywhere = False
+    if not everywhere:
+        shown = f"[{host}]" if ":" in host else host
+        return [f"latent-explorer: open http://{shown}:{port}/  (API docs: /docs)"]
+    others = lan_addresses()
+    elsewhere = (
+        " or ".join(f"http://{a}:{port}/" for a in others)
+        if others
+        else f"http://<this machine's address>:{port}/ (no network address was found here)"
+    )
+    return [
+        f"latent-explorer: open http://localhost:{port}/ on this machine  (API docs: /docs)",
+        f"latent-explorer: from other devices open {elsewhere}",
+    ]
 
 
 def run(args: argparse.Namespace) -> None:
@@ -39,8 +92,8 @@ def run(args: argparse.Namespace) -> None:
             flush=True,
         )
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    host = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"latent-explorer: open http://{host}:{args.port}/  (API docs: /docs)", flush=True)
+    for line in start_lines(args.host, args.port):
+        print(line, flush=True)
     uvicorn.run(
         APP_FACTORY,
         factory=True,

@@ -168,7 +168,18 @@ export function readQuery(search, models, fallback, elsewhere = {}) {
 // "Copy link": the view's link (above) to the clipboard, and a line on what it leaves out
 // (the drawing) and where it does not reach (a loopback address names the sender's computer).
 
-const LOOPBACK = ["127.0.0.1", "localhost", "[::1]"];
+// Host names that, in a link opened on another device, name that device: the loopback names,
+// and the all-interfaces bind addresses, which the server printed as "open http://0.0.0.0:…"
+// before it printed its own addresses (page pass 18: that link was copied without a word).
+const OWN_DEVICE = ["127.0.0.1", "localhost", "[::1]", "0.0.0.0", "[::]"];
+
+/** Whether a link to this host name reaches nobody but the device that opens it. */
+export const namesOwnDevice = (hostname) => OWN_DEVICE.includes(hostname);
+
+// The page cannot know whether the server already listens on every interface, so the note says
+// what works in both cases: the address the server prints, opened here, gives a link to send.
+const OWN_DEVICE_NOTE = " It names this computer: to share it, open the page by this computer's " +
+  "network address (the server prints it when started with --host 0.0.0.0) and copy the link there.";
 
 /**
  * @param {{button: HTMLButtonElement, note: HTMLElement}} els
@@ -193,10 +204,7 @@ export function createShareLink({ button, note }, query, beforeCopy = () => {}, 
     // where the model shown takes one (page pass 15: "label" beside an unconditional VAE).
     note.textContent = (copied ? "Link copied" : "Copy this link") +
       ` (model, z, ${labelled() ? "label, " : ""}map, interpolation and temperature; not the drawing).` +
-      (LOOPBACK.includes(location.hostname)
-        ? " It names this computer: to share it, run the server where others can reach it " +
-          "(latent-explorer serve --host 0.0.0.0) and send its address instead."
-        : "");
+      (namesOwnDevice(location.hostname) ? OWN_DEVICE_NOTE : "");
     if (!copied) note.append(linkField(url));
     note.hidden = false;
   }

@@ -1,0 +1,59 @@
+"""Page pass 18 (a teacher sharing links over slow and far networks)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from latent_explorer import harness
+from tests.browser import CHROMIUM_ARGS, ROOT, chromium_path
+from tests.test_browser import DESKTOP
+
+
+@pytest.fixture(scope="module")
+def base_url():
+    # Any Host header, as `serve --host 0.0.0.0` sets: the page is opened as http://0.0.0.0:PORT/.
+    env = {"LATENT_EXPLORER_TRUSTED_HOSTS": "*"}
+    with harness.running_server(ROOT / "checkpoints", "cpu", env=env) as server:
+        yield server.url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, base_url):
+    context = browser.new_context(viewport=DESKTOP, base_url=base_url)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    yield page
+    context.close()
+    assert errors == [], f"page errors: {errors}"
+
+
+def test_a_link_to_0000_is_said_to_name_this_computer(page: Page, base_url: str) -> None:
+    """The server printed `open http://0.0.0.0:PORT/`; a link copied there names each student's
+    own device, and the note said nothing (page pass 18, #3)."""
+    port = base_url.rsplit(":", 1)[1]
+    page.goto(f"http://0.0.0.0:{port}/?model=vae-mnist-z2")
+    page.wait_for_selector("body[data-ready=true]", timeout=20_000)
+    page.get_by_test_id("copy-link").click()
+    note = page.get_by_test_id("link-note")
+    expect(note).to_contain_text("It names this computer")
+    # Not "run the server with --host 0.0.0.0" to someone who already did.
+    expect(note).to_contain_text("open the page by this computer's network address")
+    expect(note).not_to_contain_text("run the server where others can reach it")
+    own = page.evaluate(
+        """async () => {
+          const { namesOwnDevice } = await import('/assets/js/url-state.js');
+          return ['0.0.0.0', '[::]', '[::1]', 'localhost', '192.0.2.2', 'example.org']
+            .map(namesOwnDevice);
+        }"""
+    )
+    assert own == [True, True, True, True, False, False]
