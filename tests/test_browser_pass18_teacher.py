@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from latent_explorer import harness
 from tests.browser import CHROMIUM_ARGS, ROOT, chromium_path
-from tests.test_browser import DESKTOP
+from tests.test_browser import DESKTOP, open_app
 
 
 @pytest.fixture(scope="module")
@@ -57,3 +57,33 @@ def test_a_link_to_0000_is_said_to_name_this_computer(page: Page, base_url: str)
         }"""
     )
     assert own == [True, True, True, True, False, False]
+
+
+def test_link_values_the_page_cannot_read_are_said(page: Page) -> None:
+    """method=SLERPY, scatter=no and a misspelt key were dropped without a word, where a wrong z
+    or temperature each got a sentence (page pass 18, #7)."""
+    open_app(page, "?model=vae-mnist-z2&method=SLERPY&scatter=no&zz=1,1&yy=2&utm_source=mail")
+    notice = page.get_by_role("alert")
+    expect(notice).to_contain_text(
+        "The link's method (SLERPY) is not linear or slerp: linear is used."
+    )
+    expect(notice).to_contain_text("The link's scatter (no) is not 0 or 1: the dots are shown.")
+    # One sentence for the unknown keys; a tracking key added on the way is not the sender's.
+    expect(notice).to_contain_text(
+        "The link's zz and yy are not settings this page reads: ignored."
+    )
+    expect(notice).not_to_contain_text("utm_source")
+    expect(page.locator("#method-select")).to_have_value("linear")
+    expect(page.locator("#scatter-toggle")).to_be_checked()
+
+
+def test_an_empty_method_is_said_and_a_capital_slerp_is_read(page: Page) -> None:
+    open_app(page, "?model=vae-mnist-z2&method=&zz=1,1")
+    notice = page.get_by_role("alert")
+    expect(notice).to_contain_text("The link's method is empty: linear is used.")
+    expect(notice).to_contain_text("The link's zz is not a setting this page reads: ignored.")
+    # The case is not the sender's mistake: "SLERP" is slerp, and the address says so.
+    open_app(page, "?model=vae-mnist-z2&method=SLERP&scatter=1")
+    expect(page.locator("#method-select")).to_have_value("slerp")
+    page.wait_for_function("() => location.search.includes('method=slerp')")
+    expect(page.get_by_test_id("notice")).to_be_hidden()

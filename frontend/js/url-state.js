@@ -97,6 +97,46 @@ function parseTemperature(raw, notes) {
   return used;
 }
 
+/** A value the page cannot read, in words: "The link's method (SLERPY) is not linear or slerp". */
+function notRead(key, raw, expected, instead) {
+  return raw === "" ? `The link's ${key} is empty: ${instead}.`
+    : `The link's ${key} (${raw}) is not ${expected}: ${instead}.`;
+}
+
+// The paths an interpolation may take. Read whatever the case: a hand-typed "SLERP" means slerp
+// (page pass 18: it became linear without a word), and the address then says "slerp".
+const METHODS = ["linear", "slerp"];
+
+function parseMethod(raw, notes) {
+  const method = raw.toLowerCase();
+  if (METHODS.includes(method)) return method;
+  notes.push(notRead("method", raw, "linear or slerp", "linear is used"));
+  return "linear";
+}
+
+/** The test set's dots: "0" hides them, "1" shows them (as the absent key does). */
+function parseScatter(raw, notes) {
+  if (raw === "0" || raw === "1") return raw === "1";
+  notes.push(notRead("scatter", raw, "0 or 1", "the dots are shown"));
+  return true;
+}
+
+const MOST_NAMED = 4; // a link with more unknown keys than this names the first few
+// Added by the sites a link passes through, not typed by its sender: not worth a word.
+const TRACKING = /^(utm_\w+|fbclid|gclid)$/;
+
+/** One sentence for every key the page does not read (a misspelt "zz=1,1" showed z = 0 silently). */
+function unknownKeys(params) {
+  const unknown = [...new Set(params.keys())]
+    .filter((key) => key !== "" && !KEYS.includes(key) && !TRACKING.test(key));
+  if (!unknown.length) return [];
+  const named = unknown.length > MOST_NAMED
+    ? [...unknown.slice(0, MOST_NAMED - 1), `${unknown.length - MOST_NAMED + 1} others`] : unknown;
+  const list = named.length === 1 ? named[0] : `${named.slice(0, -1).join(", ")} and ${named.at(-1)}`;
+  return [unknown.length === 1 ? `The link's ${list} is not a setting this page reads: ignored.`
+    : `The link's ${list} are not settings this page reads: ignored.`];
+}
+
 /**
  * Read the link.
  * @param {string} search location.search
@@ -141,7 +181,7 @@ export function readQuery(search, models, fallback, elsewhere = {}) {
     if (range >= MIN_RANGE && range <= Z_LIMIT) out.range = range;
     else notes.push(`The link's range (${params.get("range")}) is not a number from ${MIN_RANGE} to ${Z_LIMIT}: ignored.`);
   }
-  out.scatter = params.get("scatter") !== "0";
+  if (params.has("scatter")) out.scatter = parseScatter(params.get("scatter"), notes);
   ["a", "b"].forEach((key, k) => {
     if (!params.get(key)) return;
     // "z:label"; an empty label is none, and "1,1:3:5" is one label, "3:5", that is not one.
@@ -160,8 +200,9 @@ export function readQuery(search, models, fallback, elsewhere = {}) {
     label ??= fallback;
     out.ends[k] = { z, label };
   });
-  if (params.get("method") === "slerp") out.method = "slerp";
+  if (params.has("method")) out.method = parseMethod(params.get("method"), notes);
   if (params.has("t")) out.temperature = parseTemperature(params.get("t"), notes);
+  notes.push(...unknownKeys(params));
   return out;
 }
 
