@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from latent_explorer import harness
 from tests.browser import CHROMIUM_ARGS, ROOT, chromium_path
-from tests.test_browser import DESKTOP, open_app
+from tests.test_browser import DESKTOP, SEVEN, draw_stroke, open_app, shoot
 
 
 @pytest.fixture(scope="module")
@@ -87,3 +87,33 @@ def test_an_empty_method_is_said_and_a_capital_slerp_is_read(page: Page) -> None
     expect(page.locator("#method-select")).to_have_value("slerp")
     page.wait_for_function("() => location.search.includes('method=slerp')")
     expect(page.get_by_test_id("notice")).to_be_hidden()
+
+
+def explained_cloud(page: Page, model: str) -> str:
+    open_app(page, f"?model={model}")
+    draw_stroke(page, SEVEN)
+    expect(page.get_by_test_id("posterior-samples").locator("img")).to_have_count(16)
+    page.get_by_test_id("explain-draw").locator("summary").click()
+    return page.get_by_test_id("explain-draw").inner_text()
+
+
+def test_the_draw_explanation_sizes_the_cloud_by_its_own_sigma(page: Page) -> None:
+    """'The cloud is small beside the prior's circles' was said on the beta-VAE too, whose sigma
+    are mostly ~1 (page pass 18, #6): the sentence follows the drawing's sigma."""
+    said = explained_cloud(page, "vae-mnist-z16-beta10")
+    shoot(page, "pass18-explain-beta")
+    assert "small beside" not in said
+    assert "as wide as the prior's circles in" in said
+    said = explained_cloud(page, "vae-mnist-z2")  # sigma ~0.07: small it is
+    assert "This drawing's cloud is small beside the prior's circles (σ at most 0.0" in said
+    said = page.evaluate(
+        """async () => {
+          const { cloudSize } = await import('/assets/js/posterior-views.js');
+          return [cloudSize([1.0, 0.95]), cloudSize([0.7, 0.8])];
+        }"""
+    )
+    assert "in every dim" in said[0] and "narrower than the prior's circles" in said[1]
+    page.locator("#clear-pad").click()  # no drawing: no numbers to follow
+    expect(page.get_by_test_id("cloud-size")).to_have_text(
+        "The zoomed view under the samples sets the cloud beside the prior's circles (σ = 1)."
+    )

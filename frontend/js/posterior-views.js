@@ -16,6 +16,35 @@ import { fillNouns } from "./nouns.js";
 import { showThumbs } from "./thumbs.js";
 
 const POSTERIOR_SAMPLES = 16;
+// A dim whose σ is above this is taken as left at the prior's 1 (the rule of the σ line under
+// the drawing, encode-view.js's spread).
+const AT_PRIOR = 0.9;
+// Below this the cloud is "small" beside the prior's circles; up to AT_PRIOR only "narrower".
+const SMALL = 0.5;
+
+/**
+ * The Draw explanation's sentence on the cloud's size, from this drawing's σ: it said "The cloud
+ * is small beside the prior's circles" on every model, also on a β-VAE whose σ are mostly ~1
+ * (page pass 18).
+ * @param {number[]} sigma q(z|x)'s σ, one per dim
+ */
+export function cloudSize(sigma) {
+  const wide = sigma.filter((v) => v > AT_PRIOR).length;
+  const most = Math.max(...sigma).toFixed(2);
+  if (wide === 0) {
+    return `This drawing's cloud is ${Number(most) < SMALL ? "small beside" : "narrower than"} the ` +
+      `prior's circles (σ at most ${most}, the prior's is 1; the zoomed view under the samples ` +
+      "shows it).";
+  }
+  if (wide === sigma.length) {
+    return "This drawing's cloud is about as wide as the prior's circles in every dim (σ above " +
+      `${AT_PRIOR}): the encoder hardly places it.`;
+  }
+  const least = Math.min(...sigma).toFixed(2);
+  return `This drawing's cloud is about as wide as the prior's circles in ${wide} of its ` +
+    `${sigma.length} dims (σ above ${AT_PRIOR}): those dims say nothing about the drawing; the ` +
+    `other ${sigma.length - wide} place it (σ down to ${least}).`;
+}
 
 /**
  * @param {{root: HTMLElement, strip: HTMLElement, again: HTMLButtonElement, note: HTMLElement}} els

@@ -6,7 +6,7 @@ import { createCompareStrip } from "./compare-strip.js";
 import { createElboBar } from "./elbo-bar.js";
 import { createMapAxes, defaultRange } from "./map-axes.js";
 import { fillRangeSelect, legendTitle, noLikelihood, posteriorName, showRangeNote } from "./model-notes.js";
-import { createPosteriorCloud, createPosteriorSamples } from "./posterior-views.js";
+import { cloudSize, createPosteriorCloud, createPosteriorSamples } from "./posterior-views.js";
 
 /**
  * @param {(id: string) => HTMLElement} $ the page's element lookup
@@ -22,6 +22,10 @@ export function createTeaching($, { map, images, imageIn, onError }) {
   const elboBar = createElboBar($("elbo"), $("kl-per-dim"));
   const cloud = createPosteriorCloud($("posterior-cloud"), $("posterior-cloud-note"));
   let encoded = null; // {mu, logvar} of the drawing shown, for the zoomed cloud on a new plane
+  // The Draw explanation's sentence on the cloud's size: the page's words until a drawing's σ
+  // give its own.
+  const sizeSaid = $("cloud-size");
+  const sizeUnsaid = sizeSaid.textContent;
   let dots = [];
   let ownRange = null; // the model's own range and the points it came from, for the range note
   const posterior = createPosteriorSamples(
@@ -72,6 +76,8 @@ export function createTeaching($, { map, images, imageIn, onError }) {
       if (body.elbo) elboBar.show(body, model);
       else elboBar.clear(noLikelihood(model));
       encoded = { mu: body.mu, logvar: body.logvar };
+      sizeSaid.textContent = body.logvar ? cloudSize(body.logvar.map((v) => Math.exp(v / 2)))
+        : sizeUnsaid;
       cloud.set(map.plane(), body.mu, body.logvar, posteriorName(model));
       posterior.set(model, body.mu, body.logvar, label);
     },
@@ -80,6 +86,7 @@ export function createTeaching($, { map, images, imageIn, onError }) {
     clear() {
       elboBar.clear();
       encoded = null;
+      sizeSaid.textContent = sizeUnsaid;
       cloud.set(null);
       posterior.clear();
     },
