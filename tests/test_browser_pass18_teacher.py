@@ -117,3 +117,61 @@ def test_the_draw_explanation_sizes_the_cloud_by_its_own_sigma(page: Page) -> No
     expect(page.get_by_test_id("cloud-size")).to_have_text(
         "The zoomed view under the samples sets the cloud beside the prior's circles (σ = 1)."
     )
+
+
+GRID = "**/grid.png*"
+
+
+def hold_grids(page: Page) -> list:
+    """The map's pictures wait here until the test lets them go (a slow network)."""
+    held: list = []
+    page.route(GRID, lambda route: held.append(route))
+    return held
+
+
+def wait_held(page: Page, held: list) -> None:
+    for _ in range(100):
+        if held:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("the map's picture was never asked for")
+
+
+def release(page: Page, held: list) -> None:
+    for route in held:  # before unroute, which would let them go itself
+        route.continue_()
+    page.unroute(GRID)
+
+
+def test_the_map_says_it_is_loading_until_its_picture_comes(page: Page) -> None:
+    """On a slow link the map was an empty square for seconds under a legend that promised the
+    dots, with no word (page pass 18, #8)."""
+    held = hold_grids(page)
+    open_app(page, "?model=vae-mnist-z16")
+    wait_held(page, held)
+    loading = page.get_by_test_id("map-loading")
+    expect(loading).to_be_visible()
+    expect(loading).to_have_text("Loading the map…")
+    shoot(page, "pass18-map-loading")
+    release(page, held)
+    expect(loading).to_be_hidden()
+    # Another model: its picture is on its way again, and the line says so until it comes.
+    held = hold_grids(page)
+    page.get_by_test_id("model-select").select_option("vae-mnist-z2")
+    wait_held(page, held)
+    expect(loading).to_be_visible()
+    release(page, held)
+    expect(loading).to_be_hidden()
+
+
+def test_a_failed_map_picture_leaves_the_word_to_the_notice(page: Page) -> None:
+    held = hold_grids(page)
+    open_app(page, "?model=vae-mnist-z2")
+    wait_held(page, held)
+    loading = page.get_by_test_id("map-loading")
+    expect(loading).to_be_visible()
+    for route in held:
+        route.abort()
+    page.unroute(GRID)
+    expect(page.get_by_role("alert")).to_contain_text("The map's background did not load")
+    expect(loading).to_be_hidden()  # not "loading" beside "did not load"

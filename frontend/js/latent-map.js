@@ -89,6 +89,11 @@ export function createLatentMap({ wrap, canvas, svg, legend },
   let plane = null;
   let backgroundKey = "";
   let failed = false; // the last background asked for did not load
+  // "Loading the map…" over the square until its picture comes: on a slow link the map was an
+  // empty black square for seconds under a legend that already promised the dots (page pass
+  // 18). Once a picture fails the notice speaks, so the line goes until the next model.
+  const loading = wrap.querySelector(".map-loading");
+  let gaveUp = false;
   let dims = 2;
   let priorOn = false;
   let samples = [];
@@ -136,6 +141,7 @@ export function createLatentMap({ wrap, canvas, svg, legend },
                               view.range - (py / size) * 2 * view.range];
 
   function redraw() {
+    if (loading) loading.hidden = Boolean(background) || gaveUp;
     ctx.fillStyle = "#000";
     ctx.fillRect(0, 0, size, size);
     if (background) ctx.drawImage(background, 0, 0, size, size);
@@ -163,6 +169,7 @@ export function createLatentMap({ wrap, canvas, svg, legend },
       if (backgroundKey !== url) return; // a newer one was asked for meanwhile
       background = img;
       failed = false;
+      gaveUp = false;
       redraw();
       onLoad();
     };
@@ -173,6 +180,7 @@ export function createLatentMap({ wrap, canvas, svg, legend },
       backgroundKey = "";
       background = null;
       failed = true;
+      gaveUp = true;
       redraw();
       onError(new Error("the latent map's background could not be loaded"));
     };
@@ -224,6 +232,7 @@ export function createLatentMap({ wrap, canvas, svg, legend },
   /** Forget the background (another model: its old image must not sit under the new dots). */
   function clearBackground() {
     background = null;
+    gaveUp = false; // the new model's picture is on its way
     backgroundKey = "";
     atlasData = null;
     redraw();
