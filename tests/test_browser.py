@@ -266,6 +266,11 @@ def test_url_round_trips_the_state(page: Page, browser, base_url) -> None:
     expect(other.get_by_test_id("model-select")).to_have_value("cvae-mnist-z2")
     expect(other.get_by_test_id("label-select")).to_have_value("4")
     assert slider_values(other) == [0.0, -r]
+    # Both digits drawn by the page's own decoder: a page may be ready while its digit is still
+    # the server's (its decoder file came after the 1.5 s wait), one grey level off in a few
+    # pixels, and redrawn ~0.2 s later (race audit).
+    for p in (page, other):
+        p.wait_for_selector("#latency[data-where=browser]", timeout=10_000)
     wait_decoded(other)
     assert decoded_pixels(other) == decoded_pixels(page)
     other.context.close()

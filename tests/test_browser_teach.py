@@ -122,7 +122,9 @@ def test_compare_strip_shows_every_2d_model_and_follows_z(page: Page) -> None:
         "sel => document.querySelector(sel).src.startsWith('data:')", arg=cell % "cvae-mnist-z2"
     )
     # The switch also moves z (to the new model's start), a moment later: record the cells only
-    # once they have stopped changing, else that move is taken for the label's effect.
+    # once it has (the map's plane is set in the same task) and they have stopped changing, else
+    # that move is taken for the label's effect (race audit: ~0.2 s of slack under load).
+    page.wait_for_selector("[data-testid=latent-map][data-plane]")
     cvae, vae = _settled(page, [cell % m for m in ("cvae-mnist-z2", "vae-mnist-z2")])
     page.get_by_test_id("label-select").select_option("7")
     page.wait_for_function(
