@@ -25,21 +25,31 @@ export function createDigitFlow({ store, source, decodedView, notice, styleRow, 
   // until one succeeds (for the z current then; a move meanwhile asks at once): the old digit
   // stayed, looking current, until the user moved (page pass 8).
   const retry = createRetry();
-  store.perModel(() => retry.reset());
+  // What the digit shows: model, z, label and where it was decoded. The same again is not asked
+  // for: a link's opening asked twice (its first digit, then its settled view), and the server's
+  // second answer, from the browser's cache in a few ms, was read out as a server decode beside
+  // a median of seconds (page pass 18).
+  let shown = "";
+  store.perModel(() => { retry.reset(); shown = ""; });
 
   const scheduleDecode = latestWins(async () => {
     const t = store.token();
     const z = [...state.z];
+    const label = labelOrNull();
+    const key = JSON.stringify([state.model.id, z, label, source.status().where === "browser"]);
+    if (key === shown) return;
     const started = performance.now();
     try {
-      const digit = await source.digit(z, labelOrNull());
+      const digit = await source.digit(z, label);
       if (decodedView.show(digit, started, () => store.isCurrent(t)) === null) return;
+      shown = key;
       retry.reset();
       notice.clear("decode");
       const detail = { z, where: digit.where, drawnAt: performance.now() };
       window.dispatchEvent(new CustomEvent("digit-drawn", { detail }));
     } catch (err) {
       if (err.name === "AbortError" || err.name === "StaleError" || !store.isCurrent(t)) return;
+      shown = "";
       const reason = describe(err);
       decodedView.stale(reason.charAt(0).toLowerCase() + reason.slice(1).replace(/\.$/, ""));
       const next = mayPass(err) ? `Asked again in ${retry.schedule(() => scheduleDecode())} s.` : "";
