@@ -92,11 +92,8 @@ def test_a_vertical_swipe_over_the_map_scrolls_and_a_tap_still_moves_z(phone) ->
     expect(page.locator("[data-testid=latent-slider][data-dim='0']")).not_to_have_value("0")
 
 
-def test_nothing_stays_hidden_under_the_notice(phone) -> None:
-    page, _ = phone
-    open_app(page, "?model=vae-mnist-z2&z=abc,1")
-    notice = page.get_by_role("alert")
-    expect(notice).to_be_visible()
+def assert_page_foot_clear_of(page: Page, notice) -> None:
+    """Scrolled to its end, the page's last panel ends above the floating notice."""
     page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
     page.wait_for_timeout(200)
     last = page.evaluate(
@@ -104,6 +101,14 @@ def test_nothing_stays_hidden_under_the_notice(phone) -> None:
         ".map((p) => p.getBoundingClientRect().bottom))"
     )
     assert last <= notice.bounding_box()["y"], last
+
+
+def test_nothing_stays_hidden_under_the_notice(phone) -> None:
+    page, _ = phone
+    open_app(page, "?model=vae-mnist-z2&z=abc,1")
+    notice = page.get_by_role("alert")
+    expect(notice).to_be_visible()
+    assert_page_foot_clear_of(page, notice)
     page.get_by_role("button", name="Dismiss the message").click()
     assert page.evaluate("document.body.style.paddingBottom") == ""
 
@@ -123,13 +128,7 @@ def test_the_notices_room_follows_a_turned_phone(phone) -> None:
         " return document.body.style.paddingBottom === `${n.offsetHeight + 32}px`; }",
         timeout=5_000,
     )
-    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
-    page.wait_for_timeout(200)
-    last = page.evaluate(
-        "Math.max(...[...document.querySelectorAll('.panel')].filter((p) => !p.hidden)"
-        ".map((p) => p.getBoundingClientRect().bottom))"
-    )
-    assert last <= notice.bounding_box()["y"], last
+    assert_page_foot_clear_of(page, notice)
 
 
 def test_the_legend_goes_with_the_dots(page: Page) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from latent_explorer import harness
-from tests.browser import CHROMIUM_ARGS, ROOT, chromium_path
-from tests.test_browser import DESKTOP, SEVEN, draw_stroke, open_app, shoot
+from tests import test_browser
+from tests.browser import ROOT
+from tests.test_browser import SEVEN, draw_stroke, open_app, shoot
 
 
 @pytest.fixture(scope="module")
@@ -18,23 +19,9 @@ def base_url():
         yield server.url
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser, base_url):
-    context = browser.new_context(viewport=DESKTOP, base_url=base_url)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    yield page
-    context.close()
-    assert errors == [], f"page errors: {errors}"
+# The same browser and page fixtures as the other browser tests, on this module's server.
+browser = test_browser.browser
+page = test_browser.page
 
 
 def test_a_link_to_0000_is_said_to_name_this_computer(page: Page, base_url: str) -> None:
@@ -165,6 +152,7 @@ def test_the_map_says_it_is_loading_until_its_picture_comes(page: Page) -> None:
 
 
 def test_a_failed_map_picture_leaves_the_word_to_the_notice(page: Page) -> None:
+    page.allow_errors = True  # the refused picture, logged by the browser as it should be
     held = hold_grids(page)
     open_app(page, "?model=vae-mnist-z2")
     wait_held(page, held)
