@@ -38,24 +38,21 @@ def _routed_address() -> str | None:
 
 
 def lan_addresses() -> list[str]:
-    """This machine's IPv4 addresses that others on its networks may reach (no loopback)."""
-    found: set[str] = set()
-    try:
-        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
-        found.update(str(info[4][0]) for info in infos)
-    except OSError:  # a host name that does not resolve
-        pass
+    """This machine's IPv4 address that others on its network may reach (no loopback): the one
+    its default route leaves from. Not its host name's addresses: looking the name up may ask a
+    DNS server (and wait for one a classroom LAN lacks), and a 64-character label made
+    getaddrinfo raise UnicodeError, which stopped the server before it started (review)."""
     routed = _routed_address()
-    if routed:
-        found.add(routed)
-    usable = [ipaddress.ip_address(a) for a in found]
-    return [str(a) for a in sorted(usable) if not (a.is_loopback or a.is_unspecified)]
+    if routed is None:
+        return []
+    address = ipaddress.ip_address(routed)
+    return [] if address.is_loopback or address.is_unspecified else [routed]
 
 
 def start_lines(host: str, port: int) -> list[str]:
     """Where to open the page. Bound to every interface (0.0.0.0, ::), the bind address is no
     address to open: on another device http://0.0.0.0/ names that device (page pass 18). So: the
-    machine's own addresses for the others, and localhost for the person at it."""
+    machine's own address for the others, and localhost for the person at it."""
     try:
         everywhere = ipaddress.ip_address(host).is_unspecified
     except ValueError:
