@@ -39,14 +39,30 @@ function describeError(status, body, subject = null) {
   return typeof detail === "string" ? detail : `the server answered ${status}`;
 }
 
+// Said to whoever opened the page, often someone the demo was shared with: no command.
+const NO_ANSWER = "The server did not answer (it may be down, or the network is).";
+
+/**
+ * The body of an answer, read as `kind` ("json", "blob", "arrayBuffer"). A connection lost while
+ * it streams is no answer, as a fetch that failed is (review: a decoder file cut off mid-body
+ * threw a plain TypeError, taken for a failure for good: it was never asked for again).
+ */
+async function read(response, kind) {
+  try {
+    return await response[kind]();
+  } catch (err) {
+    if (err.name === "AbortError" || err instanceof SyntaxError) throw err; // cancelled; not JSON
+    throw new ApiError(NO_ANSWER, 0);
+  }
+}
+
 async function request(path, options = {}, subject = null) {
   let response;
   try {
     response = await fetch(path, options);
   } catch (err) {
     if (err.name === "AbortError") throw err;
-    // Said to whoever opened the page, often someone the demo was shared with: no command.
-    throw new ApiError("The server did not answer (it may be down, or the network is).", 0);
+    throw new ApiError(NO_ANSWER, 0);
   }
   if (!response.ok) {
     let body = null;
@@ -67,7 +83,7 @@ async function postJson(path, body, signal) {
     body: JSON.stringify(body),
     signal,
   });
-  return response.json();
+  return read(response, "json");
 }
 
 const modelPath = (id) => `api/models/${encodeURIComponent(id)}`;
@@ -75,7 +91,7 @@ const zParam = (z) => z.map((v) => v.toFixed(4)).join(",");
 
 /** @returns {Promise<object[]>} the models the server has loaded */
 export async function listModels() {
-  return (await request("api/models")).json();
+  return read(await request("api/models"), "json");
 }
 
 /** URL of one decoded digit as a PNG (also what the download button saves). */
@@ -88,7 +104,7 @@ export function decodePngUrl(id, z, label = null, scale = 1) {
 
 /** Fetch one decoded digit as a Blob (PNG). */
 export async function decodePng(id, z, label = null, signal = undefined) {
-  return (await request(decodePngUrl(id, z, label), { signal })).blob();
+  return read(await request(decodePngUrl(id, z, label), { signal }), "blob");
 }
 
 /** Decode many latents at once; labels only for conditional models. */
@@ -105,7 +121,7 @@ export async function decode(id, zs, labels = null, output = "png") {
  * @returns {Promise<ArrayBuffer>}
  */
 export async function decoderFile(model) {
-  return (await request(model.decoder.url.replace(/^\//, ""))).arrayBuffer();
+  return read(await request(model.decoder.url.replace(/^\//, "")), "arrayBuffer");
 }
 
 /** Sample n digits from the prior (label null: sampled uniformly for a conditional model). */
@@ -129,7 +145,7 @@ export async function encodeUpload(id, file, label = null, preprocess = "mnist")
   form.append("image", file);
   form.append("preprocess", preprocess);
   if (label !== null) form.append("label", String(label));
-  return (await request(`${modelPath(id)}/encode`, { method: "POST", body: form }, "image")).json();
+  return read(await request(`${modelPath(id)}/encode`, { method: "POST", body: form }, "image"), "json");
 }
 
 /** The image formats the server opens, as people write them (server/upload_checks.py). */
@@ -166,7 +182,7 @@ export function gridUrl(id, { n, span, dims = null, plane = "dims", label = null
 /** The atlas: test-set posterior means projected on a plane, with labels. */
 export async function atlas(id, dims = null) {
   const query = dims ? `?dims=${dims.join(",")}` : "";
-  return (await request(`${modelPath(id)}/atlas${query}`)).json();
+  return read(await request(`${modelPath(id)}/atlas${query}`), "json");
 }
 
 /** n completions of the visible part of a 28x28 image (mask: a region name or {quadrants}). */
@@ -184,7 +200,7 @@ export async function completeUpload(id, file, mask, { n = 8, seed = null } = {}
   form.append("mask", typeof mask === "string" ? mask : JSON.stringify(mask));
   form.append("n", String(n));
   if (seed !== null) form.append("seed", String(seed));
-  return (await request(`${modelPath(id)}/complete`, { method: "POST", body: form }, "image")).json();
+  return read(await request(`${modelPath(id)}/complete`, { method: "POST", body: form }, "image"), "json");
 }
 
 /** Frames between two latents. */
