@@ -7,7 +7,7 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 from tests import test_browser
-from tests.test_browser import open_app
+from tests.test_browser import SEVEN, draw_stroke, open_app
 
 # The same server, browser and page fixtures as the other browser tests (one server per module).
 base_url = test_browser.base_url
@@ -146,3 +146,35 @@ def test_a_link_asks_for_its_digit_once(page: Page) -> None:
     page.wait_for_timeout(1_000)
     assert len(asked) == 1, asked
     expect(page.locator("#latency")).to_contain_text("median of last 1:")
+
+
+def test_the_maps_picture_is_asked_again_when_the_server_answers_again(page: Page) -> None:
+    """The map's failure was said in words, never taken for one that may pass: the digit came
+    back, the map stayed black until a move (review)."""
+    page.allow_errors = True
+    page.route(DECODER_FILE, lambda route: route.fulfill(status=404, body="{}"))
+    page.route("**/grid.png*", lambda route: route.abort())
+    page.route("**/decode.png*", lambda route: route.abort())
+    open_app_without_digit(page, "?model=vae-mnist-z2")
+    notice = page.get_by_role("alert")
+    expect(notice).to_be_visible()
+    page.unroute("**/grid.png*")
+    page.unroute("**/decode.png*")
+    # Nobody moves: the digit's retry succeeds, and the map's picture is asked again with it.
+    expect(notice).to_be_hidden(timeout=15_000)
+    expect(page.get_by_test_id("decoded-image")).not_to_have_class("stale")
+
+
+def test_a_mended_posterior_failure_does_not_come_back(page: Page) -> None:
+    """Nothing cleared the posterior samples' failure when they later came: it was shown again,
+    beside 16 samples, once a later failure was mended (review)."""
+    page.allow_errors = True
+    page.route(DECODER_FILE, lambda route: route.fulfill(status=404, body="{}"))
+    open_app(page, "?model=vae-mnist-z2")
+    page.route("**/decode", lambda route: route.abort())  # the posterior samples' batch
+    draw_stroke(page, SEVEN)
+    notice = page.get_by_role("alert")
+    expect(notice).to_contain_text("The posterior samples could not be decoded")
+    page.unroute("**/decode")
+    page.get_by_role("button", name="Draw again").click()
+    expect(notice).to_be_hidden()

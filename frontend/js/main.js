@@ -56,9 +56,10 @@ const map = createLatentMap(
   { wrap: $("map"), canvas: $("map-canvas"), svg: $("map-overlay"), legend: $("legend") },
   { onPick: (x, y) => setZ(map.plane().unproject(x, y, state.z)),
     // Neutral, and never over the atlas's own notice (which says the same thing first).
+    // A failure that may pass (an <img> says no more): asked again when the server answers again.
     onError: () => viewFlow.atlasFailing() || notice.show("The map's background did not load (the server or " +
                                              "the network may be down): it is asked again when " +
-                                             "you next move.", "map"),
+                                             "you next move.", "map", "", { mayPass: true }),
     onLoad: () => notice.clear("map"),
     // A PCA plane comes with the atlas: without it the map takes no click, and a click asks for
     // the atlas again (it never did: the retry sat in setZ, which such a map cannot call).
@@ -70,7 +71,8 @@ const encodeView = createEncodeView({ preprocessed: $("preprocessed"), reconstru
                                     () => state.model);
 const interpolationView = createInterpolationView({ row: $("interpolation"), info: $("interp-info") });
 const teach = createTeaching($, { map, images: source.images, imageIn: source.imageIn,
-                                  onError: (err) => notice.show(err, "posterior") });
+                                  onError: (err) => notice.show(err, "posterior"),
+                                  onOk: () => notice.clear("posterior") });
 const drawFlow = createDrawFlow(
   { store, pad, encodeView, teach, map, upload: $("upload") },
   { followLabel, moveTo: setZ, hint: (mu) => viewFlow.outsideRangeHint(mu),
@@ -289,7 +291,7 @@ async function openLink(link) {
                "its crosshair is off the map: choose a wider range, or Reset to 0.");
   }
   // After the switch (which clears messages): what the link asked for and did not get.
-  if (notes.length) notice.show(notes.join(" "), "link");
+  if (notes.length) notice.show(notes.join(" "), "link", "", { once: true });
 }
 
 async function start() {

@@ -62,12 +62,16 @@ export function createNotice(root, home) {
    * @param {Error | string} err
    * @param {string} from what failed ("decode", "atlas", "link"...): its later success clears it
    * @param {string} [next] what brings it back ("Asked again in 2 s.")
+   * @param {{mayPass?: boolean, once?: boolean}} [opts] mayPass: a failure in words that may pass
+   *   (an error object says so itself); once: nothing will mend it (a link's notes), so it goes
+   *   when a newer line covers it, not back on show when that one is mended (review)
    */
-  function show(err, from, next = "") {
+  function show(err, from, next = "", { mayPass: passes = false, once = false } = {}) {
     if (err && typeof err === "object" && (err.name === "AbortError" || err.name === "StaleError")) return;
+    for (const [source, f] of failing) if (f.once) failing.delete(source);
     failing.delete(from); // the newest goes last
-    const again = typeof err !== "string" && mayPass(err);
-    failing.set(from, { line: sentence(err, from, next), again, read: false });
+    const again = typeof err === "string" ? passes : mayPass(err);
+    failing.set(from, { line: sentence(err, from, next), again, once, read: false, asking: false });
     display();
   }
 
@@ -105,8 +109,12 @@ export function createNotice(root, home) {
       if (!mended) return;
       failing.delete(from);
       if (mended.again) {
-        const others = [...failing].filter(([, f]) => f.again).map(([source]) => source);
-        if (others.length) for (const listener of recoveryListeners) listener(others);
+        // Each asked once per mend: one already asked stays out until it fails or is mended
+        // (review: three failures mended one by one asked the last twice).
+        const others = [...failing].filter(([, f]) => f.again && !f.asking);
+        for (const [, f] of others) f.asking = true;
+        const sources = others.map(([source]) => source);
+        if (sources.length) for (const listener of recoveryListeners) listener(sources);
       }
     }
     display();

@@ -42,17 +42,17 @@ export function cloudSize(sigma) {
   }
   const least = Math.min(...sigma).toFixed(2);
   return `This drawing's cloud is about as wide as the prior's circles in ${wide} of its ` +
-    `${sigma.length} dims (σ above ${AT_PRIOR}): those dims say nothing about the drawing; the ` +
-    `other ${sigma.length - wide} place it (σ down to ${least}).`;
+    `${sigma.length} dims (σ above ${AT_PRIOR}): there the encoder places it hardly more closely ` +
+    `than the prior does; the other ${sigma.length - wide} place it closely (σ down to ${least}).`;
 }
 
 /**
  * @param {{root: HTMLElement, strip: HTMLElement, again: HTMLButtonElement, note: HTMLElement}} els
- * @param {{onDots: (zs: number[][]) => void, onError: (err: Error) => void,
+ * @param {{onDots: (zs: number[][]) => void, onError: (err: Error) => void, onOk: () => void,
  *          images: (zs: number[][], labels: number[] | null) => Promise<string[]>}} handlers
  *   `images` decodes the samples (decode-source.js: in the browser, or on the server)
  */
-export function createPosteriorSamples({ root, strip, again, note }, { onDots, images, onError }) {
+export function createPosteriorSamples({ root, strip, again, note }, { onDots, images, onError, onOk }) {
   let current = null; // {modelId, mu, logvar, label}
   let token = 0; // a newer drawing (or a clear) wins over a late answer
 
@@ -70,6 +70,7 @@ export function createPosteriorSamples({ root, strip, again, note }, { onDots, i
       if (mine !== token) return;
       showThumbs(strip, decoded, null, (k) => `the drawing's posterior sample ${k + 1}, decoded`);
       root.dataset.count = String(decoded.length);
+      onOk(); // a failure said earlier is mended (review: it came back after a later one was)
     } catch (err) {
       if (mine === token) onError(err); // not a failure about a drawing no longer shown
     }

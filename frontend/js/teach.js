@@ -10,12 +10,13 @@ import { cloudSize, createPosteriorCloud, createPosteriorSamples } from "./poste
 
 /**
  * @param {(id: string) => HTMLElement} $ the page's element lookup
- * @param {{map: object, images: Function, imageIn: Function, onError: (err: Error) => void}} deps
+ * @param {{map: object, images: Function, imageIn: Function, onError: (err: Error) => void,
+ *          onOk: () => void}} deps
  *        the latent map (for the prior's circles and the samples' dots), the decode source's
  *        `images` (the posterior samples are decoded where the digit is) and `imageIn` (the
  *        compare strip's models), and where errors go
  */
-export function createTeaching($, { map, images, imageIn, onError }) {
+export function createTeaching($, { map, images, imageIn, onError, onOk }) {
   const axes = createMapAxes($("map-axes"));
   const compareStrip = createCompareStrip($("compare-strip"), $("compare-note"), imageIn,
                                          $("compare-recon"));
@@ -31,7 +32,7 @@ export function createTeaching($, { map, images, imageIn, onError }) {
   const posterior = createPosteriorSamples(
     { root: $("posterior"), strip: $("posterior-samples"), again: $("posterior-again"),
       note: $("posterior-note") },
-    { onDots: (zs) => { dots = zs; map.setSamples(zs); cloud.show(zs); }, images, onError },
+    { onDots: (zs) => { dots = zs; map.setSamples(zs); cloud.show(zs); }, images, onError, onOk },
   );
 
   return {
