@@ -37,6 +37,11 @@ def _routed_address() -> str | None:
         return None
 
 
+def bracketed(host: str) -> str:
+    """A host as a URL writes it: an IPv6 address in brackets."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
 def lan_addresses() -> list[str]:
     """This machine's IPv4 address that others on its network may reach (no loopback): the one
     its default route leaves from. Not its host name's addresses: looking the name up may ask a
@@ -49,17 +54,22 @@ def lan_addresses() -> list[str]:
     return [] if address.is_loopback or address.is_unspecified else [routed]
 
 
-def start_lines(host: str, port: int) -> list[str]:
+def start_lines(host: str, port: int, trusted: str = "*") -> list[str]:
     """Where to open the page. Bound to every interface (0.0.0.0, ::), the bind address is no
     address to open: on another device http://0.0.0.0/ names that device (page pass 18). So: the
-    machine's own address for the others, and localhost for the person at it."""
+    machine's own address for the others, and localhost for the person at it; or, where
+    `trusted` (LATENT_EXPLORER_TRUSTED_HOSTS) names the hosts answered, those (review: localhost,
+    printed beside a list without it, was refused)."""
     try:
         everywhere = ipaddress.ip_address(host).is_unspecified
     except ValueError:
         everywhere = False
     if not everywhere:
-        shown = f"[{host}]" if ":" in host else host
-        return [f"latent-explorer: open http://{shown}:{port}/  (API docs: /docs)"]
+        return [f"latent-explorer: open http://{bracketed(host)}:{port}/  (API docs: /docs)"]
+    names = [n.strip() for n in trusted.split(",") if n.strip() and "*" not in n]
+    if "*" not in trusted and names:
+        urls = " or ".join(f"http://{bracketed(n)}:{port}/" for n in names)
+        return [f"latent-explorer: open {urls}  (the hosts answered; API docs: /docs)"]
     others = lan_addresses()
     elsewhere = (
         " or ".join(f"http://{a}:{port}/" for a in others)
@@ -89,7 +99,8 @@ def run(args: argparse.Namespace) -> None:
             flush=True,
         )
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    for line in start_lines(args.host, args.port):
+    trusted = os.environ.get("LATENT_EXPLORER_TRUSTED_HOSTS", "*")
+    for line in start_lines(args.host, args.port, trusted):
         print(line, flush=True)
     uvicorn.run(
         APP_FACTORY,

@@ -14,9 +14,9 @@ from latent_explorer.server.cli import run
 PORT = 8819
 
 
-def start_output(host: str, monkeypatch: pytest.MonkeyPatch, capsys) -> str:
+def start_output(host: str, monkeypatch: pytest.MonkeyPatch, capsys, trusted: str = "*") -> str:
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)  # print, do not serve
-    monkeypatch.setenv("LATENT_EXPLORER_TRUSTED_HOSTS", "127.0.0.1")  # run() leaves it then
+    monkeypatch.setenv("LATENT_EXPLORER_TRUSTED_HOSTS", trusted)  # set: run() leaves it
     args = argparse.Namespace(
         host=host, port=PORT, checkpoints=None, device=None, log_level="warning", workers=1
     )
@@ -74,3 +74,11 @@ def test_without_any_address_it_says_so(monkeypatch, capsys) -> None:
 )
 def test_a_named_address_is_printed_as_it_is(host, url, monkeypatch, capsys) -> None:
     assert f"{url}:{PORT}/" in start_output(host, monkeypatch, capsys)
+
+
+def test_the_hosts_answered_are_the_ones_printed(monkeypatch, capsys) -> None:
+    """localhost was printed beside a trusted-host list without it, and refused there."""
+    monkeypatch.setattr(socket, "socket", routed_from("192.0.2.7"))
+    out = start_output("0.0.0.0", monkeypatch, capsys, trusted="lab.example, 192.0.2.7")
+    assert f"http://lab.example:{PORT}/ or http://192.0.2.7:{PORT}/" in out
+    assert "localhost" not in out
