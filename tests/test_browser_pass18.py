@@ -178,3 +178,18 @@ def test_a_mended_posterior_failure_does_not_come_back(page: Page) -> None:
     page.unroute("**/decode")
     page.get_by_role("button", name="Draw again").click()
     expect(notice).to_be_hidden()
+
+
+def test_a_failed_map_is_asked_again_by_itself(page: Page) -> None:
+    """With the digit decoded in the page, nothing else failed whose mending could ask for the
+    map's dots again: the map stayed empty until a move (page pass 19)."""
+    page.allow_errors = True
+    open_app(page, "?model=vae-mnist-z2")
+    page.route("**/atlas*", lambda route: route.abort())
+    page.get_by_test_id("model-select").select_option("cvae-mnist-z2")
+    notice = page.get_by_role("alert")
+    expect(notice).to_contain_text("A move asks again. Asked again by itself in 1 s.")
+    page.unroute("**/atlas*")
+    # Nobody moves.
+    expect(notice).to_be_hidden(timeout=15_000)
+    expect(page.get_by_test_id("latent-map")).to_have_attribute("data-plane", "0,1")

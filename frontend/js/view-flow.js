@@ -1,9 +1,10 @@
 // The map's view: the plane and range shown, the atlas that comes with them (the model's own
 // range, the scatter of test codes, the PCA plane), and the picture behind the map. An atlas
 // answer is dropped when the model or the plane changed meanwhile; one that failed in a way that
-// may pass is asked again by the user's next move.
+// may pass is asked again by the user's next move, and by itself after 1, 2, 4, then every 8 s.
 
 import * as api from "./api.js";
+import { createRetry } from "./latest.js";
 import { PRIOR_RANGE, fillRangeSelect } from "./model-notes.js";
 
 const ATLAS_RETRY_MS = 2000; // a failed atlas is asked again by a move at most this often
@@ -32,6 +33,10 @@ export function createViewFlow({ store, $, map, sliders, teach, notice, encodeVi
    *  range picked during a switch left the previous model's choices and "Why ±130?" note on the
    *  new model) */
   let rangeOwed = null;
+  // Asked again by itself too: with the digit decoded in the page, nothing else failed to mend and
+  // ask for it, and the map stayed empty until a move (page pass 19).
+  const retry = createRetry();
+  store.perModel(() => retry.reset());
 
   function refreshBackground() {
     // A 2-d model's plane is all of z: no base point, so one URL per label and range (cached).
@@ -120,6 +125,7 @@ export function createViewFlow({ store, $, map, sliders, teach, notice, encodeVi
       const atlas = await api.atlas(state.model.id, view.dims);
       if (!store.isCurrent(t) || request !== viewRequest) return; // superseded
       store.setAtlas(atlas);
+      retry.reset();
       notice.clear("atlas");
     } catch (err) {
       if (!store.isCurrent(t) || request !== viewRequest) return;
@@ -130,9 +136,12 @@ export function createViewFlow({ store, $, map, sliders, teach, notice, encodeVi
       // an AE (±130) left a link's z off the map without a word (page pass 12).
       const range = resetRange && !linkRange
         ? ` Until then the map shows ±${PRIOR_RANGE}, the prior's range, not this model's own.` : "";
+      const itself = failedForNow
+        ? ` Asked again by itself in ${retry.schedule(() => { if (atlasRetry && !viewPending) applyView(); })} s.`
+        : "";
       notice.show(err, "atlas", !failedForNow ? "" : (view.plane === "pca"
         ? "The PCA plane comes with them: until then the map takes no click. A click or a slider asks again."
-        : "A move asks again.") + range);
+        : "A move asks again.") + itself + range);
     } finally {
       if (request === viewRequest) viewPending = false;
     }
