@@ -32,10 +32,10 @@ def test_a_link_to_0000_is_said_to_name_this_computer(page: Page, base_url: str)
     page.wait_for_selector("body[data-ready=true]", timeout=20_000)
     page.get_by_test_id("copy-link").click()
     note = page.get_by_test_id("link-note")
-    expect(note).to_contain_text("It names this computer")
-    # Not "run the server with --host 0.0.0.0" to someone who already did.
-    expect(note).to_contain_text("open the page by this computer's network address")
-    expect(note).not_to_contain_text("run the server where others can reach it")
+    expect(note).to_contain_text("It names each visitor's own device")
+    # Not "start the server with --host 0.0.0.0" to someone who already did (page pass 19).
+    expect(note).to_contain_text("the address the server printed for other devices")
+    expect(note).not_to_contain_text("--host 0.0.0.0")
     own = page.evaluate(
         """async () => {
           const { namesOwnDevice } = await import('/assets/js/url-state.js');

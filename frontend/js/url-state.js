@@ -217,10 +217,15 @@ const OWN_DEVICE = ["127.0.0.1", "localhost", "[::1]", "0.0.0.0", "[::]"];
 /** Whether a link to this host name reaches nobody but the device that opens it. */
 export const namesOwnDevice = (hostname) => OWN_DEVICE.includes(hostname);
 
-// The page cannot know whether the server already listens on every interface, so the note says
-// what works in both cases: the address the server prints, opened here, gives a link to send.
+// The page cannot know whether a loopback-bound server listens elsewhere too; one opened as
+// 0.0.0.0 or [::] does, and has printed its address already (page pass 19: told to start with
+// --host 0.0.0.0, as it had been).
 const OWN_DEVICE_NOTE = " It names this computer: to share it, open the page by this computer's " +
   "network address (the server prints it when started with --host 0.0.0.0) and copy the link there.";
+const ALL_INTERFACES_NOTE = " It names each visitor's own device: to share it, open the page by " +
+  "the address the server printed for other devices and copy the link there.";
+const ownDeviceNote = (hostname) =>
+  (["0.0.0.0", "[::]"].includes(hostname) ? ALL_INTERFACES_NOTE : OWN_DEVICE_NOTE);
 
 /**
  * @param {{button: HTMLButtonElement, note: HTMLElement}} els
@@ -245,7 +250,7 @@ export function createShareLink({ button, note }, query, beforeCopy = () => {}, 
     // where the model shown takes one (page pass 15: "label" beside an unconditional VAE).
     note.textContent = (copied ? "Link copied" : "Copy this link") +
       ` (model, z, ${labelled() ? "label, " : ""}map, interpolation and temperature; not the drawing).` +
-      (namesOwnDevice(location.hostname) ? OWN_DEVICE_NOTE : "");
+      (namesOwnDevice(location.hostname) ? ownDeviceNote(location.hostname) : "");
     if (!copied) note.append(linkField(url));
     note.hidden = false;
   }
