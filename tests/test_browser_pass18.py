@@ -114,6 +114,8 @@ def test_strip_cells_that_failed_are_asked_again(page: Page) -> None:
     open_app_without_digit(page, "?model=vae-mnist-z2")
     strip = page.get_by_test_id("compare-strip")
     expect(strip.locator("figure.failed")).not_to_have_count(0)
+    said = "a dashed cell did not load and is asked for again"
+    expect(page.locator("#compare-note")).to_contain_text(said)  # in words, not only a title
     page.unroute("**/decode.png*")
     page.wait_for_function(
         """() => { const cells = [...document.querySelectorAll('#compare-strip img')];
@@ -121,6 +123,7 @@ def test_strip_cells_that_failed_are_asked_again(page: Page) -> None:
         timeout=10_000,
     )
     expect(strip.locator("figure.failed")).to_have_count(0)
+    expect(page.locator("#compare-note")).not_to_contain_text(said)
 
 
 def open_app_without_digit(page: Page, query: str) -> None:
@@ -193,3 +196,18 @@ def test_a_failed_map_is_asked_again_by_itself(page: Page) -> None:
     # Nobody moves.
     expect(notice).to_be_hidden(timeout=15_000)
     expect(page.get_by_test_id("latent-map")).to_have_attribute("data-plane", "0,1")
+
+
+def test_a_failed_interpolation_says_so_in_its_panel(page: Page) -> None:
+    """The panel still said "A is set…: move z to another point, then set B" after B was set
+    and the path failed (page pass 19)."""
+    page.allow_errors = True
+    page.route(DECODER_FILE, lambda route: route.fulfill(status=404, body="{}"))
+    open_app(page, "?model=vae-mnist-z2")
+    page.route("**/interpolate", lambda route: route.abort())
+    page.get_by_role("button", name="A = current").click()
+    page.locator("[data-testid=latent-slider][data-dim='0']").focus()
+    page.keyboard.press("End")
+    page.get_by_role("button", name="B = current").click()
+    info = page.locator("#interp-info")
+    expect(info).to_contain_text("A and B are set, but the path between them could not be made")

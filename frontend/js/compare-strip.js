@@ -90,11 +90,13 @@ export function createCompareStrip(root, note, imageIn = () => null, recon = nul
         figure.classList.add("failed");
         figure.title = "This image did not load; it is asked for again.";
         askFailedAgain();
+        sayFailed();
       });
       img.addEventListener("load", () => {
         figure.classList.remove("failed");
         figure.removeAttribute("title");
         failures = 0;
+        sayFailed();
       });
       const name = document.createElement("figcaption");
       name.textContent = caption(model);
@@ -114,6 +116,15 @@ export function createCompareStrip(root, note, imageIn = () => null, recon = nul
   function show(img, model, url) {
     img.src = url;
     img.alt = `the current z decoded by ${model.id}`;
+  }
+
+  // A dashed cell's reason in words under the strip, not only in a title a finger cannot reach
+  // (page pass 19).
+  const FAILED_SAID = "; a dashed cell did not load and is asked for again";
+  function sayFailed() {
+    const text = note.textContent.replace(FAILED_SAID, "");
+    const any = cells.some((c) => c.figure.classList.contains("failed"));
+    note.textContent = any ? text + FAILED_SAID : text;
   }
 
   function askFailedAgain() {
@@ -174,6 +185,7 @@ export function createCompareStrip(root, note, imageIn = () => null, recon = nul
     note.textContent = z.length > 2
       ? `z0, z1 of the current z (${shown}) in each 2-d model${labelled}`
       : `z = (${shown}) in each model${labelled}`;
+    sayFailed();
   }
 
   /** Show z (the current model's) in every comparable model. */

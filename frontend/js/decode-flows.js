@@ -141,6 +141,7 @@ export function createSamplesFlow({ store, source, notice, map, interpolationVie
       notice.clear("interp");
     } catch (err) {
       if (!store.isCurrent(t) || request !== interpRequest) return; // superseded, as above
+      interpolationView.failed();
       notice.show(err, "interp");
     }
   }
@@ -180,7 +181,15 @@ export function createInterpolationView(els) {
       : `${set} is set (marked on the map): move z to another point, then set ${next}.`);
   }
 
-  return { show, clear, waitFor };
+  /** Both ends are set and their frames failed: the line said "A is set… then set B" still
+   *  (page pass 19). */
+  function failed() {
+    showThumbs(els.row, []);
+    setLive(els.info, "A and B are set, but the path between them could not be made (the " +
+      "message at the foot of the page says why; setting an end asks again).");
+  }
+
+  return { show, clear, waitFor, failed };
 }
 
 /**
