@@ -52,8 +52,9 @@ export function sentence(err, from, next = "") {
 export function createNotice(root, home) {
   const text = root.querySelector("[data-notice-text]");
   const close = root.querySelector("button");
-  /** source -> {line, again, read}: failures not yet mended, oldest first; the newest not
-   *  dismissed is shown (a dismissed one is still asked again when the server answers again). */
+  /** source -> {line, again, once, read, asking}: failures not yet mended, oldest first; the
+   *  newest not dismissed is shown (a dismissed one is still asked again when the server answers
+   *  again; `asking`: asked again already, awaiting its answer). */
   const failing = new Map();
   const recoveryListeners = [];
   let cameFrom = null; // the control the focus left for the close button

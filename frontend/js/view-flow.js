@@ -137,7 +137,7 @@ export function createViewFlow({ store, $, map, sliders, teach, notice, encodeVi
       const range = resetRange && !linkRange
         ? ` Until then the map shows ±${PRIOR_RANGE}, the prior's range, not this model's own.` : "";
       const itself = failedForNow
-        ? ` Asked again by itself in ${retry.schedule(() => { if (atlasRetry && !viewPending) applyView(); })} s.`
+        ? ` Asked again by itself in ${retry.schedule(retryAtlas)} s.`
         : "";
       notice.show(err, "atlas", !failedForNow ? "" : (view.plane === "pca"
         ? "The PCA plane comes with them: until then the map takes no click. A click or a slider asks again."
@@ -163,11 +163,15 @@ export function createViewFlow({ store, $, map, sliders, teach, notice, encodeVi
     refreshBackground();
   }
 
+  function retryAtlas() {
+    if (atlasRetry && !viewPending) applyView();
+  }
+
   return {
     applyView, followMove, refreshBackground, reach, outsideRangeHint,
     /** The last atlas failed in a way that may pass (its notice says so already). */
     atlasFailing: () => atlasRetry,
     /** A click on a map without its PCA plane (which comes with the atlas) asks for it again. */
-    retryAtlas: () => { if (atlasRetry && !viewPending) applyView(); },
+    retryAtlas,
   };
 }
