@@ -122,15 +122,16 @@ def test_the_intro_follows_a_fashion_model(page: Page) -> None:
 
 
 def test_new_samples_are_said_at_every_press(page: Page) -> None:
-    open_app(page, "?model=cvae-fashion-z2&label=1")
+    # An ankle boot: its phrase, "an ankle boot", made "16 new samples of an ankle boot" (one boot).
+    open_app(page, "?model=cvae-fashion-z2&label=9")
     said = page.get_by_test_id("samples-said")
     expect(said).to_have_text("")  # the samples that come with the model are not announced
     page.get_by_role("button", name="New samples").click()
-    expect(said).to_have_text("16 new samples of trousers, temperature 1.0.")
+    expect(said).to_have_text("16 new samples given the label “Ankle boot”, temperature 1.0.")
     first = said.text_content()
     page.get_by_role("button", name="New samples").click()
     # The same words, changed (a no-break space), so that they are read out again.
     page.wait_for_function(
         "first => document.getElementById('samples-said').textContent !== first", arg=first
     )
-    expect(said).to_contain_text("16 new samples of trousers, temperature 1.0.")
+    expect(said).to_contain_text("16 new samples given the label “Ankle boot”, temperature 1.0.")

@@ -112,7 +112,10 @@ export function createSamplesFlow({ store, source, notice, map, interpolationVie
       // New images and no word (page pass 14): said, and said again at every press (the
       // no-break space alternates, as the same words are not read out twice).
       if (announce) {
-        const said = `${images.length} new samples${of}, temperature ${Number(temperature.value).toFixed(1)}.`;
+        // The label by its name, as the model is given it: "16 new samples of an ankle boot" read
+        // as 16 of one boot (a phrase is one item), and a label is a condition, not a promise.
+        const given = label === null ? "" : ` given the label “${state.model.data.class_names[label]}”`;
+        const said = `${images.length} new samples${given}, temperature ${Number(temperature.value).toFixed(1)}.`;
         samplesSaid.textContent = samplesSaid.textContent === said ? `${said}\u00a0` : said;
       } else {
         samplesSaid.textContent = ""; // it spoke of samples no longer shown (page pass 16)
