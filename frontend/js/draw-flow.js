@@ -55,14 +55,15 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
   // line said "the server failed (HTTP 500)" and waited for another stroke).
   const retry = createRetry(MAX_RETRIES);
 
-  /** Encode what `send(label)` sends and show it, as the newest encode (`again`: a retry). */
-  function encodeWith(send, zAsked = state.z, again = false) {
-    inFlight = encodeAndShow(send, zAsked, again);
+  /** Encode what `send(label)` sends and show it, as the newest encode (`again`: a retry). The
+   *  view's z and label when it was first sent travel with it, across retries. */
+  function encodeWith(send, asked = { z: state.z, label: state.label }, again = false) {
+    inFlight = encodeAndShow(send, asked, again);
     return inFlight;
   }
 
   /** Encode what `send(label)` sends and show it: the same for a drawing and an upload. */
-  async function encodeAndShow(send, zAsked, again) {
+  async function encodeAndShow(send, asked, again) {
     const model = state.model;
     if (needsLabel() && state.drawLabel === null) {
       request += 1; // "?" chosen while an answer for a named label was on its way
@@ -88,8 +89,11 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
       encodeView.quiet(false);
       // The view follows the drawing's label: the one the model read (M2) or the one the user
       // gave (a CVAE), so the decoded image at the drawing's z is decoded as that class.
+      // Unless the user chose a label since it was first sent (page pass 20: an answer retried
+      // after an outage put back the label picked before, under a z picked for the new one).
       const label = model.capabilities.infers_label ? body.label : told;
-      const relabelled = label !== null && label !== undefined && label !== state.label;
+      const relabelled = label !== null && label !== undefined && label !== state.label &&
+        state.label === asked.label;
       if (relabelled) followLabel(label);
       encodeView.show(body, model, told, hint(body.mu));
       store.setEncoded({ mu: body.mu, logvar: body.logvar });
@@ -99,7 +103,7 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
       // map click, Random sample; across retries too): that newer move wins; the marker still
       // shows where mu lies. (z is replaced, not changed, by every move: state.js setZ.)
       // (At the user's z, the view is redrawn with the drawing's label.)
-      if (state.z === zAsked) moveTo([...body.mu]);
+      if (state.z === asked.z) moveTo([...body.mu]);
       else if (relabelled) moveTo([...state.z]);
     } catch (err) {
       // An error about an older drawing, or another model's, is no news about this one.
@@ -110,7 +114,7 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
       if (api.mayPass(err)) {
         takeDown();
         const wait = retry.schedule(() => {
-          if (mine === request && store.isCurrent(t)) encodeWith(send, zAsked, true);
+          if (mine === request && store.isCurrent(t)) encodeWith(send, asked, true);
         });
         // Once the tries are spent, the user's next stroke asks again.
         const next = wait ? `Asked again in ${wait} s.` : GAVE_UP;
