@@ -67,12 +67,14 @@ def describe(
     metrics = md.get("metrics", {})
     value = metrics.get(head.key)
     data = describe_dataset(md.get("dataset", "unknown"), md.get("class_names"))
-    text = f"{model.display_name} with a {c.latent_dim}-d latent space"
+    beta = getattr(c, "beta", 1.0)
+    # A beta-VAE named as one (page pass 20: the picker called it a plain "VAE").
+    name = model.display_name if beta == 1.0 else f"β-{model.display_name}"
+    text = f"{name} with a {c.latent_dim}-d latent space"
     if md.get("epochs") == 0:  # fitted in closed form (PPCA)
         text += f", fitted in closed form on {data['title']}"
     else:
         text += f", trained on {data['title']} for {md.get('epochs', '?')} epochs"
-    beta = getattr(c, "beta", 1.0)
     if beta != 1.0:  # a beta-VAE: its numbers are not the plain VAE's, and the picker says why
         text += f", with its KL weighted by β = {beta:g}"
     if md.get("labelled_indices"):
@@ -84,7 +86,8 @@ def describe(
     return {
         "id": model_id,
         "kind": c.kind,
-        "display_name": model.display_name,
+        "display_name": name,
+        "kl_weight": beta,
         "dataset": md.get("dataset", "unknown"),
         "latent_dim": c.latent_dim,
         "num_classes": c.num_labels,

@@ -70,6 +70,10 @@ class ModelInfo(BaseModel):
     class_names: list[str]
     data: DatasetDescription
     likelihood: str
+    kl_weight: float = Field(
+        1.0, description="β, the KL's weight in the training loss (1: the plain ELBO; the "
+        "−ELBO served is always the plain one)"
+    )
     metrics: dict[str, float]
     headline_metric: HeadlineMetric
     capabilities: ModelCapabilities

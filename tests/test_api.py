@@ -48,6 +48,10 @@ def test_models_declare_capabilities(client: TestClient) -> None:
     assert all(not c["completes"] for k, c in caps.items() if k != "completion-mnist")
     assert by_id["m2-mnist-100"]["headline_metric"]["unit"] == "fraction"
     assert by_id[VAE]["display_name"] == "VAE"
+    # A KL weighted in training is named, and said as a number (page pass 20: "VAE").
+    beta = by_id["vae-mnist-z16-beta10"]
+    assert beta["display_name"] == "β-VAE" and beta["kl_weight"] == 10.0
+    assert by_id[VAE]["kl_weight"] == 1.0
 
 
 def test_models(client: TestClient) -> None:

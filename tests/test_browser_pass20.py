@@ -38,3 +38,62 @@ def test_a_late_encode_keeps_the_label_chosen_after_it(page: Page) -> None:
     expect(page.get_by_test_id("label-select")).to_have_value("5")
     params = page.evaluate("() => Object.fromEntries(new URL(location.href).searchParams)")
     assert params["label"] == "5" and params["z"] == z_chosen, params
+
+
+def test_the_m2_says_what_its_bars_are(page: Page) -> None:
+    """The M2's label bars were never explained: q(y|x), the y its cloud takes, and that they name
+    a label for a scribble too (">99.9%" for an hourglass)."""
+    open_app(page, "?model=m2-mnist-100")
+    explain = page.get_by_test_id("explain-draw")
+    explain.locator("summary").click()
+    note = page.get_by_test_id("reads-note")
+    expect(note).to_be_visible()
+    expect(note).to_contain_text("The bars are q(y|x)")
+    expect(note).to_contain_text("q(z|x,y), its cloud and the map's label take that y")
+    expect(note).to_contain_text("not whether the drawing is a digit at all")
+    page.get_by_test_id("model-select").select_option("cvae-mnist-z2")  # told its label: no bars
+    expect(note).to_be_hidden()
+
+
+def test_a_beta_vae_is_named_and_its_bar_says_what_training_weighted(page: Page) -> None:
+    """The picker called the β-VAE a "VAE", and its bar (the plain ELBO) did not say that training
+    minimised reconstruction + 10 × KL."""
+    open_app(page, "?model=vae-mnist-z16-beta10")
+    picked = page.get_by_test_id("model-select").locator("option:checked")
+    expect(picked).to_contain_text("(β-VAE, z=16")
+    draw_stroke(page, SEVEN)
+    beta = page.get_by_test_id("elbo-beta")
+    expect(beta).to_contain_text("Trained with β = 10: it minimised reconstruction + 10 × KL")
+    rec = float(page.get_by_test_id("elbo-rec").inner_text())
+    kl = float(page.get_by_test_id("elbo-kl").inner_text())
+    said = beta.inner_text().split("(here ")[1].split(")")[0]  # "99.8 + 35.0 = 134.8"
+    assert said == f"{rec:.1f} + {10 * kl:.1f} = {rec + 10 * kl:.1f}", said
+    # The KL chart says which drawing it scores: its counts and the σ line's could differ.
+    expect(page.get_by_test_id("kl-per-dim")).to_contain_text("thresholded at 0.5")
+    page.get_by_test_id("model-select").select_option("vae-mnist-z16")  # β = 1: no such line
+    draw_stroke(page, SEVEN)
+    expect(page.get_by_test_id("elbo-rec")).to_be_visible()
+    expect(page.get_by_test_id("elbo-beta")).to_have_count(0)
+
+
+def test_a_plane_of_idle_dims_says_why_it_is_narrow(page: Page) -> None:
+    """The β-VAE's z2 × z3 zoomed to ±0.5: the prior's circles and a drawing's cloud fell out of
+    view and nothing said why."""
+    open_app(page, "?model=vae-mnist-z16-beta10&plane=2,3")
+    note = page.get_by_test_id("range-note")
+    expect(note).to_be_visible()
+    expect(note).to_contain_text("Why ±0.5? On this plane the test digits' codes barely move")
+    expect(note).to_contain_text("outside this view: pick ±3 to see them.")
+    page.get_by_test_id("range-select").select_option("3")
+    expect(note).to_contain_text("Its codes need only ±0.5 (the map shows ±3). Why?")
+    expect(note).not_to_contain_text("outside this view")
+    page.locator("#plane-select").select_option("pca")  # the plane the codes spread over
+    expect(note).to_be_hidden()
+
+
+def test_the_fashion_intro_sends_the_reader_to_an_mnist_strip(page: Page) -> None:
+    """"(see the strip under the item)" sent a Fashion reader to a strip with no PCA in it."""
+    open_app(page, "?model=vae-fashion-z2")
+    expect(page.get_by_test_id("intro")).to_contain_text(
+        "(on an MNIST model, see the strip “Same z, every model” under the item)"
+    )

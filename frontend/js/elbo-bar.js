@@ -53,6 +53,22 @@ export function percentileMessage(p, model) {
 }
 
 /**
+ * A model trained with its KL weighted (β-VAE): the bar is the plain ELBO, not what training
+ * minimised (page pass 20: "99.8 + 3.5" beside a loss that was 99.8 + 35).
+ * @param {object} model @param {number} rec @param {number} kl tenths of a nat, as printed
+ * @returns {HTMLElement[]}
+ */
+function betaNote(model, rec, kl) {
+  const beta = model.kl_weight ?? 1;
+  if (beta === 1) return [];
+  const weighted = (rec + beta * kl) / 10;
+  return [h("p", { className: "muted", "data-testid": "elbo-beta" },
+    `Trained with β = ${beta}: it minimised reconstruction + ${beta} × KL (here ` +
+    `${(rec / 10).toFixed(1)} + ${((beta * kl) / 10).toFixed(1)} = ${weighted.toFixed(1)}). The ` +
+    `bar counts KL once: that sum is the −ELBO, the bound on −log ${pOfX(model)}.`)];
+}
+
+/**
  * The largest per-dim KLs and how many dims carry almost none of this drawing (< 0.1 nat: at the
  * prior), beside the model's active units: those are counted over the whole test set (page pass
  * 11: "12 of 16 flat" for one drawing read as contradicting the β-VAE's 8 active units).
@@ -111,6 +127,7 @@ export function createElboBar(root, klRoot) {
         h("span", { className: "key kl" }), "KL ",
         h("span", { "data-testid": "elbo-kl" }, (shownKl / 10).toFixed(1)), " = −ELBO ",
         h("span", { "data-testid": "elbo-total" }, (shownTotal / 10).toFixed(1)), " nats"),
+      ...betaNote(model, shownTotal - shownKl, shownKl),
       h("p", { className: "muted", "data-testid": "elbo-gap" },
         `−log ${pOfX(model)} ≈ ${(shownNll / 10).toFixed(1)} nats (importance-weighted, k=${body.nll_k}). ` +
         "The −ELBO is an upper bound on it; the gap is " +
@@ -128,8 +145,12 @@ export function createElboBar(root, klRoot) {
     const top = Math.max(...perDim, 1e-9);
     const values = perDim.map((v, d) => `z${d}: ${v.toFixed(2)}`).join(", ");
     klRoot.replaceChildren(
-      h("p", { className: "muted" }, "KL per latent dim (nats): tall bars are the dims that carry " +
-        "this drawing; flat ones it leaves at the prior."),
+      // Of the thresholded drawing, as the bar; the σ of the line above are the gray one's, and
+      // their counts could differ by a dim unexplained (page pass 20).
+      h("p", { className: "muted" }, "KL per latent dim (nats), of the drawing thresholded at " +
+        "0.5 as the bar scores it: tall bars are the dims that carry this drawing; flat ones it " +
+        "leaves at the prior. (The σ above are the gray drawing's: a count of them can differ " +
+        "by a dim.)"),
       // The numbers as text too: a bar's title is hover-only, out of reach of a finger or a
       // screen reader (page pass 8).
       h("p", { className: "muted", "data-testid": "kl-summary" }, klSummary(perDim, model)),

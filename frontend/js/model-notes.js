@@ -80,6 +80,23 @@ export function fillRangeSelect(select, range, linkRange = null) {
 }
 
 /**
+ * A plane whose test codes all lie within ±1 (under the prior's 1σ circle) for a model with the
+ * N(0, I) prior: its dims carry little of any image (page pass 20: the β-VAE's z2 × z3 zoomed to
+ * ±0.5, its circles and a drawing's cloud out of view, and nothing said why).
+ */
+function narrowPlaneNote(model, points, range, shown) {
+  const extent = points.map(([x, y]) => Math.max(Math.abs(x), Math.abs(y))).sort((a, b) => a - b);
+  const r = extent.length ? extent[Math.floor(0.99 * (extent.length - 1))] : 0;
+  const why = shown === range ? `Why ±${range}?` : `Its codes need only ±${range} (the map shows ` +
+    `±${shown}). Why?`;
+  return `${why} On this plane the test ${model.data.items}' codes barely move from one to the ` +
+    `next (99% lie within ±${r.toFixed(2)}, where the prior spreads over ±2): these dims carry ` +
+    "little of any image. A dim the KL has switched off keeps q(z|x) at the prior N(0, 1) " +
+    "whatever the image, so a drawing's cloud there is as wide as the prior's circles" +
+    (shown < 1 ? ", which lie outside this view: pick ±3 to see them." : ".");
+}
+
+/**
  * A model without the N(0, I) prior gets one sentence on why its range differs and why samples
  * from N(0, I) are poor; the share of its test codes inside ±3 makes it concrete.
  * @param {HTMLElement} note
@@ -89,8 +106,12 @@ export function fillRangeSelect(select, range, linkRange = null) {
  * @param {number} shown the range the map shows (another, when the user or a link chose it)
  */
 export function showRangeNote(note, model, points, range, shown = range) {
-  note.hidden = model.capabilities.standard_normal_prior;
-  if (note.hidden) return;
+  if (model.capabilities.standard_normal_prior) {
+    note.hidden = range >= 1;
+    if (!note.hidden) note.textContent = narrowPlaneNote(model, points, range, shown);
+    return;
+  }
+  note.hidden = false;
   const inside = points.filter(([x, y]) => Math.abs(x) <= PRIOR_RANGE && Math.abs(y) <= PRIOR_RANGE);
   const share = (100 * inside.length) / Math.max(points.length, 1);
   // "Why ±130?" beside a map at ±3 asked about a range nobody sees (page pass 9).
@@ -182,7 +203,7 @@ export function showModelTexts(m, $) {
   const has = { stochastic: c.stochastic, point: !c.stochastic, exact: c.exact_posterior,
                 learned: c.stochastic && !c.exact_posterior, likelihood: c.likelihood,
                 prior: c.standard_normal_prior, noprior: !c.standard_normal_prior,
-                conditional: c.conditional };
+                conditional: c.conditional, reads: c.infers_label };
   for (const el of document.querySelectorAll("[data-needs]")) el.hidden = !has[el.dataset.needs];
   applyNotation(document, m);
   $("download-grid").download = `map-${m.id}.png`;
