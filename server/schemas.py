@@ -71,8 +71,9 @@ class ModelInfo(BaseModel):
     data: DatasetDescription
     likelihood: str
     kl_weight: float = Field(
-        1.0, description="β, the KL's weight in the training loss (1: the plain ELBO; the "
-        "−ELBO served is always the plain one)"
+        1.0,
+        description="β, the KL's weight in the training loss (1: the plain ELBO; the "
+        "−ELBO served is always the plain one)",
     )
     metrics: dict[str, float]
     headline_metric: HeadlineMetric

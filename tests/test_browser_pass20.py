@@ -92,7 +92,7 @@ def test_a_plane_of_idle_dims_says_why_it_is_narrow(page: Page) -> None:
 
 
 def test_the_fashion_intro_sends_the_reader_to_an_mnist_strip(page: Page) -> None:
-    """"(see the strip under the item)" sent a Fashion reader to a strip with no PCA in it."""
+    """ "(see the strip under the item)" sent a Fashion reader to a strip with no PCA in it."""
     open_app(page, "?model=vae-fashion-z2")
     expect(page.get_by_test_id("intro")).to_contain_text(
         "(on an MNIST model, see the strip “Same z, every model” under the item)"
