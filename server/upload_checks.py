@@ -16,6 +16,10 @@ from __future__ import annotations
 
 MAX_JPEG_SCANS = 32  # baseline: 1; libjpeg's progressive: 6 (gray) or 10 (color); + thumbnails
 MAX_BLOCKS = 4096  # markers, chunks or blocks read one by one: a normal file has tens to hundreds
+# Start-of-frame markers (C4 is a Huffman table, C8 reserved, CC arithmetic conditioning): a JPEG
+# holds one frame. Pillow appends every SOF's component triples to one list: 63 of 64 KB each
+# made 1.4 million tuples (~120 MB) before the picture failed (hostile pass 12).
+SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # BMP compression field -> name; only 0 (none) and 3 (bit fields, also uncompressed) are taken.
 BMP_COMPRESSED = {1: "RLE8", 2: "RLE4", 4: "JPEG", 5: "PNG", 6: "alpha bit fields"}
@@ -68,7 +72,7 @@ def check_jpeg(data: bytes) -> None:
     """At most MAX_BLOCKS markers (or junk bytes, which Pillow steps through one at a time)
     before the first scan, and at most MAX_JPEG_SCANS scans from there on."""
     pos, steps, end = 2, 0, len(data)
-    first_scan = end
+    first_scan, frames = end, 0
     while pos + 1 < end:
         steps += 1
         if steps > MAX_BLOCKS:
@@ -87,6 +91,11 @@ def check_jpeg(data: bytes) -> None:
         elif marker in (0x00, 0x01) or 0xD0 <= marker <= 0xD9:  # markers without a length
             pos += 2
         else:
+            frames += marker in SOF_MARKERS
+            if frames > 1:
+                raise ImageInputError(
+                    "a JPEG with more than one frame header (SOF) is not one picture"
+                )
             pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
     # From the first scan on, walk the markers to the end of the image (FF D9): whatever follows
     # it (a motion photo's video, any trailer) is never decoded, and random bytes there hold

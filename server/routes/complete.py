@@ -14,7 +14,7 @@ from latent_explorer.model.completion import NAMED_REGIONS, quadrant_mask
 from ..deps import EntryDep
 from ..errors import InputError, quote, validation_errors
 from ..png import data_url, encode_png, to_uint8
-from ..preprocess import ImageInputError, open_image, shrink_to_gray
+from ..preprocess import ImageInputError, preprocess_upload
 from ..request_schemas import QuadrantsMask, request_models
 from ..requests import UPLOAD_ERRORS, Upload, read_upload_or_json, run_limited
 from ..schemas import CompleteResponse
@@ -93,7 +93,7 @@ def parse_form_mask(raw: str, complete_schema: type[BaseModel]) -> str | Quadran
 
 def load_upload(data: bytes, max_pixels: int) -> np.ndarray:
     """An uploaded picture as it is (no cropping: where the ink is matters here), 784 floats."""
-    return shrink_to_gray(open_image(data, max_pixels), 28, exact=True).reshape(784)
+    return preprocess_upload(data, max_pixels, mnist=False).reshape(784)
 
 
 def build_router(settings: Settings) -> APIRouter:
