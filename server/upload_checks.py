@@ -14,6 +14,8 @@ WebP is parsed and decoded by libwebp, in C, at a cost that follows the pixel co
 
 from __future__ import annotations
 
+import re
+
 MAX_JPEG_SCANS = 32  # baseline: 1; libjpeg's progressive: 6 (gray) or 10 (color); + thumbnails
 MAX_BLOCKS = 4096  # markers, chunks or blocks read one by one: a normal file has tens to hundreds
 # Start-of-frame markers (C4 is a Huffman table, C8 reserved, CC arithmetic conditioning): a JPEG
@@ -127,15 +129,17 @@ def check_jpeg(data: bytes) -> None:
         pos = next_marker(data, pos + 2 + int.from_bytes(data[pos + 2 : pos + 4], "big"))
 
 
+# An FF that starts a marker: not a stuffed zero (FF 00) nor a restart (FF D0-D7), which the
+# entropy-coded data holds. Searched in C: a Python walk over them cost 0.6 s for 4 MB of FF 00
+# pairs, 8 times a real photo's decode (hostile pass 12).
+MARKER_START = re.compile(rb"\xff[^\x00\xd0-\xd7]")
+
+
 def next_marker(data: bytes, pos: int) -> int:
     """Where the next marker starts at or after `pos`, past entropy-coded data (its stuffed
     FF 00 and restart markers FF D0-D7); len(data) when there is none."""
-    while (nxt := data.find(b"\xff", pos)) >= 0 and nxt + 1 < len(data):
-        following = data[nxt + 1]
-        if following != 0x00 and not 0xD0 <= following <= 0xD7:
-            return nxt
-        pos = nxt + 2
-    return len(data)
+    found = MARKER_START.search(data, pos)
+    return found.start() if found else len(data)
 
 
 def check_png(data: bytes) -> None:
