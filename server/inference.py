@@ -28,13 +28,17 @@ def require_latent_walk(entry: ModelEntry) -> None:
         )
 
 
-def latents(entry: ModelEntry, rows: Sequence[Sequence[float]], loc: tuple) -> torch.Tensor:
-    """(B, D) float tensor on the model's device; each row must have the model's latent size."""
+def latents(
+    entry: ModelEntry, rows: Sequence[Sequence[float]], loc: tuple, one: bool = False
+) -> torch.Tensor:
+    """(B, D) float tensor on the model's device; each row must have the model's latent size.
+    `one`: the rows are one z at `loc` (an interpolation's end), named without a row index."""
     require_latent_walk(entry)
     d = entry.latent_dim
     for i, row in enumerate(rows):
         if len(row) != d:
-            raise InputError((*loc, i), f"z has {len(row)} values; {entry.id} needs {d}")
+            where = loc if one else (*loc, i)  # not "[0]" of a z sent as one list (hostile 12)
+            raise InputError(where, f"z has {len(row)} values; {entry.id} needs {d}")
     return torch.tensor(rows, dtype=torch.float32).reshape(len(rows), d).to(entry.device)
 
 

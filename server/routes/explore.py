@@ -201,7 +201,7 @@ def build_router(settings: Settings) -> APIRouter:
         ends = []
         for name, point in (("start", body.start), ("end", body.end)):
             if isinstance(point, LatentPoint):
-                ends.append(inference.latents(entry, [point.z], ("body", name, "z"))[0])
+                ends.append(inference.latents(entry, [point.z], ("body", name, "z"), one=True)[0])
             else:
                 x = inference.pixels_tensor(entry, point.pixels)
                 ends.append(inference.encode(entry, x, y1)[0][0])
