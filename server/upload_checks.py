@@ -15,6 +15,7 @@ WebP is parsed and decoded by libwebp, in C, at a cost that follows the pixel co
 from __future__ import annotations
 
 import re
+import zlib
 
 MAX_JPEG_SCANS = 32  # baseline: 1; libjpeg's progressive: 6 (gray) or 10 (color); + thumbnails
 MAX_BLOCKS = 4096  # markers, chunks or blocks read one by one: a normal file has tens to hundreds
@@ -161,17 +162,45 @@ def check_png(data: bytes) -> None:
 PNG_METADATA = {b"tEXt", b"zTXt", b"iTXt", b"iCCP"}
 ORIENTATION_TEXT = {b"Raw profile type exif", b"Raw profile type APP1", b"XML:com.adobe.xmp"}
 MAX_KEPT_TEXT = 64 * 1024  # bytes of one such chunk as stored
+# Bytes the kept chunks may inflate to, all together: Pillow refuses a whole picture over 1 MB
+# of text in one chunk (its MAX_TEXT_CHUNK), and a 2 KB chunk kept for its keyword inflated to
+# 2 MB (hostile pass 12). A camera's or an editor's EXIF and XMP are a few KB.
+MAX_KEPT_INFLATED = 1024 * 1024
+
+
+def inflated_size(kind: bytes, payload: bytes, limit: int) -> int:
+    """The bytes a zTXt or iTXt chunk's text inflates to (its stored size if not compressed);
+    more than `limit` when it would inflate past it, found without inflating further."""
+    if kind == b"tEXt":
+        return len(payload)
+    rest = payload.split(b"\0", 1)[1] if b"\0" in payload else b""
+    if kind == b"iTXt":  # compression flag, method, language\0, translated keyword\0, text
+        if rest[:1] != b"\x01":
+            return len(payload)
+        rest = rest[2:].split(b"\0", 2)[-1]
+    else:  # zTXt: method, compressed text
+        rest = rest[1:]
+    inflate = zlib.decompressobj()
+    try:
+        out = inflate.decompress(rest, limit + 1)
+    except zlib.error:
+        return len(payload)  # Pillow says what is broken about it
+    return len(out)
 
 
 def without_png_metadata(data: bytes) -> bytes:
     """The PNG with its text and profile chunks cut out, but for small ones that may hold the
     orientation (after check_png, so its chunks are few)."""
     parts, pos, end = [data[: len(PNG_SIGNATURE)]], len(PNG_SIGNATURE), len(data)
+    room = MAX_KEPT_INFLATED
     while pos + 8 <= end:
         length = int.from_bytes(data[pos : pos + 4], "big")
         kind = data[pos + 4 : pos + 8]
         keyword = data[pos + 8 : pos + 8 + min(length, 80)].split(b"\0", 1)[0]
         orientation = kind != b"iCCP" and keyword in ORIENTATION_TEXT and length <= MAX_KEPT_TEXT
+        if orientation:
+            size = inflated_size(kind, data[pos + 8 : pos + 8 + length], room)
+            orientation, room = size <= room, room - min(size, room)
         if kind not in PNG_METADATA or orientation:
             parts.append(data[pos : pos + 12 + length])
         pos += 12 + length

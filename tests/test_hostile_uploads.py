@@ -380,6 +380,21 @@ def test_a_pngs_xmp_orientation_survives_the_metadata_cut() -> None:
     assert rows < cols and ink(upright) == (cols, rows)  # the bar stands upright
 
 
+@pytest.mark.parametrize("kind", [b"iTXt", b"zTXt"])
+def test_a_kept_text_chunk_that_inflates_past_pillows_limit_is_cut(
+    client: TestClient, kind: bytes
+) -> None:
+    """A 2 KB chunk named as XMP, kept for the orientation it may hold, inflated to 2 MB and
+    Pillow refused the whole picture, in its own words ("MAX_TEXT_CHUNK"; hostile pass 12)."""
+    plain = encoded(digit(28), "PNG")
+    at = plain.index(b"IDAT") - 4
+    packed = zlib.compress(b" " * 2_000_000, 9)
+    head = b"XML:com.adobe.xmp\0" + (b"\x01\x00\0\0" if kind == b"iTXt" else b"\x00")
+    r, took = upload(client, plain[:at] + png_chunk(kind, head + packed) + plain[at:])
+    assert r.status_code == 200, r.text[:300]
+    assert r.json()["mu"] == upload(client, plain)[0].json()["mu"] and took < FAST
+
+
 @pytest.mark.parametrize("keep", [20, 33, 40, 45, 50])
 def test_a_png_cut_short_is_a_422_saying_so(client: TestClient, keep: int) -> None:
     """Its magic bytes say PNG: cut after the header it was a 415 "not a PNG, ... image"."""
