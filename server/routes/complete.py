@@ -114,19 +114,19 @@ def build_router(settings: Settings) -> APIRouter:
             request, bodies.complete, bodies.complete_form, settings.max_body_bytes
         )
         if isinstance(body, Upload):
+            # The mask first: it was refused only after the picture was decoded (0.14 s for a
+            # 12-Mpx one), and behind the picture's own fault (hostile pass 12).
+            mask = resolve_mask(parse_form_mask(body.form.mask, bodies.complete))
             try:
                 pixels = await run_limited(
                     request, "uploads", load_upload, body.data, settings.max_image_pixels
                 )
             except ImageInputError as exc:
                 raise InputError(("body", "image"), str(exc), status=exc.status) from None
-            form = body.form
-            mask_spec = parse_form_mask(form.mask, bodies.complete)
-            n, seed = form.n, form.seed
+            n, seed = body.form.n, body.form.seed
         else:
             pixels = np.asarray(body.pixels, dtype=np.float32).reshape(784)
-            mask_spec, n, seed = body.mask, body.n, body.seed
-        mask = resolve_mask(mask_spec)
+            mask, n, seed = resolve_mask(body.mask), body.n, body.seed
         gen = torch.Generator()
         gen.seed() if seed is None else gen.manual_seed(seed)
         x = torch.from_numpy(pixels)[None].to(entry.device)
