@@ -455,6 +455,20 @@ def test_grid_query_edges_get_the_right_message(client: TestClient) -> None:
     assert client.get(f"{grid}&plane=pca").status_code == 200
 
 
+def test_a_blank_grid_or_atlas_parameter_is_one_left_out(client: TestClient) -> None:
+    """n= and label= were read as left out, but dims=, z= and span= were 422s (hostile pass 12):
+    one rule for every optional parameter."""
+    grid = f"/api/models/{Z16}/grid.png?n=2"
+    plain = client.get(grid)
+    for blank in ("dims=", "z=", "span=", "dims=&z=&span=&label="):
+        r = client.get(f"{grid}&{blank}")
+        assert r.status_code == 200 and r.content == plain.content, (blank, r.text[:200])
+    r = client.get(f"/api/models/{Z16}/atlas?dims=")
+    assert r.status_code == 200 and r.content == client.get(f"/api/models/{Z16}/atlas").content
+    r = client.get(f"{grid}&span=0")  # a value given is still checked
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "span"]
+
+
 def test_a_weak_if_none_match_revalidates_the_decoder(client: TestClient) -> None:
     """If-None-Match compares weakly (RFC 9110 section 13.1.2): W/"tag" is the same tag."""
     url = f"/api/models/{VAE}/decoder.safetensors"

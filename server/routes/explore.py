@@ -32,8 +32,9 @@ from ..text_numbers import TextFloat, TextInt, blank_is, parse_int
 
 
 def parse_dims(text: str | None, entry: ModelEntry) -> tuple[int, int] | None:
-    """'i,j' -> two distinct latent dims in range, or None."""
-    if text is None:
+    """'i,j' -> two distinct latent dims in range, or None (also for an empty value: a
+    parameter left blank is one left out, as n= and label= are; hostile pass 12)."""
+    if not text:
         return None
     try:
         dims = tuple(parse_int(v.strip(" ")) for v in text.split(","))  # "0, 1" too
@@ -123,13 +124,9 @@ def build_router(settings: Settings) -> APIRouter:
             Query(max_length=20000, description="the point the plane passes through"),
         ] = None,
         span: Annotated[
-            TextFloat | None,
-            Query(
-                gt=0,
-                le=1000,
-                allow_inf_nan=False,
-                description="even spacing in ±span (an AE: ±130)",
-            ),
+            Annotated[TextFloat, Field(gt=0, le=1000, allow_inf_nan=False)] | None,
+            blank_is(None),
+            Query(description="even spacing in ±span (an AE: ±130)"),
         ] = None,
         plane_name: Annotated[str, Query(alias="plane", pattern="^(dims|pca)$")] = "dims",
     ) -> Response:
@@ -140,7 +137,7 @@ def build_router(settings: Settings) -> APIRouter:
         for dims and the test codes' mean for PCA."""
         inference.require_latent_walk(entry)
         base = None
-        if z is not None:
+        if z:  # z= is z left out
             base = torch.from_numpy(parse_z(z, entry.latent_dim, settings.max_abs_z)[0])
         origin, ax, ay = plane(entry, dims, plane_name, base)
         y = inference.labels(
