@@ -96,6 +96,30 @@ def test_settings_drive_the_schema_limits(tmp_path: Path) -> None:
         assert spec["InterpolateRequest"]["properties"]["steps"]["maximum"] == 5
 
 
+def test_every_ref_in_the_openapi_document_resolves() -> None:
+    """/encode's and /complete's JSON bodies were named by $ref and never defined: /docs showed a
+    resolver error and "string" as their example (API pass). The limits come from the settings."""
+    app = create_app(Settings(checkpoints=ROOT / "checkpoints", device="cpu", max_completions=9))
+    with TestClient(app, base_url="http://127.0.0.1") as c:
+        spec = c.get("/openapi.json").json()
+    refs: set[str] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            refs.update(v for k, v in node.items() if k == "$ref")
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(spec)
+    named = {f"#/components/schemas/{name}" for name in spec["components"]["schemas"]}
+    assert "#/components/schemas/EncodeRequest" in refs and refs <= named, refs - named
+    complete = spec["components"]["schemas"]["CompleteRequest"]
+    assert complete["properties"]["n"]["maximum"] == 9
+
+
 def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LATENT_EXPLORER_MAX_STEPS", "7")
     monkeypatch.setenv("LATENT_EXPLORER_TRUSTED_HOSTS", "a.example, b.example")
