@@ -12,10 +12,8 @@ from anyio import CapacityLimiter
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from swagger_ui_bundle import swagger_ui_path
 
@@ -32,11 +30,11 @@ from .errors import (
 )
 from .head import HeadAsGet
 from .limits import BodySizeLimit
+from .openapi_doc import build_openapi
 from .page import named_model, page_html
 from .query_once import SingleQueryValues
 from .ranges import IgnoreBadRange
 from .registry import ModelRegistry, choose_device
-from .request_schemas import request_models
 from .routes import complete, decode, decode_png, decoder, encode, explore, models
 from .security import (
     PAGE_CSP,
@@ -58,15 +56,6 @@ DESCRIPTION = (
     "CVAE, semi-supervised M1+M2, probabilistic PCA, image completion) on MNIST and Fashion-MNIST; "
     "each model lists what it can do in /api/models. Images are 28x28, white on black."
 )
-
-
-def add_component(schema: dict, model: type[BaseModel]) -> None:
-    """A request model, and the models it uses, under components/schemas by their names."""
-    ref = "#/components/schemas/{model}"
-    own = model.model_json_schema(ref_template=ref, mode="validation")
-    components = schema.setdefault("components", {}).setdefault("schemas", {})
-    components.update(own.pop("$defs", {}))
-    components[model.__name__] = own
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -139,18 +128,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(NoWebSockets)
 
     def openapi() -> dict:
-        # decode.png is a plain route (see its module): add its hand-written entry.
         if app.openapi_schema is None:
-            schema = get_openapi(
-                title=app.title, version=app.version, description=app.description, routes=app.routes
-            )
-            schema["paths"][decode_png.PATH] = decode_png.OPENAPI
-            # /encode and /complete read JSON or a form by hand, and their docs name these by
-            # $ref: without them in components, /docs showed a resolver error (API pass).
-            bodies = request_models(settings)
-            for model in (bodies.encode, bodies.complete):
-                add_component(schema, model)
-            app.openapi_schema = schema
+            app.openapi_schema = build_openapi(app, settings)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -118,6 +118,13 @@ def test_every_ref_in_the_openapi_document_resolves() -> None:
     assert "#/components/schemas/EncodeRequest" in refs and refs <= named, refs - named
     complete = spec["components"]["schemas"]["CompleteRequest"]
     assert complete["properties"]["n"]["maximum"] == 9
+    # Bounds as JSON Schema writes them, exact: FastAPI made the seed's 2**63 - 1 the float
+    # 2**63, which the server refuses, and grid.png's n showed "ge"/"le", which tools ignore.
+    seed = spec["components"]["schemas"]["GenerateRequest"]["properties"]["seed"]["anyOf"][0]
+    assert seed["maximum"] == 2**63 - 1 and isinstance(seed["maximum"], int)
+    grid = spec["paths"]["/api/models/{model_id}/grid.png"]["get"]["parameters"]
+    n = next(p for p in grid if p["name"] == "n")["schema"]
+    assert (n["minimum"], n["maximum"]) == (1, 64) and "ge" not in n
 
 
 def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
