@@ -32,6 +32,11 @@ class InputError(Exception):
         self.loc, self.msg, self.status = loc, msg, status
 
 
+def z_size_error(loc: tuple | list, count: int, needs: str) -> InputError:
+    """A z of the wrong length, said in grammar ("z has 1 value", API pass)."""
+    return InputError(loc, f"z has {count} value{'' if count == 1 else 's'}; {needs}")
+
+
 def error_body(loc: tuple | list, msg: str, kind: str = "value_error") -> dict:
     return {"detail": [{"loc": list(loc), "msg": msg, "type": kind}]}
 

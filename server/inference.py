@@ -10,7 +10,7 @@ import torch
 from fastapi import Request, Response
 from pydantic_core import to_json
 
-from .errors import InputError
+from .errors import InputError, z_size_error
 from .fast_decode import decode_numpy
 from .png import data_url, encode_png, to_uint8, upscale
 from .registry import ModelEntry
@@ -38,7 +38,7 @@ def latents(
     for i, row in enumerate(rows):
         if len(row) != d:
             where = loc if one else (*loc, i)  # not "[0]" of a z sent as one list (hostile 12)
-            raise InputError(where, f"z has {len(row)} values; {entry.id} needs {d}")
+            raise z_size_error(where, len(row), f"{entry.id} needs {d}")
     return torch.tensor(rows, dtype=torch.float32).reshape(len(rows), d).to(entry.device)
 
 

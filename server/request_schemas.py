@@ -52,6 +52,16 @@ Pixels = Annotated[
 ]
 
 
+# What each output is, and how exact (API pass: the rounding was said nowhere, and a
+# log-likelihood computed from probs met pixels of exactly 0).
+OUTPUT_DOC = (
+    "png: each image a data URL of an 8-bit gray 28x28 PNG; probs: 28x28 pixel means in [0, 1] "
+    "(Bernoulli; PCA's Gaussian mean clamped to [1e-4, 1 - 1e-4]), rounded to 6 decimals, so "
+    "compute log-likelihoods from logits; logits: 28x28 values before the sigmoid, rounded to 5 "
+    "decimals"
+)
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -165,7 +175,7 @@ def _request_models(
             ]
             | None
         ) = Field(None, max_length=max_batch, description="one label per z (conditional models)")
-        output: Output = "png"
+        output: Output = Field("png", description=OUTPUT_DOC)
         model_config = ConfigDict(
             extra="forbid",
             json_schema_extra={
@@ -184,7 +194,7 @@ def _request_models(
         )
         seed: Seed | None = Field(None, description="same seed, same samples")
         _temperature_size = field_validator("temperature", mode="before")(check_temperature_size)
-        output: Output = "png"
+        output: Output = Field("png", description=OUTPUT_DOC)
         model_config = ConfigDict(
             extra="forbid",
             json_schema_extra={
@@ -201,7 +211,8 @@ def _request_models(
         preprocess: Literal["none", "mnist"] = Field(
             "none",
             description="none: the pixels are MNIST-formatted already; mnist: crop, fit and "
-            "centre them the way an uploaded picture is (a drawing downsampled to 28x28, say)",
+            "centre them the way an uploaded picture is (a drawing downsampled to 28x28, say). "
+            "An upload's default is mnist: a picture of any size, not the model's 28x28",
         )
         _shape = field_validator("pixels")(check_pixels)
         model_config = ConfigDict(
@@ -244,7 +255,7 @@ def _request_models(
             "latent axis least aligned with them (every such circle is as short)",
         )
         label: Label | None = None
-        output: Output = "png"
+        output: Output = Field("png", description=OUTPUT_DOC)
         model_config = ConfigDict(
             extra="forbid",
             json_schema_extra={

@@ -26,6 +26,7 @@ from .errors import (
     quote,
     validated,
     validation_errors,
+    z_size_error,
 )
 from .text_numbers import parse_float, parse_int
 
@@ -57,7 +58,7 @@ def parse_z(text: str, latent_dim: int, max_abs: float) -> np.ndarray:
     if (count := text.count(",") + 1) > latent_dim:
         # Counted before parsing: 10,000 values each parsed on the loop cost 6.2 ms to refuse on
         # the busiest route, 30 times a decode (hostile pass 12).
-        raise InputError(("query", "z"), f"z has {count} values; the model needs {latent_dim}")
+        raise z_size_error(("query", "z"), count, f"the model needs {latent_dim}")
     try:
         values = [parse_float(v.strip(" ")) for v in text.split(",")]  # "0.5, -1.2" too
     except ValueError as exc:  # its reason names the 100-character limit a long number met
@@ -65,9 +66,7 @@ def parse_z(text: str, latent_dim: int, max_abs: float) -> np.ndarray:
     if not all(math.isfinite(v) and abs(v) <= max_abs for v in values):
         raise InputError(("query", "z"), f"z values must be finite and within ±{max_abs:g}")
     if len(values) != latent_dim:
-        raise InputError(
-            ("query", "z"), f"z has {len(values)} values; the model needs {latent_dim}"
-        )
+        raise z_size_error(("query", "z"), len(values), f"the model needs {latent_dim}")
     return np.array([values], dtype=np.float32)
 
 

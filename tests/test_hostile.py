@@ -760,3 +760,17 @@ def test_an_interpolation_end_of_the_wrong_size_is_named_as_a_whole(client: Test
     error = r.json()["detail"][0]
     assert error["loc"] == ["body", "start", "z"]
     assert error["msg"] == "z has 5 values; vae-mnist-z2 needs 2"
+
+
+def test_api_words_for_a_wrong_z_and_a_route_a_model_lacks(client: TestClient) -> None:
+    """ "z has 1 values"; /complete on a VAE did not say which model completes, where the other
+    routes name /complete to the completion model (API pass)."""
+    r = client.get(f"/api/models/{VAE}/decode.png", params={"z": "0"})
+    assert r.json()["detail"][0]["msg"] == "z has 1 value; the model needs 2"
+    r = client.post(f"/api/models/{VAE}/decode", json={"z": [[0]]})
+    assert r.json()["detail"][0]["msg"] == "z has 1 value; vae-mnist-z2 needs 2"
+    r = client.post(f"/api/models/{VAE}/complete", json={"pixels": [0] * 784, "mask": "top-half"})
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["msg"] == (
+        "vae-mnist-z2 is not a completion model: use completion-mnist"
+    )

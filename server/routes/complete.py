@@ -109,7 +109,14 @@ def build_router(settings: Settings) -> APIRouter:
     async def complete(entry: EntryDep, request: Request) -> dict:
         """n completions of the hidden part; the visible pixels are kept exactly as sent."""
         if not entry.model.capabilities.completes:
-            raise InputError(("path", "model_id"), f"{entry.id} is not a completion model")
+            # Named, as the other routes name /complete to a completion model (API pass).
+            able = [
+                e.id
+                for e in request.app.state.registry.entries.values()
+                if e.model.capabilities.completes
+            ]
+            use = f": use {' or '.join(able)}" if able else ""
+            raise InputError(("path", "model_id"), f"{entry.id} is not a completion model{use}")
         body = await read_upload_or_json(
             request, bodies.complete, bodies.complete_form, settings.max_body_bytes
         )
