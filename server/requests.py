@@ -6,7 +6,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import anyio.to_thread
 import numpy as np
@@ -30,6 +30,11 @@ from .errors import (
 )
 from .text_numbers import parse_float, parse_int
 
+if TYPE_CHECKING:
+    from latent_explorer.model.decoder_file import DecoderFile
+
+    from .registry import ModelEntry
+
 MAX_Z_CHARS = 20000
 # A JSON body this large is parsed and validated in a worker thread (under the uploads limiter),
 # not on the event loop: 3.5 MB of 300,000 short rows took ~200 ms to parse on this machine's
@@ -40,6 +45,25 @@ PARSE_OFF_LOOP_BYTES = 64 * 1024
 # Same URL, same picture: let browsers and proxies keep it too. The one cache policy of every
 # image route.
 IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
+AN_HOUR = {"Cache-Control": "public, max-age=3600"}
+VERSION_DOC = (
+    "the model's version, the v of its decoder's URL in /api/models: with it the picture is "
+    "cached for good, without it for an hour"
+)
+
+
+def is_current(file: DecoderFile | None, v: str | None) -> bool:
+    """Whether `v` names this version of a model: a prefix of 16 or more hex digits of its decoder
+    file's hash, as the decoder's URL in /api/models carries it."""
+    return file is not None and v is not None and len(v) >= 16 and file.sha256.startswith(v)
+
+
+def picture_headers(entry: ModelEntry, v: str | None) -> dict[str, str]:
+    """Cached for good under the model's version, else for an hour: a checkpoint replaced under
+    the same id kept its old maps and digits in browsers' caches for a year (API pass)."""
+    return IMMUTABLE if is_current(entry.decoder_file, v) else AN_HOUR
+
+
 PNG_RESPONSE = {200: {"content": {"image/png": {}}, "description": "a PNG image"}}
 ERRORS = {
     400: {"description": "the body could not be parsed"},

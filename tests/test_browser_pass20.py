@@ -97,3 +97,15 @@ def test_the_fashion_intro_sends_the_reader_to_an_mnist_strip(page: Page) -> Non
     expect(page.get_by_test_id("intro")).to_contain_text(
         "(on an MNIST model, see the strip “Same z, every model” under the item)"
     )
+
+
+def test_the_pages_pictures_carry_the_models_version(page: Page) -> None:
+    """The map's picture and the server's digits name the model's version, under which the server
+    lets the browser keep them for good (without it, for an hour: a model retrained under the
+    same id had kept its old pictures for a year; API pass)."""
+    with page.expect_response(lambda r: "/grid.png" in r.url, timeout=30_000) as grid:
+        open_app(page, "?model=vae-mnist-z2")
+    url, cache = grid.value.url, grid.value.headers.get("cache-control")
+    assert "&v=" in url and cache == "public, max-age=31536000, immutable", (url, cache)
+    href = page.locator("#download-digit").get_attribute("href")
+    assert "&v=" in href, href

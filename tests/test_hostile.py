@@ -774,3 +774,19 @@ def test_api_words_for_a_wrong_z_and_a_route_a_model_lacks(client: TestClient) -
     assert r.json()["detail"][0]["msg"] == (
         "vae-mnist-z2 is not a completion model: use completion-mnist"
     )
+
+
+def test_pictures_are_cached_for_good_only_under_the_models_version(client: TestClient) -> None:
+    """decode.png and grid.png were immutable for a year with no version in their URLs: a model
+    retrained under the same id kept its old digits and maps in browsers' caches (API pass)."""
+    model = client.get(f"/api/models/{VAE}").json()
+    v = model["decoder"]["url"].split("?v=")[1]
+    for route in ("decode.png?z=0,0", "grid.png?n=2"):
+        url = f"/api/models/{VAE}/{route}"
+        assert client.get(url).headers["cache-control"] == "public, max-age=3600"
+        assert client.get(f"{url}&v=0000000000000000").headers["cache-control"] == (
+            "public, max-age=3600"
+        )
+        versioned = client.get(f"{url}&v={v}")
+        assert versioned.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert versioned.content == client.get(url).content

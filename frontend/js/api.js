@@ -89,17 +89,30 @@ async function postJson(path, body, signal) {
 const modelPath = (id) => `api/models/${encodeURIComponent(id)}`;
 const zParam = (z) => z.map((v) => v.toFixed(4)).join(",");
 
+// Each model's version, the v of its decoder's URL: the server caches a digit or a map asked for
+// under it for good, and for an hour without (a model retrained under the same id kept its old
+// pictures in the browser's cache for a year: API pass).
+const versions = new Map();
+
 /** @returns {Promise<object[]>} the models the server has loaded */
 export async function listModels() {
-  return read(await request("api/models"), "json");
+  const models = await read(await request("api/models"), "json");
+  for (const m of models) {
+    const v = m.decoder && new URL(m.decoder.url, location.href).searchParams.get("v");
+    if (v) versions.set(m.id, v);
+  }
+  return models;
 }
+
+/** `&v=` the model's version, where /api/models gave one. */
+const versionParam = (id) => (versions.has(id) ? `&v=${versions.get(id)}` : "");
 
 /** URL of one decoded digit as a PNG (also what the download button saves). */
 export function decodePngUrl(id, z, label = null, scale = 1) {
   let url = `${modelPath(id)}/decode.png?z=${zParam(z)}`;
   if (label !== null) url += `&label=${label}`;
   if (scale !== 1) url += `&scale=${scale}`;
-  return url;
+  return url + versionParam(id);
 }
 
 /** Fetch one decoded digit as a Blob (PNG). */
@@ -176,7 +189,7 @@ export function gridUrl(id, { n, span, dims = null, plane = "dims", label = null
   else if (dims) params.set("dims", dims.join(","));
   if (label !== null) params.set("label", String(label));
   if (z) params.set("z", zParam(z)); // the plane passes through z (either kind)
-  return `${modelPath(id)}/grid.png?${params}`;
+  return `${modelPath(id)}/grid.png?${params}${versionParam(id)}`;
 }
 
 /** The atlas: test-set posterior means projected on a plane, with labels. */

@@ -17,7 +17,7 @@ from ..cache import LruCache
 from ..deps import entry_or_404
 from ..errors import InputError
 from ..png import encode_png, logits_to_uint8, upscale
-from ..requests import IMMUTABLE, MAX_Z_CHARS, parse_z, query_int
+from ..requests import MAX_Z_CHARS, VERSION_DOC, parse_z, picture_headers, query_int
 
 PATH = "/api/models/{model_id}/decode.png"
 
@@ -49,7 +49,7 @@ async def decode_png(request: Request) -> Response:
         # bytes it saves take to send; larger scales compress well and are worth it.
         png = encode_png(gray, level=0 if scale == 1 else 1)
         state.png_cache.put(key, png)
-    return Response(png, media_type="image/png", headers=IMMUTABLE)
+    return Response(png, media_type="image/png", headers=picture_headers(entry, query.get("v")))
 
 
 route = Route(PATH, decode_png, methods=["GET"], name="decode_png")
@@ -89,6 +89,13 @@ OPENAPI = {
                 "required": False,
                 "schema": {"type": "integer", "minimum": 1, "maximum": 32, "default": 1},
                 "description": "pixels per MNIST pixel (nearest neighbour, crisp)",
+            },
+            {
+                "name": "v",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string", "maxLength": 64},
+                "description": VERSION_DOC,
             },
         ],
         "responses": {

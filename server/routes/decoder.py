@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request, Response
 from ..conditional import conditional
 from ..deps import EntryDep
 from ..errors import InputError
-from ..requests import IMMUTABLE
+from ..requests import IMMUTABLE, is_current
 
 router = APIRouter(prefix="/api/models/{model_id}", tags=["decode"])
 MEDIA_TYPE = "application/octet-stream"
@@ -43,6 +43,5 @@ async def decoder_file(
             ("path", "model_id"), f"{entry.id} has no decoder to export: it is not walkable", 404
         )
     etag = f'"{file.sha256}"'
-    current = v is not None and file.sha256.startswith(v) and len(v) >= 16
-    headers = IMMUTABLE if current else {"Cache-Control": "no-cache"}
+    headers = IMMUTABLE if is_current(file, v) else {"Cache-Control": "no-cache"}
     return conditional(request, file.data, etag, MEDIA_TYPE, headers)

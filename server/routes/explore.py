@@ -19,11 +19,12 @@ from ..registry import ModelEntry
 from ..request_schemas import request_models
 from ..requests import (
     ERRORS,
-    IMMUTABLE,
     JSON_ERRORS,
     PNG_RESPONSE,
+    VERSION_DOC,
     JsonBodyRoute,
     parse_z,
+    picture_headers,
     run_limited,
 )
 from ..schemas import AtlasResponse, InterpolateResponse
@@ -129,6 +130,7 @@ def build_router(settings: Settings) -> APIRouter:
             Query(description="even spacing in ±span (an AE: ±130)"),
         ] = None,
         plane_name: Annotated[str, Query(alias="plane", pattern="^(dims|pca)$")] = "dims",
+        v: Annotated[str | None, Query(max_length=64, description=VERSION_DOC)] = None,
     ) -> Response:
         """The n x n manifold as one PNG (n*28 pixels a side), decoded in one batched pass. Points
         are spaced by the inverse normal CDF unless a span is given; `plane=pca` walks the atlas's
@@ -151,7 +153,7 @@ def build_router(settings: Settings) -> APIRouter:
 
         # Even a 20x20 grid is 400 decodes: in the heavy queue, never on the event loop.
         png = await run_limited(request, "heavy", render)
-        return Response(png, media_type="image/png", headers=IMMUTABLE)
+        return Response(png, media_type="image/png", headers=picture_headers(entry, v))
 
     @router.get(
         "/atlas",
