@@ -29,7 +29,11 @@ class ModelCapabilities(BaseModel):
     completes: list[str] = Field(description="regions /complete accepts; empty if none")
     stochastic: bool = Field(description="encode gives a distribution (logvar), not a point")
     standard_normal_prior: bool = Field(description="p(z) = N(0, I)")
-    likelihood: bool = Field(description="an ELBO and a likelihood of an image exist")
+    likelihood: bool = Field(
+        description="the model scores an image in nats of binary pixels (an ELBO and an IW "
+        "bound): /encode answers them where it takes the model; a completion model's are "
+        "evaluate's, not served. Not the decoder's output distribution (see ModelInfo.likelihood)"
+    )
     exact_posterior: bool = Field(description="encode gives the true p(z|x), in closed form")
     stacked: bool = Field(
         description="the decoder gives the mean of a lower model's latent (an M2: M1's z1), "
@@ -69,7 +73,11 @@ class ModelInfo(BaseModel):
     num_classes: int
     class_names: list[str]
     data: DatasetDescription
-    likelihood: str
+    likelihood: str = Field(
+        description="the decoder's output distribution per pixel (bernoulli, gaussian): what "
+        "probs are the means of. An autoencoder's sigmoid output is named bernoulli too, though "
+        "it defines no density; whether nats are served is capabilities.likelihood"
+    )
     kl_weight: float = Field(
         1.0,
         description="β, the KL's weight in the training loss (1: the plain ELBO; the "
