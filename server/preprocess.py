@@ -219,4 +219,7 @@ def preprocess_upload(data: bytes, max_pixels: int, mnist: bool = True) -> np.nd
         return normalize_digit(shrink_to_gray(open_image(data, max_pixels)))
     except ImageInputError as err:
         refused = ImageInputError(str(err), err.status)
-    raise refused
+    try:
+        raise refused
+    finally:
+        del refused  # the frame kept it, and it keeps the frame: one more cycle (review)
