@@ -19,10 +19,14 @@ import zlib
 
 MAX_JPEG_SCANS = 32  # baseline: 1; libjpeg's progressive: 6 (gray) or 10 (color); + thumbnails
 MAX_BLOCKS = 4096  # markers, chunks or blocks read one by one: a normal file has tens to hundreds
-# Start-of-frame markers (C4 is a Huffman table, C8 reserved, CC arithmetic conditioning): a JPEG
-# holds one frame. Pillow appends every SOF's component triples to one list: 63 of 64 KB each
-# made 1.4 million tuples (~120 MB) before the picture failed (hostile pass 12).
-SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+# Markers Pillow reads as frame headers: the start-of-frame ones (C4 is a Huffman table, C8
+# reserved, CC arithmetic conditioning) and DHP. A JPEG holds one frame; Pillow appends every
+# one's component triples to one list: 63 of 64 KB each made 1.4 million tuples (~120 MB)
+# before the picture failed (hostile pass 12; DHP, review).
+SOF_MARKERS = (frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}) | {0xDE}
+# Markers Pillow reads without a length, as the standalone ones (00, 01, D0-D9) are: skipping a
+# length after them would hide from this check what Pillow reads next (review).
+NO_LENGTH = frozenset({0x00, 0x01, 0xC8, *range(0xD0, 0xDA), *range(0xF0, 0xFE)})
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # BMP compression field -> name; only 0 (none) and 3 (bit fields, also uncompressed) are taken.
 BMP_COMPRESSED = {1: "RLE8", 2: "RLE4", 4: "JPEG", 5: "PNG", 6: "alpha bit fields"}
@@ -73,7 +77,7 @@ def too_many(what: str) -> ImageInputError:
 
 def check_jpeg(data: bytes) -> None:
     """At most MAX_BLOCKS markers (or junk bytes, which Pillow steps through one at a time)
-    before the first scan, and at most MAX_JPEG_SCANS scans from there on."""
+    and one frame header before the first scan, and at most MAX_JPEG_SCANS scans from there on."""
     pos, steps, end = 2, 0, len(data)
     first_scan, frames = end, 0
     while pos + 1 < end:
@@ -91,7 +95,7 @@ def check_jpeg(data: bytes) -> None:
             break
         if marker == 0xFF:  # fill byte
             pos += 1
-        elif marker in (0x00, 0x01) or 0xD0 <= marker <= 0xD9:  # markers without a length
+        elif marker in NO_LENGTH:
             pos += 2
         else:
             frames += marker in SOF_MARKERS

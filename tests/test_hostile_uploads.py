@@ -113,6 +113,13 @@ def test_a_jpeg_with_many_frame_headers_is_refused_before_pillow(client: TestCli
     segment = b"\xff\xc0" + struct.pack(">H", 2 + len(sof)) + sof
     with pytest.raises(ImageInputError, match="more than one frame header"):
         check_upload(jpeg[:2] + segment * 2 + jpeg[2:])
+    # Pillow reads DHP as a frame header, and FF C8 with no length (review): neither hides one.
+    dhp = b"\xff\xde" + segment[2:]
+    small = b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, 28, 28, 1) + b"\x01\x11\x00"
+    hidden = b"\xff\xc8" + struct.pack(">H", 2 + len(small)) + small
+    for twice in (dhp, hidden):  # each beside the picture's own frame header
+        with pytest.raises(ImageInputError, match="more than one frame header"):
+            check_upload(jpeg[:2] + twice + jpeg[2:])
     r, took = upload(client, jpeg[:2] + segment * 63 + jpeg[2:])
     assert r.status_code == 422, r.text[:300]
     assert "more than one frame header (SOF)" in r.json()["detail"][0]["msg"] and took < FAST
