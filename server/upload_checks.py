@@ -204,7 +204,8 @@ def without_png_metadata(data: bytes) -> bytes:
         orientation = kind != b"iCCP" and keyword in ORIENTATION_TEXT and length <= MAX_KEPT_TEXT
         if orientation:
             size = inflated_size(kind, data[pos + 8 : pos + 8 + length], room)
-            orientation, room = size <= room, room - min(size, room)
+            orientation = size <= room  # one too big is cut; a later small one still fits
+            room -= size if orientation else 0
         if kind not in PNG_METADATA or orientation:
             parts.append(data[pos : pos + 12 + length])
         pos += 12 + length

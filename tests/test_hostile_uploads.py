@@ -402,6 +402,26 @@ def test_a_kept_text_chunk_that_inflates_past_pillows_limit_is_cut(
     assert r.json()["mu"] == upload(client, plain)[0].json()["mu"] and took < FAST
 
 
+def test_a_chunk_cut_for_its_size_leaves_room_for_a_later_orientation() -> None:
+    """One chunk too big to keep used up the whole allowance, and a small one after it, holding
+    the orientation, was cut too (review)."""
+    img = Image.new("L", (56, 28), 0)
+    img.paste(255, (4, 10, 52, 18))  # a horizontal bar
+    plain = encoded(img, "PNG")
+    at = plain.index(b"IDAT") - 4
+    big = b"XML:com.adobe.xmp\0\x01\x00\0\0" + zlib.compress(b" " * 2_000_000, 9)
+    xmp = (
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-'
+        b'rdf-syntax-ns#"><rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/" '
+        b'tiff:Orientation="6"/></rdf:RDF></x:xmpmeta>'
+    )
+    small = png_chunk(b"iTXt", b"XML:com.adobe.xmp\0\0\0\0\0" + xmp)
+    turned = plain[:at] + png_chunk(b"iTXt", big) + small + plain[at:]
+    ink = lambda a: ((a.max(1) > 0.5).sum(), (a.max(0) > 0.5).sum())  # noqa: E731
+    rows, cols = ink(preprocess_upload(plain, 10**7, mnist=False))
+    assert ink(preprocess_upload(turned, 10**7, mnist=False)) == (cols, rows)  # upright
+
+
 @pytest.mark.parametrize("keep", [20, 33, 40, 45, 50])
 def test_a_png_cut_short_is_a_422_saying_so(client: TestClient, keep: int) -> None:
     """Its magic bytes say PNG: cut after the header it was a 415 "not a PNG, ... image"."""

@@ -103,7 +103,8 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
       // map click, Random sample; across retries too): that newer move wins; the marker still
       // shows where mu lies. (z is replaced, not changed, by every move: state.js setZ.)
       // (At the user's z, the view is redrawn with the drawing's label.)
-      if (state.z === asked.z) moveTo([...body.mu]);
+      // A label chosen since keeps the z it was chosen at too: μ was encoded for the other one.
+      if (state.z === asked.z && state.label === asked.label) moveTo([...body.mu]);
       else if (relabelled) moveTo([...state.z]);
     } catch (err) {
       // An error about an older drawing, or another model's, is no news about this one.

@@ -55,16 +55,18 @@ export function percentileMessage(p, model) {
 /**
  * A model trained with its KL weighted (β-VAE): the bar is the plain ELBO, not what training
  * minimised (page pass 20: "99.8 + 3.5" beside a loss that was 99.8 + 35).
- * @param {object} model @param {number} rec @param {number} kl tenths of a nat, as printed
+ * @param {object} model @param {number} rec reconstruction in tenths of a nat, as printed
+ * @param {number} kl the KL in nats (β times the printed KL showed false precision: review)
  * @returns {HTMLElement[]}
  */
 function betaNote(model, rec, kl) {
   const beta = model.kl_weight ?? 1;
   if (beta === 1) return [];
-  const weighted = (rec + beta * kl) / 10;
+  const weightedKl = Math.round(10 * beta * kl); // tenths, so that the printed sum adds up
   return [h("p", { className: "muted", "data-testid": "elbo-beta" },
     `Trained with β = ${beta}: it minimised reconstruction + ${beta} × KL (here ` +
-    `${(rec / 10).toFixed(1)} + ${((beta * kl) / 10).toFixed(1)} = ${weighted.toFixed(1)}). The ` +
+    `${(rec / 10).toFixed(1)} + ${(weightedKl / 10).toFixed(1)} = ` +
+    `${((rec + weightedKl) / 10).toFixed(1)}). The ` +
     `bar counts KL once: that sum is the −ELBO, the bound on −log ${pOfX(model)}.`)];
 }
 
@@ -127,7 +129,7 @@ export function createElboBar(root, klRoot) {
         h("span", { className: "key kl" }), "KL ",
         h("span", { "data-testid": "elbo-kl" }, (shownKl / 10).toFixed(1)), " = −ELBO ",
         h("span", { "data-testid": "elbo-total" }, (shownTotal / 10).toFixed(1)), " nats"),
-      ...betaNote(model, shownTotal - shownKl, shownKl),
+      ...betaNote(model, shownTotal - shownKl, kl),
       h("p", { className: "muted", "data-testid": "elbo-gap" },
         `−log ${pOfX(model)} ≈ ${(shownNll / 10).toFixed(1)} nats (importance-weighted, k=${body.nll_k}). ` +
         "The −ELBO is an upper bound on it; the gap is " +

@@ -6,6 +6,15 @@ const TICK = 8; // px, in the 560-unit viewBox
 const VISIBLE_SHARE = 0.99; // the default range shows this share of the test points
 
 /**
+ * The half-width of the square about 0 that holds `share` of the points (both coordinates).
+ * @param {number[][]} points @param {number} [share] @returns {number}
+ */
+export function visibleExtent(points, share = VISIBLE_SHARE) {
+  const extent = points.map(([x, y]) => Math.max(Math.abs(x), Math.abs(y))).sort((a, b) => a - b);
+  return extent[Math.min(extent.length - 1, Math.floor(share * extent.length))];
+}
+
+/**
  * A range that shows `share` of the points (both coordinates inside ±range), rounded up to a
  * number people read easily: halves below 10, fives below 100, tens above.
  * @param {number[][]} points atlas points on the map's plane
@@ -14,8 +23,7 @@ const VISIBLE_SHARE = 0.99; // the default range shows this share of the test po
  */
 export function defaultRange(points, share = VISIBLE_SHARE) {
   if (!points || !points.length) return 3;
-  const extent = points.map(([x, y]) => Math.max(Math.abs(x), Math.abs(y))).sort((a, b) => a - b);
-  const r = extent[Math.min(extent.length - 1, Math.floor(share * extent.length))];
+  const r = visibleExtent(points, share);
   if (r < 10) return Math.max(0.5, Math.ceil(2 * r) / 2);
   if (r < 100) return Math.ceil(r / 5) * 5;
   return Math.ceil(r / 10) * 10;

@@ -3,7 +3,7 @@
 // model whose range differs from the prior's, the range choices, how its posterior is written.
 // What the images are called comes from the data set (model.data.items), as in nouns.js.
 
-import { rangeChoices } from "./map-axes.js";
+import { rangeChoices, visibleExtent } from "./map-axes.js";
 import { fillLabelSelect, formatMetric } from "./model-picker.js";
 import { applyNouns } from "./nouns.js";
 import { classPhrase } from "./thumbs.js";
@@ -80,25 +80,29 @@ export function fillRangeSelect(select, range, linkRange = null) {
 }
 
 /**
- * A plane whose test codes all lie within ±1 (under the prior's 1σ circle) for a model with the
- * N(0, I) prior: its dims carry little of any image (page pass 20: the β-VAE's z2 × z3 zoomed to
- * ±0.5, its circles and a drawing's cloud out of view, and nothing said why).
+ * The note for a plane whose own range is under 1 (±0.5: the prior's 1σ circle falls outside)
+ * for a model with the N(0, I) prior: its dims carry little of any image (page pass 20: the
+ * β-VAE's z2 × z3 zoomed to ±0.5, its circles and a drawing's cloud out of view, no word why).
+ * @param {object} model @param {number[][]} points its atlas on the plane
+ * @param {number} range its own range @param {number} shown the range the map shows
+ * @returns {string}
  */
 function narrowPlaneNote(model, points, range, shown) {
-  const extent = points.map(([x, y]) => Math.max(Math.abs(x), Math.abs(y))).sort((a, b) => a - b);
-  const r = extent.length ? extent[Math.floor(0.99 * (extent.length - 1))] : 0;
+  const r = visibleExtent(points);
   const why = shown === range ? `Why ±${range}?` : `Its codes need only ±${range} (the map shows ` +
     `±${shown}). Why?`;
   return `${why} On this plane the test ${model.data.items}' codes barely move from one to the ` +
     `next (99% lie within ±${r.toFixed(2)}, where the prior spreads over ±2): these dims carry ` +
-    "little of any image. A dim the KL has switched off keeps q(z|x) at the prior N(0, 1) " +
+    `little of any image. A dim the KL has switched off keeps ${posteriorName(model)} at the ` +
+    "prior N(0, 1) " +
     "whatever the image, so a drawing's cloud there is as wide as the prior's circles" +
     (shown < 1 ? ", which lie outside this view: pick ±3 to see them." : ".");
 }
 
 /**
- * A model without the N(0, I) prior gets one sentence on why its range differs and why samples
- * from N(0, I) are poor; the share of its test codes inside ±3 makes it concrete.
+ * The note under the map on its range. A model without the N(0, I) prior gets one sentence on
+ * why its range differs and why samples from N(0, I) are poor (the share of its test codes inside
+ * ±3 makes it concrete); one with it, on a plane narrower than ±1, why (narrowPlaneNote).
  * @param {HTMLElement} note
  * @param {object} model an entry of /api/models
  * @param {number[][]} points its atlas on the map's plane
