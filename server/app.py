@@ -51,6 +51,7 @@ PNG_CACHE_SIZE = 4096  # ~0.9 KB a digit: ~3.6 MB for every image a page session
 # Bytes as well as entries: a scale=32 digit is ~8 KB, and 4096 of them held ~31 MB (hostile
 # pass 8). At scale 1 the entry count binds first.
 PNG_CACHE_BYTES = 4 * 1024 * 1024
+NUMBER_WRITERS = 4  # small probs/logits answers written at once (one core each at most)
 DESCRIPTION = (
     "Decode, encode, sample, complete and walk the latent spaces of trained models (AE, VAE, "
     "CVAE, semi-supervised M1+M2, probabilistic PCA, image completion) on MNIST and Fashion-MNIST; "
@@ -73,6 +74,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # and cheap requests keep a free path.
         app.state.uploads = CapacityLimiter(settings.max_uploads)
         app.state.heavy = CapacityLimiter(settings.max_heavy)
+        # Small answers of numbers (probs, logits) written in a thread: a few at once, their own
+        # queue, not the shared pool's 40 tokens (review).
+        app.state.numbers = CapacityLimiter(NUMBER_WRITERS)
         log.info("serving %d models on %s", len(app.state.registry.entries), device)
         # torch, FastAPI and the models leave millions of long-lived objects: keep the cyclic
         # GC from walking them again on every full collection while serving.
