@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests import test_browser
 from tests.test_browser import SEVEN, draw_stroke, open_app
@@ -18,14 +18,20 @@ browser = test_browser.browser
 page = test_browser.page
 
 
-def test_a_late_encode_keeps_the_label_chosen_after_it(page: Page) -> None:
+def draw_a_3_while_encode_fails(page: Page, query: str) -> Locator:
+    """A 7 drawn and named a 3 on the CVAE while /encode fails (the retry waits): its line."""
     page.allow_errors = True  # type: ignore[attr-defined]  # the refused requests are logged
-    open_app(page, "?model=cvae-mnist-z2")
+    open_app(page, query)
     page.get_by_test_id("draw-label").select_option("3")
     page.route("**/encode", lambda route: route.fulfill(status=500, body="{}"))
     draw_stroke(page, SEVEN)
     info = page.locator("#encode-info")
     expect(info).to_contain_text("Asked again in", timeout=10_000)
+    return info
+
+
+def test_a_late_encode_keeps_the_label_chosen_after_it(page: Page) -> None:
+    info = draw_a_3_while_encode_fails(page, "?model=cvae-mnist-z2")
     click_map(page, 0.2, 0.2)  # the user walks on, and picks another label for where they went
     page.get_by_test_id("map-label").select_option("5")
     expect(page).to_have_url(re.compile(r"label=5"))
@@ -44,13 +50,7 @@ def test_a_late_encode_keeps_the_z_of_a_label_chosen_after_it(page: Page) -> Non
     """A label chosen while the drawing's encode was retried, z left where it was: the answer
     must not move the view to the drawing's μ, encoded for the old label, under the new one
     (review's reading; it held already, as a label change replaces z too: a guard)."""
-    page.allow_errors = True  # type: ignore[attr-defined]  # the refused requests are logged
-    open_app(page, "?model=cvae-mnist-z2&z=1.5,1.5")
-    page.get_by_test_id("draw-label").select_option("3")
-    page.route("**/encode", lambda route: route.fulfill(status=500, body="{}"))
-    draw_stroke(page, SEVEN)
-    info = page.locator("#encode-info")
-    expect(info).to_contain_text("Asked again in", timeout=10_000)
+    info = draw_a_3_while_encode_fails(page, "?model=cvae-mnist-z2&z=1.5,1.5")
     page.get_by_test_id("map-label").select_option("5")
     page.unroute("**/encode")
     expect(info).to_contain_text("μ = (", timeout=15_000)
