@@ -89,12 +89,14 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
       encodeView.quiet(false);
       // The view follows the drawing's label: the one the model read (M2) or the one the user
       // gave (a CVAE), so the decoded image at the drawing's z is decoded as that class.
-      // Unless the user chose a label since it was first sent (page pass 20: an answer retried
-      // after an outage put back the label picked before, under a z picked for the new one).
+      // Unless the user moved since it was first sent: a label or a z chosen since is a view of
+      // their own, kept whole (page passes 20-21: an answer retried after an outage put back the
+      // label picked before under a z picked for the new one, or relabelled a map click's digit).
+      const untouched = state.z === asked.z && state.label === asked.label;
       const label = model.capabilities.infers_label ? body.label : told;
-      const relabelled = label !== null && label !== undefined && label !== state.label &&
-        state.label === asked.label;
-      if (relabelled) followLabel(label);
+      if (untouched && label !== null && label !== undefined && label !== state.label) {
+        followLabel(label);
+      }
       encodeView.show(body, model, told, hint(body.mu));
       store.setEncoded({ mu: body.mu, logvar: body.logvar });
       map.setMarker(body.mu, body.logvar);
@@ -102,10 +104,7 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
       // The view goes to the drawing's mean unless the user moved z since it was first sent (a
       // map click, Random sample; across retries too): that newer move wins; the marker still
       // shows where mu lies. (z is replaced, not changed, by every move: state.js setZ.)
-      // (At the user's z, the view is redrawn with the drawing's label.)
-      // A label chosen since keeps the z it was chosen at too: μ was encoded for the other one.
-      if (state.z === asked.z && state.label === asked.label) moveTo([...body.mu]);
-      else if (relabelled) moveTo([...state.z]);
+      if (untouched) moveTo([...body.mu]);
     } catch (err) {
       // An error about an older drawing, or another model's, is no news about this one.
       if (err.name === "StaleError" || mine !== request || !store.isCurrent(t)) return;

@@ -55,19 +55,22 @@ export function percentileMessage(p, model) {
 /**
  * A model trained with its KL weighted (β-VAE): the bar is the plain ELBO, not what training
  * minimised (page pass 20: "99.8 + 3.5" beside a loss that was 99.8 + 35).
- * @param {object} model @param {number} rec reconstruction in tenths of a nat, as printed
- * @param {number} kl the KL in nats (β times the printed KL showed false precision: review)
+ * @param {object} model @param {number} rec reconstruction and @param {number} shownKl the KL, in
+ * tenths of a nat, as the bar prints them @param {number} kl the KL in nats (β times the printed
+ * KL showed false precision: review; so the KL multiplied is shown, page pass 21)
  * @returns {HTMLElement[]}
  */
-function betaNote(model, rec, kl) {
+function betaNote(model, rec, shownKl, kl) {
   const beta = model.kl_weight ?? 1;
   if (beta === 1) return [];
   const weightedKl = Math.round(10 * beta * kl); // tenths, so that the printed sum adds up
+  const tenths = (v) => (v / 10).toFixed(1);
+  // The −ELBO's own sum named after the objective's: "that sum" read as the objective's (pass 21).
   return [h("p", { className: "muted", "data-testid": "elbo-beta" },
     `Trained with β = ${beta}: it minimised reconstruction + ${beta} × KL (here ` +
-    `${(rec / 10).toFixed(1)} + ${(weightedKl / 10).toFixed(1)} = ` +
-    `${((rec + weightedKl) / 10).toFixed(1)}). The ` +
-    `bar counts KL once: that sum is the −ELBO, the bound on −log ${pOfX(model)}.`)];
+    `${tenths(rec)} + ${beta} × ${kl.toFixed(2)} = ${tenths(rec)} + ${tenths(weightedKl)} = ` +
+    `${tenths(rec + weightedKl)}). The bar counts KL once: ${tenths(rec)} + ${tenths(shownKl)} = ` +
+    `${tenths(rec + shownKl)} is the −ELBO, the bound on −log ${pOfX(model)}.`)];
 }
 
 /**
@@ -129,7 +132,7 @@ export function createElboBar(root, klRoot) {
         h("span", { className: "key kl" }), "KL ",
         h("span", { "data-testid": "elbo-kl" }, (shownKl / 10).toFixed(1)), " = −ELBO ",
         h("span", { "data-testid": "elbo-total" }, (shownTotal / 10).toFixed(1)), " nats"),
-      ...betaNote(model, shownTotal - shownKl, kl),
+      ...betaNote(model, shownTotal - shownKl, shownKl, kl),
       h("p", { className: "muted", "data-testid": "elbo-gap" },
         `−log ${pOfX(model)} ≈ ${(shownNll / 10).toFixed(1)} nats (importance-weighted, k=${body.nll_k}). ` +
         "The −ELBO is an upper bound on it; the gap is " +
@@ -151,8 +154,8 @@ export function createElboBar(root, klRoot) {
       // their counts could differ by a dim unexplained (page pass 20).
       h("p", { className: "muted" }, "KL per latent dim (nats), of the drawing thresholded at " +
         "0.5 as the bar scores it: tall bars are the dims that carry this drawing; flat ones it " +
-        "leaves at the prior. (The σ above are the gray drawing's: a count of them can differ " +
-        "by a dim.)"),
+        "leaves at the prior. (The line above counts σ over 0.9 on the gray drawing; the count " +
+        "below is for the thresholded one, so the two can differ by a dim.)"),
       // The numbers as text too: a bar's title is hover-only, out of reach of a finger or a
       // screen reader (page pass 8).
       h("p", { className: "muted", "data-testid": "kl-summary" }, klSummary(perDim, model)),

@@ -155,17 +155,19 @@ function showLabel(label) {
   for (const id of ["label-select", "map-label"]) $(id).value = String(label);
 }
 
-/** The view decodes with this label now: the selects, the map's background and the samples. */
-function followLabel(label) {
+/** The view decodes with this label now: the selects, the map's background and the samples
+ *  (`announce`: said, as asked for in the Generate panel). */
+function followLabel(label, announce = false) {
   store.setLabel(label);
   showLabel(label);
   refreshBackground();
-  generateSamples();
+  generateSamples({ announce });
 }
 
-/** The user picked a label (above the map or under Generate): everything decoded follows it. */
-function chooseLabel(label) {
-  followLabel(label);
+/** The user picked a label (above the map or under Generate): everything decoded follows it.
+ *  Picked under Generate, its new samples are said, as a new temperature's are (page pass 21). */
+function chooseLabel(label, announce = false) {
+  followLabel(label, announce);
   setZ(state.z);
 }
 
@@ -256,7 +258,7 @@ $("draw-label").addEventListener("change", (e) => {
   drawFlow.relabel();
 });
 $("generate").addEventListener("click", () => generateSamples({ announce: true }));
-$("label-select").addEventListener("change", (e) => chooseLabel(Number(e.target.value)));
+$("label-select").addEventListener("change", (e) => chooseLabel(Number(e.target.value), true));
 $("map-label").addEventListener("change", (e) => chooseLabel(Number(e.target.value)));
 // Pressed while a drawing is being encoded (right after pen-up), "current" is where the view is
 // about to go: the end is set once the answer has moved it (or the user's own move kept it).
