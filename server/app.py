@@ -126,7 +126,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             JsonCors,
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST"],
-            allow_headers=["content-type"],
+            # If-None-Match: a script revalidating an atlas by its ETag (a 304 saves the body).
+            allow_headers=["content-type", "if-none-match"],
+            # Else a tool's script cannot read the ETag to send back, nor a 503's Retry-After.
+            expose_headers=["etag", "retry-after"],
         )
     app.add_middleware(SameOriginPosts, allowed_origins=settings.cors_origins)
     app.add_middleware(TrustedHosts, hosts=settings.trusted_hosts)

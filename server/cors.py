@@ -11,6 +11,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 
 from .errors import quote
+from .settings import ORIGINS_SETTING
 
 
 class JsonCors(CORSMiddleware):
@@ -41,7 +42,8 @@ class JsonCors(CORSMiddleware):
         methods = ", ".join(self.allow_methods)
         allowed_headers = ", ".join(sorted(set(self.allow_headers)))
         named = {
-            "origin": f"the origin {quote(request_headers.get('origin', ''))} is not allowed",
+            "origin": f"the origin {quote(request_headers.get('origin', ''))} is not allowed "
+            f"(the server's operator lists allowed origins in {ORIGINS_SETTING})",
             "method": f"{quote(request_headers.get('access-control-request-method', ''))} "
             f"is not an allowed method; these are {methods}",
             "headers": f"requested header {self.refused_headers(request_headers)} is not "

@@ -12,7 +12,8 @@ import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import send_error
+from .errors import quote, send_error
+from .settings import ORIGINS_SETTING
 
 # The page loads its own scripts, styles and images; decoded digits arrive as data: URLs and
 # drawings may become blob: URLs; the in-browser decoder fetches weights from us and may run
@@ -175,6 +176,10 @@ class SameOriginPosts:
             origin, host = raw_origin.decode("latin-1"), raw_host.decode("latin-1")
             own = {f"http://{host}", f"https://{host}"}
             if origin and origin not in own and origin not in self.allowed:
-                await refuse(send, 403, ["header", "origin"], "cross-origin request refused")
+                msg = (
+                    f"cross-origin {scope['method']} from {quote(origin)} refused: only this "
+                    f"server's own pages and the origins in {ORIGINS_SETTING} may send one"
+                )
+                await refuse(send, 403, ["header", "origin"], msg)
                 return
         await self.app(scope, receive, send)

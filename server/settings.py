@@ -54,3 +54,7 @@ class Settings(BaseSettings):
     def from_env(cls) -> Settings:
         """The environment's settings (what `Settings()` reads; kept for callers and tests)."""
         return cls()
+
+
+# Named in refusals of a cross-origin request: how its operator allows an origin.
+ORIGINS_SETTING = f"{Settings.model_config['env_prefix']}CORS_ORIGINS"

@@ -15,9 +15,12 @@ GOOD, EVIL = "http://good.example", "http://evil.example"
 ORIGIN = ["header", "origin"]
 METHOD = ["header", "access-control-request-method"]
 HEADERS = ["header", "access-control-request-headers"]
-BAD_ORIGIN = f"the origin '{EVIL}' is not allowed"
+BAD_ORIGIN = (
+    f"the origin '{EVIL}' is not allowed "
+    "(the server's operator lists allowed origins in LATENT_EXPLORER_CORS_ORIGINS)"
+)
 BAD_METHOD = "'PUT' is not an allowed method; these are GET, POST"
-ALLOWED = "these are accept, accept-language, content-language, content-type"
+ALLOWED = "these are accept, accept-language, content-language, content-type, if-none-match"
 BAD_HEADER = f"requested header 'x-foo' is not allowed; {ALLOWED}"
 
 
@@ -75,3 +78,27 @@ def test_a_preflight_that_passes_is_unchanged(client) -> None:
     r = client.options(URL, headers=headers)
     assert r.status_code == 200 and r.text == "OK"
     assert r.headers["access-control-allow-origin"] == GOOD
+
+
+def test_a_script_may_revalidate_by_etag_and_read_it(client) -> None:
+    """A tool's page could not send If-None-Match (its preflight was refused) nor read the ETag
+    to send back (not exposed): every atlas came whole (API pass)."""
+    headers = {
+        "origin": GOOD,
+        "access-control-request-method": "GET",
+        "access-control-request-headers": "if-none-match",
+    }
+    assert client.options("/api/models/vae-mnist-z2/atlas", headers=headers).status_code == 200
+    first = client.get("/api/models/vae-mnist-z2/atlas", headers={"origin": GOOD})
+    exposed = first.headers["access-control-expose-headers"].lower().split(", ")
+    assert "etag" in exposed and "retry-after" in exposed
+    again = {"origin": GOOD, "if-none-match": first.headers["etag"]}
+    assert client.get("/api/models/vae-mnist-z2/atlas", headers=again).status_code == 304
+
+
+def test_a_refused_cross_origin_post_says_how_to_allow_it(client) -> None:
+    r = client.post(URL, json={"z": [[0.0, 0.0]]}, headers={"origin": EVIL})
+    assert r.status_code == 403
+    msg = r.json()["detail"][0]["msg"]
+    assert msg.startswith(f"cross-origin POST from '{EVIL}' refused")
+    assert "LATENT_EXPLORER_CORS_ORIGINS" in msg
