@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Sequence
 
 from fastapi import Request, Response
@@ -101,7 +102,30 @@ async def http_error_handler(_: Request, exc: Exception) -> JSONResponse:
 MAX_ERRORS = 20  # per answer: the rest are counted, not listed
 
 
-async def validation_error_handler(_: Request, exc: Exception) -> JSONResponse:
+LABEL_BOUNDS = ("less_than_equal", "greater_than_equal")
+
+
+def label_range_msg(request: Request, error: dict) -> str | None:
+    """A label past the schema's generous 0..1000, said in the model's own range as the route
+    says one inside it ("label 50 is out of range 0..9"): 5000 was "less than or equal to 1000",
+    which names a range no model has (API pass)."""
+    names = [p for p in error.get("loc", ()) if isinstance(p, str)]
+    if not names or names[-1] not in ("label", "labels") or error.get("type") not in LABEL_BOUNDS:
+        return None
+    registry = getattr(request.app.state, "registry", None)
+    entry = registry.get(str(request.path_params.get("model_id", ""))) if registry else None
+    if entry is None:
+        return None
+    if entry.num_classes == 0:  # as the route says it of a label inside 0..1000
+        return f"{entry.id} is not conditional and takes no label"
+    # A form's or a query's label arrives as text; a multipart error carries no input at all.
+    value = error.get("input")
+    text = str(value).strip() if isinstance(value, int | str) else ""
+    label = f"label {text}" if re.fullmatch(r"[+-]?\d{1,40}", text) else "the label"
+    return f"{label} is out of range 0..{entry.num_classes - 1}"
+
+
+async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
     """FastAPI's 422 without echoing the input: a NaN or a megabyte of pixels is not worth
     repeating, and a NaN cannot be written as JSON at all."""
     errors = getattr(exc, "errors", lambda: [])()
@@ -109,7 +133,8 @@ async def validation_error_handler(_: Request, exc: Exception) -> JSONResponse:
         {
             "loc": [str(p)[:QUOTE_CHARS] if isinstance(p, str) else p for p in e.get("loc", ())],
             # Our validators' messages read as written, without pydantic's "Value error, ".
-            "msg": str(e.get("msg", "")).removeprefix("Value error, ")[:200],
+            "msg": label_range_msg(request, e)
+            or str(e.get("msg", "")).removeprefix("Value error, ")[:200],
             "type": str(e.get("type", "value_error")),
         }
         for e in errors[:MAX_ERRORS]
@@ -120,11 +145,24 @@ async def validation_error_handler(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=422)
 
 
+def small_input(error: dict) -> dict:
+    """The input kept where it is a short number or text (a label to name in its message), never
+    pixels: errors are copied through JSON below, and a megabyte of them is not worth it."""
+    value = error.get("input")
+    small = (
+        isinstance(value, int)
+        and abs(value) < 10**40
+        or isinstance(value, str)
+        and len(value) <= 40
+    )
+    return {"input": value} if small else {}
+
+
 def validation_errors(exc: ValidationError, prefix: tuple = ("body",)) -> RequestValidationError:
     """A pydantic error from a body read by hand -> the same 422 as a declared body's."""
     errors = [
-        {"loc": (*prefix, *e["loc"]), "msg": e["msg"], "type": e["type"]}
-        for e in exc.errors(include_url=False, include_input=False, include_context=False)
+        {"loc": (*prefix, *e["loc"]), "msg": e["msg"], "type": e["type"], **small_input(e)}
+        for e in exc.errors(include_url=False, include_context=False)
     ]
     return RequestValidationError(json.loads(json.dumps(errors, default=str)))
 

@@ -96,7 +96,63 @@ def test_an_empty_integer_query_value_is_an_absent_one_on_every_route(client) ->
     assert detail(client.get(f"/api/models/{CVAE}/decode.png?z=0,0&label=")) == expected
     assert client.get(f"/api/models/{CVAE}/grid.png?n=2&label=3").status_code == 200
     r = client.get(f"/api/models/{CVAE}/grid.png?n=2&label=1001")
-    assert detail(r)[0]["msg"] == "Input should be less than or equal to 1000"
+    assert detail(r)[0]["msg"] == "label 1001 is out of range 0..9"
+
+
+M2, FASHION = "m2-mnist-100", "cvae-fashion-z2"
+PIXELS = [0.0] * 784
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kw", "loc", "msg"),
+    [
+        ("post", f"{CVAE}/generate", {"json": {"label": 5000}}, ["body", "label"], "label 5000"),
+        ("post", f"{FASHION}/generate", {"json": {"label": -1}}, ["body", "label"], "label -1"),
+        ("post", f"{M2}/generate", {"json": {"label": 10**50}}, ["body", "label"], "the label"),
+        (
+            "post",
+            f"{CVAE}/decode",
+            {"json": {"z": [[0, 0], [0, 0]], "labels": [3, 1001]}},
+            ["body", "labels", 1],
+            "label 1001",
+        ),
+        (
+            "post",
+            f"{M2}/encode",
+            {"json": {"pixels": PIXELS, "label": 1001}},
+            ["body", "label"],
+            "label 1001",
+        ),
+        (
+            "post",
+            f"{M2}/encode",
+            {"files": {"image": ("d.png", PNG)}, "data": {"label": "1001"}},
+            ["body", "label"],
+            "label 1001",
+        ),
+        ("get", f"{CVAE}/grid.png?label=5000", {}, ["query", "label"], "label 5000"),
+    ],
+)
+def test_a_label_past_the_schema_is_said_in_the_models_range(
+    client, method: str, path: str, kw: dict, loc: list, msg: str
+) -> None:
+    """API pass: a label over 1000 was "less than or equal to 1000" (a range no model has) and
+    one of 10..1000 "out of range 0..9": both now the model's range."""
+    r = getattr(client, method)(f"/api/models/{path}", **kw)
+    assert detail(r) == [
+        {"loc": loc, "msg": f"{msg} is out of range 0..9", "type": r.json()["detail"][0]["type"]}
+    ]
+
+
+def test_a_label_past_the_schema_on_an_unconditional_model_says_it_takes_none(client) -> None:
+    r = client.post(f"/api/models/{VAE}/generate", json={"label": 5000})
+    assert detail(r)[0]["msg"] == f"{VAE} is not conditional and takes no label"
+
+
+def test_a_label_past_its_range_on_decode_png_names_the_models_range(client) -> None:
+    for label in ("10", "5000"):
+        r = client.get(f"/api/models/{CVAE}/decode.png?z=0,0&label={label}")
+        assert detail(r)[0]["msg"] == "label must be in 0..9"
 
 
 def form_body(image_disposition: str, boundary: str = "XyZ") -> bytes:

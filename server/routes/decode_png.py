@@ -34,7 +34,8 @@ async def decode_png(request: Request) -> Response:
     query = request.query_params
     if "z" not in query:
         raise InputError(("query", "z"), "z is required, e.g. z=0.5,-1.2")
-    label = query_int(query, "label", None, 0, 1000)
+    # The model's own range where it has one; else any label is "takes no label", said below.
+    label = query_int(query, "label", None, 0, entry.num_classes - 1 if entry.num_classes else 1000)
     scale = query_int(query, "scale", 1, 1, 32)
     z = parse_z(query["z"], entry.latent_dim, state.settings.max_abs_z)
     # Keyed by the parsed values, not the text: 4096 cached z texts of 20 KB each (one
