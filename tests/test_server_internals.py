@@ -135,3 +135,36 @@ def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LATENT_EXPLORER_MAX_BATCH", "lots")
     with pytest.raises(ValueError, match="max_batch"):
         Settings()
+
+
+def test_every_4xx_in_the_openapi_document_is_the_error_shape_sent() -> None:
+    """The document described 422 alone, with `input` and `ctx` never sent, and 400, 404, 413
+    and 415 had no body (API pass): each now names the one shape, which real answers match."""
+    app = create_app(Settings(checkpoints=ROOT / "checkpoints", device="cpu", max_body_bytes=2048))
+    with TestClient(app, base_url="http://127.0.0.1") as c:
+        spec = c.get("/openapi.json").json()
+        answers = {
+            "400": c.get("/api/models", headers=[("host", "127.0.0.1")] * 2),
+            "404": c.get("/api/models/nope/atlas"),
+            "413": c.post("/api/models/vae-mnist-z2/decode", content=b"[" * 4096),
+            "415": c.post(
+                "/api/models/vae-mnist-z2/decode",
+                content=b"{}",
+                headers={"content-type": "text/csv"},
+            ),
+            "422": c.post("/api/models/vae-mnist-z2/decode", json={"z": [[0]]}),
+        }
+    error = spec["components"]["schemas"]["ValidationError"]
+    assert set(error["properties"]) == set(error["required"]) == {"loc", "msg", "type"}
+    ref = {"$ref": "#/components/schemas/HTTPValidationError"}
+    statuses = set()
+    for ops in spec["paths"].values():
+        for op in ops.values():
+            for status, response in op["responses"].items():
+                if status.startswith("4"):
+                    statuses.add(status)
+                    assert response["content"]["application/json"]["schema"] == ref, status
+    assert statuses >= set(answers)
+    for status, r in answers.items():
+        assert str(r.status_code) == status, (status, r.text[:200])
+        assert all(set(e) == {"loc", "msg", "type"} for e in r.json()["detail"]), r.text[:200]
