@@ -191,3 +191,21 @@ def test_two_boundary_parameters_are_refused_as_such(client) -> None:
     assert detail(r) == [{"loc": ["header", "content-type"], "msg": msg, "type": "value_error"}]
     headers = {"content-type": "multipart/form-data; boundary=XyZ"}
     assert client.post(COMPLETE, content=body, headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "tail"),
+    [
+        ("get", ""),
+        ("get", "/atlas"),
+        ("get", "/grid.png"),
+        ("get", "/decode.png?z=0,0"),
+        ("post", "/decode"),
+    ],
+)
+def test_a_long_unknown_model_id_is_a_404_on_every_route(client, method: str, tail: str) -> None:
+    """Hostile pass 12: over 200 characters it was a 404 on decode.png, a 422 elsewhere."""
+    long_id = "m" * 5000
+    r = getattr(client, method)(f"/api/models/{long_id}{tail}")
+    assert r.status_code == 404
+    assert detail(r)[0]["msg"].startswith("unknown model 'mmmm") and len(r.content) < 300

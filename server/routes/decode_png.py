@@ -66,8 +66,8 @@ OPENAPI = {
                 "name": "model_id",
                 "in": "path",
                 "required": True,
-                "schema": {"type": "string", "maxLength": 200},
-                "description": "a model id",
+                "schema": {"type": "string"},
+                "description": "a model id from /api/models",
             },
             {
                 "name": "z",
