@@ -263,6 +263,30 @@ def test_grid(client: TestClient) -> None:
     assert r.status_code == 422 and "plane=pca takes no dims" in r.text
 
 
+def test_the_atlas_and_the_grid_read_and_default_the_plane_alike(client: TestClient) -> None:
+    """API pass: on a 16-d model the atlas's default was PCA and grid.png's dims 0,1, the atlas
+    had no `plane` (plane=pca was ignored) and grid.png?plane=pca on a 2-d model was dims 0,1,
+    unsaid. Now both read `plane` and `dims` and choose alike."""
+    grid = f"/api/models/{Z16}/grid.png?n=3"
+    assert client.get(grid).content == client.get(f"{grid}&plane=pca").content
+    assert client.get(grid).content != client.get(f"{grid}&dims=0,1").content
+    assert client.get(f"{grid}&plane=dims").content == client.get(f"{grid}&dims=0,1").content
+    atlas = f"/api/models/{Z16}/atlas"
+    assert (
+        client.get(atlas).json()["dims"] == client.get(f"{atlas}?plane=pca").json()["dims"] == "pca"
+    )
+    assert client.get(f"{atlas}?plane=dims").json()["dims"] == [0, 1]
+    assert client.get(f"{atlas}?plane=pca&dims=2,3").status_code == 422
+    two_d = client.get(f"/api/models/{VAE}/atlas").json()
+    assert two_d["dims"] == [0, 1] and two_d["axes"] is None
+    for url in (f"/api/models/{VAE}/grid.png?plane=pca", f"/api/models/{VAE}/atlas?plane=pca"):
+        r = client.get(url)
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "plane"]
+        assert "needs more than two" in r.json()["detail"][0]["msg"]
+    r = client.get(f"{atlas}?dims=pca")
+    assert r.status_code == 422 and "plane=pca" in r.json()["detail"][0]["msg"]
+
+
 def test_pca_grid_passes_through_the_given_z(client: TestClient) -> None:
     """Each cell of the PCA plane's grid is the digit a click there gives: the plane through the
     current z (its other 14 directions kept), not through the test codes' mean (page pass 5)."""

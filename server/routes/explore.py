@@ -40,7 +40,8 @@ def parse_dims(text: str | None, entry: ModelEntry) -> tuple[int, int] | None:
     try:
         dims = tuple(parse_int(v.strip(" ")) for v in text.split(","))  # "0, 1" too
     except ValueError:
-        raise InputError(("query", "dims"), "dims must be two integers, e.g. 0,1") from None
+        hint = " (the PCA plane is plane=pca)" if text.strip().lower() == "pca" else ""
+        raise InputError(("query", "dims"), f"dims must be two integers, e.g. 0,1{hint}") from None
     if len(dims) != 2 or dims[0] == dims[1] or not all(0 <= d < entry.latent_dim for d in dims):
         raise InputError(
             ("query", "dims"), f"dims must be two different dims in 0..{entry.latent_dim - 1}"
@@ -48,18 +49,40 @@ def parse_dims(text: str | None, entry: ModelEntry) -> tuple[int, int] | None:
     return dims  # type: ignore[return-value]
 
 
-def plane(
-    entry: ModelEntry, dims_text: str | None, plane_name: str, base: torch.Tensor | None
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(origin, axis_x, axis_y) of the plane the grid and the map show."""
+PLANE_DOC = (
+    "dims: two latent dims (dims=, else 0,1); pca: the test codes' two principal components, for "
+    "models with more than two dims. Left out: pca where the model has one, else dims (the atlas "
+    "and grid.png choose alike, so their default answers overlay)"
+)
+
+
+def choose_plane(
+    entry: ModelEntry, dims_text: str | None, plane_name: str | None
+) -> tuple[int, int] | None:
+    """The two dims the grid or the atlas shows, or None for the PCA plane. Both routes read
+    `plane` and `dims` alike and default alike: the atlas showed PCA on a 16-d model by default
+    and grid.png dims 0,1, and the atlas had no `plane` (API pass)."""
     dims = parse_dims(dims_text, entry)
     if plane_name == "pca" and dims is not None:  # was the dims plane, without a word (hostile 4)
         raise InputError(("query", "dims"), "plane=pca takes no dims: give one or the other")
-    if plane_name == "pca" and entry.pca_mean is not None:
+    if plane_name == "pca" and entry.pca_mean is None:  # was dims 0,1, unsaid
+        msg = f"{entry.id} has {entry.latent_dim} dims, one plane: plane=pca needs more than two"
+        raise InputError(("query", "plane"), msg)
+    if dims is None and plane_name != "dims" and entry.pca_mean is not None:
+        return None
+    return dims or (0, 1)
+
+
+def plane(
+    entry: ModelEntry, dims_text: str | None, plane_name: str | None, base: torch.Tensor | None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(origin, axis_x, axis_y) of the plane the grid and the map show."""
+    dims = choose_plane(entry, dims_text, plane_name)
+    if dims is None:
         # Through the current z, as a dims plane is (page pass 5: a click on the map decoded
         # another digit than the background showed there).
         return pca_plane_through(entry.pca_mean, entry.pca_components, base)
-    return dims_plane(entry.latent_dim, dims or (0, 1), base)
+    return dims_plane(entry.latent_dim, dims, base)
 
 
 def atlas_body(entry: ModelEntry, dims: tuple[int, int] | None) -> tuple[bytes, str]:
@@ -71,10 +94,9 @@ def atlas_body(entry: ModelEntry, dims: tuple[int, int] | None) -> tuple[bytes, 
         return cached
     mu = entry.model.atlas["mu"].float()
     axes = None
-    if dims is not None or entry.latent_dim <= 2:
-        d = dims or (0, 1)
-        points = mu[:, list(d)]
-        dims_out: list[int] | str = list(d)
+    if dims is not None:
+        points = mu[:, list(dims)]
+        dims_out: list[int] | str = list(dims)
     else:
         points = (mu - entry.pca_mean) @ entry.pca_components.T
         dims_out = "pca"
@@ -129,14 +151,18 @@ def build_router(settings: Settings) -> APIRouter:
             blank_is(None),
             Query(description="even spacing in ±span (an AE: ±130)"),
         ] = None,
-        plane_name: Annotated[str, Query(alias="plane", pattern="^(dims|pca)$")] = "dims",
+        plane_name: Annotated[
+            str | None, Query(alias="plane", pattern="^(dims|pca)$", description=PLANE_DOC)
+        ] = None,
         v: Annotated[str | None, Query(max_length=64, description=VERSION_DOC)] = None,
     ) -> Response:
         """The n x n manifold as one PNG (n*28 pixels a side), decoded in one batched pass. Points
         are spaced by the inverse normal CDF unless a span is given; `plane=pca` walks the atlas's
-        PCA plane instead of two latent dims (for models with more than two). The plane passes
-        through z where one is given (the other dims held at its values), else through z = 0
-        for dims and the test codes' mean for PCA."""
+        PCA plane instead of two latent dims (for models with more than two, and their default).
+        The plane passes through z where one is given (the other dims held at its values), else
+        through z = 0 for dims and the test codes' mean for PCA. The digit in row r, column c
+        (from the top left) decodes the plane's point (x_c, y_r): x grows to the right, y
+        upward, as on the atlas's map."""
         inference.require_latent_walk(entry)
         base = None
         if z:  # z= is z left out
@@ -170,6 +196,9 @@ def build_router(settings: Settings) -> APIRouter:
         dims: Annotated[
             str | None, Query(max_length=50, description="two latent dims, e.g. 0,1")
         ] = None,
+        plane_name: Annotated[
+            str | None, Query(alias="plane", pattern="^(dims|pca)$", description=PLANE_DOC)
+        ] = None,
     ) -> Response:
         """Posterior means of the test set with labels: two latent dims, or the PCA plane by
         default for models with more than two (its axes included, to map a click back to z)."""
@@ -178,7 +207,7 @@ def build_router(settings: Settings) -> APIRouter:
         # An hour in the browser's cache, then a revalidation that costs a 304 and no body. A view
         # not kept is built in the heavy queue: 10-120 ms on the event loop slowed every other
         # request ~8x for a client rotating ?dims= (hostile pass 5).
-        plane = parse_dims(dims, entry)
+        plane = choose_plane(entry, dims, plane_name)
         body, etag = entry.cache.get(plane or "pca") or await run_limited(
             request, "heavy", atlas_body, entry, plane
         )
