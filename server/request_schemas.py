@@ -54,6 +54,13 @@ Pixels = Annotated[
 
 # What each output is, and how exact (API pass: the rounding was said nowhere, and a
 # log-likelihood computed from probs met pixels of exactly 0).
+# No logits: a visible pixel is kept as sent, and one of 0 or 1 has none (an infinite one).
+CompleteOutput = Literal["png", "probs"]
+COMPLETE_OUTPUT_DOC = (
+    "png: each completion a data URL of an 8-bit gray 28x28 PNG; probs: 28x28 pixel means in "
+    "[0, 1] rounded to 6 decimals, the visible pixels as sent (no logits: a visible 0 or 1 has "
+    "none)"
+)
 OUTPUT_DOC = (
     "png: each image a data URL of an 8-bit gray 28x28 PNG; probs: 28x28 pixel means in [0, 1] "
     "(Bernoulli; PCA's Gaussian mean clamped to [1e-4, 1 - 1e-4]), rounded to 6 decimals, so "
@@ -282,6 +289,7 @@ def _request_models(
         )
         n: int = Field(8, strict=True, ge=1, le=max_completions, description="how many")
         seed: Seed | None = Field(None, description="same seed, same completions")
+        output: CompleteOutput = Field("png", description=COMPLETE_OUTPUT_DOC)
         _shape = field_validator("pixels")(check_pixels)
         _mask_shape = field_validator("mask")(check_mask_shape)
         _mask_form = field_validator("mask", mode="before")(check_mask_form)
@@ -301,6 +309,7 @@ def _request_models(
         mask: str = Field(max_length=20000)
         n: Annotated[TextInt, Field(ge=1, le=max_completions)] = 8
         seed: Annotated[TextInt, Field(ge=0, le=2**63 - 1)] | None = None
+        output: CompleteOutput = "png"
 
     return RequestModels(
         DecodeRequest,

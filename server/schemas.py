@@ -158,8 +158,9 @@ class AtlasResponse(BaseModel):
 
 class CompleteResponse(BaseModel):
     model: str
+    output: Literal["png", "probs"]
     mask: list[list[int]]
-    images: list[str]
+    images: list[Image]
     preprocessed: str = Field(
         description="the 28x28 image that was completed, as read (an upload after its framing)"
     )

@@ -161,6 +161,33 @@ def test_seeds(client: TestClient) -> None:
     assert len(set(a)) == 3  # the n completions differ from each other
 
 
+def test_completions_as_probabilities(client: TestClient) -> None:
+    """API pass: /complete answered PNGs only (8-bit), where decode, generate and interpolate
+    give probabilities too; a notebook scoring completions needs them. The same completions,
+    the visible pixels exactly as sent; no logits (a visible 0 or 1 has none)."""
+    digit = _digit()
+    body = {"pixels": digit.tolist(), "mask": "left-half", "n": 3, "seed": 4}
+    url = f"/api/models/{MODEL}/complete"
+    pngs = client.post(url, json=body).json()
+    r = client.post(url, json={**body, "output": "probs"})
+    assert r.status_code == 200, r.text
+    probs = np.array(r.json()["images"])
+    assert r.json()["output"] == "probs" and pngs["output"] == "png"
+    assert probs.shape == (3, 28, 28) and probs.min() >= 0 and probs.max() <= 1
+    visible = np.array(r.json()["mask"], dtype=bool)
+    assert np.abs(probs[:, visible] - digit[visible].round(6)).max() <= 1e-6
+    for p, png in zip(probs, pngs["images"], strict=True):  # the same draws, not rounded to 8 bits
+        assert np.abs(p - data_url_to_array(png)).max() <= 0.5 / 255 + 1e-6
+    assert np.abs(probs - np.round(probs * 255) / 255).max() > 1e-3
+    refused = client.post(url, json={**body, "output": "logits"})
+    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "output"]
+    form = {"mask": "left-half", "n": "2", "output": "probs"}
+    buf = io.BytesIO()
+    Image.fromarray((digit * 255).astype(np.uint8)).save(buf, "PNG")
+    upload = client.post(url, files={"image": ("d.png", buf.getvalue())}, data=form)
+    assert upload.status_code == 200 and np.array(upload.json()["images"]).shape == (2, 28, 28)
+
+
 def test_upload(client: TestClient) -> None:
     big = Image.fromarray((_digit() * 255).astype(np.uint8)).resize((140, 140))
     buf = io.BytesIO()
