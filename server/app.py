@@ -133,10 +133,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(SameOriginPosts, allowed_origins=settings.cors_origins)
     app.add_middleware(TrustedHosts, hosts=settings.trusted_hosts)
-    index_html = settings.frontend / "index.html"
+    # frontend=None serves the API alone (review 14: this line raised TypeError on it).
+    index_html = settings.frontend / "index.html" if settings.frontend else None
     app.add_middleware(
         SecurityHeaders,
-        page=page_csp(index_html.read_text()) if index_html.is_file() else PAGE_CSP,
+        page=page_csp(index_html.read_text()) if index_html and index_html.is_file() else PAGE_CSP,
     )
     app.add_middleware(NoWebSockets)
 

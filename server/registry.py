@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import torch
 
@@ -56,7 +57,8 @@ class ModelEntry:
 def decoder_url(model_id: str, file: DecoderFile) -> str:
     """The file's address with its content hash in it: a new file is a new URL, so the old one
     may be cached for good."""
-    return f"/api/models/{model_id}/decoder.safetensors?v={file.sha256[:16]}"
+    # Escaped: an id is a file stem, and a '#', '%' or space in one broke the URL (review 14).
+    return f"/api/models/{quote(model_id, safe='')}/decoder.safetensors?v={file.sha256[:16]}"
 
 
 def describe(
@@ -128,24 +130,54 @@ class ModelRegistry:
         for path in sorted(Path(folder).glob("*.safetensors")):
             if path.name.endswith(".train-state.safetensors"):
                 continue
+            # One bad file must not take the others down, whatever fails: the load, or what is
+            # built from it (review 14: a NaN in a 16-d atlas stopped the server at start-up).
             try:
-                model = load_checkpoint(path, device=device)
-            except Exception as exc:  # one bad file must not take the others down
+                entries[path.stem] = build_entry(path, device)
+            except Exception as exc:
                 log.warning("skipping checkpoint %s: %s", path, exc)
                 continue
-            decoder = export_decoder(model)  # built once here, served as bytes
-            entry = ModelEntry(
-                path.stem, model, describe(path.stem, model, decoder), device, decoder_file=decoder
+            log.info(
+                "loaded %s (%s) on %s", path.stem, entries[path.stem].model.config.kind, device
             )
-            if device.type == "cpu":
-                entry.np_decoder = numpy_decoder(model)
-            if model.atlas is not None and model.config.latent_dim > 2:
-                entry.pca_mean, entry.pca_components = pca_plane(model.atlas["mu"].float())
-            entries[path.stem] = entry
-            log.info("loaded %s (%s) on %s", path.stem, model.config.kind, device)
         if not entries:
             log.warning("no checkpoint could be loaded from %s", folder)
         return cls(entries, device)
 
     def get(self, model_id: str) -> ModelEntry | None:
         return self.entries.get(model_id)
+
+
+def build_entry(path: Path, device: torch.device) -> ModelEntry:
+    """A checkpoint loaded, checked and readied to serve; raises on anything it cannot serve."""
+    model = load_checkpoint(path, device=device)
+    check_servable(model)
+    decoder = export_decoder(model)  # built once here, served as bytes
+    entry = ModelEntry(
+        path.stem, model, describe(path.stem, model, decoder), device, decoder_file=decoder
+    )
+    if device.type == "cpu":
+        entry.np_decoder = numpy_decoder(model)
+    if model.atlas is not None and model.config.latent_dim > 2:
+        entry.pca_mean, entry.pca_components = pca_plane(model.atlas["mu"].float())
+    return entry
+
+
+def check_servable(model: LatentModel) -> None:
+    """What the routes assume of a checkpoint, checked once: finite weights (a diverged run's
+    checkpoint answered 200 with NaN, which is not JSON), an atlas of one finite code per label,
+    and metrics that are a table (review 14)."""
+    for name, tensor in model.state_dict().items():
+        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            raise ValueError(f"{name} is not finite (a diverged run?)")
+    atlas, d = model.atlas, model.config.latent_dim
+    if model.capabilities.walkable and d < 2:  # the grid and the map walk a plane of two dims
+        raise ValueError(f"a walkable model needs at least 2 latent dims to show, it has {d}")
+    if atlas is not None:
+        mu, labels = atlas.get("mu"), atlas.get("labels")
+        if mu is None or labels is None or mu.ndim != 2 or mu.shape[1] != d:
+            raise ValueError(f"its atlas needs mu of shape (N, {d}) and labels")
+        if labels.shape != (mu.shape[0],) or not torch.isfinite(mu.float()).all():
+            raise ValueError("its atlas has one label per code and finite codes")
+    if not isinstance(model.metadata.get("metrics", {}), dict):
+        raise ValueError("its metadata's metrics are not a table")

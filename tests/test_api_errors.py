@@ -292,6 +292,67 @@ def test_device_selection(monkeypatch: pytest.MonkeyPatch) -> None:
     assert choose_device("cpu").type == "cpu"
 
 
+def _odd_checkpoint(folder: Path, name: str, latent_dim: int = 3, **change) -> None:
+    """A small VAE checkpoint with one thing wrong (what `change` says)."""
+    from latent_explorer.model import VAEConfig, build_model, save_checkpoint
+
+    torch.manual_seed(0)
+    model = build_model(VAEConfig(latent_dim=latent_dim, hidden=(8,)))
+    atlas = {"mu": torch.randn(50, latent_dim), "labels": torch.zeros(50, dtype=torch.uint8)}
+    if "nan_code" in change:
+        atlas["mu"][0, 0] = float("nan")
+    if "no_mu" in change:
+        del atlas["mu"]
+    if "nan_weight" in change:
+        with torch.no_grad():
+            next(model.parameters())[0, 0] = float("nan")
+    model.atlas = atlas
+    model.metadata = {"dataset": "mnist", "metrics": change.get("metrics", {})}
+    save_checkpoint(model, folder / f"{name}.safetensors")
+
+
+def test_a_checkpoint_the_server_cannot_serve_is_skipped_not_fatal(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Review 14: only the load was guarded. A NaN in a 16-d atlas (a diverged run saves one
+    every epoch) raised in the PCA plane and stopped the server at start-up, good models and all;
+    NaN weights answered 200 with NaN, which is not JSON; a 1-d model's grid was a 500."""
+    shutil.copy(ROOT / "checkpoints" / f"{VAE}.safetensors", tmp_path)
+    _odd_checkpoint(tmp_path, "nan-code", nan_code=True)
+    _odd_checkpoint(tmp_path, "no-mu", no_mu=True)
+    _odd_checkpoint(tmp_path, "nan-weight", nan_weight=True)
+    _odd_checkpoint(tmp_path, "list-metrics", metrics=[1])
+    _odd_checkpoint(tmp_path, "one-dim", latent_dim=1)
+    _odd_checkpoint(tmp_path, "fine", latent_dim=3)
+    with caplog.at_level(logging.WARNING):
+        registry = ModelRegistry.load(tmp_path, torch.device("cpu"))
+    assert sorted(registry.entries) == ["fine", VAE]
+    for name in ("nan-code", "no-mu", "nan-weight", "list-metrics", "one-dim"):
+        assert f"{name}.safetensors" in caplog.text, name
+    with TestClient(create_app(Settings(checkpoints=tmp_path, device="cpu"))) as c:
+        assert c.get("/api/health").json()["models"] == 2
+        assert c.get("/api/models/fine/atlas").status_code == 200
+
+
+def test_the_api_alone_serves_without_a_page() -> None:
+    """Settings(frontend=None), "API only", raised TypeError in create_app (review 14)."""
+    settings = Settings(checkpoints=ROOT / "checkpoints", device="cpu", frontend=None)
+    with TestClient(create_app(settings), base_url="http://127.0.0.1") as c:
+        assert c.get(f"/api/models/{VAE}/decode.png?z=0,0").status_code == 200
+        assert c.get("/").status_code == 404
+
+
+def test_a_model_id_is_escaped_in_its_decoder_url(tmp_path: Path) -> None:
+    """An id is a file stem: "my#model" advertised a URL whose '#model...' was a fragment."""
+    shutil.copy(ROOT / "checkpoints" / f"{VAE}.safetensors", tmp_path / "my#z 2%.safetensors")
+    with TestClient(
+        create_app(Settings(checkpoints=tmp_path, device="cpu")), base_url="http://127.0.0.1"
+    ) as c:
+        url = c.get("/api/models").json()[0]["decoder"]["url"]
+        assert url.startswith("/api/models/my%23z%202%25/decoder.safetensors?v=")
+        assert c.get(url).status_code == 200
+
+
 def test_settings_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("LATENT_EXPLORER_CHECKPOINTS", str(tmp_path))
     monkeypatch.setenv("LATENT_EXPLORER_DEVICE", "cpu")
