@@ -14,7 +14,7 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 
 from .errors import (
@@ -29,6 +29,7 @@ from .errors import (
     z_size_error,
 )
 from .text_numbers import parse_float, parse_int
+from .upload_checks import ImageInputError
 
 if TYPE_CHECKING:
     from latent_explorer.model.decoder_file import DecoderFile
@@ -239,6 +240,45 @@ def form_fields(items: list[tuple[str, str | UploadFile]], known: set[str]) -> d
     return {k: v for k, v in fields.items() if v != ""}
 
 
+async def read_form(form: FormData, form_schema: type[BaseModel]) -> Upload:
+    """The one picture and the text fields of a parsed multipart form."""
+    upload = form.get("image")
+    if isinstance(upload, str):
+        # A part without a filename parameter (filename* alone, say) is a text field to the
+        # parser: "a file field named 'image' is required" denied what was sent (hostile 10).
+        msg = "'image' arrived as a text field (its part has no filename): send it as a file"
+        raise InputError(("body", "image"), msg)
+    if not isinstance(upload, UploadFile):
+        raise InputError(("body", "image"), "a file field named 'image' is required")
+    fields = form_fields(form.multi_items(), set(form_schema.model_fields))
+    try:
+        parsed = form_schema.model_validate(fields)
+    except ValidationError as exc:
+        raise validation_errors(exc) from None
+    return Upload(await upload.read(), parsed)
+
+
+def refusal_as_value(fn: Callable[..., np.ndarray], *args) -> np.ndarray | ImageInputError:
+    """fn(*args) in a worker thread, its refusal returned fresh (with no traceback), not raised."""
+    try:
+        return fn(*args)
+    except ImageInputError as exc:
+        return ImageInputError(str(exc), exc.status)
+
+
+async def read_picture(request: Request, fn: Callable[..., np.ndarray], *args) -> np.ndarray:
+    """An upload's picture decoded by `fn` under the uploads limiter, a refusal answered as the
+    API's error naming the image. The refusal comes back from the thread as a value: raised
+    there, the future that carried it and the frames of its traceback held each other, and with
+    them the request, its body and the picture's bytes, in cycles only a full collection frees,
+    which the server's gc.freeze() makes rare (review 14; hostile pass 12 had mended the same
+    one frame down, in preprocess_upload)."""
+    got = await run_limited(request, "uploads", refusal_as_value, fn, *args)
+    if isinstance(got, ImageInputError):
+        raise InputError(("body", "image"), str(got), status=got.status)
+    return got
+
+
 async def read_upload_or_json(
     request: Request, schema: type[T], form_schema: type[BaseModel], max_bytes: int
 ) -> T | Upload:
@@ -249,20 +289,12 @@ async def read_upload_or_json(
         await check_multipart_closed(request)
         max_fields = len(form_schema.model_fields) + 1
         form = await request.form(max_files=1, max_fields=max_fields, max_part_size=max_bytes)
-        upload = form.get("image")
-        if isinstance(upload, str):
-            # A part without a filename parameter (filename* alone, say) is a text field to the
-            # parser: "a file field named 'image' is required" denied what was sent (hostile 10).
-            msg = "'image' arrived as a text field (its part has no filename): send it as a file"
-            raise InputError(("body", "image"), msg)
-        if not isinstance(upload, UploadFile):
-            raise InputError(("body", "image"), "a file field named 'image' is required")
-        fields = form_fields(form.multi_items(), set(form_schema.model_fields))
         try:
-            parsed = form_schema.model_validate(fields)
-        except ValidationError as exc:
-            raise validation_errors(exc) from None
-        return Upload(await upload.read(), parsed)
+            return await read_form(form, form_schema)
+        finally:
+            # A part over 1 MiB is spooled to a file, open until closed: nobody closed it, and a
+            # failed upload's stayed open until a full collection (review 14).
+            await form.close()
     if is_json(ctype):
         return await parse_json(request, schema, await request.body())
     raise InputError(

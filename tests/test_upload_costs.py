@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import gc
 import io
+import os
 import struct
 import time
+import tracemalloc
 import zlib
 
 import numpy as np
@@ -197,3 +199,38 @@ def test_full_collections_still_run_after_the_servers_freeze(client: TestClient)
     # Here: 2 or 3 full collections; with the freeze last, none (the gen-2 threshold was the
     # 215,000 frozen objects / 4).
     assert full, "no full collection ran"
+
+
+@pytest.mark.parametrize(
+    "route", [f"/api/models/{VAE}/encode", "/api/models/completion-mnist/complete"]
+)
+def test_a_refused_upload_leaves_no_file_or_body_alive(client: TestClient, route: str) -> None:
+    """Review 14: the form was never closed, and the routes raised our error inside the handler
+    of the picture's, which chained it back to the frames holding the request, its body and the
+    part spooled to a file: each failed upload over 1 MiB held an open file and its bytes until
+    a full collection, which the server's gc.freeze() makes rare. Counted with none running."""
+    junk = np.random.default_rng(0).bytes(1_500_000)  # no picture: refused by its bytes
+    form = {"mask": "left-half"} if "complete" in route else None
+
+    def fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    client.post(route, data=form, files={"image": ("x.png", junk, "image/png")})  # warm
+    gc.collect()
+    gc.disable()
+    tracemalloc.start(1)
+    # The test client's own copy of each request (httpx's) is not the server's to free.
+    client_side = [tracemalloc.Filter(False, "*/httpx/*")]
+    try:
+        before, memory = fds(), tracemalloc.take_snapshot().filter_traces(client_side)
+        for _ in range(6):
+            r = client.post(route, data=form, files={"image": ("x.png", junk, "image/png")})
+            assert r.status_code in (415, 422), r.text[:300]
+        opened = fds() - before
+        after = tracemalloc.take_snapshot().filter_traces(client_side)
+        kept = sum(d.size_diff for d in after.compare_to(memory, "filename"))
+    finally:
+        tracemalloc.stop()
+        gc.enable()
+    assert opened <= 0, f"{opened} files left open"
+    assert kept < 1_500_000, f"{kept / 1e6:.1f} MB kept"  # six bodies were 9 MB

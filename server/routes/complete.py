@@ -14,9 +14,9 @@ from latent_explorer.model.completion import NAMED_REGIONS, quadrant_mask
 from ..deps import EntryDep
 from ..errors import InputError, quote, validation_errors
 from ..png import data_url, encode_png, to_uint8
-from ..preprocess import ImageInputError, preprocess_upload
+from ..preprocess import preprocess_upload
 from ..request_schemas import QuadrantsMask, request_models
-from ..requests import UPLOAD_ERRORS, Upload, read_upload_or_json, run_limited
+from ..requests import UPLOAD_ERRORS, Upload, read_picture, read_upload_or_json, run_limited
 from ..schemas import CompleteResponse
 from ..settings import Settings
 
@@ -125,12 +125,7 @@ def build_router(settings: Settings) -> APIRouter:
             # The mask first: it was refused only after the picture was decoded (0.14 s for a
             # 12-Mpx one), and behind the picture's own fault (hostile pass 12).
             mask = resolve_mask(parse_form_mask(body.form.mask, bodies.complete))
-            try:
-                pixels = await run_limited(
-                    request, "uploads", load_upload, body.data, settings.max_image_pixels
-                )
-            except ImageInputError as exc:
-                raise InputError(("body", "image"), str(exc), status=exc.status) from None
+            pixels = await read_picture(request, load_upload, body.data, settings.max_image_pixels)
             n, seed, output = body.form.n, body.form.seed, body.form.output
         else:
             pixels = np.asarray(body.pixels, dtype=np.float32).reshape(784)

@@ -19,7 +19,7 @@ from ..png import data_url, encode_png, to_uint8
 from ..preprocess import ImageInputError, normalize_digit, preprocess_upload
 from ..registry import ModelEntry
 from ..request_schemas import request_models
-from ..requests import UPLOAD_ERRORS, Upload, read_upload_or_json, run_limited
+from ..requests import UPLOAD_ERRORS, Upload, read_picture, read_upload_or_json
 from ..schemas import EncodeResponse
 from ..settings import Settings
 
@@ -131,18 +131,10 @@ def build_router(settings: Settings) -> APIRouter:
                 # and behind its own fault (hostile pass 12); a model that reads labels may
                 # be sent none.
                 inference.labels(entry, None if label is None else [label], 1, ("body", "label"))
-            try:
-                mnist = body.form.preprocess == "mnist"
-                pixels = await run_limited(
-                    request,
-                    "uploads",
-                    preprocess_upload,
-                    body.data,
-                    settings.max_image_pixels,
-                    mnist,
-                )
-            except ImageInputError as exc:
-                raise InputError(("body", "image"), str(exc), status=exc.status) from None
+            mnist = body.form.preprocess == "mnist"
+            pixels = await read_picture(
+                request, preprocess_upload, body.data, settings.max_image_pixels, mnist
+            )
             return encode_pixels(entry, pixels, body.form.label)
         pixels = np.asarray(body.pixels, dtype=np.float32).reshape(28, 28)
         if body.preprocess == "mnist":
