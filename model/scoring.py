@@ -11,6 +11,7 @@ the same drawing always gets the same numbers.
 from __future__ import annotations
 
 import copy
+import threading
 import weakref
 from typing import TYPE_CHECKING
 
@@ -108,12 +109,16 @@ def finite_drawing_scores(
 _WIDENED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+_WIDENING = threading.Lock()  # scoring runs in worker threads: one copy per model, made once
+
+
 def widened(model: LatentModel) -> LatentModel:
     """A float64 copy of `model` with the same weights; the served model stays as trained."""
-    if model not in _WIDENED:
-        with torch.inference_mode(False):
-            _WIDENED[model] = copy.deepcopy(model).double()
-    return _WIDENED[model]
+    with _WIDENING:
+        if model not in _WIDENED:
+            with torch.inference_mode(False):
+                _WIDENED[model] = copy.deepcopy(model).double()
+        return _WIDENED[model]
 
 
 def nll_quantiles(nlls: Tensor) -> list[float]:
