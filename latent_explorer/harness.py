@@ -11,7 +11,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +45,7 @@ def free_port() -> int:
 class Server:
     url: str
     pid: int
+    log: Callable[[], str] = lambda: ""  # what the server has written so far
 
 
 @contextmanager
@@ -95,7 +96,13 @@ def running_server(
                     out = log.read().decode(errors="replace")
                     raise RuntimeError(f"the server did not start:\n{out}") from None
                 time.sleep(0.2)
-        yield Server(base, proc.pid)
+
+        def written() -> str:
+            # pread: the server shares this file's offset, and a seek would move its writes.
+            fd = log.fileno()
+            return os.pread(fd, os.fstat(fd).st_size, 0).decode(errors="replace")
+
+        yield Server(base, proc.pid, written)
     finally:
         proc.terminate()
         try:

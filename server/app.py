@@ -30,6 +30,7 @@ from .errors import (
 )
 from .head import HeadAsGet
 from .limits import BodySizeLimit
+from .log_limits import limit_client_warnings
 from .openapi_doc import build_openapi
 from .page import named_model, page_html
 from .query_once import SingleQueryValues
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.torch_threads:
             torch.set_num_threads(settings.torch_threads)
+        limit_client_warnings()
         device = choose_device(settings.device)
         app.state.registry = ModelRegistry.load(settings.checkpoints, device)
         app.state.png_cache = decode_png.PngCache(PNG_CACHE_SIZE, PNG_CACHE_BYTES)

@@ -244,3 +244,42 @@ def test_a_request_without_host_is_told_so() -> None:
         ]
     }
     assert body == json.dumps(expected, separators=(",", ":")).encode()
+
+
+def test_repeated_client_warnings_are_logged_at_a_bounded_rate() -> None:
+    """uvicorn logs a WARNING line per malformed request: a client sending them in a loop
+    filled the log as fast as it sent (hostile pass 12). Ten a minute of each, then a count."""
+    with running_server(ROOT / "checkpoints") as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        for _ in range(40):
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as bad:
+                bad.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+                bad.recv(200)
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as ok:  # still serving
+            ok.sendall(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert b" 200 " in ok.recv(200)
+        logged = server.log().count("Invalid HTTP request received.")
+    assert logged == 10, logged
+
+
+def test_the_warning_limit_counts_what_it_dropped() -> None:
+    import logging
+
+    from latent_explorer.server.log_limits import RepeatedWarnings
+
+    now = [0.0]
+    limit = RepeatedWarnings(burst=3, window=60.0, clock=lambda: now[0])
+
+    def record(msg: str, level: int = logging.WARNING) -> logging.LogRecord:
+        return logging.LogRecord("uvicorn.error", level, __file__, 1, msg, (), None)
+
+    kept = [limit.filter(record("Invalid HTTP request received.")) for _ in range(8)]
+    assert kept == [True] * 3 + [False] * 5
+    assert limit.filter(record("another message"))  # counted apart
+    assert limit.filter(record("Invalid HTTP request received.", logging.ERROR))  # errors pass
+    now[0] = 61.0
+    late = record("Invalid HTTP request received.")
+    assert limit.filter(late)
+    assert late.getMessage() == (
+        "Invalid HTTP request received. (5 more like it in the last 61 s were not logged)"
+    )
