@@ -334,3 +334,26 @@ def test_an_m2_given_as_m1_lends_its_own_m1(tmp_path: Path, tiny_data_dir: Path)
     train_m2(build_parser().parse_args(argv))
     before, after = load_checkpoint(shipped).m1.state_dict(), load_checkpoint(out).m1.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_the_stacks_negative_elbo_against_torch_distributions() -> None:
+    """The shipped M2's test −ELBO comes from stacked_negative_elbo, which no test touched
+    (review 14). Its pieces, from torch.distributions with the same draw of z1: the M1
+    decoder's Bernoulli NLL, the M2's bound on −log p(z1), less q(z1|x)'s entropy."""
+    from torch.distributions import Bernoulli
+
+    from latent_explorer.model.evaluation.m2 import stacked_negative_elbo
+
+    model = small_m2().eval()
+    torch.manual_seed(3)
+    x = (torch.rand(7, 784) < 0.3).float()
+    torch.manual_seed(11)
+    got = stacked_negative_elbo(model, x)
+    torch.manual_seed(11)
+    with torch.no_grad():
+        mu, logvar = model.features(x)
+        q = Normal(mu, (0.5 * logvar).exp())
+        z1 = model.reparameterize(mu, logvar)
+        nll = -Bernoulli(logits=model.m1.decode(z1).reshape(7, 784)).log_prob(x).sum(1)
+        expected = (nll + unlabelled_bound(model, z1) - q.entropy().sum(1)).mean().item()
+    assert got == pytest.approx(expected, rel=1e-5)
