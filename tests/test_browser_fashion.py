@@ -160,7 +160,8 @@ HEADINGS = {"#digit-title": "Decoded {item}", "#draw-title": "Draw {an item}"}
 LABELLED = {
     "decoded-image": "the {item} decoded from the current latent",
     "map-digit": "the current {item}, small, beside the map on narrow screens",
-    "draw-pad": "drawing pad: draw {an item} with mouse, finger or pen",
+    "draw-pad": "drawing pad: draw {an item} with mouse, finger or pen, or choose an image file "
+    "below",
 }
 
 
@@ -204,7 +205,7 @@ def expect_nouns(page: Page, item: str, an_item: str, items: str) -> None:
     expect(page.get_by_test_id("explain-map")).to_contain_text(f"the 10,000 test {items} at")
     expect(page.get_by_test_id("explain-generate")).to_contain_text(f"less varied {items}.")
     expect(page.locator("#encode-info")).to_have_text(
-        f"Draw, then lift the pen: the {item} is encoded."
+        f"Draw, then lift the pen: the {item} is encoded (or choose an image file)."
     )
 
 
@@ -219,7 +220,7 @@ def test_nouns_follow_the_selected_model(browser: Browser, base_url: str) -> Non
     expect(page.locator("#draw-prep")).to_contain_text("as it is, with no crop or centring")
     # Clearing the pad brings its prompt back in the model's words.
     page.get_by_role("button", name="Clear the drawing").click()
-    prompt = "Draw, then lift the pen: the item is encoded."
+    prompt = "Draw, then lift the pen: the item is encoded (or choose an image file)."
     expect(page.locator("#encode-info")).to_have_text(prompt)
     page.get_by_test_id("model-select").select_option(MNIST_ID)
     expect_nouns(page, "digit", "a digit", "digits")

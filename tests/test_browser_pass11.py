@@ -61,7 +61,7 @@ def test_the_images_and_pads_are_in_the_accessibility_tree(page: Page) -> None:
     tree = page.locator("main").aria_snapshot()
     for entry in (
         'img "the digit decoded from the current latent"',
-        'img "drawing pad: draw a digit with mouse, finger or pen"',
+        'img "drawing pad: draw a digit with mouse, finger or pen, or choose an image file below"',
         'img "drawing pad for the visible part"',
         'group "latent sliders"',
         'group "legend"',

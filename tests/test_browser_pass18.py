@@ -191,7 +191,9 @@ def test_a_failed_map_is_asked_again_by_itself(page: Page) -> None:
     page.route("**/atlas*", lambda route: route.abort())
     page.get_by_test_id("model-select").select_option("cvae-mnist-z2")
     notice = page.get_by_role("alert")
-    expect(notice).to_contain_text("A move asks again. Asked again by itself in 1 s.")
+    expect(notice).to_contain_text("A move asks again.")
+    # The countdown is shown last, apart from what is said (page pass 22).
+    expect(notice).to_contain_text("Asked again by itself in 1 s.")
     page.unroute("**/atlas*")
     # Nobody moves.
     expect(notice).to_be_hidden(timeout=15_000)

@@ -76,7 +76,7 @@ def test_switching_model_clears_every_result_of_the_old_one(page: Page) -> None:
     expect(page.get_by_test_id("samples").locator("img")).to_have_count(16)
 
     expect(page.locator("#encode-info")).to_have_text(
-        "Draw, then lift the pen: the digit is encoded."
+        "Draw, then lift the pen: the digit is encoded (or choose an image file)."
     )
     for image in ("#preprocessed", "#reconstruction"):
         assert page.locator(image).get_attribute("src") is None, image
@@ -126,7 +126,7 @@ def test_a_late_encode_of_the_old_model_is_dropped(page: Page) -> None:
         held[0].continue_()
     page.wait_for_timeout(300)
     expect(page.locator("#encode-info")).to_have_text(
-        "Draw, then lift the pen: the digit is encoded."
+        "Draw, then lift the pen: the digit is encoded (or choose an image file)."
     )
     assert page.locator("#reconstruction").get_attribute("src") is None
     expect(page.get_by_test_id("encode-marker")).to_be_hidden()

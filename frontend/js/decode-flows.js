@@ -164,7 +164,11 @@ export function createInterpolationView(els) {
    * @param {string[] | null} [captions] one per frame (the label each was decoded with)
    */
   function show(images, info, captions = null) {
-    showThumbs(els.row, images, captions);
+    // Each frame says where it lies on the path: "image 3", or ten frames all "decoded with the
+    // label Bag", could not be told apart (page pass 22).
+    const last = Math.max(images.length - 1, 1);
+    showThumbs(els.row, images, captions,
+               (k) => `frame ${k + 1} of ${images.length}, ${Math.round((100 * k) / last)}% of the way from A to B`);
     // New frames are news even in the same words (B set again elsewhere): the no-break space
     // alternates, as the samples line's does (review: setLive made the second one silent).
     els.info.textContent = els.info.textContent === info ? `${info}\u00a0` : info;

@@ -5,7 +5,8 @@ import { setLive } from "./notice.js";
 import { fillNouns } from "./nouns.js";
 import { classPhrase, fixed2, showBars } from "./thumbs.js";
 
-const PROMPT = "Draw, then lift the pen: the {item} is encoded.";
+// The file chooser named: it is the keyboard's way in (page pass 22: nothing pointed to it).
+const PROMPT = "Draw, then lift the pen: the {item} is encoded (or choose an image file).";
 
 /**
  * @param {{preprocessed: HTMLImageElement, reconstruction: HTMLImageElement, info: HTMLElement,

@@ -22,6 +22,7 @@ import { createTeaching } from "./teach.js";
 import { showThumbs } from "./thumbs.js";
 import { createShareLink, readQuery, writeQuery } from "./url-state.js";
 import { createViewFlow } from "./view-flow.js";
+import { createZWords, zWords as wordsOfZ } from "./z-words.js";
 
 const $ = (id) => document.getElementById(id);
 // The model a bare address opens, named once in index.html (the server preloads its decoder).
@@ -33,6 +34,15 @@ const { conditional } = store;
 const labelOrNull = () => (conditional() ? state.label : null);
 
 const notice = createNotice($("error"), $("model-select"));
+/** A failure no flow caught (each catches its own): said, not left to the console alone with a
+ *  half-switched page (review 14). */
+const unexpected = (err) => notice.show(err, "models");
+const zWords = createZWords({ description: $("decoded-words"), said: $("z-said") });
+/** The decoded image's description follows z and the label it is decoded with. */
+function describeDecoded() {
+  const label = labelOrNull();
+  zWords.describe(state.z, label === null ? null : state.model.data.class_names[label]);
+}
 
 // ---- components -----------------------------------------------------------------------------
 // Digits come from the decoder running in the page, or from the server (see decode-source.js).
@@ -143,6 +153,7 @@ function setZ(z, { fromSlider = false } = {}) {
   if (!fromSlider) sliders.setValues(z);
   map.setCrosshair(z);
   teach.showZ(z, state.label, state.model.id);
+  describeDecoded();
   scheduleDecode();
   scheduleStyleRow();
   saveUrl();
@@ -160,6 +171,7 @@ function showLabel(label) {
 function followLabel(label, announce = false) {
   store.setLabel(label);
   showLabel(label);
+  describeDecoded();
   refreshBackground();
   generateSamples({ announce });
 }
@@ -229,20 +241,27 @@ function switchModel(id) {
   if (state.model && id === state.model.id) return;
   clearTimeout(urlTimer);
   history.replaceState(null, "", currentQuery());
-  selectModel(id);
+  selectModel(id).catch(unexpected);
   clearTimeout(urlTimer);
   history.pushState(null, "", currentQuery());
 }
 watchPicker($("model-select"), switchModel);
 window.addEventListener("popstate", () => {
   clearTimeout(urlTimer); // a pending write is about the view being left
-  if (state.models.length) openLink(readQuery(location.search, state.models, preferredModel(), elsewhere));
+  if (state.models.length) {
+    openLink(readQuery(location.search, state.models, preferredModel(), elsewhere)).catch(unexpected);
+  }
 });
 $("plane-select").addEventListener("change", () => { applyView({ resetRange: true }); saveUrl(true); });
 $("range-select").addEventListener("change", () => { applyView({ userRange: true }); saveUrl(true); });
+/** The temperature as shown and as the slider says it ("1.0", where it said "1"). */
+function showTemperature(t) {
+  $("temperature-value").value = t.toFixed(1);
+  $("temperature").setAttribute("aria-valuetext", t.toFixed(1));
+}
 guardTouch($("temperature")); // a swipe that scrolls past it does not set it (or draw samples)
 $("temperature").addEventListener("input", (e) => {
-  $("temperature-value").value = Number(e.target.value).toFixed(1);
+  showTemperature(Number(e.target.value));
 });
 $("temperature").addEventListener("change", () => { generateSamples({ announce: true }); saveUrl(true); });
 $("scatter-toggle").addEventListener("change", (e) => {
@@ -250,8 +269,14 @@ $("scatter-toggle").addEventListener("change", (e) => {
   map.setScatter(e.target.checked);
   saveUrl(true);
 });
-$("reset").addEventListener("click", () => setZ(Array(state.model.latent_dim).fill(0)));
-$("random").addEventListener("click", () => setZ(state.z.map(() => gaussian())));
+$("reset").addEventListener("click", () => {
+  setZ(Array(state.model.latent_dim).fill(0));
+  zWords.sayMove("z reset to 0");
+});
+$("random").addEventListener("click", () => {
+  setZ(state.z.map(() => gaussian()));
+  zWords.sayMove(`A random z: ${wordsOfZ(state.z)}`);
+});
 $("clear-pad").addEventListener("click", () => drawFlow.clear());
 $("draw-label").addEventListener("change", (e) => {
   store.setDrawLabel(e.target.value === "" ? null : Number(e.target.value));
@@ -284,7 +309,7 @@ async function openLink(link) {
   $("scatter-toggle").checked = link.scatter;
   $("method-select").value = link.method;
   $("temperature").value = String(link.temperature);
-  $("temperature-value").value = link.temperature.toFixed(1);
+  showTemperature(link.temperature);
   if (!(await selectModel(link.model.id, link))) return; // another model was picked meanwhile
   const notes = [...link.notes];
   const far = reach(state.z);
@@ -328,4 +353,4 @@ async function start() {
   document.body.dataset.ready = "true";
 }
 
-start();
+start().catch(unexpected);

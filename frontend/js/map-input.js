@@ -67,14 +67,23 @@ export function listenToMap(wrap, { plane, view, toPlane, onPick, onNoPlane }) {
   /** Where a key move landed, for a screen reader: the plane's axes and the point on them, and
    *  the edge once it stops there (page pass 16: held against it, the same point was read out
    *  at every press, and nothing said why z did not move). */
-  function say(x, y, edge = false) {
+  // A held key's repeats are said once, where it stops: each said in turn queued a second and a
+  // half of speech a repeat, ~20 s of old positions after half a second held (page pass 22).
+  let heldAt = null;
+  function say(x, y, edge = false, repeat = false) {
     if (!said) return;
     const { plane: along, dims } = view(); // the view's plane: "pca" or two latent dims
     const [a, b] = along === "pca" ? ["PC1", "PC2"] : (dims || [0, 1]).map((d) => `z${d}`);
     const text = `${a} ${x.toFixed(2)}, ${b} ${y.toFixed(2)}`;
+    heldAt = null;
     if (edge) setLive(said, `${text}: the map's edge`); // once, however long the key is held
+    else if (repeat) heldAt = text; // said when the key is let go
     else said.textContent = text; // every move, even back to where the last one was said
   }
+  wrap.addEventListener("keyup", () => {
+    if (heldAt !== null) said.textContent = heldAt;
+    heldAt = null;
+  });
   wrap.addEventListener("keydown", (event) => {
     const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
     if (!plane() && !event.repeat && (moves[event.key] || event.key === "Home")) return onNoPlane();
@@ -94,7 +103,7 @@ export function listenToMap(wrap, { plane, view, toPlane, onPick, onNoPlane }) {
     const [x, y] = [clamp(wantX), clamp(wantY)];
     onPick(x, y);
     // A slider's move is read out as its value; the map's was silent (page pass 8).
-    say(x, y, x !== wantX || y !== wantY);
+    say(x, y, x !== wantX || y !== wantY, event.repeat);
   });
 
   return { keyFrom: (at) => { keyAt = at; } };

@@ -220,7 +220,8 @@ export function showModelTexts(m, $) {
   $("gen-label-control").hidden = !c.conditional; // a greyed "Label 0" read as "samples of 0s"
   $("style-note").hidden = c.conditional;
   // "It is [an 8]", "It is [trousers]": the data set's phrase for each label.
-  $("draw-label").replaceChildren(new Option("?", ""),
+  const unchosen = Object.assign(new Option("?", ""), { ariaLabel: "? (not chosen)" }); // read as a bare "?"
+  $("draw-label").replaceChildren(unchosen,
                                   ...m.class_names.map((_, k) => new Option(classPhrase(m, k), String(k))));
   const note = padNote(m);
   Object.assign($("pad-note"), { textContent: note || "", hidden: note === null });

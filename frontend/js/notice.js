@@ -34,6 +34,17 @@ export function setLive(el, text) {
   if (el.textContent !== text) el.textContent = text;
 }
 
+// A retry's countdown: shown, but not in the alert's spoken text, and not part of what makes a
+// failure new. Said each time it changed, a failure retried every 8 s interrupted a screen
+// reader every few seconds for as long as the network was down (page pass 22).
+const COUNTDOWN = /\s*\b(?:Asked again(?: by itself)?|Trying again) in \d+ s\./;
+
+/** A line split into what is said and the countdown shown beside it. */
+function splitCountdown(line) {
+  const found = line.match(COUNTDOWN);
+  return found ? { said: line.replace(COUNTDOWN, ""), countdown: found[0].trim() } : { said: line, countdown: "" };
+}
+
 /** The line for `err` from `from`: its subject, what went wrong, and what comes next. */
 export function sentence(err, from, next = "") {
   let text = describe(err);
@@ -51,8 +62,9 @@ export function sentence(err, from, next = "") {
  */
 export function createNotice(root, home) {
   const text = root.querySelector("[data-notice-text]");
+  const countdown = root.querySelector("[data-notice-countdown]");
   const close = root.querySelector("button");
-  /** source -> {line, again, once, read, asking}: failures not yet mended, oldest first; the
+  /** source -> {said, countdown, again, once, read, asking}: failures not yet mended, oldest first; the
    *  newest not dismissed is shown (a dismissed one is still asked again when the server answers
    *  again; `asking`: asked again already, awaiting its answer). */
   const failing = new Map();
@@ -69,10 +81,20 @@ export function createNotice(root, home) {
    */
   function show(err, from, next = "", { mayPass: passes = false, once = false } = {}) {
     if (err && typeof err === "object" && (err.name === "AbortError" || err.name === "StaleError")) return;
+    const again = typeof err === "string" ? passes : mayPass(err);
+    const line = splitCountdown(sentence(err, from, next));
+    const before = failing.get(from);
+    if (before && before.said === line.said && !once) {
+      // The same failure again (a retry's): its countdown moves, but it keeps its place, is not
+      // said again, and stays dismissed if it was (page pass 22: two sources retrying took turns
+      // as the newest, and each turn was an interruption; Escape held for 4 s).
+      Object.assign(before, { countdown: line.countdown, again, asking: false });
+      display();
+      return;
+    }
     for (const [source, f] of failing) if (f.once) failing.delete(source);
     failing.delete(from); // the newest goes last
-    const again = typeof err === "string" ? passes : mayPass(err);
-    failing.set(from, { line: sentence(err, from, next), again, once, read: false, asking: false });
+    failing.set(from, { ...line, again, once, read: false, asking: false });
     display();
   }
 
@@ -81,9 +103,11 @@ export function createNotice(root, home) {
     root.hidden = !newest;
     if (!newest) {
       document.body.style.removeProperty("padding-bottom");
+      document.documentElement.style.removeProperty("scroll-padding-bottom");
       return;
     }
-    text.textContent = newest.line;
+    setLive(text, newest.said);
+    countdown.textContent = newest.countdown;
     makeRoom();
   }
 
@@ -91,7 +115,11 @@ export function createNotice(root, home) {
   // be scrolled clear of it (page pass 15: on a phone it hid a slider until dismissed). Its
   // height changes with the window's width (a phone turned upright), and the room with it.
   function makeRoom() {
-    if (!root.hidden) document.body.style.paddingBottom = `${root.offsetHeight + 32}px`;
+    if (root.hidden) return;
+    document.body.style.paddingBottom = `${root.offsetHeight + 32}px`;
+    // A control the keyboard moves to is scrolled clear of it too (page pass 22: on a phone the
+    // focus went to a slider wholly under it).
+    document.documentElement.style.scrollPaddingBottom = `${root.offsetHeight + 32}px`;
   }
   new ResizeObserver(makeRoom).observe(root);
 

@@ -30,7 +30,7 @@ export function createSliders(root, { onInput }) {
                              max: range, step: stepFor(range), value: 0 });
       input.dataset.testid = "latent-slider";
       input.dataset.dim = String(d);
-      input.setAttribute("aria-label", `latent dimension ${d}`);
+      input.setAttribute("aria-label", `z${d}, latent dimension ${d}`); // begins with the visible label (page pass 22)
       const output = document.createElement("output");
       output.htmlFor = input.id;
       output.value = "0.00";

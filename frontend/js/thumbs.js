@@ -8,15 +8,16 @@ export const fixed2 = (v) => (Math.abs(v) < 0.005 ? "0.00" : v.toFixed(2));
  * @param {HTMLElement} root
  * @param {string[]} images PNG data URLs
  * @param {string[]} [captions] one per image, shown under it
- * @param {(k: number) => string} [describe] each image's alt text where there is no caption
+ * @param {(k: number) => string} [describe] each image's alt text; without one, a captioned
+ *   image's is empty (its caption names it: the label was read twice, page pass 22)
  */
-export function showThumbs(root, images, captions = null, describe = (k) => `image ${k + 1}`) {
+export function showThumbs(root, images, captions = null, describe = null) {
   root.replaceChildren(
     ...images.map((src, k) => {
       const img = document.createElement("img");
       img.src = src;
       // No noun: the rows show whichever data set's images (nouns.js names them elsewhere).
-      img.alt = captions ? `decoded with the label ${captions[k]}` : describe(k);
+      img.alt = describe ? describe(k) : captions ? "" : `image ${k + 1}`;
       if (!captions) return img;
       const figure = document.createElement("figure");
       const caption = document.createElement("figcaption");
@@ -69,7 +70,9 @@ export function showBars(root, probs, names) {
       const fill = document.createElement("span");
       fill.style.width = `${(100 * p).toFixed(1)}%`;
       bar.append(fill);
-      const value = document.createElement("output");
+      // A span, not an <output>: ten outputs were ten live regions (page pass 22).
+      const value = document.createElement("span");
+      value.className = "value";
       value.textContent = formatProbability(p);
       return [name, bar, value];
     }),
