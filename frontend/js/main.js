@@ -1,6 +1,9 @@
 // Wiring: components report what the user did, the store (state.js) records it, and this module
 // asks the server and hands the answers to the components. Every answer is checked against the
 // store's model-switch token before it is shown, so a late answer never paints another model.
+// Past the house's ~300 lines on purpose: it is the one place that owns the state, each handler
+// is a line or two, and the flows it hands to (decode-flows, view-flow, draw-flow) took what
+// was logic; splitting the wiring again would pass its dozen closures across modules.
 
 import * as api from "./api.js";
 import { createCompletionPanel } from "./completion-panel.js";
