@@ -199,3 +199,22 @@ def test_large_text_does_not_push_the_page_sideways(browser, base_url) -> None:
     wide = phone.evaluate("document.documentElement.scrollWidth")
     assert wide <= PHONE["width"], wide
     context.close()
+
+
+def test_the_no_elbo_reason_follows_what_a_model_declares_not_its_kind(page: Page) -> None:
+    """Review 14: "an autoencoder" and "PCA" stood in for a point encoder and an exact posterior,
+    so a new model declaring an exact posterior over binary pixels would be called PCA."""
+    open_app(page, "?model=vae-mnist-z2")
+    said = page.evaluate(
+        """async () => {
+            const { noLikelihood } = await import("/assets/js/model-notes.js");
+            const model = (caps, likelihood) => ({ likelihood, capabilities: {
+                stochastic: true, exact_posterior: false, stacked: false, ...caps } });
+            return [noLikelihood(model({ stochastic: false }, "bernoulli")),
+                    noLikelihood(model({ exact_posterior: true }, "bernoulli")),
+                    noLikelihood(model({ exact_posterior: true }, "gaussian"))];
+        }"""
+    )
+    assert "encoder gives a point" in said[0] and "autoencoder" not in said[0], said[0]
+    assert "PCA" not in said[1] and "Gaussian" not in said[1], said[1]
+    assert "a Gaussian over gray levels" in said[2], said[2]

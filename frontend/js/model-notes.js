@@ -10,12 +10,15 @@ import { classPhrase } from "./thumbs.js";
 
 export const PRIOR_RANGE = 3; // where N(0, I) puts nearly all of its samples, per dim
 
-/** Why a model shows no ELBO bar: its own reason, by what it declares (page pass 5). */
+/** Why a model shows no ELBO bar: its own reason, by what it declares (page pass 5), never by
+ *  its kind (review 14: "an autoencoder" and "PCA" stood for a point encoder and an exact
+ *  posterior, and a new model declaring either would have been named wrongly). */
 export function noLikelihood(model) {
   const c = model.capabilities;
-  const why = !c.stochastic ? "an autoencoder has no density at all, only a reconstruction"
-    : c.exact_posterior ? "PCA's likelihood is a Gaussian over gray levels, whose nats do not " +
-      "compare with a likelihood of binary pixels"
+  const why = !c.stochastic ? "its encoder gives a point, not a distribution, so there is no " +
+      "density at all, only a reconstruction"
+    : model.likelihood === "gaussian" ? "its likelihood is a Gaussian over gray levels, whose nats " +
+      "do not compare with a likelihood of binary pixels"
     : c.stacked ? "this model describes another VAE's codes rather than the pixels; it answers " +
       "a drawing with the label it reads instead"
     : "it declares no likelihood";
