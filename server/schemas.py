@@ -139,6 +139,11 @@ class InterpolateResponse(BaseModel):
     model: str
     output: Output
     z: list[list[float]]
+    label: int | None = Field(
+        None,
+        description="the label the frames are decoded with: the one sent, or for a model that "
+        "reads labels (the M2) and none sent, the one it reads on the first end given as pixels",
+    )
     images: list[Image]
 
 

@@ -352,3 +352,28 @@ def test_interpolate_between_drawings(client: TestClient) -> None:
         },
     )
     assert r.status_code == 200 and len(r.json()["images"]) == 4
+    assert r.json()["label"] == 5
+
+
+def test_the_m2_reads_the_label_of_a_drawn_end_as_encode_does(client: TestClient) -> None:
+    """Review 14: /encode infers an M2's label from the pixels, /interpolate asked for it."""
+    (_, a), (_, b) = fixture_digits()[:2]
+    url = "/api/models/m2-mnist-100"
+    encoded = client.post(f"{url}/encode", json={"pixels": a.tolist()}).json()
+    body = {"start": {"pixels": a.tolist()}, "end": {"z": [0.0] * 16}, "steps": 3}
+    r = client.post(f"{url}/interpolate", json=body)
+    assert r.status_code == 200, r.text
+    assert r.json()["label"] == encoded["label"]
+    np.testing.assert_allclose(r.json()["z"][0], encoded["mu"], atol=1e-4)
+    told = client.post(f"{url}/interpolate", json={**body, "label": (encoded["label"] + 1) % 10})
+    assert told.json()["label"] == (encoded["label"] + 1) % 10
+    ends = {"start": {"z": [0.0] * 16}, "end": {"z": [1.0] * 16}}
+    r = client.post(f"{url}/interpolate", json=ends)  # nothing to read a label from
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "label"]
+    assert (
+        client.post(
+            f"/api/models/{VAE}/interpolate",
+            json={"start": {"pixels": b.tolist()}, "end": {"z": [0, 0]}},
+        ).json()["label"]
+        is None
+    )

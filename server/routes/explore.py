@@ -223,9 +223,15 @@ def build_router(settings: Settings) -> APIRouter:
     ) -> dict | Response:
         """Frames from start to end (each a z or MNIST-formatted pixels, encoded to mu)."""
         inference.require_latent_walk(entry)
-        y1 = inference.labels(
-            entry, None if body.label is None else [body.label], 1, ("body", "label")
-        )
+        label = body.label
+        pixel_ends = [p for p in (body.start, body.end) if not isinstance(p, LatentPoint)]
+        if label is None and pixel_ends and entry.model.capabilities.infers_label:
+            # As /encode does: a model that reads labels reads one off the drawing (review 14:
+            # the M2 asked here for the label it infers there).
+            x = inference.pixels_tensor(entry, pixel_ends[0].pixels)
+            with torch.inference_mode():
+                label = int(entry.model.classify(x)[0].argmax())
+        y1 = inference.labels(entry, None if label is None else [label], 1, ("body", "label"))
         ends = []
         for name, point in (("start", body.start), ("end", body.end)):
             if isinstance(point, LatentPoint):
@@ -235,7 +241,7 @@ def build_router(settings: Settings) -> APIRouter:
                 ends.append(inference.encode(entry, x, y1)[0][0])
         path = interpolate(ends[0].cpu(), ends[1].cpu(), body.steps, body.method).to(entry.device)
         y = None if y1 is None else y1.expand(body.steps)
-        head = {"model": entry.id, "output": body.output, "z": path.cpu().tolist()}
+        head = {"model": entry.id, "output": body.output, "z": path.cpu().tolist(), "label": label}
         return await inference.render_answer(request, entry, path, y, body.output, head)
 
     return router
