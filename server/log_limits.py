@@ -14,8 +14,8 @@ MAX_MESSAGES = 100  # distinct messages tracked; past it the counts start afresh
 
 
 class RepeatedWarnings(logging.Filter):
-    """At most BURST records of one message (WARNING and below) per WINDOW_S; the first one logged
-    after a window that dropped some says how many."""
+    """At most BURST WARNING records of one message per WINDOW_S; the first one logged after a
+    window that dropped some says how many."""
 
     def __init__(
         self,
@@ -28,7 +28,7 @@ class RepeatedWarnings(logging.Filter):
         self.seen: dict[str, list] = {}  # message -> [window start, logged, dropped]
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno > logging.WARNING:
+        if record.levelno != logging.WARNING:  # errors, and an operator's chosen info/trace lines
             return True
         key, now = str(record.msg)[:200], self.clock()
         if key not in self.seen and len(self.seen) >= MAX_MESSAGES:

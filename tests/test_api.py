@@ -285,6 +285,9 @@ def test_the_atlas_and_the_grid_read_and_default_the_plane_alike(client: TestCli
         assert "needs more than two" in r.json()["detail"][0]["msg"]
     r = client.get(f"{atlas}?dims=pca")
     assert r.status_code == 422 and "plane=pca" in r.json()["detail"][0]["msg"]
+    # Not pointed to plane=pca where it has none (review 15).
+    r = client.get(f"/api/models/{VAE}/atlas?dims=pca")
+    assert r.status_code == 422 and "plane=pca" not in r.json()["detail"][0]["msg"]
 
 
 def test_pca_grid_passes_through_the_given_z(client: TestClient) -> None:

@@ -118,6 +118,10 @@ def test_the_buttons_that_move_z_say_where_and_the_image_is_described(page: Page
     page.get_by_role("button", name="Reset to 0").click()
     expect(said).to_have_text("z reset to 0")
     expect(words).to_have_text("decoded at z0 0.00, z1 0.00, given the label Trouser")
+    page.get_by_role("button", name="Reset to 0").click()  # said again (review 15)
+    # The same words written again are not read out: they differ by a no-break space (which
+    # to_have_text would not see).
+    assert said.evaluate("e => e.textContent") == "z reset to 0\u00a0"
     open_app(page, "?model=vae-mnist-z16")
     expect(words).to_contain_text("z3 ")
     expect(words).to_contain_text("and 12 more dims")
@@ -139,6 +143,16 @@ def test_a_held_arrow_on_the_map_is_said_where_it_stops(page: Page) -> None:
     expect(said).to_contain_text("z0 ")
     spoken = page.evaluate("window.mapSaid")
     assert len(spoken) == 2, spoken  # the first press, then where it stopped
+    # A held Home likewise (review 15), and a hold left by Tab is not said later, stale.
+    page.keyboard.press("Home")
+    for _ in range(5):
+        page.dispatch_event(".map-wrap", "keydown", {"key": "Home", "repeat": True})
+    assert len(page.evaluate("window.mapSaid")) == 3
+    page.dispatch_event(".map-wrap", "keydown", {"key": "ArrowUp", "repeat": True})
+    page.keyboard.press("Tab")
+    page.locator(".map-wrap").focus()
+    page.dispatch_event(".map-wrap", "keyup", {"key": "Shift"})
+    assert len(page.evaluate("window.mapSaid")) == 3
 
 
 def test_the_pad_and_its_prompt_name_the_file_chooser(page: Page) -> None:
@@ -218,3 +232,30 @@ def test_the_no_elbo_reason_follows_what_a_model_declares_not_its_kind(page: Pag
     assert "encoder gives a point" in said[0] and "autoencoder" not in said[0], said[0]
     assert "PCA" not in said[1] and "Gaussian" not in said[1], said[1]
     assert "a Gaussian over gray levels" in said[2], said[2]
+
+
+def test_a_failure_asked_for_again_is_shown_again_after_a_dismissal(page: Page) -> None:
+    """Review 15: a repeat kept its place and stayed dismissed whatever asked for it, so "New
+    samples" pressed again while the server was down, after a dismissal, showed nothing; and a
+    new failure in the last one's words was un-hidden with its old text, never written."""
+    page.allow_errors = True  # type: ignore[attr-defined]
+    page.route("**/decoder.safetensors*", lambda route: route.abort())  # samples from the server
+    open_app(page, "?model=vae-mnist-z2")
+    page.evaluate(WATCH_NOTICE)
+    notice = page.get_by_role("alert")
+    page.route("**/generate", lambda route: route.abort())
+    press = page.get_by_role("button", name="New samples")
+    press.click()
+    expect(notice).to_contain_text("The samples could not be drawn")
+    page.keyboard.press("Escape")
+    expect(notice).to_be_hidden()
+    press.click()  # the user asks again: the same failure is news
+    expect(notice).to_contain_text("The samples could not be drawn")
+    assert len(page.evaluate("window.said")) == 2
+    page.unroute("**/generate")
+    press.click()
+    expect(notice).to_be_hidden()  # mended
+    page.route("**/generate", lambda route: route.abort())
+    press.click()
+    expect(notice).to_contain_text("The samples could not be drawn")
+    assert len(page.evaluate("window.said")) == 3  # written again, in the same words

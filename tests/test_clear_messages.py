@@ -150,9 +150,12 @@ def test_a_label_past_the_schema_on_an_unconditional_model_says_it_takes_none(cl
 
 
 def test_a_label_past_its_range_on_decode_png_names_the_models_range(client) -> None:
-    for label in ("10", "5000"):
+    for label in ("10", "5000", "-1"):
         r = client.get(f"/api/models/{CVAE}/decode.png?z=0,0&label={label}")
-        assert detail(r)[0]["msg"] == "label must be in 0..9"
+        assert detail(r)[0]["msg"] == f"label {label} is out of range 0..9"
+    for label in ("5", "5000"):  # review 15: 5000 named 0..1000 on an unconditional model
+        r = client.get(f"/api/models/{VAE}/decode.png?z=0,0&label={label}")
+        assert detail(r)[0]["msg"] == f"{VAE} is not conditional and takes no label"
 
 
 def form_body(image_disposition: str, boundary: str = "XyZ") -> bytes:

@@ -283,3 +283,32 @@ def test_the_warning_limit_counts_what_it_dropped() -> None:
     assert late.getMessage() == (
         "Invalid HTTP request received. (5 more like it in the last 61 s were not logged)"
     )
+
+
+def test_a_star_origin_setting_allows_every_origins_posts() -> None:
+    """Review 15: with LATENT_EXPLORER_CORS_ORIGINS=* the preflight passed (CORS reads * as
+    any origin) and the POST was refused, told to list the origin in that very setting."""
+    settings = Settings(checkpoints=ROOT / "checkpoints", device="cpu", cors_origins=("*",))
+    with TestClient(create_app(settings), base_url="http://127.0.0.1") as c:
+        r = c.post(
+            f"/api/models/{VAE}/decode",
+            json={"z": [[0.0, 0.0]]},
+            headers={"origin": "http://x.example"},
+        )
+        assert r.status_code == 200, r.text
+
+
+def test_the_warning_limit_leaves_other_levels_alone() -> None:
+    """Review 15: it capped INFO, DEBUG and uvicorn's TRACE lines too (an operator's --log-level
+    trace saw 10 "connection made" a minute)."""
+    import logging
+
+    from latent_explorer.server.log_limits import RepeatedWarnings
+
+    limit = RepeatedWarnings(burst=1, window=60.0, clock=lambda: 0.0)
+    for level in (5, logging.DEBUG, logging.INFO, logging.ERROR):
+        records = [
+            logging.LogRecord("uvicorn.error", level, __file__, 1, "same", (), None)
+            for _ in range(3)
+        ]
+        assert all(limit.filter(r) for r in records), level

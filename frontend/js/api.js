@@ -186,7 +186,7 @@ export async function looksLikeImage(file) {
 export function gridUrl(id, { n, span, dims = null, plane = "dims", label = null, z = null }) {
   const params = new URLSearchParams({ n: String(n), span: String(span) });
   if (plane === "pca") params.set("plane", "pca");
-  else if (dims) params.set("dims", dims.join(","));
+  else params.set("dims", (dims || [0, 1]).join(",")); // not left to the server's default (PCA above 2-d)
   if (label !== null) params.set("label", String(label));
   if (z) params.set("z", zParam(z)); // the plane passes through z (either kind)
   return `${modelPath(id)}/grid.png?${params}${versionParam(id)}`;

@@ -84,13 +84,14 @@ export function listenToMap(wrap, { plane, view, toPlane, onPick, onNoPlane }) {
     if (heldAt !== null) said.textContent = heldAt;
     heldAt = null;
   });
+  wrap.addEventListener("blur", () => { heldAt = null; }); // left mid-hold: not said later, stale
   wrap.addEventListener("keydown", (event) => {
     const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
     if (!plane() && !event.repeat && (moves[event.key] || event.key === "Home")) return onNoPlane();
     if (!plane() || !keyAt) return;
     if (event.key === "Home") {
       event.preventDefault();
-      say(0, 0);
+      say(0, 0, false, event.repeat);
       return onPick(0, 0);
     }
     const move = moves[event.key];

@@ -84,10 +84,12 @@ export function createNotice(root, home) {
     const again = typeof err === "string" ? passes : mayPass(err);
     const line = splitCountdown(sentence(err, from, next));
     const before = failing.get(from);
-    if (before && before.said === line.said && !once) {
-      // The same failure again (a retry's): its countdown moves, but it keeps its place, is not
-      // said again, and stays dismissed if it was (page pass 22: two sources retrying took turns
-      // as the newest, and each turn was an interruption; Escape held for 4 s).
+    if (before && before.said === line.said && line.countdown && !once) {
+      // The same failure again, from a retry in the background (it has a countdown): its
+      // countdown moves, but it keeps its place, is not said again, and stays dismissed if it
+      // was (page pass 22: two sources retrying took turns as the newest, and each turn was an
+      // interruption; Escape held for 4 s). A failure the user asked for again is new news
+      // (review 15: "New samples" pressed again, offline, after a dismissal, showed nothing).
       Object.assign(before, { countdown: line.countdown, again, asking: false });
       display();
       return;
@@ -98,15 +100,22 @@ export function createNotice(root, home) {
     display();
   }
 
+  let shown = null; // the failure on show, to write its words once and again only if it changes
   function display() {
     const newest = [...failing.values()].filter((f) => !f.read).pop();
+    const wasHidden = root.hidden;
     root.hidden = !newest;
     if (!newest) {
+      shown = null;
       document.body.style.removeProperty("padding-bottom");
       document.documentElement.style.removeProperty("scroll-padding-bottom");
       return;
     }
-    setLive(text, newest.said);
+    // Another failure, or one shown afresh, is written even in the same words as the last:
+    // un-hidden with its old text it was not said (review 15). The same one is not written again.
+    if (newest !== shown || wasHidden) text.textContent = newest.said;
+    else setLive(text, newest.said);
+    shown = newest;
     countdown.textContent = newest.countdown;
     makeRoom();
   }

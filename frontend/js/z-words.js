@@ -25,9 +25,10 @@ export function createZWords({ description, said }) {
     description.textContent = `decoded at ${zWords(z)}${given}`;
   }
 
-  /** A button's move, said once: "A random z: z0 ..." or "z reset to 0". */
+  /** A button's move, said once: "A random z: z0 ..." or "z reset to 0". The same words again
+   *  (a second Reset) differ by a no-break space, as the samples line's do, so they are said. */
   function sayMove(words) {
-    said.textContent = words;
+    said.textContent = said.textContent === words ? `${words}\u00a0` : words;
   }
 
   return { describe, sayMove };

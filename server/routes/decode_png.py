@@ -34,8 +34,9 @@ async def decode_png(request: Request) -> Response:
     query = request.query_params
     if "z" not in query:
         raise InputError(("query", "z"), "z is required, e.g. z=0.5,-1.2")
-    # The model's own range where it has one; else any label is "takes no label", said below.
-    label = query_int(query, "label", None, 0, entry.num_classes - 1 if entry.num_classes else 1000)
+    # Any integer here: its range is the model's, said below in the words every route uses
+    # ("label 50 is out of range 0..9", or "takes no label"; review 15).
+    label = query_int(query, "label", None, -(10**100), 10**100)  # 100 digits at most: any
     scale = query_int(query, "scale", 1, 1, 32)
     z = parse_z(query["z"], entry.latent_dim, state.settings.max_abs_z)
     # Keyed by the parsed values, not the text: 4096 cached z texts of 20 KB each (one

@@ -40,7 +40,8 @@ def parse_dims(text: str | None, entry: ModelEntry) -> tuple[int, int] | None:
     try:
         dims = tuple(parse_int(v.strip(" ")) for v in text.split(","))  # "0, 1" too
     except ValueError:
-        hint = " (the PCA plane is plane=pca)" if text.strip().lower() == "pca" else ""
+        pca = text.strip().lower() == "pca" and entry.pca_mean is not None  # else it has none
+        hint = " (the PCA plane is plane=pca)" if pca else ""
         raise InputError(("query", "dims"), f"dims must be two integers, e.g. 0,1{hint}") from None
     if len(dims) != 2 or dims[0] == dims[1] or not all(0 <= d < entry.latent_dim for d in dims):
         raise InputError(
@@ -66,7 +67,11 @@ def choose_plane(
     if plane_name == "pca" and dims is not None:  # was the dims plane, without a word (hostile 4)
         raise InputError(("query", "dims"), "plane=pca takes no dims: give one or the other")
     if plane_name == "pca" and entry.pca_mean is None:  # was dims 0,1, unsaid
-        msg = f"{entry.id} has {entry.latent_dim} dims, one plane: plane=pca needs more than two"
+        msg = (
+            f"{entry.id} has {entry.latent_dim} dims, one plane: plane=pca needs more than two"
+            if entry.latent_dim <= 2
+            else f"{entry.id} has no atlas of test codes to take a PCA plane from"
+        )
         raise InputError(("query", "plane"), msg)
     if dims is None and plane_name != "dims" and entry.pca_mean is not None:
         return None
