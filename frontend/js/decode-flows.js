@@ -45,13 +45,14 @@ export function createDigitFlow({ store, source, decodedView, notice, styleRow, 
       shown = key;
       retry.reset();
       notice.clear("decode");
-      const detail = { z, where: digit.where, drawnAt: performance.now() };
+      const detail = { z, label, where: digit.where, drawnAt: performance.now() };
       window.dispatchEvent(new CustomEvent("digit-drawn", { detail }));
     } catch (err) {
       if (err.name === "AbortError" || err.name === "StaleError" || !store.isCurrent(t)) return;
       shown = "";
       const reason = describe(err);
       decodedView.stale(reason.charAt(0).toLowerCase() + reason.slice(1).replace(/\.$/, ""));
+      window.dispatchEvent(new CustomEvent("digit-stale"));
       const next = mayPass(err) ? `Asked again in ${retry.schedule(() => scheduleDecode())} s.` : "";
       notice.show(err, "decode", next);
     }

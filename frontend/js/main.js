@@ -41,11 +41,10 @@ const notice = createNotice($("error"), $("model-select"));
  *  half-switched page (review 14). */
 const unexpected = (err) => notice.show(err, "models");
 const zWords = createZWords({ description: $("decoded-words"), said: $("z-said") });
-/** The decoded image's description follows z and the label it is decoded with. */
-function describeDecoded() {
-  const label = labelOrNull();
-  zWords.describe(state.z, label === null ? null : state.model.data.class_names[label]);
-}
+// The decoded image's description follows what it shows: the z and label of each digit drawn.
+window.addEventListener("digit-drawn", ({ detail: { z, label } }) =>
+  zWords.describe(z, label === null ? null : state.model.data.class_names[label]));
+window.addEventListener("digit-stale", () => zWords.stale());
 
 // ---- components -----------------------------------------------------------------------------
 // Digits come from the decoder running in the page, or from the server (see decode-source.js).
@@ -101,6 +100,7 @@ const completion = createCompletionPanel(
 
 // Everything below shows one model's results: a model switch clears all of it.
 store.perModel(() => decodedView.clear());
+store.perModel(() => zWords.clear());
 store.perModel(() => pad.clear());
 store.perModel(() => encodeView.clear());
 store.perModel(() => interpolationView.clear());
@@ -156,7 +156,6 @@ function setZ(z, { fromSlider = false } = {}) {
   if (!fromSlider) sliders.setValues(z);
   map.setCrosshair(z);
   teach.showZ(z, state.label, state.model.id);
-  describeDecoded();
   scheduleDecode();
   scheduleStyleRow();
   saveUrl();
@@ -174,7 +173,6 @@ function showLabel(label) {
 function followLabel(label, announce = false) {
   store.setLabel(label);
   showLabel(label);
-  describeDecoded();
   refreshBackground();
   generateSamples({ announce });
 }

@@ -80,11 +80,14 @@ export function listenToMap(wrap, { plane, view, toPlane, onPick, onNoPlane }) {
     else if (repeat) heldAt = text; // said when the key is let go
     else said.textContent = text; // every move, even back to where the last one was said
   }
-  wrap.addEventListener("keyup", () => {
+  // Said where it stopped: on the key's release, or where the focus left the map mid-hold (its
+  // release then lands elsewhere: page pass 23), and not again on a later release (review 15).
+  function sayHeld() {
     if (heldAt !== null) said.textContent = heldAt;
     heldAt = null;
-  });
-  wrap.addEventListener("blur", () => { heldAt = null; }); // left mid-hold: not said later, stale
+  }
+  wrap.addEventListener("keyup", sayHeld);
+  wrap.addEventListener("blur", sayHeld);
   wrap.addEventListener("keydown", (event) => {
     const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
     if (!plane() && !event.repeat && (moves[event.key] || event.key === "Home")) return onNoPlane();

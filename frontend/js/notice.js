@@ -34,16 +34,26 @@ export function setLive(el, text) {
   if (el.textContent !== text) el.textContent = text;
 }
 
-// A retry's countdown: shown, but not in the alert's spoken text, and not part of what makes a
-// failure new. Said each time it changed, a failure retried every 8 s interrupted a screen
-// reader every few seconds for as long as the network was down (page pass 22).
-const COUNTDOWN = /\s*\b(?:Asked again(?: by itself)?|Trying again) in \d+ s\./;
+// A retry's countdown: that it is asked again is said, its seconds only shown. Said each time
+// they changed, a failure retried every 8 s interrupted a screen reader every few seconds for as
+// long as the network was down (page pass 22); with the whole sentence unsaid, a reader never
+// learned the page asks again by itself (page pass 23).
+const COUNTDOWN = /\s*\b(Asked again(?: by itself)?|Trying again) (in \d+ s\.)/;
 
-/** A line split into what is said and the countdown shown beside it. */
+/** A line split into what is said (the retry's words last) and the seconds shown after them. */
 function splitCountdown(line) {
   const found = line.match(COUNTDOWN);
-  return found ? { said: line.replace(COUNTDOWN, ""), countdown: found[0].trim() } : { said: line, countdown: "" };
+  if (!found) return { said: line, countdown: "" };
+  return { said: `${line.replace(COUNTDOWN, "")} ${found[1]}`, countdown: found[2] };
 }
+
+/** What failed, in a few words, for the line that names the others failing beside the one shown. */
+const SHORT = {
+  decode: "the decoded image", atlas: "the map's dots", style: "the style row", samples: "the samples",
+  interp: "the interpolation", posterior: "the posterior samples", complete: "the completion",
+  encode: "the drawing's encoding", upload: "the image's encoding", map: "the map's background",
+  models: "the model list",
+};
 
 /** The line for `err` from `from`: its subject, what went wrong, and what comes next. */
 export function sentence(err, from, next = "") {
@@ -83,20 +93,22 @@ export function createNotice(root, home) {
     if (err && typeof err === "object" && (err.name === "AbortError" || err.name === "StaleError")) return;
     const again = typeof err === "string" ? passes : mayPass(err);
     const line = splitCountdown(sentence(err, from, next));
+    const base = sentence(err, from); // the failure itself, without what comes next
     const before = failing.get(from);
-    if (before && before.said === line.said && line.countdown && !once) {
-      // The same failure again, from a retry in the background (it has a countdown): its
-      // countdown moves, but it keeps its place, is not said again, and stays dismissed if it
-      // was (page pass 22: two sources retrying took turns as the newest, and each turn was an
-      // interruption; Escape held for 4 s). A failure the user asked for again is new news
-      // (review 15: "New samples" pressed again, offline, after a dismissal, showed nothing).
-      Object.assign(before, { countdown: line.countdown, again, asking: false });
+    if (before && before.base === base && (line.countdown || before.countdown) && !once) {
+      // The same failure again, from a retry in the background (it has a countdown, or had
+      // one and gave up): it keeps its place, and stays dismissed if it was (page pass 22: two
+      // sources retrying took turns as the newest, each turn an interruption; Escape held 4 s;
+      // page pass 23: a dismissed completion came back when its retries gave up). A failure the
+      // user asked for again is news (review 15: "New samples" pressed again, offline, after a
+      // dismissal, showed nothing).
+      Object.assign(before, { ...line, again, asking: false });
       display();
       return;
     }
     for (const [source, f] of failing) if (f.once) failing.delete(source);
     failing.delete(from); // the newest goes last
-    failing.set(from, { ...line, again, once, read: false, asking: false });
+    failing.set(from, { ...line, base, from, again, once, read: false, asking: false });
     display();
   }
 
@@ -116,7 +128,12 @@ export function createNotice(root, home) {
     if (newest !== shown || wasHidden) text.textContent = newest.said;
     else setLive(text, newest.said);
     shown = newest;
-    countdown.textContent = newest.countdown;
+    // What else fails meanwhile, in a few words, shown: a retried map or digit hid behind the
+    // newest failure, the samples', which promises no retry (page pass 23). Not said again:
+    // each was said when it failed.
+    const others = [...failing.values()].filter((f) => f !== newest && !f.read && SHORT[f.from]);
+    const also = others.length ? ` Also failing: ${others.map((f) => SHORT[f.from]).join(", ")}.` : "";
+    countdown.textContent = `${newest.countdown}${also}`.trim();
     makeRoom();
   }
 

@@ -19,10 +19,26 @@ export function zWords(z) {
  *   region for the moves the buttons make
  */
 export function createZWords({ description, said }) {
-  /** The description follows every move (a slider's too, silently). */
+  let drawn = ""; // where the image on show was decoded
+  /** The image on show was decoded here (it follows every drawn digit, a slider's too, silently:
+   *  set on the move, it said "decoded at" a z the server had not answered for; page pass 23). */
   function describe(z, labelName) {
     const given = labelName === null ? "" : `, given the label ${labelName}`;
-    description.textContent = `decoded at ${zWords(z)}${given}`;
+    drawn = `decoded at ${zWords(z)}${given}`;
+    description.textContent = drawn;
+  }
+
+  /** The current z could not be decoded: the image on show is an earlier one, or none. */
+  function stale() {
+    description.textContent = drawn
+      ? `the current z could not be decoded; it still shows the one ${drawn}`
+      : "nothing decoded yet: the current z could not be decoded";
+  }
+
+  /** A new model: nothing of it is on show yet. */
+  function clear() {
+    drawn = "";
+    description.textContent = "";
   }
 
   /** A button's move, said once: "A random z: z0 ..." or "z reset to 0". The same words again
@@ -31,5 +47,5 @@ export function createZWords({ description, said }) {
     said.textContent = said.textContent === words ? `${words}\u00a0` : words;
   }
 
-  return { describe, sayMove };
+  return { describe, stale, clear, sayMove };
 }
