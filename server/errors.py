@@ -135,7 +135,10 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
             # Our validators' messages read as written, without pydantic's "Value error, ".
             "msg": label_range_msg(request, e)
             or str(e.get("msg", "")).removeprefix("Value error, ")[:200],
-            "type": str(e.get("type", "value_error")),
+            # The rewritten label messages are value errors, as the routes' own (hostile 13).
+            "type": "value_error"
+            if label_range_msg(request, e)
+            else str(e.get("type", "value_error")),
         }
         for e in errors[:MAX_ERRORS]
     ]

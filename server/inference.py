@@ -58,7 +58,8 @@ def labels(
         if not 0 <= v < k:
             raise InputError(
                 (*loc, i) if len(loc) and loc[-1] == "labels" else loc,
-                f"label {v} is out of range 0..{k - 1}",
+                # A 100-digit label is not echoed (errors quote at most 40 characters).
+                f"{'the label' if len(str(v)) > 40 else f'label {v}'} is out of range 0..{k - 1}",
             )
     return torch.tensor(list(values), dtype=torch.long, device=entry.device)
 

@@ -1,6 +1,8 @@
-"""Warnings a client can cause, logged at a bounded rate: uvicorn writes one WARNING line per
-malformed request or upgrade it refuses, so a client sending them in a loop filled the log (and
-its disk) as fast as it could send (hostile pass 12)."""
+"""Lines a client can cause, logged at a bounded rate: uvicorn writes a WARNING per malformed
+request or upgrade it refuses, and two INFO lines per WebSocket handshake it refuses, so a client
+sending them in a loop filled the log (and its disk) as fast as it could send: hostile pass 12,
+and pass 13 for the handshakes (~5 MB a second from one client). Keyed by the message's format,
+not its text, so the lines that quote each client's path count as one."""
 
 from __future__ import annotations
 
@@ -14,8 +16,9 @@ MAX_MESSAGES = 100  # distinct messages tracked; past it the counts start afresh
 
 
 class RepeatedWarnings(logging.Filter):
-    """At most BURST WARNING records of one message per WINDOW_S; the first one logged after a
-    window that dropped some says how many."""
+    """At most BURST INFO or WARNING records of one message per WINDOW_S; the first one logged
+    after a window that dropped some says how many. Errors pass, and so do the DEBUG and TRACE
+    lines an operator asks for to follow connections (review 15)."""
 
     def __init__(
         self,
@@ -28,7 +31,7 @@ class RepeatedWarnings(logging.Filter):
         self.seen: dict[str, list] = {}  # message -> [window start, logged, dropped]
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno != logging.WARNING:  # errors, and an operator's chosen info/trace lines
+        if record.levelno not in (logging.INFO, logging.WARNING):
             return True
         key, now = str(record.msg)[:200], self.clock()
         if key not in self.seen and len(self.seen) >= MAX_MESSAGES:

@@ -212,3 +212,34 @@ def test_a_long_unknown_model_id_is_a_404_on_every_route(client, method: str, ta
     r = getattr(client, method)(f"/api/models/{long_id}{tail}")
     assert r.status_code == 404
     assert detail(r)[0]["msg"].startswith("unknown model 'mmmm") and len(r.content) < 300
+
+
+def test_hostile_13_messages(client) -> None:
+    """Hostile pass 13: a blank plane= was a 422 quoting a regex where every other blank is left
+    out; a label's message carried pydantic's type ("takes no label", less_than_equal); a
+    100-digit label was echoed whole on decode.png; a malformed JSON mask in a form was "unknown
+    region '[1, 1, ...'"."""
+    z16 = "vae-mnist-z16"
+    for route in ("atlas", "grid.png?n=2"):
+        sep = "&" if "?" in route else "?"
+        blank = client.get(f"/api/models/{z16}/{route}{sep}plane=")
+        assert (
+            blank.status_code == 200
+            and blank.content == client.get(f"/api/models/{z16}/{route}").content
+        )
+        assert detail(client.get(f"/api/models/{z16}/{route}{sep}plane=x")) == [
+            {"loc": ["query", "plane"], "msg": "plane must be dims or pca", "type": "value_error"}
+        ]
+    for label in (5000, -1):
+        r = client.post(f"/api/models/{VAE}/generate", json={"label": label})
+        assert detail(r)[0]["type"] == "value_error"
+        r = client.post(f"/api/models/{CVAE}/generate", json={"label": label})
+        assert detail(r)[0]["type"] == "value_error"
+    huge = "1" + "0" * 99
+    r = client.get(f"/api/models/{CVAE}/decode.png?z=0,0&label={huge}")
+    assert detail(r)[0]["msg"] == "the label is out of range 0..9"
+    mask = json.dumps([1] * 392 + [0] * 391)[:-1] + ",]"
+    r = client.post(COMPLETE, files={"image": ("d.png", PNG)}, data={"mask": mask})
+    assert detail(r) == [
+        {"loc": ["body", "mask"], "msg": "mask is not valid JSON", "type": "value_error"}
+    ]

@@ -247,19 +247,31 @@ def test_a_request_without_host_is_told_so() -> None:
 
 
 def test_repeated_client_warnings_are_logged_at_a_bounded_rate() -> None:
-    """uvicorn logs a WARNING line per malformed request: a client sending them in a loop
-    filled the log as fast as it sent (hostile pass 12). Ten a minute of each, then a count."""
-    with running_server(ROOT / "checkpoints") as server:
+    """uvicorn logs a WARNING line per malformed request, and two INFO lines per WebSocket
+    handshake it refuses: a client sending them in a loop filled the log as fast as it sent
+    (hostile passes 12 and 13: ~5 MB a second of handshakes). Ten a minute of each, then a count;
+    at the default log level, where the INFO lines are written."""
+    handshake = (
+        "GET /{path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    with running_server(ROOT / "checkpoints", extra_args=("--log-level", "info")) as server:
         port = int(server.url.rsplit(":", 1)[1])
-        for _ in range(40):
+        for k in range(40):
             with socket.create_connection(("127.0.0.1", port), timeout=5) as bad:
                 bad.sendall(b"NOT HTTP AT ALL\r\n\r\n")
                 bad.recv(200)
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as ws:
+                ws.sendall(handshake.format(path=f"x{k}").encode())
+                assert b" 404 " in ws.recv(300)
         with socket.create_connection(("127.0.0.1", port), timeout=5) as ok:  # still serving
             ok.sendall(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             assert b" 200 " in ok.recv(200)
-        logged = server.log().count("Invalid HTTP request received.")
-    assert logged == 10, logged
+        log = server.log()
+    assert log.count("Invalid HTTP request received.") == 10
+    handshakes = [line for line in log.splitlines() if '"WebSocket /x' in line]
+    assert len(handshakes) == 10, len(handshakes)
+    assert "Application startup complete" in log  # INFO lines of their own still written
 
 
 def test_the_warning_limit_counts_what_it_dropped() -> None:
@@ -299,14 +311,14 @@ def test_a_star_origin_setting_allows_every_origins_posts() -> None:
 
 
 def test_the_warning_limit_leaves_other_levels_alone() -> None:
-    """Review 15: it capped INFO, DEBUG and uvicorn's TRACE lines too (an operator's --log-level
-    trace saw 10 "connection made" a minute)."""
+    """Review 15: it capped DEBUG and uvicorn's TRACE lines too (an operator's --log-level trace
+    saw 10 "connection made" a minute)."""
     import logging
 
     from latent_explorer.server.log_limits import RepeatedWarnings
 
     limit = RepeatedWarnings(burst=1, window=60.0, clock=lambda: 0.0)
-    for level in (5, logging.DEBUG, logging.INFO, logging.ERROR):
+    for level in (5, logging.DEBUG, logging.ERROR):
         records = [
             logging.LogRecord("uvicorn.error", level, __file__, 1, "same", (), None)
             for _ in range(3)

@@ -84,6 +84,8 @@ def parse_form_mask(raw: str, complete_schema: type[BaseModel]) -> str | Quadran
     except RecursionError:  # nested ~1000 deep: Python's parser gives up before ours would
         raise InputError(("body", "mask"), "mask is nested too deeply") from None
     except ValueError:
+        if raw.lstrip()[:1] in ("[", "{"):  # meant as JSON: was "unknown region '[1, 1, ...'"
+            raise InputError(("body", "mask"), "mask is not valid JSON") from None
         value = raw
     try:
         return complete_schema.model_validate({"pixels": [0.0] * 784, "mask": value}).mask
