@@ -125,23 +125,22 @@ def label_range_msg(request: Request, error: dict) -> str | None:
     return f"{label} is out of range 0..{entry.num_classes - 1}"
 
 
+def one_error(request: Request, e: dict) -> dict:
+    """One of pydantic's errors in the API's shape, its input not echoed."""
+    loc = [str(p)[:QUOTE_CHARS] if isinstance(p, str) else p for p in e.get("loc", ())]
+    said = label_range_msg(request, e)
+    if said:  # a value error, as the routes' own label messages are (hostile 13)
+        return {"loc": loc, "msg": said, "type": "value_error"}
+    # Our validators' messages read as written, without pydantic's "Value error, ".
+    msg = str(e.get("msg", "")).removeprefix("Value error, ")[:200]
+    return {"loc": loc, "msg": msg, "type": str(e.get("type", "value_error"))}
+
+
 async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
     """FastAPI's 422 without echoing the input: a NaN or a megabyte of pixels is not worth
     repeating, and a NaN cannot be written as JSON at all."""
     errors = getattr(exc, "errors", lambda: [])()
-    detail = [
-        {
-            "loc": [str(p)[:QUOTE_CHARS] if isinstance(p, str) else p for p in e.get("loc", ())],
-            # Our validators' messages read as written, without pydantic's "Value error, ".
-            "msg": label_range_msg(request, e)
-            or str(e.get("msg", "")).removeprefix("Value error, ")[:200],
-            # The rewritten label messages are value errors, as the routes' own (hostile 13).
-            "type": "value_error"
-            if label_range_msg(request, e)
-            else str(e.get("type", "value_error")),
-        }
-        for e in errors[:MAX_ERRORS]
-    ]
+    detail = [one_error(request, e) for e in errors[:MAX_ERRORS]]
     if len(errors) > MAX_ERRORS:  # 380k unknown keys made a 34 MB answer
         more = f"and {len(errors) - MAX_ERRORS} more errors"
         detail.append({"loc": [], "msg": more, "type": "too_many_errors"})
