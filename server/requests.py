@@ -240,6 +240,19 @@ def form_fields(items: list[tuple[str, str | UploadFile]], known: set[str]) -> d
     return {k: v for k, v in fields.items() if v != ""}
 
 
+def said_for_this_form(exc: HTTPException, fields: list[str]) -> Exception:
+    """The multipart parser's limits in this form's words: "Too many files" answered a mask sent
+    as a file beside one image, and "Too many fields" named no field (hostile pass 13)."""
+    detail, names = str(exc.detail), ", ".join(fields)
+    if detail.startswith("Too many files"):
+        msg = f"one file is read, 'image'; send {names} as text fields (a part with a filename "
+        msg += "is a file)"
+        return InputError(("body",), msg, status=400)
+    if detail.startswith("Too many fields"):
+        return InputError(("body",), f"too many parts: the fields are image, {names}", status=400)
+    return exc
+
+
 async def read_form(form: FormData, form_schema: type[BaseModel]) -> Upload:
     """The one picture and the text fields of a parsed multipart form."""
     upload = form.get("image")
@@ -288,7 +301,10 @@ async def read_upload_or_json(
     if ctype == "multipart/form-data":
         await check_multipart_closed(request)
         max_fields = len(form_schema.model_fields) + 1
-        form = await request.form(max_files=1, max_fields=max_fields, max_part_size=max_bytes)
+        try:
+            form = await request.form(max_files=1, max_fields=max_fields, max_part_size=max_bytes)
+        except HTTPException as exc:
+            raise said_for_this_form(exc, sorted(form_schema.model_fields)) from None
         try:
             return await read_form(form, form_schema)
         finally:

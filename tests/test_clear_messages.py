@@ -243,3 +243,18 @@ def test_hostile_13_messages(client) -> None:
     assert detail(r) == [
         {"loc": ["body", "mask"], "msg": "mask is not valid JSON", "type": "value_error"}
     ]
+
+
+def test_the_multipart_limits_are_said_in_the_forms_words(client) -> None:
+    """Hostile pass 13: a mask sent as a file beside one image was "Too many files. Maximum
+    number of files is 1."; too many parts named no field."""
+    r = client.post(COMPLETE, files={"image": ("d.png", PNG), "mask": ("m.txt", b"left-half")})
+    assert r.status_code == 400
+    assert detail(r)[0]["msg"] == (
+        "one file is read, 'image'; send mask, n, output, seed as text fields (a part with a "
+        "filename is a file)"
+    )
+    form = {"label": "1", "preprocess": "mnist", "x": "1", "y": "2"}
+    r = client.post(f"/api/models/{CVAE}/encode", files={"image": ("d.png", PNG)}, data=form)
+    assert r.status_code == 400
+    assert detail(r)[0]["msg"] == "too many parts: the fields are image, label, preprocess"
