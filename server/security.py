@@ -175,6 +175,10 @@ class SameOriginPosts:
             name = "Origin" if raw_origin is None else "Host"
             await refuse(send, 400, ["header", name.lower()], f"more than one {name} header")
             return
+        if single(scope, b"content-type") is None:  # the first was read, the rest ignored
+            msg = "more than one Content-Type header"  # (hostile pass 13)
+            await refuse(send, 400, ["header", "content-type"], msg)
+            return
         if scope["method"] in UNSAFE_METHODS:
             origin, host = raw_origin.decode("latin-1"), raw_host.decode("latin-1")
             own = {f"http://{host}", f"https://{host}"}

@@ -258,3 +258,17 @@ def test_the_multipart_limits_are_said_in_the_forms_words(client) -> None:
     r = client.post(f"/api/models/{CVAE}/encode", files={"image": ("d.png", PNG)}, data=form)
     assert r.status_code == 400
     assert detail(r)[0]["msg"] == "too many parts: the fields are image, label, preprocess"
+
+
+def test_two_content_types_are_refused_as_two_hosts_are(client) -> None:
+    """Hostile pass 13: of two Content-Type headers the first was read, the second ignored."""
+    headers = [("content-type", "application/json"), ("content-type", "text/csv")]
+    r = client.post(f"/api/models/{VAE}/decode", content=b'{"z": [[0, 0]]}', headers=headers)
+    assert r.status_code == 400
+    assert detail(r) == [
+        {
+            "loc": ["header", "content-type"],
+            "msg": "more than one Content-Type header",
+            "type": "forbidden",
+        }
+    ]
