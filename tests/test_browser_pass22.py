@@ -326,3 +326,30 @@ def test_the_image_description_says_when_the_current_z_was_not_decoded(page: Pag
     expect(words).to_have_text(
         "the current z could not be decoded; it still shows the one decoded at z0 0.00, z1 0.00"
     )
+
+
+def test_a_model_list_retried_at_start_up_stays_dismissed(page: Page) -> None:
+    """Review 16: with the server down as the page opened, the model list's failure carried its
+    seconds in its own words, so each retry (1, 2, 4 s) was news: back after Escape, said again."""
+    page.allow_errors = True  # type: ignore[attr-defined]
+    page.route(re.compile(r".*/api/models$"), lambda route: route.abort())
+    page.add_init_script(
+        """new MutationObserver(() => {
+            const text = document.querySelector("[data-notice-text]");
+            if (!text || window.said) return;
+            window.said = [];
+            new MutationObserver(() => window.said.push(text.textContent))
+                .observe(text, { childList: true, characterData: true, subtree: true });
+        }).observe(document, { childList: true, subtree: true });"""
+    )
+    page.goto("/")
+    notice = page.get_by_role("alert")
+    expect(notice).to_contain_text(
+        re.compile("Could not load the list of models: the server", re.I)
+    )
+    page.keyboard.press("Escape")
+    expect(notice).to_be_hidden()
+    page.wait_for_timeout(4_500)  # the retries after 1 and 2 s fail too
+    expect(notice).to_be_hidden()
+    assert len(page.evaluate("window.said")) == 1
+    page.unroute_all(behavior="ignoreErrors")

@@ -39,7 +39,7 @@ const labelOrNull = () => (conditional() ? state.label : null);
 const notice = createNotice($("error"), $("model-select"));
 /** A failure no flow caught (each catches its own): said, not left to the console alone with a
  *  half-switched page (review 14). */
-const unexpected = (err) => notice.show(err, "models");
+const unexpected = (err) => notice.show(err, "page"); // not "the model list", which loaded
 const zWords = createZWords({ description: $("decoded-words"), said: $("z-said") });
 // The decoded image's description follows what it shows: the z and label of each digit drawn.
 window.addEventListener("digit-drawn", ({ detail: { z, label } }) =>

@@ -144,12 +144,15 @@ export async function listModelsUntilAnswered(notice) {
       notice.clear("models");
       return all;
     } catch (err) {
-      const why = `Could not load the list of models: ${describe(err).replace(/\.?$/, ".")}`;
+      const reason = describe(err).replace(/\.?$/, ".");
+      const why = `Could not load the list of models: ${reason.charAt(0).toLowerCase()}${reason.slice(1)}`;
       if (!api.mayPass(err)) {
         notice.show(why, "models");
         return null;
       }
-      notice.show(`${why} Trying again in ${wait} s.`, "models");
+      // The wait as what comes next, not in the failure's words: a failure whose words changed
+      // on every retry was news each time, said again after a dismissal (review 16).
+      notice.show(why, "models", `Trying again in ${wait} s.`);
       await new Promise((resolve) => setTimeout(resolve, wait * 1000));
     }
   }

@@ -51,8 +51,7 @@ function splitCountdown(line) {
 const SHORT = {
   decode: "the decoded image", atlas: "the map's dots", style: "the style row", samples: "the samples",
   interp: "the interpolation", posterior: "the posterior samples", complete: "the completion",
-  encode: "the drawing's encoding", upload: "the image's encoding", map: "the map's background",
-  models: "the model list",
+  map: "the map's background", models: "the model list",
 };
 
 /** The line for `err` from `from`: its subject, what went wrong, and what comes next. */
@@ -93,7 +92,8 @@ export function createNotice(root, home) {
     if (err && typeof err === "object" && (err.name === "AbortError" || err.name === "StaleError")) return;
     const again = typeof err === "string" ? passes : mayPass(err);
     const line = splitCountdown(sentence(err, from, next));
-    const base = sentence(err, from); // the failure itself, without what comes next
+    // The failure itself, without what comes next, nor a countdown its own words carry.
+    const base = splitCountdown(sentence(err, from)).said;
     const before = failing.get(from);
     if (before && before.base === base && (line.countdown || before.countdown) && !once) {
       // The same failure again, from a retry in the background (it has a countdown, or had

@@ -50,6 +50,8 @@ def parse_dims(text: str | None, entry: ModelEntry) -> tuple[int, int] | None:
     return dims  # type: ignore[return-value]
 
 
+# Checked in choose_plane (a blank one is left out, a bad one worded), shown to /docs here.
+PLANE_VALUES = {"enum": ["dims", "pca"]}
 PLANE_DOC = (
     "dims: two latent dims (dims=, else 0,1); pca: the test codes' two principal components, for "
     "models with more than two dims. Left out: pca where the model has one, else dims (the atlas "
@@ -160,7 +162,9 @@ def build_router(settings: Settings) -> APIRouter:
             blank_is(None),
             Query(description="even spacing in ±span (an AE: ±130)"),
         ] = None,
-        plane_name: Annotated[str | None, Query(alias="plane", description=PLANE_DOC)] = None,
+        plane_name: Annotated[
+            str | None, Query(alias="plane", description=PLANE_DOC, json_schema_extra=PLANE_VALUES)
+        ] = None,
         v: Annotated[str | None, Query(max_length=64, description=VERSION_DOC)] = None,
     ) -> Response:
         """The n x n manifold as one PNG (n*28 pixels a side), decoded in one batched pass. Points
@@ -203,7 +207,9 @@ def build_router(settings: Settings) -> APIRouter:
         dims: Annotated[
             str | None, Query(max_length=50, description="two latent dims, e.g. 0,1")
         ] = None,
-        plane_name: Annotated[str | None, Query(alias="plane", description=PLANE_DOC)] = None,
+        plane_name: Annotated[
+            str | None, Query(alias="plane", description=PLANE_DOC, json_schema_extra=PLANE_VALUES)
+        ] = None,
     ) -> Response:
         """Posterior means of the test set with labels: two latent dims, or the PCA plane by
         default for models with more than two (its axes included, to map a click back to z)."""
