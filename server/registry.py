@@ -76,7 +76,8 @@ def describe(
     if md.get("epochs") == 0:  # fitted in closed form (PPCA)
         text += f", fitted in closed form on {data['title']}"
     else:
-        text += f", trained on {data['title']} for {md.get('epochs', '?')} epochs"
+        epochs = md.get("epochs", "?")
+        text += f", trained on {data['title']} for {epochs} epoch{'' if epochs == 1 else 's'}"
     if beta != 1.0:  # a beta-VAE: its numbers are not the plain VAE's, and the picker says why
         text += f", with its KL weighted by β = {beta:g}"
     if md.get("labelled_indices"):

@@ -429,3 +429,15 @@ def test_messages_name_the_limit_or_the_forms(
         kw = {**kw, "headers": {"content-type": "application/json"}}
     r = getattr(client, method)(f"/api/models/{path}", **kw)
     assert_error(r, 422, *words)
+
+
+def test_a_one_epoch_model_is_described_in_the_singular(tmp_path: Path) -> None:
+    """A new contributor's pass: "trained on MNIST for 1 epochs"."""
+    from latent_explorer.model import VAEConfig, build_model
+    from latent_explorer.server.registry import describe
+
+    model = build_model(VAEConfig(latent_dim=2, hidden=(8,)))
+    model.metadata = {"dataset": "mnist", "epochs": 1}
+    assert "for 1 epoch;" in describe("m", model)["description"] + ";"
+    model.metadata["epochs"] = 2
+    assert "for 2 epochs" in describe("m", model)["description"]

@@ -63,6 +63,26 @@ def test_resume_without_its_state_refuses_and_keeps_the_file(
     assert path.read_bytes() == before
 
 
+def test_an_existing_checkpoint_is_not_replaced_unless_asked(
+    tmp_path: Path, tiny_data_dir: Path
+) -> None:
+    """A new contributor's pass: without --out a trainer writes to checkpoints/<id>, where the
+    shipped models are; the README's own PCA command replaced the shipped one and its metrics."""
+    from latent_explorer.model.training.pca import train_pca
+
+    path = train(_args(tmp_path, tiny_data_dir, "--epochs", "1"))
+    before = path.read_bytes()
+    with pytest.raises(SystemExit, match="exists .*--overwrite to replace it, or --resume"):
+        train(_args(tmp_path, tiny_data_dir, "--epochs", "1", "--seed", "1"))
+    assert path.read_bytes() == before
+    train(_args(tmp_path, tiny_data_dir, "--epochs", "1", "--seed", "1", "--overwrite"))
+    replaced = path.read_bytes()
+    assert replaced != before
+    with pytest.raises(SystemExit, match="exists"):
+        train_pca(_args(tmp_path, tiny_data_dir, "--model", "pca"))
+    assert path.read_bytes() == replaced
+
+
 def test_resume_says_it_keeps_the_files_model(
     tmp_path: Path, tiny_data_dir: Path, capsys: pytest.CaptureFixture
 ) -> None:

@@ -19,7 +19,7 @@ from ..completion import CompletionConfig, CompletionCVAE, completion_loss, rand
 from ..data import binarize, binarize_test_set, load_dataset, to_unit
 from ..device import pick_device
 from ..evaluation.completion import benchmark
-from .loop import EpochReport, Run, add_common_arguments, fit
+from .loop import EpochReport, Run, add_common_arguments, claim_output, fit
 
 QUICK_LOOK = 2000  # images scored after every epoch
 
@@ -36,6 +36,7 @@ def train_completion(args: argparse.Namespace) -> Path:
         )
     ).to(device)
     out = Path(args.out or f"checkpoints/completion-{data.name}.safetensors")
+    claim_output(out, args)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     n_val = args.validation
     x_train = data.train_images[: len(data.train_images) - n_val].to(device)

@@ -40,10 +40,30 @@ def add_common_arguments(
         p.add_argument("--dataset", default="mnist", choices=["mnist", "fashion-mnist"])
     p.add_argument("--data-dir", default=None, help="folder with the IDX files")
     p.add_argument("--out", default=None, help="checkpoint path (default checkpoints/<id>)")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace --out if it exists (a shipped model too)"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--max-minutes", type=float, default=None, help="stop after this epoch")
+    p.add_argument(
+        "--max-minutes", type=float, default=None, help="stop after the epoch that passes this"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def claim_output(out: Path, args: argparse.Namespace) -> None:
+    """Refuse to write over a checkpoint nobody said to replace: without --out, a trainer writes
+    to checkpoints/<id>, where the shipped models are, and the README's own PCA command replaced
+    the shipped one and its evaluated metrics (a new contributor's pass)."""
+    if (
+        out.exists()
+        and not getattr(args, "resume", False)
+        and not getattr(args, "overwrite", False)
+    ):
+        raise SystemExit(
+            f"{out} exists (a shipped or earlier model): give --out a new path, --overwrite to "
+            "replace it" + (", or --resume to continue it" if hasattr(args, "resume") else "")
+        )
 
 
 def learning_rate(args: argparse.Namespace, epoch: int) -> float:

@@ -21,7 +21,7 @@ from ..data import binarize, load_dataset
 from ..device import pick_device
 from ..evaluation.m2 import feature_error, m1_features, m2_atlas
 from ..m2 import M2, M2Config, choose_labelled, m2_loss
-from .loop import ACTIVATIONS, EpochReport, Run, add_common_arguments, fit
+from .loop import ACTIVATIONS, EpochReport, Run, add_common_arguments, claim_output, fit
 
 
 def train_m2(args: argparse.Namespace) -> Path:
@@ -48,6 +48,7 @@ def train_m2(args: argparse.Namespace) -> Path:
     model.to(device)
     model.m1.eval()
     out = Path(args.out or f"checkpoints/m2-{data.name}-{10 * args.labels_per_class}.safetensors")
+    claim_output(out, args)
 
     # With --validation N, the last N training images leave the training pool (labelled and
     # unlabelled) and the error printed after every epoch is theirs; the test set is then left to

@@ -16,7 +16,7 @@ from ..checkpoint import save_checkpoint
 from ..data import ImageDataset, load_dataset, to_unit
 from ..evaluation.metrics import compute_atlas, gray_reconstruction_error
 from ..ppca import PPCA, PCAConfig
-from .loop import run_metadata
+from .loop import claim_output, run_metadata
 
 
 def train_pca(args: argparse.Namespace, data: ImageDataset | None = None) -> Path:
@@ -24,6 +24,7 @@ def train_pca(args: argparse.Namespace, data: ImageDataset | None = None) -> Pat
     device = torch.device("cpu")  # one eigh of a 784 x 784 matrix: no GPU needed
     data = data if data is not None else load_dataset(args.dataset, args.data_dir)
     out = Path(args.out or f"checkpoints/pca-{data.name}-z{args.latent_dim}.safetensors")
+    claim_output(out, args)
     t0 = time.perf_counter()
     model = PPCA(PCAConfig(latent_dim=args.latent_dim)).fit(to_unit(data.train_images))
     seconds = time.perf_counter() - t0

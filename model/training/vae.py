@@ -27,6 +27,7 @@ from .loop import (
     Progress,
     Run,
     add_common_arguments,
+    claim_output,
     fit,
     load_train_state,
     train_state_path,
@@ -66,6 +67,7 @@ def train(args: argparse.Namespace, data: ImageDataset | None = None) -> Path:
     torch.manual_seed(args.seed)
     data = data if data is not None else load_dataset(args.dataset, args.data_dir)
     out = Path(args.out or f"checkpoints/{args.model}-{data.name}-z{args.latent_dim}.safetensors")
+    claim_output(out, args)
     state_path = train_state_path(out)
 
     if args.resume and out.exists() and not state_path.exists():
