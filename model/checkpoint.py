@@ -74,6 +74,9 @@ def read_header(path: str | Path) -> dict[str, str]:
         raise CheckpointError(f"{path}: not a readable safetensors file ({exc})") from exc
 
 
+TRAIN_STATE_SUFFIX = ".train-state.safetensors"  # training/loop.py's, beside each checkpoint
+
+
 def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> LatentModel:
     """Rebuild the model a checkpoint describes, load its weights exactly, and put it in eval mode.
 
@@ -82,6 +85,13 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Lat
     """
     path = Path(path)
     header = read_header(path)
+    if path.name.endswith(TRAIN_STATE_SUFFIX) and header.get("format_version") is None:
+        # Beside every checkpoint training writes; "format version None" named no way out.
+        model_file = path.name.removesuffix(TRAIN_STATE_SUFFIX) + ".safetensors"
+        raise CheckpointError(
+            f"{path}: a training state (optimizer moments for --resume), not a model: "
+            f"give its checkpoint, {model_file}"
+        )
     if header.get("format_version") != FORMAT_VERSION:
         raise CheckpointError(
             f"{path}: format version {header.get('format_version')!r}, expected {FORMAT_VERSION!r}"

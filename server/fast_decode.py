@@ -50,13 +50,15 @@ class NumpyMLP:
 
 def numpy_decoder(model: LatentModel) -> NumpyMLP | None:
     """A NumPy copy of the model's decoder, or None when it has layers we do not mirror, is not
-    one Sequential, or is not a pixel decoder (M2's gives M1 features, which M1 then decodes)."""
-    from latent_explorer.model.vae import VAE
-
-    if not isinstance(model, VAE) or not isinstance(model.decoder, nn.Sequential):
+    one Sequential, or is not a pixel decoder of a bare z: by what the model declares, not its
+    class (a new contributor's pass): a stacked model's decoder gives the lower model's features
+    (M2's, which M1 then decodes), and one that is not walkable needs more than z (completion's)."""
+    caps = model.capabilities
+    decoder = getattr(model, "decoder", None)
+    if caps.stacked or not caps.walkable or not isinstance(decoder, nn.Sequential):
         return None  # e.g. a CVAE whose every layer reads the label: torch decodes it
     try:
-        return NumpyMLP.from_sequential(model.decoder)
+        return NumpyMLP.from_sequential(decoder)
     except (AttributeError, TypeError):
         return None
 

@@ -11,6 +11,7 @@ from urllib.parse import quote
 import torch
 
 from latent_explorer.model import LatentModel, load_checkpoint
+from latent_explorer.model.checkpoint import TRAIN_STATE_SUFFIX
 from latent_explorer.model.data import describe_dataset
 from latent_explorer.model.decoder_file import DecoderFile, export_decoder
 from latent_explorer.model.device import pick_device
@@ -129,7 +130,7 @@ class ModelRegistry:
     def load(cls, folder: Path, device: torch.device) -> ModelRegistry:
         entries: dict[str, ModelEntry] = {}
         for path in sorted(Path(folder).glob("*.safetensors")):
-            if path.name.endswith(".train-state.safetensors"):
+            if path.name.endswith(TRAIN_STATE_SUFFIX):
                 continue
             # One bad file must not take the others down, whatever fails: the load, or what is
             # built from it (review 14: a NaN in a 16-d atlas stopped the server at start-up).

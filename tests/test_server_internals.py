@@ -168,3 +168,34 @@ def test_every_4xx_in_the_openapi_document_is_the_error_shape_sent() -> None:
     for status, r in answers.items():
         assert str(r.status_code) == status, (status, r.text[:200])
         assert all(set(e) == {"loc", "msg", "type"} for e in r.json()["detail"]), r.text[:200]
+
+
+def test_the_numpy_decoder_follows_what_a_model_declares_not_its_class() -> None:
+    """A new contributor's pass: the fast path was for subclasses of VAE only, a class switch in
+    server/. Now: a walkable, unstacked model with one Sequential decoder gets it, whatever its
+    class; a stacked or unwalkable one does not."""
+    from dataclasses import replace
+
+    import torch
+    from torch import nn
+
+    from latent_explorer.model import VAEConfig, build_model
+    from latent_explorer.server.fast_decode import numpy_decoder
+
+    vae = build_model(VAEConfig(latent_dim=2, hidden=(8,)))
+
+    class Other(nn.Module):  # not a VAE: its own class, the same declarations
+        def __init__(self, caps) -> None:  # noqa: ANN001
+            super().__init__()
+            self.decoder, self.capabilities = vae.decoder, caps
+
+    assert numpy_decoder(Other(vae.capabilities)) is not None
+    assert numpy_decoder(Other(replace(vae.capabilities, stacked=True))) is None
+    assert numpy_decoder(Other(replace(vae.capabilities, walkable=False))) is None
+    mlp = numpy_decoder(Other(vae.capabilities))
+    z = torch.randn(3, 2)
+    with torch.no_grad():
+        expected = vae.decoder(z).numpy()
+    import numpy as np
+
+    np.testing.assert_allclose(mlp(z.numpy()), expected, rtol=1e-4, atol=1e-4)

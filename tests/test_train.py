@@ -83,6 +83,19 @@ def test_an_existing_checkpoint_is_not_replaced_unless_asked(
     assert path.read_bytes() == replaced
 
 
+def test_a_training_state_given_as_a_model_is_named_so(tmp_path: Path, tiny_data_dir: Path) -> None:
+    """A new contributor's pass: `evaluate x.train-state.safetensors` said "format version None"."""
+    from latent_explorer.model import load_checkpoint
+    from latent_explorer.model.checkpoint import CheckpointError
+    from latent_explorer.model.training.loop import train_state_path
+
+    path = train(_args(tmp_path, tiny_data_dir, "--epochs", "1"))
+    with pytest.raises(
+        CheckpointError, match="a training state .* give its checkpoint, m.safetensors"
+    ):
+        load_checkpoint(train_state_path(path))
+
+
 def test_resume_says_it_keeps_the_files_model(
     tmp_path: Path, tiny_data_dir: Path, capsys: pytest.CaptureFixture
 ) -> None:

@@ -71,7 +71,7 @@ def evaluate(
     updates: dict = {}
     if caps.completes:
         metrics, digits = completion_metrics(model, data, dev, n, k), 3
-    elif caps.infers_label:
+    elif caps.stacked:  # its bound runs through the lower model (M1): not "reads labels" alone
         metrics, digits = evaluate_m2(model, data, dev, n), 4
     else:
         metrics, digits = latent_model_metrics(model, data, dev, n, k), 3

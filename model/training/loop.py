@@ -21,7 +21,7 @@ from typing import Any
 import torch
 from safetensors import safe_open
 
-from ..checkpoint import atomic_save_tensors, save_checkpoint
+from ..checkpoint import TRAIN_STATE_SUFFIX, atomic_save_tensors, save_checkpoint
 from ..data import ImageDataset
 from ..vae import LatentModel
 
@@ -103,7 +103,7 @@ def run_metadata(
 
 
 def train_state_path(checkpoint: Path) -> Path:
-    return checkpoint.with_name(checkpoint.stem + ".train-state.safetensors")
+    return checkpoint.with_name(checkpoint.stem + TRAIN_STATE_SUFFIX)
 
 
 def save_train_state(path: Path, optimizer: torch.optim.Optimizer, epoch: int, extra: dict) -> None:
