@@ -1,7 +1,9 @@
 """What a model can do, declared by its class and read by the server and the page.
 
 Nothing outside a model's own file decides by its kind name: the API passes these through
-(`GET /api/models`), so a new kind joins the page by declaring them.
+(`GET /api/models`), so a new kind joins the page by declaring them. A kind's file registers its
+config and model (`register_config`, `register_model`) when it is imported: import it in
+`model/__init__.py`, or checkpoints of that kind will not load ("unknown kind").
 """
 
 from __future__ import annotations
