@@ -26,10 +26,10 @@ from typing import ClassVar
 import torch
 from torch import Tensor
 
-from .capabilities import Capabilities, Headline
+from .capabilities import Capabilities
 from .config import ModelConfig, register_config
 from .decoder_stages import DecoderStage
-from .vae import LatentModel, flatten_images, register_model
+from .vae import GRAY_HEADLINE, LatentModel, flatten_images, register_model
 
 EPS = 1e-4  # the clamp of the linear mean: logit(1e-4) = -9.2, drawn as pixel value 0
 
@@ -47,7 +47,7 @@ class PPCA(LatentModel):
     """Linear encoder and decoder from the closed-form fit; `fit` fills the buffers."""
 
     display_name = "probabilistic PCA"
-    headline = Headline("recon_sq_error", "reconstruction", "squared error")  # per gray image
+    headline = GRAY_HEADLINE  # per gray image
 
     def __init__(self, config: PCAConfig) -> None:
         super().__init__(config)

@@ -66,7 +66,7 @@ def describe(
     model_id: str, model: LatentModel, decoder: DecoderFile | None = None
 ) -> dict[str, Any]:
     """What the API says about a model; every judgement comes from what the model declares."""
-    c, md, head = model.config, model.metadata, model.headline
+    c, md, head = model.config, model.metadata, model.judged_by()
     metrics = md.get("metrics", {})
     value = metrics.get(head.key)
     data = describe_dataset(md.get("dataset", "unknown"), md.get("class_names"))

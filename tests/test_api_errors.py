@@ -441,3 +441,24 @@ def test_a_one_epoch_model_is_described_in_the_singular(tmp_path: Path) -> None:
     assert "for 1 epoch;" in describe("m", model)["description"] + ";"
     model.metadata["epochs"] = 2
     assert "for 2 epochs" in describe("m", model)["description"]
+
+
+def test_a_gaussian_vae_is_judged_by_what_evaluate_gives_it() -> None:
+    """A new contributor's pass: a VAE trained with --likelihood gaussian claims no likelihood of
+    binary pixels, so evaluate computes no NLL for it, yet its headline was test_iw_nll: null in
+    the picker whatever was run. It is judged, as PPCA is, by its gray reconstruction error."""
+    from latent_explorer.model import VAEConfig, build_model
+    from latent_explorer.server.registry import describe
+
+    model = build_model(VAEConfig(latent_dim=2, hidden=(8,), likelihood="gaussian"))
+    model.metadata = {"dataset": "mnist", "epochs": 2, "metrics": {"recon_sq_error": 33.7}}
+    head = describe("g", model)["headline_metric"]
+    assert head == {
+        "name": "recon_sq_error",
+        "label": "reconstruction",
+        "unit": "squared error",
+        "value": 33.7,
+    }
+    bernoulli = build_model(VAEConfig(latent_dim=2, hidden=(8,)))
+    bernoulli.metadata = {"dataset": "mnist", "metrics": {"test_iw_nll": 90.0}}
+    assert describe("b", bernoulli)["headline_metric"]["name"] == "test_iw_nll"
