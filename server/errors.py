@@ -105,6 +105,18 @@ MAX_ERRORS = 20  # per answer: the rest are counted, not listed
 LABEL_BOUNDS = ("less_than_equal", "greater_than_equal")
 
 
+def takes_no_label(model_id: str) -> str:
+    return f"{model_id} is not conditional and takes no label"
+
+
+def label_out_of_range(value: object, k: int) -> str:
+    """'label 50 is out of range 0..9', the one wording of every route; a label of over 40
+    characters (or none to quote) is "the label", not echoed."""
+    text = str(value).strip() if isinstance(value, int | str) else ""
+    said = f"label {text}" if re.fullmatch(r"[+-]?\d{1,39}", text) else "the label"
+    return f"{said} is out of range 0..{k - 1}"
+
+
 def label_range_msg(request: Request, error: dict) -> str | None:
     """A label past the schema's generous 0..1000, said in the model's own range as the route
     says one inside it ("label 50 is out of range 0..9"): 5000 was "less than or equal to 1000",
@@ -117,12 +129,9 @@ def label_range_msg(request: Request, error: dict) -> str | None:
     if entry is None:
         return None
     if entry.num_classes == 0:  # as the route says it of a label inside 0..1000
-        return f"{entry.id} is not conditional and takes no label"
+        return takes_no_label(entry.id)
     # A form's or a query's label arrives as text; a multipart error carries no input at all.
-    value = error.get("input")
-    text = str(value).strip() if isinstance(value, int | str) else ""
-    label = f"label {text}" if re.fullmatch(r"[+-]?\d{1,40}", text) else "the label"
-    return f"{label} is out of range 0..{entry.num_classes - 1}"
+    return label_out_of_range(error.get("input"), entry.num_classes)
 
 
 def one_error(request: Request, e: dict) -> dict:

@@ -9,7 +9,7 @@ import torch
 from fastapi import Request, Response
 from pydantic_core import to_json
 
-from .errors import InputError, z_size_error
+from .errors import InputError, label_out_of_range, takes_no_label, z_size_error
 from .fast_decode import decode_numpy
 from .png import data_url, encode_png, to_uint8, upscale
 from .registry import ModelEntry
@@ -48,7 +48,7 @@ def labels(
     k = entry.num_classes
     if k == 0:
         if values is not None and len(values):
-            raise InputError(loc, f"{entry.id} is not conditional and takes no label")
+            raise InputError(loc, takes_no_label(entry.id))
         return None
     if values is None:
         raise InputError(loc, f"{entry.id} is conditional: a label in 0..{k - 1} is required")
@@ -56,11 +56,8 @@ def labels(
         raise InputError(loc, f"{len(values)} labels for {n} latents; give one label per z")
     for i, v in enumerate(values):
         if not 0 <= v < k:
-            raise InputError(
-                (*loc, i) if len(loc) and loc[-1] == "labels" else loc,
-                # A 100-digit label is not echoed (errors quote at most 40 characters).
-                f"{'the label' if len(str(v)) > 40 else f'label {v}'} is out of range 0..{k - 1}",
-            )
+            where = (*loc, i) if len(loc) and loc[-1] == "labels" else loc
+            raise InputError(where, label_out_of_range(v, k))
     return torch.tensor(list(values), dtype=torch.long, device=entry.device)
 
 

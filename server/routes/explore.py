@@ -59,6 +59,12 @@ PLANE_DOC = (
 )
 
 
+# Both routes' `plane`: one declaration, so they cannot drift apart again.
+PlaneQuery = Annotated[
+    str | None, Query(alias="plane", description=PLANE_DOC, json_schema_extra=PLANE_VALUES)
+]
+
+
 def choose_plane(
     entry: ModelEntry, dims_text: str | None, plane_name: str | None
 ) -> tuple[int, int] | None:
@@ -162,9 +168,7 @@ def build_router(settings: Settings) -> APIRouter:
             blank_is(None),
             Query(description="even spacing in ±span (an AE: ±130)"),
         ] = None,
-        plane_name: Annotated[
-            str | None, Query(alias="plane", description=PLANE_DOC, json_schema_extra=PLANE_VALUES)
-        ] = None,
+        plane_name: PlaneQuery = None,
         v: Annotated[str | None, Query(max_length=64, description=VERSION_DOC)] = None,
     ) -> Response:
         """The n x n manifold as one PNG (n*28 pixels a side), decoded in one batched pass. Points
@@ -207,9 +211,7 @@ def build_router(settings: Settings) -> APIRouter:
         dims: Annotated[
             str | None, Query(max_length=50, description="two latent dims, e.g. 0,1")
         ] = None,
-        plane_name: Annotated[
-            str | None, Query(alias="plane", description=PLANE_DOC, json_schema_extra=PLANE_VALUES)
-        ] = None,
+        plane_name: PlaneQuery = None,
     ) -> Response:
         """Posterior means of the test set with labels: two latent dims, or the PCA plane by
         default for models with more than two (its axes included, to map a click back to z)."""
