@@ -106,7 +106,7 @@ def assert_page_foot_clear_of(page: Page, notice) -> None:
 def test_nothing_stays_hidden_under_the_notice(phone) -> None:
     page, _ = phone
     open_app(page, "?model=vae-mnist-z2&z=abc,1")
-    notice = page.get_by_role("alert")
+    notice = page.get_by_test_id("notice")
     expect(notice).to_be_visible()
     assert_page_foot_clear_of(page, notice)
     page.get_by_role("button", name="Dismiss the message").click()
@@ -120,11 +120,11 @@ def test_the_notices_room_follows_a_turned_phone(phone) -> None:
     page.set_viewport_size({"width": 844, "height": 390})
     # A link with five faults: five sentences, two lines wide and four upright.
     open_app(page, "?model=vae-mnist-z16&z=abc,1&plane=9,9&t=hot&a=x&b=y")
-    notice = page.get_by_role("alert")
+    notice = page.get_by_test_id("notice")  # the whole box (its words are the alert)
     expect(notice).to_be_visible()
     page.set_viewport_size(test_browser.PHONE)
     page.wait_for_function(
-        "() => { const n = document.querySelector('[role=alert]');"
+        "() => { const n = document.getElementById('error');"
         " return document.body.style.paddingBottom === `${n.offsetHeight + 32}px`; }",
         timeout=5_000,
     )

@@ -64,7 +64,7 @@ def test_the_notice_never_hides_the_control_the_keyboard_moves_to(browser, base_
     phone = context.new_page()
     phone.goto("/?model=no-such-model")
     phone.wait_for_selector("body[data-ready=true]", timeout=20_000)
-    notice = phone.get_by_role("alert")
+    notice = phone.get_by_test_id("notice")  # the whole box, its button too
     expect(notice).to_be_visible()
     for control in ("[data-testid=latent-slider][data-dim='0']", "#set-a", "#download-digit"):
         target = phone.locator(control)

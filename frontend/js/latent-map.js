@@ -4,7 +4,9 @@
 // the PCA plane of the atlas (z = mean + x c1 + y c2).
 
 import { gridUrl } from "./api.js";
+import { classCentres, drawClassKeys, inkOn } from "./class-keys.js";
 import { listenToMap } from "./map-input.js";
+import { ellipse, makePlane } from "./map-plane.js";
 
 const LABEL_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                              "#8c564b", "#e377c2", "#bcbd22", "#7f7f7f", "#17becf"];
@@ -18,60 +20,6 @@ export const SIGMA_STYLES = {
   1: { fill: "rgba(92,200,255,0.18)", stroke: "#5cc8ff", "stroke-width": 2 },
   2: { fill: "none", stroke: "#5cc8ff", "stroke-width": 1.5, "stroke-dasharray": "4 3" },
 };
-
-/** A plane of the latent space: project z to (x, y) and back (null: a PCA plane whose axes, from
- * the atlas, have not come; the map then shows no plane and takes no click). */
-function makePlane(latentDim, view, axes) {
-  if (view.plane === "pca" && !axes) return null;
-  if (view.plane === "pca") {
-    const { mean, components: [c1, c2] } = axes;
-    return {
-      project: (z) => {
-        let x = 0, y = 0;
-        for (let i = 0; i < latentDim; i++) {
-          x += (z[i] - mean[i]) * c1[i];
-          y += (z[i] - mean[i]) * c2[i];
-        }
-        return [x, y];
-      },
-      // Move within the plane only: what z has orthogonal to it (14 of 16 dims) stays. The
-      // components are orthonormal, so replacing z's own (x, y) by the picked one does that.
-      unproject: (x, y, base) => {
-        let bx = 0, by = 0;
-        for (let i = 0; i < latentDim; i++) {
-          bx += (base[i] - mean[i]) * c1[i];
-          by += (base[i] - mean[i]) * c2[i];
-        }
-        return base.map((v, i) => v + (x - bx) * c1[i] + (y - by) * c2[i]);
-      },
-      // Covariance of diag(sigma^2) seen in the plane: C diag(s2) C^T.
-      cov: (s2) => {
-        let a = 0, b = 0, d = 0;
-        for (let i = 0; i < latentDim; i++) {
-          a += c1[i] * c1[i] * s2[i]; b += c1[i] * c2[i] * s2[i]; d += c2[i] * c2[i] * s2[i];
-        }
-        return [a, b, d];
-      },
-    };
-  }
-  const [i, j] = view.dims;
-  return {
-    project: (z) => [z[i], z[j]],
-    unproject: (x, y, base) => {
-      const z = [...base];
-      z[i] = x;
-      z[j] = y;
-      return z;
-    },
-    cov: (s2) => [s2[i], 0, s2[j]],
-  };
-}
-
-/** Semi-axes and angle (radians) of the ellipse of a 2x2 covariance [a, b; b, d]. */
-export function ellipse([a, b, d]) {
-  const t = (a + d) / 2, r = Math.sqrt(((a - d) / 2) ** 2 + b * b);
-  return { rx: Math.sqrt(t + r), ry: Math.sqrt(Math.max(t - r, 0)), angle: 0.5 * Math.atan2(2 * b, a - d) };
-}
 
 /**
  * @param {{wrap: HTMLElement, canvas: HTMLCanvasElement, svg: SVGSVGElement, legend: HTMLElement}} els
@@ -110,6 +58,9 @@ export function createLatentMap({ wrap, canvas, svg, legend },
     fill: "none", stroke: "#ffd166", "stroke-width": 2.5, "stroke-dasharray": "9 6", opacity: 1,
     visibility: "hidden", "data-testid": `prior-${k}sigma`,
   }));
+  // The classes' keys, over the dots and under every mark a user places.
+  const keyLayer = el("g", { "data-testid": "class-keys" });
+  let centres = null; // of atlasData's classes, computed once per atlas
   const crossH = el("line", { stroke: "#fff", "stroke-width": 1.5, opacity: 0.9 });
   const crossV = el("line", { stroke: "#fff", "stroke-width": 1.5, opacity: 0.9 });
   const crossDot = el("circle", { r: 5, fill: "none", stroke: "#fff", "stroke-width": 2 });
@@ -145,7 +96,12 @@ export function createLatentMap({ wrap, canvas, svg, legend },
     ctx.fillStyle = "#000";
     ctx.fillRect(0, 0, size, size);
     if (background) ctx.drawImage(background, 0, 0, size, size);
-    if (!view.scatter || !atlasData || !plane) return;
+    if (!view.scatter || !atlasData || !plane) {
+      keyLayer.replaceChildren();
+      return;
+    }
+    centres ??= classCentres(atlasData.points, atlasData.labels);
+    drawClassKeys(keyLayer, centres, toPx, size, LABEL_COLORS);
     const { points, labels } = atlasData;
     ctx.globalAlpha = 0.75;
     for (let k = 0; k < points.length; k++) {
@@ -192,6 +148,12 @@ export function createLatentMap({ wrap, canvas, svg, legend },
     legend.replaceChildren(...classNames.map((name, k) => {
       const s = document.createElement("span");
       s.style.setProperty("--c", LABEL_COLORS[k % 10]);
+      // The map writes each class's number on its dots; a name that is not that number (a
+      // Fashion class) carries it in its swatch, so the two can be matched without the hue.
+      if (name !== String(k)) {
+        s.dataset.key = String(k);
+        s.style.setProperty("--ink", inkOn(LABEL_COLORS[k % 10]));
+      }
       s.textContent = name;
       return s;
     }));
@@ -235,6 +197,7 @@ export function createLatentMap({ wrap, canvas, svg, legend },
     gaveUp = false; // the new model's picture is on its way
     backgroundKey = "";
     atlasData = null;
+    centres = null;
     redraw();
   }
 
@@ -293,6 +256,7 @@ export function createLatentMap({ wrap, canvas, svg, legend },
    */
   function setView(latentDim, nextView, atlas) {
     view = { ...view, ...nextView };
+    if (atlas !== atlasData) centres = null;
     atlasData = atlas;
     dims = latentDim;
     plane = makePlane(latentDim, view, atlas && atlas.axes);

@@ -38,7 +38,9 @@ export const posteriorName = (model) =>
 export function legendTitle(model, plane) {
   const where = model.capabilities.stochastic ? `posterior mean μ(x${givenLabel(model)})` : "code z(x)";
   const onPlane = plane === "pca" ? ", projected on the PCA plane" : "";
-  return `Dots: the 10,000 test ${model.data.items} at their ${where}${onPlane}, by label`;
+  // The numbers on the map are read with it: each sits where its class's dots are centred.
+  return `Dots: the 10,000 test ${model.data.items} at their ${where}${onPlane}, by label; ` +
+    "each label's number marks the middle of its dots";
 }
 
 /**

@@ -65,7 +65,8 @@ export function sentence(err, from, next = "") {
 }
 
 /**
- * @param {HTMLElement} root the notice element (role=alert), with a text span and a close button
+ * @param {HTMLElement} root the notice element: its words in a role=alert span, and a close
+ *   button beside it
  * @param {HTMLElement} home where the focus goes when the close button that had it is pressed
  *   and the control it came from is gone (page pass 14: it fell to the page's start)
  */

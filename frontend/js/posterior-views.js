@@ -10,7 +10,8 @@
 // digit (over HTTP/1.1 the browser fetches six at a time).
 
 import { gaussian } from "./decode-source.js";
-import { ellipse, SIGMA_STYLES } from "./latent-map.js";
+import { SIGMA_STYLES } from "./latent-map.js";
+import { ellipse } from "./map-plane.js";
 import { posteriorName } from "./model-notes.js";
 import { fillNouns } from "./nouns.js";
 import { showThumbs } from "./thumbs.js";

@@ -1,0 +1,64 @@
+// Each class's key written on the map at the middle of its cloud of dots: the legend told the
+// classes apart by hue alone (page pass 22), which a reader who does not see those ten hues
+// apart could not use, and "where are the 4s?" took a search of the legend's colours.
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+/** The median of `values` (a copy is sorted). */
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/**
+ * Where each class's dots are centred: the coordinate-wise median (a mean is pulled off its
+ * cloud by the few items coded far away). Classes with no dot are left out.
+ * @param {number[][]} points on the map's plane @param {number[]} labels
+ * @returns {{label: number, x: number, y: number}[]}
+ */
+export function classCentres(points, labels) {
+  const byClass = new Map();
+  labels.forEach((label, k) => {
+    if (!byClass.has(label)) byClass.set(label, []);
+    byClass.get(label).push(points[k]);
+  });
+  return [...byClass.keys()].sort((a, b) => a - b).map((label) => {
+    const own = byClass.get(label);
+    return { label, x: median(own.map((p) => p[0])), y: median(own.map((p) => p[1])) };
+  });
+}
+
+/**
+ * Write the keys into `layer` (an SVG group): the class's number, in its dots' colour on a dark
+ * edge. Keys whose centre is off the shown square are left out.
+ * @param {SVGGElement} layer
+ * @param {{label: number, x: number, y: number}[]} centres
+ * @param {(xy: number[]) => number[]} toPx plane -> viewBox pixels
+ * @param {number} size the viewBox's side
+ * @param {string[]} colors one per class
+ */
+export function drawClassKeys(layer, centres, toPx, size, colors) {
+  layer.replaceChildren(...centres.flatMap(({ label, x, y }) => {
+    const [px, py] = toPx([x, y]);
+    if (px < 0 || py < 0 || px > size || py > size) return [];
+    const text = document.createElementNS(SVG_NS, "text");
+    Object.entries({ x: px, y: py, fill: colors[label % colors.length], stroke: "#000",
+                     "stroke-width": 4, "paint-order": "stroke", "font-size": 28,
+                     "font-weight": 700, "text-anchor": "middle", "dominant-baseline": "central",
+                     "data-label": label })
+      .forEach(([k, v]) => text.setAttribute(k, String(v)));
+    text.textContent = String(label);
+    return [text];
+  }));
+}
+
+/** Black or white, whichever reads better on `hex` (WCAG's relative luminance; 0.179 is where
+ *  the two contrasts cross). */
+export function inkOn(hex) {
+  const [r, g, b] = [1, 3, 5].map((i) => {
+    const c = parseInt(hex.slice(i, i + 2), 16) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.179 ? "#000" : "#fff";
+}

@@ -1,0 +1,80 @@
+"""The map's classes told apart without their hues, and the notice's alert without its button
+(left items of page pass 22): the legend named ten classes by colour alone, so a reader who
+does not see those hues apart could not tell which cloud of dots was which; and the alert held
+its own dismiss button, so "Dismiss the message" and a stray "×" were part of every failure."""
+
+from __future__ import annotations
+
+import statistics
+
+from playwright.sync_api import Page, expect
+
+from tests import test_browser
+from tests.test_browser import open_app
+
+base_url = test_browser.base_url
+browser = test_browser.browser
+page = test_browser.page
+
+SIZE, RANGE_ATTR = 560, "range-select"
+
+
+def keys_on_map(page: Page) -> dict[int, tuple[float, float]]:
+    return {
+        int(label): (float(x), float(y))
+        for label, x, y in page.eval_on_selector_all(
+            "[data-testid=class-keys] text",
+            "ts => ts.map(t => [t.textContent, t.getAttribute('x'), t.getAttribute('y')])",
+        )
+    }
+
+
+def test_each_class_is_numbered_at_the_middle_of_its_dots(page: Page, base_url: str) -> None:
+    open_app(page, "?model=vae-mnist-z2")
+    keys = page.locator("[data-testid=class-keys] text")
+    expect(keys).to_have_count(10)
+    atlas = page.request.get(f"{base_url}/api/models/vae-mnist-z2/atlas").json()
+    span = float(page.locator(f"#{RANGE_ATTR}").input_value())
+    shown = keys_on_map(page)
+    for label in range(10):
+        own = [p for p, y in zip(atlas["points"], atlas["labels"], strict=True) if y == label]
+        x = statistics.median(p[0] for p in own)
+        y = statistics.median(p[1] for p in own)
+        px, py = (x + span) / (2 * span) * SIZE, (span - y) / (2 * span) * SIZE
+        assert abs(shown[label][0] - px) < 0.5 and abs(shown[label][1] - py) < 0.5, (label, shown)
+    # They go with the dots.
+    page.locator("#scatter-toggle").uncheck()
+    expect(keys).to_have_count(0)
+    page.locator("#scatter-toggle").check()
+    expect(keys).to_have_count(10)
+    expect(page.get_by_test_id("legend-title")).to_contain_text("number marks the middle")
+
+
+def test_a_named_class_carries_its_number_in_the_legend(page: Page) -> None:
+    open_app(page, "?model=vae-fashion-z2")
+    expect(page.locator("[data-testid=class-keys] text")).to_have_count(10)
+    swatches = page.eval_on_selector_all(
+        "#legend span",
+        "ss => ss.map(s => [s.textContent, getComputedStyle(s, '::before').content])",
+    )
+    assert [content for _, content in swatches] == [f'"{k}"' for k in range(10)], swatches
+    assert swatches[0][0] == "T-shirt/top"
+    # On MNIST the name is the number: no swatch repeats it.
+    page.get_by_test_id("model-select").select_option("vae-mnist-z2")
+    expect(page.locator("#legend span").first).to_have_text("0")
+    content = page.eval_on_selector("#legend span", "s => getComputedStyle(s, '::before').content")
+    assert content in ('""', "none", "normal"), content
+
+
+def test_the_alert_is_the_failure_alone(page: Page) -> None:
+    page.allow_errors = True  # type: ignore[attr-defined]  # the refused model is logged
+    page.goto("/?model=no-such-model")
+    page.wait_for_selector("body[data-ready=true]", timeout=20_000)
+    alert = page.get_by_role("alert")
+    expect(alert).to_be_visible()
+    assert "×" not in alert.inner_text()
+    assert alert.locator("button").count() == 0
+    dismiss = page.get_by_test_id("notice").get_by_role("button", name="Dismiss the message")
+    dismiss.click()
+    expect(page.get_by_test_id("notice")).to_be_hidden()
+    expect(alert).to_be_hidden()
