@@ -29,6 +29,35 @@ export function classCentres(points, labels) {
   });
 }
 
+// A key's box in viewBox pixels (one digit at font-size 28, bold): keys closer than this overlap.
+const KEY_W = 20, KEY_H = 26;
+
+/**
+ * Keys moved apart where they would overlap: two classes centred close together (MNIST's 3 and
+ * 5 on the 2-d VAE) wrote one number, "53". Each overlapping pair is pushed apart vertically,
+ * half the overlap each, a few times over (ten keys: a handful of pairs at most).
+ * @param {{label: number, at: number[]}[]} keys @returns the same keys, moved
+ */
+export function apart(keys) {
+  const moved = keys.map(({ label, at }) => ({ label, at: [...at] }));
+  for (let round = 0; round < 10; round++) {
+    let clash = false;
+    for (let i = 0; i < moved.length; i++) {
+      for (let j = i + 1; j < moved.length; j++) {
+        const [a, b] = [moved[i].at, moved[j].at];
+        if (Math.abs(a[0] - b[0]) >= KEY_W || Math.abs(a[1] - b[1]) >= KEY_H) continue;
+        clash = true;
+        const push = (KEY_H - Math.abs(a[1] - b[1])) / 2 + 0.5;
+        const up = a[1] <= b[1] ? -1 : 1; // the higher one goes up
+        a[1] += up * push;
+        b[1] -= up * push;
+      }
+    }
+    if (!clash) break;
+  }
+  return moved;
+}
+
 /**
  * Write the keys into `layer` (an SVG group): the class's number, in its dots' colour on a dark
  * edge. Keys whose centre is off the shown square are left out.
@@ -39,8 +68,8 @@ export function classCentres(points, labels) {
  * @param {string[]} colors one per class
  */
 export function drawClassKeys(layer, centres, toPx, size, colors) {
-  layer.replaceChildren(...centres.flatMap(({ label, x, y }) => {
-    const [px, py] = toPx([x, y]);
+  const placed = apart(centres.map(({ label, x, y }) => ({ label, at: toPx([x, y]) })));
+  layer.replaceChildren(...placed.flatMap(({ label, at: [px, py] }) => {
     if (px < 0 || py < 0 || px > size || py > size) return [];
     const text = document.createElementNS(SVG_NS, "text");
     Object.entries({ x: px, y: py, fill: colors[label % colors.length], stroke: "#000",
