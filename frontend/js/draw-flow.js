@@ -3,6 +3,7 @@
 // the posterior's lesson. The newest stroke, label, file or Clear wins over a late answer.
 
 import * as api from "./api.js";
+import { toPixels } from "./draw-pad.js";
 import { MAX_RETRIES, createRetry } from "./latest.js";
 import { sentence } from "./notice.js";
 import { fillNouns } from "./nouns.js";
@@ -19,10 +20,11 @@ const preprocessFor = (model) => (model.data.drawing === "mnist-digit" ? "mnist"
  *   file input)
  * @param {object} hooks `followLabel(label)`: the view takes the drawing's label; `moveTo(z)`:
  *   the view goes to the drawing's mean; `hint(mu)`: a sentence to add about where mu lies;
- *   `forgetLabel()`: a new item is drawn or chosen, the label named for the last one is dropped
+ *   `forgetLabel()`: a new item is drawn or chosen, the label named for the last one is dropped;
+ *   `nameLabel(label)`: the item on the pad is known to be `label` (the decoded image's)
  */
 export function createDrawFlow({ store, pad, encodeView, teach, map, upload: input },
-                               { followLabel, moveTo, hint, forgetLabel }) {
+                               { followLabel, moveTo, hint, forgetLabel, nameLabel }) {
   const { state } = store;
   const { conditional } = store;
   /** A conditional model that cannot read the label itself must be told which one was drawn. */
@@ -181,8 +183,33 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
     return inFlight;
   }
 
+  /**
+   * The image decoded at z, on the pad and encoded: a way into this lesson that needs neither a
+   * pointer nor a file (page pass 22: a keyboard user had only an image file), and a lesson of
+   * its own, the encoder taking the decoder's picture of z back near z. It is sent as it is,
+   * without MNIST's crop and centring: it is one of the model's own 28x28 images already.
+   * @param {HTMLCanvasElement} decoded the decoded view's 28x28 canvas
+   */
+  function encodeDecoded(decoded) {
+    const model = state.model;
+    const pixels = toPixels(decoded);
+    // A dimmed image is an earlier z's, a blank one none yet: neither is this z's picture.
+    if (decoded.classList.contains("stale") || !pixels.some((v) => v > 0)) {
+      userMoved();
+      return encodeView.say(fillNouns("No {item} is decoded at this z yet: nothing to encode.", model),
+                            { error: true });
+    }
+    userMoved();
+    forgetUpload();
+    pad.showImage(decoded);
+    // A conditional model decoded it given the view's label: that is what it shows.
+    if (needsLabel()) nameLabel(state.label);
+    return encodeWith((told) => api.encodePixels(model.id, pixels, told, "none"));
+  }
+
   return {
     needsLabel,
+    encodeDecoded,
     /** Resolves once the newest encode has been shown or dropped (at once if none is on its way). */
     settled: () => inFlight,
     encodeDrawing,

@@ -88,7 +88,8 @@ const teach = createTeaching($, { map, images: source.images, imageIn: source.im
 const drawFlow = createDrawFlow(
   { store, pad, encodeView, teach, map, upload: $("upload") },
   { followLabel, moveTo: setZ, hint: (mu) => viewFlow.outsideRangeHint(mu),
-    forgetLabel: () => { store.setDrawLabel(null); $("draw-label").value = ""; } },
+    forgetLabel: () => { store.setDrawLabel(null); $("draw-label").value = ""; },
+    nameLabel: (label) => { store.setDrawLabel(label); $("draw-label").value = String(label); } },
 );
 const completion = createCompletionPanel(
   { panel: $("complete-panel"), pad: $("complete-pad"), shade: $("complete-shade"),
@@ -279,6 +280,7 @@ $("random").addEventListener("click", () => {
   zWords.sayMove(`A random z: ${wordsOfZ(state.z)}`);
 });
 $("clear-pad").addEventListener("click", () => drawFlow.clear());
+$("pad-from-decoded").addEventListener("click", () => drawFlow.encodeDecoded($("decoded")));
 $("draw-label").addEventListener("change", (e) => {
   store.setDrawLabel(e.target.value === "" ? null : Number(e.target.value));
   drawFlow.relabel();
