@@ -262,3 +262,38 @@ def test_iw_samples_is_not_silently_ignored(tmp_path: Path, tiny_data_dir: Path)
         train(_args(tmp_path, tiny_data_dir, "--epochs", "2", "--resume"))
     path = train(_args(tmp_path, tiny_data_dir, "--iw-samples", "2", "--epochs", "2", "--resume"))
     assert [h["epoch"] for h in load_checkpoint(path).metadata["history"]] == [1, 2]
+
+
+def test_resume_after_a_stop_between_the_two_saves_goes_on_from_the_checkpoint(
+    tmp_path: Path, tiny_data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The checkpoint is saved before its train state: a run stopped between the two left the
+    state an epoch behind, and --resume trained that epoch again on weights that had it, every
+    later epoch numbered one off."""
+    from latent_explorer.model.training.loop import train_state_path
+
+    path = train(_args(tmp_path, tiny_data_dir, "--epochs", "1"))
+    state = train_state_path(path)
+    epoch_one = state.read_bytes()
+    train(_args(tmp_path, tiny_data_dir, "--epochs", "2", "--resume"))
+    state.write_bytes(epoch_one)  # as if the run stopped after epoch 2's checkpoint
+    capsys.readouterr()
+    train(_args(tmp_path, tiny_data_dir, "--epochs", "3", "--resume"))
+    said = capsys.readouterr().out
+    assert "train state from epoch 1" in said and "after epoch 2" in said, said
+    assert "epoch 2/3" not in said and "epoch 3/3" in said, said
+    assert [h["epoch"] for h in load_checkpoint(path).metadata["history"]] == [1, 2, 3]
+
+
+def test_resume_refuses_a_train_state_from_another_run(tmp_path: Path, tiny_data_dir: Path) -> None:
+    from latent_explorer.model.training.loop import train_state_path
+
+    path = train(_args(tmp_path, tiny_data_dir, "--epochs", "1"))
+    state = train_state_path(path)
+    epoch_one = state.read_bytes()
+    train(_args(tmp_path, tiny_data_dir, "--epochs", "3", "--resume"))
+    state.write_bytes(epoch_one)  # two epochs behind: no stop between saves does that
+    with pytest.raises(
+        SystemExit, match="from epoch 3 but .* from epoch 1: they are not one run's"
+    ):
+        train(_args(tmp_path, tiny_data_dir, "--epochs", "4", "--resume"))

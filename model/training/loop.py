@@ -172,6 +172,29 @@ class Run:
     out: Path  # the checkpoint, rewritten after every epoch
 
 
+def resumed_progress(out: Path, metadata: dict, state: tuple[int, dict]) -> Progress:
+    """Where a resumed run stands: where its checkpoint's weights are, which are what trains on.
+    The checkpoint is saved before its train state, so a run stopped between the two leaves the
+    state one epoch behind: it resumed from the state's epoch, training that epoch twice and
+    numbering every later one an epoch off. Its optimizer moments, one epoch old, are used (said
+    so); a state that does not fit the checkpoint otherwise is refused."""
+    state_epoch, extra = state
+    epochs = int(metadata.get("epochs", state_epoch))
+    if state_epoch == epochs:
+        return Progress(state_epoch, extra["history"], extra["train_seconds"])
+    if state_epoch == epochs - 1:
+        print(
+            f"{out} is from epoch {epochs} and its train state from epoch {state_epoch} (the run "
+            "stopped between the two saves): resuming from the checkpoint with optimizer moments "
+            "one epoch old"
+        )
+        return Progress(epochs, list(metadata["history"]), float(metadata["train_seconds"]))
+    raise SystemExit(
+        f"{out} is from epoch {epochs} but {train_state_path(out).name} from epoch {state_epoch}: "
+        "they are not one run's; drop --resume to train anew, or choose another --out"
+    )
+
+
 @contextlib.contextmanager
 def flushed_subnormals() -> Iterator[None]:
     """Late in training, activations and gradients near zero become subnormal floats, which x86

@@ -30,6 +30,7 @@ from .loop import (
     claim_output,
     fit,
     load_train_state,
+    resumed_progress,
     train_state_path,
 )
 
@@ -86,9 +87,8 @@ def train(args: argparse.Namespace, data: ImageDataset | None = None) -> Path:
         if trained_on != args.iw_samples:  # a resumed run keeps the objective it started with
             raise SystemExit(f"{out} was trained with --iw-samples {trained_on}; resume with it")
         optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
-        start_epoch, extra = load_train_state(state_path, optimizer)
-        progress = Progress(start_epoch, extra["history"], extra["train_seconds"])
-        print(f"resuming {out} after epoch {start_epoch}")
+        progress = resumed_progress(out, model.metadata, load_train_state(state_path, optimizer))
+        print(f"resuming {out} after epoch {progress.start_epoch}")
     else:
         model = build_model(make_config(args)).to(device)
         optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
