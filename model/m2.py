@@ -30,7 +30,7 @@ from torch import Tensor, nn
 from .capabilities import Capabilities, Headline
 from .config import ModelConfig, config_from_dict, register_config
 from .decoder_stages import DecoderStage, mlp_stage
-from .losses import LOG_2PI, gaussian_kl
+from .losses import gaussian_kl, log_normal
 from .networks import mlp
 from .vae import LatentModel, build_model, flatten_images, register_model
 
@@ -154,18 +154,13 @@ class M2(LatentModel):
 register_model("m2", M2)
 
 
-def gaussian_nll(x: Tensor, mean: Tensor, logvar: Tensor) -> Tensor:
-    """-log N(x; mean, diag(exp(logvar))) summed over the last dim."""
-    return 0.5 * (LOG_2PI + logvar + (x - mean).pow(2) / logvar.exp()).sum(-1)
-
-
 def labelled_bound(model: M2, z1: Tensor, y: Tensor) -> Tensor:
     """L(x, y) per example: -ELBO of (z1, y) with one reparameterized z2 sample, minus log p(y)."""
     mu, logvar = model.encode_features(z1, y)
     z2 = model.reparameterize(mu, logvar)
     mean, out_logvar = model.decode_features(z2, y)
     log_prior_y = -math.log(model.config.num_classes)
-    return gaussian_nll(z1, mean, out_logvar) + gaussian_kl(mu, logvar) - log_prior_y
+    return -log_normal(z1, mean, out_logvar) + gaussian_kl(mu, logvar) - log_prior_y
 
 
 def unlabelled_bound(model: M2, z1: Tensor, logits: Tensor | None = None) -> Tensor:
