@@ -179,7 +179,7 @@ def test_a_mended_posterior_failure_does_not_come_back(page: Page) -> None:
     notice = page.get_by_role("alert")
     expect(notice).to_contain_text("The posterior samples could not be decoded")
     page.unroute("**/decode")
-    page.get_by_role("button", name="Draw again").click()
+    page.get_by_role("button", name="Sample the cloud again").click()
     expect(notice).to_be_hidden()
 
 

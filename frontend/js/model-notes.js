@@ -129,7 +129,8 @@ export function showRangeNote(note, model, points, range, shown = range) {
   note.textContent = `${why} This model has no prior: nothing in its training keeps the ` +
     `codes near 0, so they spread out (only ${share.toFixed(0)}% fall inside a VAE's ±3), and ` +
     "samples from N(0, I) (\"New samples\", \"Random sample\") all land in one small patch near " +
-    `the centre: a few look-alike ${model.data.items}, not the variety of the data.`;
+    `the centre: only the few kinds of ${model.data.item} whose codes lie there, not the ` +
+    "variety of the data.";
 }
 
 /**
@@ -145,8 +146,8 @@ export function outputMeaning(model) {
     const prior = model.capabilities.standard_normal_prior
       ? " \"Random sample\" draws z from its prior N(0, I)."
       : " It has no prior p(z): nothing says which z are likely, so it defines no p(x) " +
-        "(\"Random sample\" still draws from N(0, I), a small patch of its codes: a few " +
-        `look-alike ${model.data.items}, not the variety of the data).`;
+        "(\"Random sample\" still draws from N(0, I), a small patch of its codes: only the " +
+        `few kinds of ${model.data.item} whose codes lie there, not the variety of the data).`;
     return "The decoder's output for the current z. Trained with cross-entropy, each brightness " +
       `can be read as p(pixel on | z).${prior}`;
   }

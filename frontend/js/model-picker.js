@@ -14,15 +14,22 @@ export function formatMetric(m) {
 }
 
 /**
+ * Each option names the model, not its score: the AE's reconstruction 125.3 nats and the CVAE's
+ * −log p(x|y) 124.6 stood beside the VAE's −log p(x) 134.1 in one list, under a header that says
+ * "lower is better", and a beginner read the AE as the better model (page pass 24). The chosen
+ * model's number comes with what it measures, under the picker.
  * @param {HTMLSelectElement} select
  * @param {object[]} models entries of /api/models
- * @param {boolean} [short] a narrow screen: the closed select shows ~30 characters, so only the
- *        id and the kind; the description under the picker gives the rest
+ * @param {boolean} [short] a narrow screen: the closed select shows ~30 characters, so the kind,
+ *        its dims and, for another data set than the first model's, that data set; ids told
+ *        three "(VAE)" apart by their slugs only, and cut the M2's name (page pass 24)
  */
 function fillModelPicker(select, models, short = false) {
+  const home = models[0]?.dataset;
   for (const m of models) {
-    const head = m.headline_metric.value != null ? `, ${m.headline_metric.label} ${formatMetric(m)}` : "";
-    const text = short ? `${m.id} (${m.display_name})` : `${m.id} (${m.display_name}, z=${m.latent_dim}${head})`;
+    const other = m.dataset !== home ? `, ${m.data.title}` : "";
+    const text = short ? `${m.display_name}, ${m.latent_dim}-d${other}`
+      : `${m.id} (${m.display_name}, z=${m.latent_dim})`;
     select.add(new Option(text, m.id));
   }
 }
