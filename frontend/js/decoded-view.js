@@ -43,7 +43,9 @@ export function createDecodedView(canvas, latencyEl, mirror = null) {
     const sorted = [...recent].sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)];
     const place = where === "browser" ? "in the browser" : "on the server";
-    latencyEl.textContent = `decoded ${place} in ${ms.toFixed(1)} ms (median of last ${recent.length}: ${median.toFixed(1)} ms)`;
+    // A median of one is no median ("median of last 1", page pass 24).
+    const typical = recent.length > 1 ? ` (median of last ${recent.length}: ${median.toFixed(1)} ms)` : "";
+    latencyEl.textContent = `decoded ${place} in ${ms.toFixed(1)} ms${typical}`;
     latencyEl.dataset.where = where;
     return ms;
   }

@@ -149,13 +149,17 @@ export function createElboBar(root, klRoot) {
     if (klRoot.hidden) return;
     const top = Math.max(...perDim, 1e-9);
     const values = perDim.map((v, d) => `z${d}: ${v.toFixed(2)}`).join(", ");
+    // The line above counts σ over 0.9 only where there are some (encode-view.js, spread): with
+    // none, this pointed at a count nobody saw (page pass 24).
+    const counted = (body.logvar || []).some((v) => Math.exp(v / 2) > 0.9);
+    const aside = counted ? " (The line above counts σ over 0.9 on the gray drawing; the count " +
+      "below is for the thresholded one, so the two can differ by a dim.)" : "";
     klRoot.replaceChildren(
       // Of the thresholded drawing, as the bar; the σ of the line above are the gray one's, and
       // their counts could differ by a dim unexplained (page pass 20).
       h("p", { className: "muted" }, "KL per latent dim (nats), of the drawing thresholded at " +
         "0.5 as the bar scores it: tall bars are the dims that carry this drawing; flat ones it " +
-        "leaves at the prior. (The line above counts σ over 0.9 on the gray drawing; the count " +
-        "below is for the thresholded one, so the two can differ by a dim.)"),
+        `leaves at the prior.${aside}`),
       // The numbers as text too: a bar's title is hover-only, out of reach of a finger or a
       // screen reader (page pass 8).
       h("p", { className: "muted", "data-testid": "kl-summary" }, klSummary(perDim, model)),

@@ -164,9 +164,9 @@ function setZ(z, { fromSlider = false } = {}) {
   viewFlow.followMove();
 }
 
-/** Show the label the view decodes with in both selects (the map's and the Generate panel's). */
+/** Show the label the view decodes with in its selects (the digit's, the map's, Generate's). */
 function showLabel(label) {
-  for (const id of ["label-select", "map-label"]) $(id).value = String(label);
+  for (const id of ["digit-label", "label-select", "map-label"]) $(id).value = String(label);
 }
 
 /** The view decodes with this label now: the selects, the map's background and the samples
@@ -288,6 +288,7 @@ $("draw-label").addEventListener("change", (e) => {
 $("generate").addEventListener("click", () => generateSamples({ announce: true }));
 $("label-select").addEventListener("change", (e) => chooseLabel(Number(e.target.value), true));
 $("map-label").addEventListener("change", (e) => chooseLabel(Number(e.target.value)));
+$("digit-label").addEventListener("change", (e) => chooseLabel(Number(e.target.value)));
 // Pressed while a drawing is being encoded (right after pen-up), "current" is where the view is
 // about to go: the end is set once the answer has moved it (or the user's own move kept it).
 const setEndWhenEncoded = async (k) => {

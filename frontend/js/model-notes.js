@@ -38,9 +38,13 @@ export const posteriorName = (model) =>
 export function legendTitle(model, plane) {
   const where = model.capabilities.stochastic ? `posterior mean μ(x${givenLabel(model)})` : "code z(x)";
   const onPlane = plane === "pca" ? ", projected on the PCA plane" : "";
+  // A 16-d model's classes overlap on any flat slice, which read as "it did not learn to tell
+  // the digits apart" (page pass 24).
+  const slice = model.latent_dim > 2 ? ` A flat slice of ${model.latent_dim} dims: classes kept ` +
+    "apart along the other directions can overlap here." : "";
   // The numbers on the map are read with it: each sits where its class's dots are centred.
   return `Dots: the 10,000 test ${model.data.items} at their ${where}${onPlane}, by label; ` +
-    "each label's number marks the middle of its dots";
+    `each label's number marks the middle of its dots.${slice}`;
 }
 
 /**
@@ -221,7 +225,9 @@ export function showModelTexts(m, $) {
   // An unconditional model takes no label, but its data set's names still show what it was trained on.
   fillLabelSelect($("label-select"), m.class_names.length ? m.class_names : m.data.class_names);
   fillLabelSelect($("map-label"), m.class_names);
+  fillLabelSelect($("digit-label"), m.class_names);
   $("map-label-control").hidden = !c.conditional;
+  $("digit-label-control").hidden = !c.conditional;
   $("label-select").disabled = !c.conditional;
   $("gen-label-control").hidden = !c.conditional; // a greyed "Label 0" read as "samples of 0s"
   $("style-note").hidden = c.conditional;

@@ -21,14 +21,15 @@ export function formatMetric(m) {
  * @param {HTMLSelectElement} select
  * @param {object[]} models entries of /api/models
  * @param {boolean} [short] a narrow screen: the closed select shows ~30 characters, so the kind,
- *        its dims and, for another data set than the first model's, that data set; ids told
+ *        its dims and, before them, another data set than the first model's; ids told
  *        three "(VAE)" apart by their slugs only, and cut the M2's name (page pass 24)
  */
 function fillModelPicker(select, models, short = false) {
   const home = models[0]?.dataset;
   for (const m of models) {
-    const other = m.dataset !== home ? `, ${m.data.title}` : "";
-    const text = short ? `${m.display_name}, ${m.latent_dim}-d${other}`
+    // The data set first: what a closed select cuts is the end.
+    const other = m.dataset !== home ? `${m.data.title} ` : "";
+    const text = short ? `${other}${m.display_name}, ${m.latent_dim}-d`
       : `${m.id} (${m.display_name}, z=${m.latent_dim})`;
     select.add(new Option(text, m.id));
   }
