@@ -103,3 +103,13 @@ def _slerp_opposite(a: Tensor, b: Tensor, t: Tensor, omega: Tensor) -> Tensor:
     u = u / u.norm()
     radius = (1 - t) * a.norm() + t * b.norm()
     return (radius * (torch.cos(t * omega) * a_hat + torch.sin(t * omega) * u)).float()
+
+
+def nearest_labels(codes: Tensor, labels: Tensor, point: Tensor, k: int = 10) -> list[int]:
+    """The labels of the k codes nearest `point` (Euclidean, in the whole latent space), nearest
+    first: where a drawing's mean landed, in words ("among the 7s"), on any plane the map shows.
+    Meaningful only where the codes are the images' own, not given their labels (a CVAE's z
+    keeps the style, and its codes of every label share one region)."""
+    distances = (codes.float() - point.float().reshape(1, -1)).pow(2).sum(dim=1)
+    order = distances.topk(min(k, len(codes)), largest=False).indices
+    return [int(v) for v in labels[order].tolist()]

@@ -120,6 +120,11 @@ class EncodeResponse(BaseModel):
     reconstruction: str
     label: int | None = Field(None, description="the label used: given, or predicted by an m2")
     label_probs: list[float] | None = Field(None, description="q(y|x) of an m2 model, else null")
+    nearest_labels: list[int] | None = Field(
+        None,
+        description="the labels of the 10 test codes nearest mu (the atlas's, in the whole latent "
+        "space), nearest first; null for a conditional model, whose codes are given their labels",
+    )
     elbo: ElboTerms | None = Field(
         None,
         description="models with a likelihood: the ELBO of the preprocessed image thresholded "

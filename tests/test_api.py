@@ -380,3 +380,27 @@ def test_the_m2_reads_the_label_of_a_drawn_end_as_encode_does(client: TestClient
         ).json()["label"]
         is None
     )
+
+
+def test_encode_names_the_labels_of_the_test_codes_nearest_the_mean(client: TestClient) -> None:
+    """Where a drawing landed, in words (page pass 24): the labels of the 10 atlas codes nearest
+    mu in the whole latent space, nearest first, counted here by brute force in float64."""
+    from latent_explorer.model import load_checkpoint
+
+    read_right = 0
+    for model_id in (VAE, Z16):
+        atlas = load_checkpoint(ROOT / "checkpoints" / f"{model_id}.safetensors").atlas
+        codes, labels = atlas["mu"].double().numpy(), atlas["labels"].numpy()
+        for label, digit in fixture_digits():
+            body = client.post(
+                f"/api/models/{model_id}/encode", json={"pixels": digit.tolist()}
+            ).json()
+            distance = ((codes - np.asarray(body["mu"], dtype=np.float64)) ** 2).sum(axis=1)
+            order = np.argsort(distance, kind="stable")[:10]
+            assert body["nearest_labels"] == labels[order].tolist()
+            read_right += int(np.bincount(body["nearest_labels"]).argmax() == label)
+    assert read_right >= 0.8 * 2 * len(list(fixture_digits()))  # real digits land among their own
+    # A conditional model's codes are given their labels: their neighbours' labels say nothing.
+    _, digit = next(iter(fixture_digits()))
+    body = client.post(f"/api/models/{CVAE}/encode", json={"pixels": digit.tolist(), "label": 3})
+    assert body.json()["nearest_labels"] is None

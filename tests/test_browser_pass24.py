@@ -101,3 +101,30 @@ def test_a_16_d_maps_overlap_is_said_and_no_count_is_pointed_at_that_is_not_show
     assert not counted  # a clear 7 on this model: every σ well under 0.9, so nothing is counted
     # The posterior's samples are sampled again, not the drawing drawn again.
     expect(page.get_by_role("button", name="Sample the cloud again")).to_be_visible()
+
+
+def test_a_drawing_is_said_to_land_among_a_kind_and_is_ringed_on_the_map(page: Page) -> None:
+    open_app(page, "?model=vae-mnist-z2")
+    with page.expect_response(lambda r: r.url.endswith("/encode")) as answer:
+        draw_stroke(page, SEVEN)
+    nearest = answer.value.json()["nearest_labels"]
+    assert len(nearest) == 10
+    top = max(set(nearest), key=nearest.count)
+    info = page.locator("#encode-info")
+    if 2 * nearest.count(top) > 10:
+        expect(info).to_contain_text(
+            f"It lands among the digits labelled {top} ({nearest.count(top)} of the 10 test "
+            "digits coded nearest it)"
+        )
+    else:
+        expect(info).to_contain_text("It lands between kinds: of the 10 test digits")
+    expect(page.get_by_test_id("encode-pin")).to_be_visible()
+    r = float(page.get_by_test_id("encode-pin").get_attribute("r") or 0)
+    assert r >= 10  # in the 560-unit map: ~5 px on a phone, found among any dots
+    # A conditional model's codes are given their labels: no word of where it landed by them.
+    page.get_by_test_id("model-select").select_option("cvae-mnist-z2")
+    page.get_by_test_id("draw-label").wait_for(state="visible")
+    page.get_by_test_id("draw-label").select_option("7")
+    draw_stroke(page, SEVEN)
+    expect(info).to_contain_text("encoded as")
+    expect(info).not_to_contain_text("It lands")

@@ -27,6 +27,28 @@ export function spread(sigma) {
     `${sigma.length} dims` + (atPrior ? ` (${atPrior} of them above 0.9, near the prior's 1)` : "");
 }
 
+/**
+ * Where an encoded drawing landed, in words, from the labels of the test codes nearest its mean
+ * (/encode's nearest_labels): "draw a digit and see where it lands" showed a 3 px ring, often
+ * off a phone's screen, and numbers (page pass 24). "" where the answer has none.
+ * @param {number[] | null | undefined} nearest @param {object} model an entry of /api/models
+ */
+export function landing(nearest, model) {
+  if (!nearest || !nearest.length) return "";
+  const names = model.class_names.length ? model.class_names : model.data.class_names;
+  const counts = new Map();
+  for (const y of nearest) counts.set(y, (counts.get(y) || 0) + 1);
+  const ranked = [...counts].sort((a, b) => b[1] - a[1]);
+  const [top, n] = ranked[0];
+  const { items } = model.data;
+  const near = `test ${items} coded nearest it`;
+  if (2 * n > nearest.length) {
+    return `It lands among the ${items} labelled ${names[top]} (${n} of the ${nearest.length} ${near}). `;
+  }
+  return `It lands between kinds: of the ${nearest.length} ${near}, ` +
+    `${ranked.map(([y, c]) => `${c} are labelled ${names[y]}`).join(", ")}. `;
+}
+
 export function createEncodeView(els, currentModel) {
   let shown = null; // the line about the encoded drawing, without its hint; null: none shown
 
@@ -44,6 +66,7 @@ export function createEncodeView(els, currentModel) {
     // An AE's code is a point z(x), not the mean of a distribution.
     // The M2's reading first: after 16 numbers it came ~200 characters in (page pass 16).
     shown = (infers ? `Reads it as ${classPhrase(model, body.label)}; ` : "") +
+      landing(body.nearest_labels, model) +
       `${sigma ? "μ" : "z"} = (${body.mu.map(fixed2).join(", ")})` + (sigma ? spread(sigma) : "") +
       (labelUsed !== null ? `, encoded as ${classPhrase(model, labelUsed)}` : "");
     setHint(hint);

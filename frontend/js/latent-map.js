@@ -78,6 +78,12 @@ export function createLatentMap({ wrap, canvas, svg, legend },
   const marker = el("ellipse", { ...SIGMA_STYLES[1],
                                  "data-testid": "encode-marker", visibility: "hidden" });
   const markerDot = el("circle", { r: 2.5, fill: "#5cc8ff", visibility: "hidden" });
+  // A ring around the drawing's mean, black under white, so it is found on any dots: a clear
+  // drawing's 1σ ellipse is ~3 px on a phone's map, cyan among the 9s (page pass 24).
+  const pin = ["#000", "#fff"].map((stroke, k) => el("circle", {
+    r: 14, fill: "none", stroke, "stroke-width": k ? 2 : 5, visibility: "hidden",
+    ...(k ? { "data-testid": "encode-pin" } : {}),
+  }));
   const ends = ["A", "B"].map((name) => {
     const text = el("text", { fill: PATH_COLOR, "font-size": 18, "font-weight": 700,
                               "text-anchor": "middle", visibility: "hidden", stroke: "#000",
@@ -172,7 +178,7 @@ export function createLatentMap({ wrap, canvas, svg, legend },
   /** Mark an encoded drawing: mu, and the 1- and 2-sigma ellipses from logvar (a dot for an AE). */
   function setMarker(mu, logvar) {
     if (!plane || !mu) {
-      for (const node of [marker, marker2, markerDot]) node.setAttribute("visibility", "hidden");
+      for (const node of [marker, marker2, markerDot, ...pin]) node.setAttribute("visibility", "hidden");
       return;
     }
     const [px, py] = toPx(plane.project(mu));
@@ -187,8 +193,10 @@ export function createLatentMap({ wrap, canvas, svg, legend },
                        visibility: e || n === 1 ? "visible" : "hidden" })
         .forEach(([name, v]) => node.setAttribute(name, v));
     });
-    markerDot.setAttribute("cx", px); markerDot.setAttribute("cy", py);
-    markerDot.setAttribute("visibility", "visible");
+    for (const node of [markerDot, ...pin]) {
+      node.setAttribute("cx", px); node.setAttribute("cy", py);
+      node.setAttribute("visibility", "visible");
+    }
   }
 
   /** Forget the background (another model: its old image must not sit under the new dots). */

@@ -4,6 +4,7 @@ import numpy as np
 import torch
 from fastapi import APIRouter, Request
 
+from latent_explorer.model.latent import nearest_labels
 from latent_explorer.model.scoring import (
     DRAWING_K,
     ScoreOverflow,
@@ -80,8 +81,23 @@ def encode_pixels(entry: ModelEntry, pixels: np.ndarray, label: int | None) -> d
         "reconstruction": data_url(encode_png(to_uint8(recon))),
         "label": label,
         "label_probs": label_probs,
+        "nearest_labels": nearest_of(entry, mu[0]),
         **(nats_of(entry, x, y) if entry.model.capabilities.likelihood else {}),
     }
+
+
+# Test codes read around a drawing's mean: enough to say "among the 7s", few enough to stay local.
+NEAREST_K = 10
+
+
+def nearest_of(entry: ModelEntry, mu: torch.Tensor) -> list[int] | None:
+    """The labels of the test codes nearest the drawing's mean, nearest first; None for a model
+    with no atlas or whose codes are given their labels (conditional: every label's codes share
+    one region of z, which holds the style)."""
+    atlas, caps = entry.model.atlas, entry.model.capabilities
+    if atlas is None or caps.conditional:
+        return None
+    return nearest_labels(atlas["mu"], atlas["labels"], mu.cpu(), NEAREST_K)
 
 
 def nats_of(entry: ModelEntry, x: torch.Tensor, y: torch.Tensor | None) -> dict:
