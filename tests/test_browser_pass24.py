@@ -128,3 +128,20 @@ def test_a_drawing_is_said_to_land_among_a_kind_and_is_ringed_on_the_map(page: P
     draw_stroke(page, SEVEN)
     expect(info).to_contain_text("encoded as")
     expect(info).not_to_contain_text("It lands")
+
+
+def test_a_links_note_is_information_naming_its_control(page: Page) -> None:
+    """A copied link whose z lies past the map's range: its note was an error's red box and
+    said "choose a wider range" without saying where."""
+    page.allow_errors = True  # type: ignore[attr-defined]  # the refused requests are logged
+    open_app(page, "?model=cvae-mnist-z2&z=-0.3056,3.98&label=1")
+    notice = page.get_by_test_id("notice")
+    expect(notice).to_contain_text("choose a wider “Range ±” above the map")
+    expect(notice).to_have_class(re.compile(r"\binfo\b"))
+    page.keyboard.press("Escape")
+    # A failure is still an error's box.
+    page.route("**/api/**", lambda route: route.abort())
+    page.get_by_test_id("model-select").select_option("vae-mnist-z2")
+    expect(notice).to_be_visible(timeout=15_000)
+    expect(notice).not_to_have_class(re.compile(r"\binfo\b"))
+    page.unroute("**/api/**")

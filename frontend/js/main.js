@@ -319,7 +319,7 @@ async function openLink(link) {
   const far = reach(state.z);
   if (far > state.view.range) {
     notes.push(`The link's z lies outside the map's ±${state.view.range} (at ${far.toFixed(1)}), so ` +
-               "its crosshair is off the map: choose a wider range, or Reset to 0.");
+               "its crosshair is off the map: choose a wider “Range ±” above the map, or Reset to 0.");
   }
   // After the switch (which clears messages): what the link asked for and did not get.
   if (notes.length) notice.show(notes.join(" "), "link", "", { once: true });

@@ -118,6 +118,9 @@ export function createNotice(root, home) {
     const newest = [...failing.values()].filter((f) => !f.read).pop();
     const wasHidden = root.hidden;
     root.hidden = !newest;
+    // A link's notes are about what it asked for, not a failure: shown as information, not in
+    // an error's red (page pass 24: a shared link's range note read as something broken).
+    root.classList.toggle("info", Boolean(newest?.once));
     if (!newest) {
       shown = null;
       document.body.style.removeProperty("padding-bottom");
