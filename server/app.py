@@ -20,9 +20,11 @@ from swagger_ui_bundle import swagger_ui_path
 from .compression import CompressText
 from .cors import JsonCors
 from .errors import (
+    Busy,
     CatchAll,
     ClientGone,
     InputError,
+    busy_handler,
     client_gone_handler,
     http_error_handler,
     input_error_handler,
@@ -104,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.add_exception_handler(InputError, input_error_handler)
     app.add_exception_handler(ClientGone, client_gone_handler)
+    app.add_exception_handler(Busy, busy_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(HTTPException, http_error_handler)
 

@@ -160,11 +160,16 @@ def _gzip(body: bytes) -> bytes:
     return gzip.compress(body, compresslevel=LEVEL, mtime=0)  # mtime 0: the same bytes each time
 
 
+MAX_CODINGS = 32
+
+
 def accepts_gzip(accept_encoding: str) -> bool:
     """Whether an Accept-Encoding header allows gzip (RFC 9110 12.5.3): named with q > 0, or not
     named and "*" with q > 0. Names are case-insensitive; a q that is not a number counts as 0."""
     named: dict[str, float] = {}
-    for item in accept_encoding.split(","):
+    # The first items only: browsers send under 10, and 8,500 of them (a 109 KB header) cost
+    # ~10 ms of the event loop per request to walk (hostile pass 14).
+    for item in accept_encoding.split(",", MAX_CODINGS)[:MAX_CODINGS]:
         name, *params = (part.strip() for part in item.split(";"))
         q = 1.0
         for param in params:

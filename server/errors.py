@@ -20,8 +20,10 @@ QUOTE_CHARS = 40
 
 
 def quote(value: object, limit: int = QUOTE_CHARS) -> str:
-    """repr() of client input, cut to `limit` characters: a 3 MB id is not worth echoing."""
-    text = repr(value)
+    """ascii() of client input, cut to `limit` characters: a 3 MB id is not worth echoing, and
+    a look-alike is shown as what it is ('v\\u0430e-mnist-z2', a Cyrillic а: with repr() it read as
+    the real id, hostile pass 14)."""
+    text = ascii(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -52,6 +54,23 @@ def error_bytes(loc: tuple | list, msg: str, kind: str = "value_error") -> bytes
 
 class ClientGone(Exception):
     """The client hung up while its request waited for a worker: nobody is left to answer."""
+
+
+class Busy(Exception):
+    """Too many requests already wait for the same worker: told to come back, not queued."""
+
+
+# Seconds a client told "busy" is asked to wait: a few grids' worth of rendering.
+BUSY_RETRY_SECONDS = 2
+
+
+async def busy_handler(_: Request, exc: Exception) -> JSONResponse:
+    msg = f"the server is busy rendering ({exc}); retry shortly"
+    return JSONResponse(
+        error_body(("request",), msg, "busy"),
+        status_code=503,
+        headers={"Retry-After": str(BUSY_RETRY_SECONDS)},
+    )
 
 
 async def client_gone_handler(_: Request, exc: Exception) -> Response:

@@ -168,8 +168,13 @@ def _request_models(
 
     class DecodeRequest(Strict):
         z: Annotated[
-            list[list[Latent]], few_bad(in_range, within, rows=True, size=at_most(max_batch))
-        ] = Field(min_length=1, max_length=max_batch, description="latents, one row each")
+            list[list[Latent]],
+            few_bad(in_range, within, rows=True, size=at_most(max_batch), row_max=MAX_LATENT_DIM),
+        ] = Field(
+            min_length=1,
+            max_length=max_batch,
+            description=f"latents, one row each (a row of at most {MAX_LATENT_DIM} values)",
+        )
         labels: (
             Annotated[
                 list[Label],

@@ -1,0 +1,69 @@
+"""Hostile pass 14 (notes/hostile14-report.md): the heavy queue had no bound (one client's 64
+grid requests made every other client's grid and atlas wait 6-7 s, with no word to back off);
+a z row on /decode was checked value by value before its length (1.9 M numbers, 0.45 s of CPU);
+a 109 KB Accept-Encoding was walked item by item (~10 ms a request); a look-alike model id was
+quoted as the real one."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from fastapi.testclient import TestClient
+
+from latent_explorer.server import Settings, create_app
+from latent_explorer.server.compression import MAX_CODINGS, accepts_gzip
+from latent_explorer.server.requests import MAX_WAITING
+from tests.api_helpers import uvicorn_in_thread
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def client():
+    with TestClient(create_app(Settings(checkpoints=ROOT / "checkpoints", device="cpu"))) as c:
+        yield c
+
+
+def fetch(url: str) -> tuple[int, dict, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=60) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def test_past_its_bound_the_heavy_queue_answers_busy_and_keeps_serving() -> None:
+    app = create_app(Settings(checkpoints=ROOT / "checkpoints", device="cpu"))
+    with uvicorn_in_thread(app, log_level="error") as port:
+        base = f"http://127.0.0.1:{port}/api/models/vae-mnist-z16/grid.png?n=64&span="
+        urls = [f"{base}{1 + k / 100}" for k in range(3 * MAX_WAITING["heavy"])]  # each its own render
+        with ThreadPoolExecutor(len(urls)) as pool:
+            answers = list(pool.map(fetch, urls))
+        statuses = sorted(status for status, _, _ in answers)
+        busy = [(h, b) for s, h, b in answers if s == 503]
+        assert statuses.count(200) >= MAX_WAITING["heavy"] and busy, statuses
+        headers, body = busy[0]
+        assert {k.lower(): v for k, v in headers.items()}["retry-after"] == "2"
+        detail = json.loads(body)["detail"][0]
+        assert detail["type"] == "busy" and "retry shortly" in detail["msg"], detail
+        assert fetch(f"{base}2.5")[0] == 200  # and it serves on
+
+
+def test_a_z_row_is_refused_by_its_length_first(client: TestClient) -> None:
+    r = client.post("/api/models/vae-mnist-z2/decode", json={"z": [[0.0] * 100_000]})
+    assert r.status_code == 422
+    assert "row [0] has 100000 values; a row has at most 4096" in r.text, r.text
+
+
+def test_only_the_first_codings_of_accept_encoding_are_read() -> None:
+    assert accepts_gzip("br, gzip")
+    assert not accepts_gzip(", ".join(["x"] * MAX_CODINGS + ["gzip"]))  # past the first 32
+
+
+def test_a_look_alike_model_id_is_quoted_as_what_it_is(client: TestClient) -> None:
+    r = client.get("/api/models/v%D0%B0e-mnist-z2/atlas")  # a Cyrillic а
+    assert r.status_code == 404
+    assert r.json()["detail"][0]["msg"] == "unknown model 'v\\u0430e-mnist-z2'; see /api/models"
