@@ -48,6 +48,7 @@ from .security import (
     page_csp,
 )
 from .settings import Settings
+from .wait_bounds import WaitBounds
 
 log = logging.getLogger("latent_explorer")
 PNG_CACHE_SIZE = 4096  # ~0.9 KB a digit: ~3.6 MB for every image a page session revisits
@@ -78,6 +79,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # and cheap requests keep a free path.
         app.state.uploads = CapacityLimiter(settings.max_uploads)
         app.state.heavy = CapacityLimiter(settings.max_heavy)
+        # ~90 ms per 64x64 grid: 16 waiting is ~1.5 s; one address holds at most 4 of them.
+        app.state.heavy_bounds = WaitBounds(total=16, per_client=4)
         # Small answers of numbers (probs, logits) written in a thread: a few at once, their own
         # queue, not the shared pool's 40 tokens (review).
         app.state.numbers = CapacityLimiter(NUMBER_WRITERS)

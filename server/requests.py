@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -19,7 +20,6 @@ from starlette.exceptions import HTTPException
 
 from .errors import (
     QUOTE_CHARS,
-    Busy,
     ClientGone,
     InputError,
     load_json,
@@ -325,25 +325,17 @@ async def read_upload_or_json(
     )
 
 
-# Requests that may queue for a limiter: the heavy one's work comes from GETs, which no body
-# budget bounds (~90 ms per 64x64 grid: ~1.5 s of waiting). Uploads are bounded by the body
-# budget, the numbers' work is a few ms.
-MAX_WAITING = {"heavy": 16}
-
-
 async def run_limited(request: Request, limiter_name: str, fn: Callable[..., T], *args) -> T:
     """Run blocking work in a thread under one of the app's capacity limiters (set up in the
     lifespan): heavy work queues there instead of filling the shared thread pool. Work whose
     client hung up while it waited is dropped: 30 abandoned 64x64 grids kept the one heavy
     worker busy for seconds of renders nobody would read (bench/abandoned_work.py)."""
     limiter = getattr(request.app.state, limiter_name)
-    # A bounded wait: one client holding 64 grid requests open made every other client's grid
-    # and atlas wait 6-7 s, and up to its 1,000 connections ~90 s, with no word to back off
-    # (hostile pass 14). Past MAX_WAITING waiters the answer is a 503 with Retry-After.
-    waiting = limiter.statistics().tasks_waiting
-    if waiting >= MAX_WAITING.get(limiter_name, waiting + 1):
-        raise Busy(f"{waiting} requests wait for its {limiter_name} worker")
-    async with limiter:
-        if await request.is_disconnected():
-            raise ClientGone
-        return await anyio.to_thread.run_sync(fn, *args)
+    # A bounded wait where one is set (the heavy queue: server/wait_bounds.py).
+    bounds = getattr(request.app.state, f"{limiter_name}_bounds", None)
+    client = request.client.host if request.client else ""
+    with bounds.place(limiter, client) if bounds else contextlib.nullcontext():
+        async with limiter:
+            if await request.is_disconnected():
+                raise ClientGone
+            return await anyio.to_thread.run_sync(fn, *args)
