@@ -79,8 +79,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # and cheap requests keep a free path.
         app.state.uploads = CapacityLimiter(settings.max_uploads)
         app.state.heavy = CapacityLimiter(settings.max_heavy)
-        # ~90 ms per 64x64 grid: 16 waiting is ~1.5 s; one address holds at most 4 of them.
-        app.state.heavy_bounds = WaitBounds(total=16, per_client=4)
+        # ~90 ms per 64x64 grid: one address holds at most 4 places (~0.4 s of others' wait),
+        # all of them 64 (~6 s; requests whose clients hung up leave at their turn in no time).
+        app.state.heavy_bounds = WaitBounds(total=64, per_client=4)
         # Small answers of numbers (probs, logits) written in a thread: a few at once, their own
         # queue, not the shared pool's 40 tokens (review).
         app.state.numbers = CapacityLimiter(NUMBER_WRITERS)
