@@ -97,6 +97,36 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         super().on_message_begin()
         self._arm()
         self._header_bytes, self._began = 0, True
+        self._refused_upgrade = False
+
+    _refused_upgrade = False  # the current request was answered at its headers (below)
+
+    def _upgrade_would_drop_body(self) -> bool:
+        """A request asking to upgrade to something not served, with a body: the parser stops
+        at its headers, and the app read an empty body (`curl --http2` on http://: a 422
+        "Field required" for a body that was sent; hostile pass 14)."""
+        if not self.parser.should_upgrade() or self._should_upgrade():
+            return False
+        sized = (v.strip() != b"0" for n, v in self.headers if n == b"content-length")
+        return any(n == b"transfer-encoding" for n, _ in self.headers) or any(sized)
+
+    def _refuse_upgrade(self) -> None:
+        """Answer a request whose body an upgrade would drop, at its headers, and close."""
+        self._refused_upgrade = True
+        msg = (
+            "this server does not switch protocols, and a request asking to (Connection: "
+            "upgrade) loses its body here: send it without the Upgrade (curl: --http1.1)"
+        )
+        self.transport.write(error_response(400, ["header", "upgrade"], msg, "value_error"))
+        self.transport.close()
+
+    def on_body(self, body: bytes) -> None:
+        if not self._refused_upgrade:
+            super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        if not self._refused_upgrade:
+            super().on_message_complete()
 
     def data_received(self, data: bytes) -> None:
         # Counted after parsing, while the headers are still incomplete (the timer is armed).
@@ -125,6 +155,9 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._disarm()
+        if self._upgrade_would_drop_body():
+            self._refuse_upgrade()
+            return
         super().on_headers_complete()
         # Started now, unless queued behind an answer being written (then started below). Read
         # from what every uvicorn since 0.30 does here, not from a private method of one version.
