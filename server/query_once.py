@@ -1,4 +1,6 @@
-"""One value per query parameter: ?z=0,0&z=3,3 is a 422, not whichever value a route reads.
+"""One value per query parameter: ?z=0,0&z=3,3 is a 422, not whichever value a route reads; and
+a parameter that is a route's own but for its case, a `[]` or `[0]` after it, or an `=` inside
+it (Plane=dims, dims[0]=3, plane%3Ddims) is a 422 naming it, not ignored as an unknown name is.
 
 Starlette's QueryParams and FastAPI's scalar parameters keep the last of repeated values, so the
 first was dropped without a word, and a cache or proxy keyed on the first saw another request.
@@ -7,6 +9,7 @@ No route takes a list in its query string.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -15,6 +18,33 @@ from .errors import QUOTE_CHARS, quote
 from .security import refuse
 
 MAX_FIELDS = 100  # the widest route reads 6; parse_qsl stops counting here
+BRACKETS = re.compile(r"\[[^\]]*\]$")
+
+
+def route_parameters(openapi: dict) -> list[tuple[re.Pattern[str], set[str]]]:
+    """Each route's path as a pattern, with the query parameters it reads (from its OpenAPI)."""
+    routes = []
+    for path, operations in openapi.get("paths", {}).items():
+        names = {
+            p["name"]
+            for op in operations.values()
+            if isinstance(op, dict)
+            for p in op.get("parameters", [])
+            if p.get("in") == "query"
+        }
+        pattern = re.escape(path).replace(r"\{", "{").replace(r"\}", "}")
+        routes.append((re.compile(re.sub(r"\{[^}]+\}", "[^/]+", pattern) + "$"), names))
+    return routes
+
+
+def meant(name: str, names: set[str]) -> str | None:
+    """The route's parameter `name` looks like, where it is not one itself: case, brackets
+    (qs's and jQuery's list forms) or a %-encoded '=' inside the name. Other unknown names
+    (utm_source, a cache-buster) are left alone."""
+    if name in names:
+        return None
+    base = BRACKETS.sub("", name.split("=", 1)[0]).lower()
+    return base if base in names else None
 
 
 def query_names(query: str) -> list[str]:
@@ -33,6 +63,14 @@ class SingleQueryValues:
 
     def __init__(self, app: ASGIApp, prefix: str = "/api/") -> None:
         self.app, self.prefix = app, prefix
+        self.routes: list[tuple[re.Pattern[str], set[str]]] | None = None  # read on first use
+
+    def parameters_of(self, scope: Scope) -> set[str]:
+        """The query parameters of the route `scope` asks for (none known: an empty set)."""
+        if self.routes is None:
+            self.routes = route_parameters(scope["app"].openapi())
+        path = scope["path"]
+        return next((names for pattern, names in self.routes if pattern.match(path)), set())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         api = scope["type"] == "http" and scope["path"].startswith(self.prefix)
@@ -44,7 +82,16 @@ class SingleQueryValues:
                 await refuse(send, 422, ["query"], "too many query parameters", "value_error")
                 return
             seen: set[str] = set()
+            own = self.parameters_of(scope)
             for name in names:
+                if (base := meant(name, own)) is not None:
+                    lists = " (a list is one value: dims=3,5)" if "[" in name else ""
+                    msg = (
+                        f"{quote(name)} is not a parameter of this route; it reads "
+                        f"{', '.join(sorted(own))}: did you mean {base}?{lists}"
+                    )
+                    await refuse(send, 422, ["query", name[:QUOTE_CHARS]], msg, "value_error")
+                    return
                 if name in seen:
                     shown = name if len(name) <= QUOTE_CHARS else quote(name)  # cut, as all echoes
                     # "?=&=": the message began with a space and named nothing (hostile pass 10)

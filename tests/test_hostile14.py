@@ -86,3 +86,31 @@ def test_a_look_alike_model_id_is_quoted_as_what_it_is(client: TestClient) -> No
     r = client.get("/api/models/v%D0%B0e-mnist-z2/atlas")  # a Cyrillic а
     assert r.status_code == 404
     assert r.json()["detail"][0]["msg"] == "unknown model 'v\\u0430e-mnist-z2'; see /api/models"
+
+
+@pytest.mark.parametrize(
+    ("query", "name", "base"),
+    [
+        ("plane=dims&dims[0]=3&dims[1]=5", "dims[0]", "dims"),  # qs's indices form
+        ("plane=dims&dims[]=3&dims[]=5", "dims[]", "dims"),  # jQuery's and axios's
+        ("Plane=dims", "Plane", "plane"),
+        ("plane%3Ddims", "plane=dims", "plane"),
+        ("N=64", "N", "n"),
+    ],
+)
+def test_a_near_miss_of_a_routes_parameter_is_named_not_ignored(
+    client: TestClient, query: str, name: str, base: str
+) -> None:
+    """Each got a 200 answering another question: the dims 0,1 grid, the PCA plane, a 20x20."""
+    r = client.get(f"/api/models/vae-mnist-z16/grid.png?{query}")
+    assert r.status_code == 422, r.status_code
+    detail = r.json()["detail"][0]
+    assert detail["loc"] == ["query", name], detail
+    assert f"did you mean {base}?" in detail["msg"] and "it reads dims, label, n" in detail["msg"]
+
+
+def test_other_unknown_parameters_are_still_left_alone(client: TestClient) -> None:
+    r = client.get("/api/models/vae-mnist-z2/decode.png?z=0,0&utm_source=chat&_=123")
+    assert r.status_code == 200
+    # A name another route reads is no near miss here: decode.png reads no n.
+    assert client.get("/api/models/vae-mnist-z2/decode.png?z=0,0&n=4").status_code == 200
