@@ -741,7 +741,7 @@ def test_a_refused_body_is_not_invited_with_100_continue(
 def test_decode_png_counts_z_before_parsing_it(client: TestClient, monkeypatch) -> None:
     """10,000 values each parsed on the loop cost 6.2 ms to refuse on the busiest route, 30 times
     a decode (hostile pass 12): too many are refused from the count of commas."""
-    from latent_explorer.server import requests as request_parsing
+    from latent_explorer.server import query_params as request_parsing
 
     parsed: list[str] = []
     real = request_parsing.parse_float

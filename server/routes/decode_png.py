@@ -17,7 +17,7 @@ from ..cache import LruCache
 from ..deps import entry_or_404
 from ..errors import InputError
 from ..png import encode_png, logits_to_uint8, upscale
-from ..requests import MAX_Z_CHARS, VERSION_DOC, parse_z, picture_headers, query_int
+from ..query_params import MAX_Z_CHARS, VERSION_DOC, parse_z, picture_headers, query_int
 
 PATH = "/api/models/{model_id}/decode.png"
 

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request, Response
 from ..conditional import conditional
 from ..deps import EntryDep
 from ..errors import InputError
-from ..requests import IMMUTABLE, is_current
+from ..query_params import IMMUTABLE, is_current
 
 router = APIRouter(prefix="/api/models/{model_id}", tags=["decode"])
 MEDIA_TYPE = "application/octet-stream"

@@ -15,18 +15,10 @@ from ..conditional import conditional, content_tag
 from ..deps import EntryDep
 from ..errors import InputError
 from ..png import encode_png, tile, to_uint8
+from ..query_params import VERSION_DOC, parse_z, picture_headers
 from ..registry import ModelEntry
 from ..request_schemas import request_models
-from ..requests import (
-    ERRORS,
-    JSON_ERRORS,
-    PNG_RESPONSE,
-    VERSION_DOC,
-    JsonBodyRoute,
-    parse_z,
-    picture_headers,
-    run_limited,
-)
+from ..requests import ERRORS, JSON_ERRORS, PNG_RESPONSE, JsonBodyRoute, run_limited
 from ..schemas import AtlasResponse, InterpolateResponse
 from ..settings import Settings
 from ..text_numbers import TextFloat, TextInt, blank_is, parse_int
