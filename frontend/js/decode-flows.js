@@ -94,7 +94,7 @@ const INTERP_STEPS = 10;
  *            runInterpolation: () => Promise<void>}}
  */
 export function createSamplesFlow({ store, source, notice, map, interpolationView, samples,
-                                    samplesSaid, temperature, method, labelOrNull }) {
+                                    samplesSaid, temperature, method, labelOrNull, goTo }) {
   const { state } = store;
   let samplesRequest = 0; // a newer label or temperature wins over a late answer
   let interpRequest = 0; // newer ends or path win over a late answer
@@ -105,11 +105,12 @@ export function createSamplesFlow({ store, source, notice, map, interpolationVie
     const request = ++samplesRequest;
     try {
       const label = labelOrNull();
-      const images = await source.sample(SAMPLES, label, Number(temperature.value));
+      const { images, zs } = await source.sample(SAMPLES, label, Number(temperature.value));
       store.check(t);
       if (request !== samplesRequest) return;
       const of = label === null ? "" : ` of ${classPhrase(state.model, label)}`;
-      showThumbs(samples, images, null, (k) => `sample ${k + 1}${of}`);
+      // A sample pressed moves z to it: the digit, the sliders and the map's crosshair follow.
+      showThumbs(samples, images, null, (k) => `sample ${k + 1}${of}`, (k) => goTo(zs[k], k));
       // New images and no word (page pass 14): said, and said again at every press (the
       // no-break space alternates, as the same words are not read out twice).
       if (announce) {

@@ -33,7 +33,8 @@ class ChecksumError extends Error {}
  * @typedef {{use: (model: object) => Promise<void>,
  *            digit: (z: number[], label: number|null) => Promise<DecodedDigit>,
  *            images: (zs: number[][], labels: (number|null)[]|null) => Promise<string[]>,
- *            sample: (n: number, label: number|null, temperature: number) => Promise<string[]>,
+ *            sample: (n: number, label: number|null, temperature: number) =>
+ *              Promise<{images: string[], zs: number[][]}>,
  *            interpolate: (a: number[], b: number[], opts: object) => Promise<{z: number[][], images: string[]}>,
  *            status: () => SourceStatus}} DecodeSource
  */
@@ -248,11 +249,14 @@ export function createDecodeSource({ onChange = () => {} } = {}) {
    * @returns {Promise<string[]>}
    */
   async function sample(n, label, temperature) {
-    if (!local) return (await api.generate(model.id, { n, label, temperature })).images;
+    if (!local) {
+      const body = await api.generate(model.id, { n, label, temperature });
+      return { images: body.images, zs: body.z };
+    }
     const k = local.numLabels;
     const zs = Array.from({ length: n }, () => Array.from({ length: local.latentDim }, () => temperature * gaussian()));
     const labels = k ? zs.map(() => (label ?? Math.floor(Math.random() * k))) : null;
-    return images(zs, labels);
+    return { images: await images(zs, labels), zs };
   }
 
   /**

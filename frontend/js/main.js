@@ -126,7 +126,8 @@ const viewFlow = createViewFlow(
 const { applyView, refreshBackground, reach } = viewFlow;
 const { generateSamples, runInterpolation } = createSamplesFlow(
   { store, source, notice, map, interpolationView, samples: $("samples"), samplesSaid: $("samples-said"),
-    temperature: $("temperature"), method: $("method-select"), labelOrNull },
+    temperature: $("temperature"), method: $("method-select"), labelOrNull,
+    goTo: (z, k) => { setZ([...z]); zWords.sayMove(`z moved to sample ${k + 1}: ${wordsOfZ(state.z)}`); } },
 );
 // A failure that may pass was mended (the server or the network is back): what else failed
 // meanwhile is asked again, not left blank until the user moves or presses (page pass 18).

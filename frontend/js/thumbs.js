@@ -10,14 +10,24 @@ export const fixed2 = (v) => (Math.abs(v) < 0.005 ? "0.00" : v.toFixed(2));
  * @param {string[]} [captions] one per image, shown under it
  * @param {(k: number) => string} [describe] each image's alt text; without one, a captioned
  *   image's is empty (its caption names it: the label was read twice, page pass 22)
+ * @param {((k: number) => void) | null} [pick] each image a button that calls it
  */
-export function showThumbs(root, images, captions = null, describe = null) {
+export function showThumbs(root, images, captions = null, describe = null, pick = null) {
   root.replaceChildren(
     ...images.map((src, k) => {
       const img = document.createElement("img");
       img.src = src;
       // No noun: the rows show whichever data set's images (nouns.js names them elsewhere).
       img.alt = describe ? describe(k) : captions ? "" : `image ${k + 1}`;
+      if (pick) {
+        // A button named by its image: a tap on a sample did nothing (page pass 24).
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "thumb-pick";
+        button.append(img);
+        button.addEventListener("click", () => pick(k));
+        return button;
+      }
       if (!captions) return img;
       const figure = document.createElement("figure");
       const caption = document.createElement("figcaption");
