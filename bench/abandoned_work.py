@@ -3,7 +3,7 @@ decodes) and hang up at once, as a page does when it moves on. Starts `latent-ex
 (one worker, CPU, one heavy render at a time), sends them, then asks for one grid and stays.
 Prints the server's CPU seconds for the whole run (from /proc) and how long the one that stayed
 waited. Run it on two checkouts to compare them. Bounded: --count connections, loopback only.
-Usage: python bench/abandoned_work.py [--count 30] (at most 250: one loopback address each)
+Usage: python bench/abandoned_work.py [--count 30]
 """
 
 from __future__ import annotations
@@ -42,11 +42,7 @@ def main() -> None:
         for i in range(args.count):
             # A distinct z per request, as a moving page asks: no cache could answer any of them.
             query = f"{path}&z={i / 100:.2f},0"
-            # Each from its own loopback address, as other people's tabs are: one address holds
-            # only 4 places in the heavy queue (server/wait_bounds.py).
-            with socket.create_connection(
-                ("127.0.0.1", port), source_address=(f"127.0.0.{i + 2}", 0)
-            ) as s:
+            with socket.create_connection(("127.0.0.1", port)) as s:
                 s.sendall(f"GET {query} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
         t0 = time.perf_counter()
         urllib.request.urlopen(f"{one}&z=0.5,0.5", timeout=300).read()

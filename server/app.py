@@ -48,7 +48,7 @@ from .security import (
     page_csp,
 )
 from .settings import Settings
-from .wait_bounds import WaitBounds
+from .wait_bounds import FairQueue
 
 log = logging.getLogger("latent_explorer")
 PNG_CACHE_SIZE = 4096  # ~0.9 KB a digit: ~3.6 MB for every image a page session revisits
@@ -78,10 +78,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # batches) wait here instead of filling the shared thread pool: memory stays bounded
         # and cheap requests keep a free path.
         app.state.uploads = CapacityLimiter(settings.max_uploads)
-        app.state.heavy = CapacityLimiter(settings.max_heavy)
-        # ~90 ms per 64x64 grid: one address holds at most 4 places (~0.4 s of others' wait),
-        # all of them 64 (~6 s; requests whose clients hung up leave at their turn in no time).
-        app.state.heavy_bounds = WaitBounds(total=64, per_client=4)
+        # Served in turns by client address (server/wait_bounds.py): ~90 ms per 64x64 grid, so
+        # one address's 64 waiting are ~6 s of its own; 256 in all.
+        app.state.heavy = FairQueue(settings.max_heavy, total=256, per_client=64)
         # Small answers of numbers (probs, logits) written in a thread: a few at once, their own
         # queue, not the shared pool's 40 tokens (review).
         app.state.numbers = CapacityLimiter(NUMBER_WRITERS)

@@ -3,7 +3,6 @@ routes (routes never import each other; what GET routes read from a query: query
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from .errors import (
     validation_errors,
 )
 from .upload_checks import ImageInputError
+from .wait_bounds import FairQueue, client_key
 
 if TYPE_CHECKING:
     pass
@@ -269,11 +269,10 @@ async def run_limited(request: Request, limiter_name: str, fn: Callable[..., T],
     client hung up while it waited is dropped: 30 abandoned 64x64 grids kept the one heavy
     worker busy for seconds of renders nobody would read (bench/abandoned_work.py)."""
     limiter = getattr(request.app.state, limiter_name)
-    # A bounded wait where one is set (the heavy queue: server/wait_bounds.py).
-    bounds = getattr(request.app.state, f"{limiter_name}_bounds", None)
-    client = request.client.host if request.client else ""
-    with bounds.place(limiter, client) if bounds else contextlib.nullcontext():
-        async with limiter:
-            if await request.is_disconnected():
-                raise ClientGone
-            return await anyio.to_thread.run_sync(fn, *args)
+    # The heavy queue serves client addresses in turns, bounded (server/wait_bounds.py).
+    if isinstance(limiter, FairQueue):
+        limiter = limiter.slot(client_key(request.client.host if request.client else None))
+    async with limiter:
+        if await request.is_disconnected():
+            raise ClientGone
+        return await anyio.to_thread.run_sync(fn, *args)

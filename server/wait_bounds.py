@@ -1,41 +1,122 @@
-"""How many requests may wait for a capacity limiter: in all, and from one client address.
+"""The heavy queue: renders (grids, cold atlases, large batches, completions) wait here for the
+one worker, served in turns by client address, and bounded.
 
-The heavy limiter's work comes from GETs, which no body budget bounds. Unbounded, one client
-holding 64 grid requests open made every other client's grid and atlas wait 6-7 s (up to its
-1,000 connections, ~90 s), with no word to back off; bounded in all only, the same client kept
-the queue full and every other client got the 503 (hostile pass 14). So one address may hold a
-few places, and past either bound the answer is a 503 with Retry-After."""
+FIFO, one client holding 64 grid requests open made every other client's grid and atlas wait
+6-7 s (up to its 1,000 connections, ~90 s), with no word to back off; a bound of 4 places per
+address refused the page's own newest atlas while requests it had given up on kept their places,
+and every visitor behind one proxy shared the 4 (hostile pass 14, review 17). In turns, a client
+waits about one render per other client with work queued, however much each has queued; an
+address's own requests keep their order (a page's stale ones go first, and are dropped at their
+turn if their client has gone). Past `per_client` waiting from one address, or `total` in all
+when the newcomer's address holds no fewer than the largest holder, the answer is a 503 with
+Retry-After; when the total is full, the address holding the most places gives up its newest."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import ipaddress
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from types import SimpleNamespace
 
-from anyio import CapacityLimiter
+import anyio
 
 from .errors import Busy
 
 
-class WaitBounds:
-    def __init__(self, total: int, per_client: int) -> None:
-        self.total, self.per_client = total, per_client
-        self.held: dict[str, int] = {}  # client address -> its requests waiting or running
+def client_key(host: str | None) -> str:
+    """Whose turn a request waits in: its address, an IPv6 one by its /64 (one host's share)."""
+    if not host:
+        return ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return host
 
-    @contextmanager
-    def place(self, limiter: CapacityLimiter, client: str) -> Iterator[None]:
-        """A place in the queue for `client`'s request, held until it is done; Busy if none."""
-        waiting = limiter.statistics().tasks_waiting
-        if waiting >= self.total:
-            raise Busy(f"{waiting} requests wait for it")
-        mine = self.held.get(client, 0)
-        if mine >= self.per_client:
-            raise Busy(f"{mine} of this client's requests are already waiting or rendering")
-        self.held[client] = mine + 1
+
+@dataclass(eq=False)
+class _Waiter:
+    event: anyio.Event = field(default_factory=anyio.Event)
+    granted: bool = False  # a worker's token was passed to it
+    refused: bool = False  # it gave up its place to a newcomer (the total was full)
+
+
+class FairQueue:
+    def __init__(self, tokens: int, total: int, per_client: int) -> None:
+        self.tokens, self.total, self.per_client = tokens, total, per_client
+        self.busy = 0  # tokens held
+        self.queues: dict[str, deque[_Waiter]] = {}  # in the order of the round
+        self.waiting = 0
+
+    def statistics(self) -> SimpleNamespace:
+        """As anyio's CapacityLimiter names them."""
+        return SimpleNamespace(tasks_waiting=self.waiting, borrowed_tokens=self.busy)
+
+    @property
+    def borrowed_tokens(self) -> int:
+        return self.busy
+
+    @asynccontextmanager
+    async def slot(self, client: str) -> AsyncIterator[None]:
+        """A worker for `client`'s request, held for the block; Busy if it may not wait."""
+        if self.busy < self.tokens and not self.waiting:
+            self.busy += 1
+        else:
+            waiter = self._enqueue(client)
+            try:
+                await waiter.event.wait()
+            except BaseException:
+                if waiter.granted:
+                    self._release()
+                else:
+                    self._remove(client, waiter)
+                raise
+            if waiter.refused:
+                raise Busy(f"{self.waiting} requests wait for it")
         try:
             yield
         finally:
-            left = self.held[client] - 1
-            if left:
-                self.held[client] = left
-            else:
-                del self.held[client]
+            self._release()
+
+    def _enqueue(self, client: str) -> _Waiter:
+        mine = len(self.queues.get(client, ()))
+        if mine >= self.per_client:
+            raise Busy(f"{mine} requests from this address already wait for it")
+        if self.waiting >= self.total:
+            most = max(self.queues, key=lambda c: len(self.queues[c]))
+            if len(self.queues[most]) <= mine + 1:
+                raise Busy(f"{self.waiting} requests wait for it")
+            evicted = self.queues[most].pop()  # its newest: the address keeps its turn
+            self.waiting -= 1
+            evicted.refused = True
+            evicted.event.set()
+        waiter = _Waiter()
+        self.queues.setdefault(client, deque()).append(waiter)
+        self.waiting += 1
+        return waiter
+
+    def _release(self) -> None:
+        """The token passes to the next address in the round, or back to the pool."""
+        if not self.queues:
+            self.busy -= 1
+            return
+        client = next(iter(self.queues))
+        queue = self.queues.pop(client)
+        waiter = queue.popleft()
+        self.waiting -= 1
+        if queue:
+            self.queues[client] = queue  # to the round's end
+        waiter.granted = True
+        waiter.event.set()
+
+    def _remove(self, client: str, waiter: _Waiter) -> None:
+        queue = self.queues.get(client)
+        if queue is not None and waiter in queue:
+            queue.remove(waiter)
+            self.waiting -= 1
+            if not queue:
+                del self.queues[client]

@@ -76,7 +76,7 @@ def test_work_of_a_client_that_hung_up_is_dropped(served, request_bytes: bytes) 
     first.sendall(request_bytes)
     assert gated.entered.wait(20), "the first request never reached the decoder"
     # Five clients ask for the same work and hang up while it waits behind the first (each from
-    # its own loopback address: one address holds only a few places in the heavy queue).
+    # its own loopback address, as five people's tabs are).
     for k in range(5):
         with socket.create_connection(
             ("127.0.0.1", port), source_address=(f"127.0.0.{k + 2}", 0)

@@ -611,7 +611,7 @@ def unread_generates(port: int, count: int, wait: float) -> list[int]:
         for k in range(count):
             s = socket.socket()
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-            # Each its own client address: one address holds only 4 places in the heavy queue.
+            # Each its own client address, as ten clients are.
             s.bind((f"127.0.0.{k + 2}", 0))
             s.connect(("127.0.0.1", port))
             s.sendall(request)

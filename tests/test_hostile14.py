@@ -7,7 +7,7 @@ quoted as the real one."""
 from __future__ import annotations
 
 import http.client
-import json
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -50,25 +50,31 @@ def fetch_from(source: str, url: str) -> tuple[int, dict, bytes]:
         conn.close()
 
 
-def test_past_its_bounds_the_heavy_queue_answers_busy_and_others_are_served() -> None:
-    """One address asks for 40 grids at once: past its 4 places it is told to come back (503,
-    Retry-After), and another address's grid is rendered meanwhile, not turned away."""
+def test_one_address_flooding_the_heavy_queue_does_not_hold_back_another() -> None:
+    """One address asks for 40 grids at once (FIFO, another client waited behind all of them:
+    6-7 s at 64); the address after it is served in its turn, a render or two later."""
     app = create_app(Settings(checkpoints=ROOT / "checkpoints", device="cpu"))
     with uvicorn_in_thread(app, log_level="error") as port:
         base = f"http://127.0.0.1:{port}/api/models/vae-mnist-z16/grid.png?n=64&span="
         urls = [f"{base}{1 + k / 100}" for k in range(40)]  # each its own render
         with ThreadPoolExecutor(len(urls) + 1) as pool:
+            started = time.perf_counter()
             flood = [pool.submit(fetch_from, "127.0.0.2", url) for url in urls]
-            other = pool.submit(fetch_from, "127.0.0.3", f"{base}2.5")
-            answers = [f.result() for f in flood]
-            assert other.result()[0] == 200  # another client is served, not turned away
-        statuses = sorted(status for status, _, _ in answers)
-        assert 1 <= statuses.count(200) <= 36 and statuses.count(503) >= 4, statuses
-        headers, body = next((h, b) for s, h, b in answers if s == 503)
-        assert {k.lower(): v for k, v in headers.items()}["retry-after"] == "2"
-        detail = json.loads(body)["detail"][0]
-        assert detail["type"] == "busy" and "retry shortly" in detail["msg"], detail
-        assert fetch_from("127.0.0.2", f"{base}2.6")[0] == 200  # and it serves the flooder on
+            while app.state.heavy.statistics().tasks_waiting < 30:
+                time.sleep(0.01)
+            other = pool.submit(timed, fetch_from, "127.0.0.3", f"{base}2.5")
+            assert [f.result()[0] for f in flood] == [200] * 40
+            flood_took = time.perf_counter() - started
+            status, other_took = other.result()
+        assert status == 200
+        # In turns: after the render under way and at most one more of the flood's.
+        assert other_took < flood_took / 4, (other_took, flood_took)
+
+
+def timed(fn, *args):  # noqa: ANN001, ANN002, ANN201
+    started = time.perf_counter()
+    status = fn(*args)[0]
+    return status, time.perf_counter() - started
 
 
 def test_a_z_row_is_refused_by_its_length_first(client: TestClient) -> None:

@@ -1,0 +1,100 @@
+"""The heavy queue (server/wait_bounds.py): served in turns by client address, bounded per
+address and in all, a full queue taking the place of the address that holds the most, and a
+waiter that gives up leaving no token or place behind (hostile pass 14, review 17)."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+
+from latent_explorer.server.errors import Busy
+from latent_explorer.server.wait_bounds import FairQueue, client_key
+
+
+async def hold(queue: FairQueue, client: str, name: str, order: list[str], go: anyio.Event):
+    async with queue.slot(client):
+        order.append(name)
+        await go.wait()
+
+
+def test_addresses_are_served_in_turns_not_in_arrival_order() -> None:
+    async def main() -> list[str]:
+        queue, order, go = FairQueue(1, total=100, per_client=100), [], anyio.Event()
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(hold, queue, "x", "x1", order, go)
+            await anyio.sleep(0.01)
+            for name in ("a1", "a2", "a3", "b1", "c1"):  # a queued three before b and c came
+                tg.start_soon(hold, queue, name[0], name, order, go)
+                await anyio.sleep(0.01)
+            assert queue.statistics().tasks_waiting == 5
+            go.set()
+        assert queue.busy == 0 and queue.waiting == 0 and not queue.queues
+        return order
+
+    assert anyio.run(main) == ["x1", "a1", "b1", "c1", "a2", "a3"]
+
+
+def test_one_address_may_not_wait_past_its_share() -> None:
+    async def main() -> None:
+        queue, order, go = FairQueue(1, total=100, per_client=2), [], anyio.Event()
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(hold, queue, "a", "a0", order, go)  # running: no place in the queue
+            await anyio.sleep(0.01)
+            for k in (1, 2):
+                tg.start_soon(hold, queue, "a", f"a{k}", order, go)
+                await anyio.sleep(0.01)
+            with pytest.raises(Busy, match="2 requests from this address already wait"):
+                async with queue.slot("a"):
+                    pass
+            go.set()
+        assert order == ["a0", "a1", "a2"]
+
+    anyio.run(main)
+
+
+def test_a_full_queue_takes_the_place_of_the_largest_holder() -> None:
+    async def main() -> None:
+        queue, order, go = FairQueue(1, total=3, per_client=10), [], anyio.Event()
+        refused: list[str] = []
+
+        async def try_hold(client: str, name: str) -> None:
+            try:
+                await hold(queue, client, name, order, go)
+            except Busy:
+                refused.append(name)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(try_hold, "x", "x0")
+            await anyio.sleep(0.01)
+            for name in ("a1", "a2", "a3", "b1"):
+                tg.start_soon(try_hold, name[0], name)
+                await anyio.sleep(0.01)
+            assert refused == ["a3"]  # a's newest gave b its place
+            with pytest.raises(Busy, match="3 requests wait"):  # a, with the most, gets none
+                async with queue.slot("a"):
+                    pass
+            go.set()
+        assert order == ["x0", "a1", "b1", "a2"]
+
+    anyio.run(main)
+
+
+def test_a_waiter_that_gives_up_leaves_nothing_behind() -> None:
+    async def main() -> None:
+        queue, order, go = FairQueue(1, total=10, per_client=10), [], anyio.Event()
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(hold, queue, "x", "x0", order, go)
+            await anyio.sleep(0.01)
+            with anyio.move_on_after(0.05):  # a client gone while it waited
+                async with queue.slot("a"):
+                    pytest.fail("it was never its turn")
+            assert queue.waiting == 0 and not queue.queues
+            go.set()
+        assert queue.busy == 0
+
+    anyio.run(main)
+
+
+def test_an_ipv6_host_waits_as_its_64() -> None:
+    assert client_key("2001:db8::1") == client_key("2001:db8::ffff:1") == "2001:db8::/64"
+    assert client_key("127.0.0.2") == "127.0.0.2" and client_key(None) == ""
