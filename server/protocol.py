@@ -61,6 +61,24 @@ def error_response(status: int, loc: list, msg: str, kind: str) -> bytes:
     return STATUS_LINE[status] + head + body
 
 
+UPGRADE_REFUSED = (
+    "this server does not switch protocols, and a request asking to (Connection: upgrade) loses "
+    "its body here: send it without the Upgrade (curl: --http1.1)"
+)
+
+
+async def refuse_upgrade(scope: dict, receive: object, send) -> None:  # noqa: ANN001
+    """The answer to a request an upgrade would leave without its body (see _refuse_upgrade)."""
+    body = error_bytes(["header", "upgrade"], UPGRADE_REFUSED, "value_error")
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": 400, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 class HeaderTimeoutProtocol(HttpToolsProtocol):
     header_timeout = HEADER_TIMEOUT
     max_header_bytes = MAX_HEADER_BYTES
@@ -111,14 +129,17 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         return any(n == b"transfer-encoding" for n, _ in self.headers) or any(sized)
 
     def _refuse_upgrade(self) -> None:
-        """Answer a request whose body an upgrade would drop, at its headers, and close."""
+        """Answer a request whose body an upgrade would drop with a 400, in its turn: a cycle
+        of its own, run after any answer still being written (written at once, it came before
+        a pipelined request's answer, and a client read it as that one's; review 17). Its body
+        is never read: the parser stops at the headers, and the answer closes the connection."""
         self._refused_upgrade = True
-        msg = (
-            "this server does not switch protocols, and a request asking to (Connection: "
-            "upgrade) loses its body here: send it without the Upgrade (curl: --http1.1)"
-        )
-        self.transport.write(error_response(400, ["header", "upgrade"], msg, "value_error"))
-        self.transport.close()
+        app = self.app
+        self.app = refuse_upgrade
+        try:
+            super().on_headers_complete()
+        finally:
+            self.app = app
 
     def on_body(self, body: bytes) -> None:
         if not self._refused_upgrade:
@@ -157,8 +178,8 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         self._disarm()
         if self._upgrade_would_drop_body():
             self._refuse_upgrade()
-            return
-        super().on_headers_complete()
+        else:
+            super().on_headers_complete()
         # Started now, unless queued behind an answer being written (then started below). Read
         # from what every uvicorn since 0.30 does here, not from a private method of one version.
         if self.cycle is not None and not any(c is self.cycle for c, _ in self.pipeline):

@@ -169,3 +169,22 @@ def test_a_request_asking_to_upgrade_is_not_served_without_its_body(port: int) -
         s.sendall(plain)
         s.settimeout(10)
         assert s.recv(1 << 16).startswith(b"HTTP/1.1 200 ")
+
+
+def test_an_upgrade_refused_behind_a_pipelined_request_is_answered_in_its_turn(port: int) -> None:
+    """Written at its headers, the 400 came before the grid's answer asked for first on the
+    same connection, and a client read it as the grid's (review 17)."""
+    body = b'{"z": [[0, 0]]}'
+    grid = b"GET /api/models/vae-mnist-z16/grid.png?n=32 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    upgrade = (
+        b"POST /api/models/vae-mnist-z2/decode HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Connection: Upgrade\r\nUpgrade: h2c\r\n"
+        b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    )
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.sendall(grid + upgrade)
+        got = read_all(s)
+    assert got.startswith(b"HTTP/1.1 200 "), got[:200]
+    assert b"image/png" in got.split(b"\r\n\r\n", 1)[0].lower()
+    second = got.index(b"HTTP/1.1 400 ")
+    assert b'"loc":["header","upgrade"]' in got[second:], got[second:][:300]
