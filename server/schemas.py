@@ -112,6 +112,10 @@ class ElboTerms(BaseModel):
     negative_elbo: float = Field(description="reconstruction + kl, nats")
 
 
+# Test codes read around a drawing's mean: enough to say "among the 7s", few enough to stay local.
+NEAREST_K = 10
+
+
 class EncodeResponse(BaseModel):
     model: str
     mu: list[float]
@@ -122,8 +126,9 @@ class EncodeResponse(BaseModel):
     label_probs: list[float] | None = Field(None, description="q(y|x) of an m2 model, else null")
     nearest_labels: list[int] | None = Field(
         None,
-        description="the labels of the 10 test codes nearest mu (the atlas's, in the whole latent "
-        "space), nearest first; null for a conditional model, whose codes are given their labels",
+        description=f"the labels of the {NEAREST_K} test codes nearest mu (the atlas's, in the "
+        "whole latent space), nearest first; null for a conditional model, whose codes are given "
+        "their labels",
     )
     elbo: ElboTerms | None = Field(
         None,

@@ -84,3 +84,20 @@ def test_the_alert_is_the_failure_alone(page: Page) -> None:
     dismiss.click()
     expect(page.get_by_test_id("notice")).to_be_hidden()
     expect(alert).to_be_hidden()
+
+
+def test_keys_moved_apart_stay_on_the_map(page: Page) -> None:
+    """Two classes centred together at the top edge: moved apart, one went past the edge and was
+    dropped without a word (review 17)."""
+    open_app(page, "?model=vae-mnist-z2")
+    ys = page.evaluate(
+        """async () => {
+            const { drawClassKeys } = await import('/assets/js/class-keys.js');
+            const g = document.createElementNS('http://www.w3.org/2000/svg', 'g');
+            const toPx = ([x, y]) => [((x + 3) / 6) * 560, ((3 - y) / 6) * 560];
+            drawClassKeys(g, [{ label: 0, x: 0, y: 2.99 }, { label: 1, x: 0, y: 2.98 }], toPx,
+                          560, ['#fff', '#fff']);
+            return [...g.children].map((t) => Number(t.getAttribute('y')));
+        }"""
+    )
+    assert len(ys) == 2 and all(13 <= y <= 547 for y in ys), ys

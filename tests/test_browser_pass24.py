@@ -145,3 +145,33 @@ def test_a_links_note_is_information_naming_its_control(page: Page) -> None:
     expect(notice).to_be_visible(timeout=15_000)
     expect(notice).not_to_have_class(re.compile(r"\binfo\b"))
     page.unroute("**/api/**")
+
+
+def test_the_kl_note_points_at_the_sigma_count_where_one_is_shown(page: Page) -> None:
+    """The β-VAE leaves about half its dims at the prior: the line above counts σ over 0.9, and
+    the KL note says how its count differs (review 17: only the other branch was tested)."""
+    open_app(page, "?model=vae-mnist-z16-beta10")
+    with page.expect_response(lambda r: r.url.endswith("/encode")) as answer:
+        draw_stroke(page, SEVEN)
+    sigma = [2.718281828 ** (v / 2) for v in answer.value.json()["logvar"]]
+    assert any(s > 0.9 for s in sigma), sigma
+    expect(page.locator("#encode-info")).to_contain_text("above 0.9, near the prior's 1")
+    expect(page.get_by_test_id("kl-per-dim")).to_contain_text("The line above counts σ over 0.9")
+
+
+def test_where_a_drawing_lands_between_kinds_is_said_in_grammar(page: Page) -> None:
+    open_app(page, "?model=vae-mnist-z2")
+    said = page.evaluate(
+        """async () => {
+            const { landing } = await import('/assets/js/encode-view.js');
+            const model = { class_names: [], data: { items: 'digits',
+                            class_names: [...'0123456789'] } };
+            return [landing([4, 4, 4, 4, 9, 9, 9, 7, 7, 1], model),
+                    landing([7, 7, 7, 7, 7, 7, 1, 1, 9, 9], model)];
+        }"""
+    )
+    assert said[0] == (
+        "It lands between kinds: of the 10 test digits coded nearest it, 4 are labelled 4, "
+        "3 are labelled 9, 2 are labelled 7, 1 is labelled 1. "
+    ), said[0]
+    assert said[1].startswith("It lands among the digits labelled 7 (6 of the 10"), said[1]

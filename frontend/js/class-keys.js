@@ -68,9 +68,13 @@ export function apart(keys) {
  * @param {string[]} colors one per class
  */
 export function drawClassKeys(layer, centres, toPx, size, colors) {
-  const placed = apart(centres.map(({ label, x, y }) => ({ label, at: toPx([x, y]) })));
+  // Centres off the square are left out; keys moved apart are kept within it (pushed past its
+  // edge, a key was dropped without a word: review 17).
+  const inside = centres.map(({ label, x, y }) => ({ label, at: toPx([x, y]) }))
+    .filter(({ at: [px, py] }) => px >= 0 && py >= 0 && px <= size && py <= size);
+  const placed = apart(inside).map(({ label, at: [px, py] }) => ({
+    label, at: [px, Math.min(Math.max(py, KEY_H / 2), size - KEY_H / 2)] }));
   layer.replaceChildren(...placed.flatMap(({ label, at: [px, py] }) => {
-    if (px < 0 || py < 0 || px > size || py > size) return [];
     const text = document.createElementNS(SVG_NS, "text");
     Object.entries({ x: px, y: py, fill: colors[label % colors.length], stroke: "#000",
                      "stroke-width": 4, "paint-order": "stroke", "font-size": 28,

@@ -46,7 +46,7 @@ export function landing(nearest, model) {
     return `It lands among the ${items} labelled ${names[top]} (${n} of the ${nearest.length} ${near}). `;
   }
   return `It lands between kinds: of the ${nearest.length} ${near}, ` +
-    `${ranked.map(([y, c]) => `${c} are labelled ${names[y]}`).join(", ")}. `;
+    `${ranked.map(([y, c]) => `${c} ${c === 1 ? "is" : "are"} labelled ${names[y]}`).join(", ")}. `;
 }
 
 export function createEncodeView(els, currentModel) {

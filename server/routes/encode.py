@@ -21,7 +21,7 @@ from ..preprocess import ImageInputError, normalize_digit, preprocess_upload
 from ..registry import ModelEntry
 from ..request_schemas import request_models
 from ..requests import UPLOAD_ERRORS, Upload, read_picture, read_upload_or_json, run_limited
-from ..schemas import EncodeResponse
+from ..schemas import NEAREST_K, EncodeResponse
 from ..settings import Settings
 
 REQUEST_DOC = {
@@ -84,10 +84,6 @@ def encode_pixels(entry: ModelEntry, pixels: np.ndarray, label: int | None) -> d
         "nearest_labels": nearest_of(entry, mu[0]),
         **(nats_of(entry, x, y) if entry.model.capabilities.likelihood else {}),
     }
-
-
-# Test codes read around a drawing's mean: enough to say "among the 7s", few enough to stay local.
-NEAREST_K = 10
 
 
 def nearest_of(entry: ModelEntry, mu: torch.Tensor) -> list[int] | None:
