@@ -69,3 +69,29 @@ def test_a_digit_not_decoded_at_this_z_is_not_encoded(page: Page) -> None:
     expect(page.locator("#encode-info")).to_contain_text("No item is decoded at this z yet")
     page.wait_for_timeout(300)
     assert encodes == []
+
+
+def test_the_last_zs_picture_is_not_encoded_while_this_zs_decode_is_on_its_way(
+    page: Page,
+) -> None:
+    """Decoded on the server, a press right after a move encoded the last z's picture as this
+    z's (review 17)."""
+    page.allow_errors = True  # type: ignore[attr-defined]  # the refused decoder file
+    page.route("**/decoder.safetensors*", lambda route: route.fulfill(status=404, body="{}"))
+    open_app(page, "?model=vae-mnist-z2")  # decoded on the server
+    held: list = []
+    page.route("**/decode.png*", lambda route: held.append(route))
+    page.locator("[data-testid=latent-slider][data-dim='0']").fill("1.5")
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "no decode was asked for"
+    encodes: list[str] = []
+    page.on("request", lambda r: encodes.append(r.url) if r.url.endswith("/encode") else None)
+    page.get_by_role("button", name="Encode the decoded digit").click()
+    expect(page.locator("#encode-info")).to_contain_text("No digit is decoded at this z yet")
+    assert encodes == []
+    page.unroute("**/decode.png*")
+    for route in held:
+        route.continue_()

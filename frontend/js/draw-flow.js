@@ -189,12 +189,13 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
    * its own, the encoder taking the decoder's picture of z back near z. It is sent as it is,
    * without MNIST's crop and centring: it is one of the model's own 28x28 images already.
    * @param {HTMLCanvasElement} decoded the decoded view's 28x28 canvas
+   * @param {boolean} current whether it shows the current z and label (not a decode on its way)
    */
-  function encodeDecoded(decoded) {
+  function encodeDecoded(decoded, current) {
     const model = state.model;
     const pixels = toPixels(decoded);
     // A dimmed image is an earlier z's, a blank one none yet: neither is this z's picture.
-    if (decoded.classList.contains("stale") || !pixels.some((v) => v > 0)) {
+    if (!current || decoded.classList.contains("stale") || !pixels.some((v) => v > 0)) {
       userMoved();
       return encodeView.say(fillNouns("No {item} is decoded at this z yet: nothing to encode.", model),
                             { error: true });

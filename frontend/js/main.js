@@ -45,6 +45,11 @@ const zWords = createZWords({ description: $("decoded-words"), said: $("z-said")
 window.addEventListener("digit-drawn", ({ detail: { z, label } }) =>
   zWords.describe(z, label === null ? null : state.model.data.class_names[label]));
 window.addEventListener("digit-stale", () => zWords.stale());
+// What the decoded image shows, for "Encode the decoded digit": a decode on its way leaves the
+// last z's picture up (review 17).
+let drawnFor = "";
+const viewKey = (z, label) => JSON.stringify([state.model.id, z, label]);
+window.addEventListener("digit-drawn", ({ detail: { z, label } }) => { drawnFor = viewKey(z, label); });
 
 // ---- components -----------------------------------------------------------------------------
 // Digits come from the decoder running in the page, or from the server (see decode-source.js).
@@ -281,7 +286,8 @@ $("random").addEventListener("click", () => {
   zWords.sayMove(`A random z: ${wordsOfZ(state.z)}`);
 });
 $("clear-pad").addEventListener("click", () => drawFlow.clear());
-$("pad-from-decoded").addEventListener("click", () => drawFlow.encodeDecoded($("decoded")));
+$("pad-from-decoded").addEventListener("click", () =>
+  drawFlow.encodeDecoded($("decoded"), drawnFor === viewKey(state.z, labelOrNull())));
 $("draw-label").addEventListener("change", (e) => {
   store.setDrawLabel(e.target.value === "" ? null : Number(e.target.value));
   drawFlow.relabel();
