@@ -557,8 +557,8 @@ def test_many_bad_values_are_one_error(client: TestClient, route, body, loc, wor
 
 def test_a_4_mib_body_of_bad_pixels_is_refused_in_one_pass(client: TestClient) -> None:
     """The hostile body itself: one error, counted by the scan, whose cap is the handler's. Its
-    2.09 million values are also the wrong count, which is checked first (hostile pass 10): 256
-    rows of 2040 bad values are still all counted."""
+    2.09 million values are also the wrong count, which is checked first (hostile pass 10): 1,024
+    rows of 256 bad values (a row's longest) are still all counted."""
     from latent_explorer.server.array_checks import MAX_LISTED
 
     assert MAX_LISTED == MAX_ERRORS  # past the handler's cap the scan speaks instead
@@ -568,11 +568,11 @@ def test_a_4_mib_body_of_bad_pixels_is_refused_in_one_pass(client: TestClient) -
     assert r.status_code == 422
     msg = "pixels must be 28 rows of 28 values, or 784 values (got 2090000)"
     assert r.json()["detail"] == [{"loc": ["body", "pixels"], "msg": msg, "type": "value_error"}]
-    row = b"[" + b",".join([b"2e9"] * 2040) + b"]"
-    body = b'{"z":[' + b",".join([row] * 256) + b"]}"
+    row = b"[" + b",".join([b"2e9"] * 256) + b"]"
+    body = b'{"z":[' + b",".join([row] * 1024) + b"]}"
     r = client.post(f"/api/models/{VAE}/decode", content=body, headers=json_type)
     assert r.status_code == 422
-    msg = "522240 values are not numbers within ±1000; the first at [0][0]"
+    msg = "262144 values are not numbers within ±1000; the first at [0][0]"
     assert r.json()["detail"] == [{"loc": ["body", "z"], "msg": msg, "type": "value_error"}]
 
 
