@@ -101,3 +101,14 @@ def test_keys_moved_apart_stay_on_the_map(page: Page) -> None:
         }"""
     )
     assert len(ys) == 2 and all(13 <= y <= 547 for y in ys), ys
+
+
+def test_a_conditional_models_map_numbers_no_class(page: Page) -> None:
+    """Its codes are given their labels, so every label's dots share one cloud: ten numbers were
+    stacked at its middle, as if the classes had places."""
+    open_app(page, "?model=cvae-mnist-z2&label=3")
+    title = page.get_by_test_id("legend-title")
+    expect(title).to_contain_text("every label's dots share one cloud")
+    expect(page.locator("[data-testid=class-keys] text")).to_have_count(0)
+    page.get_by_test_id("model-select").select_option("vae-mnist-z2")
+    expect(page.locator("[data-testid=class-keys] text")).to_have_count(10)

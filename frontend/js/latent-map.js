@@ -61,6 +61,7 @@ export function createLatentMap({ wrap, canvas, svg, legend },
   // The classes' keys, over the dots and under every mark a user places.
   const keyLayer = el("g", { "data-testid": "class-keys" });
   let centres = null; // of atlasData's classes, computed once per atlas
+  let keysOn = true; // a conditional model's codes are given their labels: no class has a place
   const crossH = el("line", { stroke: "#fff", "stroke-width": 1.5, opacity: 0.9 });
   const crossV = el("line", { stroke: "#fff", "stroke-width": 1.5, opacity: 0.9 });
   const crossDot = el("circle", { r: 5, fill: "none", stroke: "#fff", "stroke-width": 2 });
@@ -106,8 +107,12 @@ export function createLatentMap({ wrap, canvas, svg, legend },
       keyLayer.replaceChildren();
       return;
     }
-    centres ??= classCentres(atlasData.points, atlasData.labels);
-    drawClassKeys(keyLayer, centres, toPx, size, LABEL_COLORS);
+    if (keysOn) {
+      centres ??= classCentres(atlasData.points, atlasData.labels);
+      drawClassKeys(keyLayer, centres, toPx, size, LABEL_COLORS);
+    } else {
+      keyLayer.replaceChildren();
+    }
     const { points, labels } = atlasData;
     ctx.globalAlpha = 0.75;
     for (let k = 0; k < points.length; k++) {
@@ -150,13 +155,16 @@ export function createLatentMap({ wrap, canvas, svg, legend },
     return url;
   }
 
-  function setLegend(classNames) {
+  /** The legend's classes; `keys`: each numbered on the map too (not for a conditional model,
+   *  whose dots of every label share one cloud: ten numbers stacked at its middle said nothing). */
+  function setLegend(classNames, keys = true) {
+    keysOn = keys;
     legend.replaceChildren(...classNames.map((name, k) => {
       const s = document.createElement("span");
       s.style.setProperty("--c", LABEL_COLORS[k % 10]);
       // The map writes each class's number on its dots; a name that is not that number (a
       // Fashion class) carries it in its swatch, so the two can be matched without the hue.
-      if (name !== String(k)) {
+      if (keys && name !== String(k)) {
         s.dataset.key = String(k);
         s.style.setProperty("--ink", inkOn(LABEL_COLORS[k % 10]));
       }

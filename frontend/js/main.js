@@ -223,7 +223,8 @@ async function selectModel(id, start = {}) {
   // A control the new model hides (a CVAE's label selects, on Back to a VAE) took the focus with
   // it, to the page's start (page pass 14): the picker, which made the switch, has it instead.
   if (focused && focused !== document.body && !focused.checkVisibility()) $("model-select").focus();
-  map.setLegend(m.data.class_names.length ? m.data.class_names : [...Array(10).keys()].map(String));
+  map.setLegend(m.data.class_names.length ? m.data.class_names : [...Array(10).keys()].map(String),
+                !m.capabilities.conditional);
   sliders.setDims(m.latent_dim, Number($("range-select").value));
   fillPlaneSelect($("plane-select"), $("plane-control"), m.latent_dim);
   if (start.plane) $("plane-select").value = start.plane;

@@ -43,8 +43,11 @@ export function legendTitle(model, plane) {
   const slice = model.latent_dim > 2 ? ` A flat slice of ${model.latent_dim} dims: classes kept ` +
     "apart along the other directions can overlap here." : "";
   // The numbers on the map are read with it: each sits where its class's dots are centred.
-  return `Dots: the 10,000 test ${model.data.items} at their ${where}${onPlane}, by label; ` +
-    `each label's number marks the middle of its dots.${slice}`;
+  // A conditional model's codes are given their labels: every label's dots share one cloud.
+  const keys = model.capabilities.conditional
+    ? "; given its label, each is coded by its style alone, so every label's dots share one cloud"
+    : "; each label's number marks the middle of its dots";
+  return `Dots: the 10,000 test ${model.data.items} at their ${where}${onPlane}, by label${keys}.${slice}`;
 }
 
 /**
