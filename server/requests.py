@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 import anyio.to_thread
 import numpy as np
@@ -29,9 +29,6 @@ from .errors import (
 )
 from .upload_checks import ImageInputError
 from .wait_bounds import FairQueue, client_key
-
-if TYPE_CHECKING:
-    pass
 
 # A JSON body this large is parsed and validated in a worker thread (under the uploads limiter),
 # not on the event loop: 3.5 MB of 300,000 short rows took ~200 ms to parse on this machine's
