@@ -15,8 +15,10 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# `make run PORT=8080` where 8000 is taken (a contributor's pass: make run took no port).
+PORT ?= 8000
 run: setup
-	$(VENV)/bin/latent-explorer serve --checkpoints checkpoints
+	$(VENV)/bin/latent-explorer serve --checkpoints checkpoints --port $(PORT)
 
 # The browser tests drive Debian's Chromium (Playwright's own download does not work here).
 browser:
