@@ -194,13 +194,12 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
   function encodeDecoded(decoded, current) {
     const model = state.model;
     const pixels = toPixels(decoded);
+    userMoved();
     // A dimmed image is an earlier z's, a blank one none yet: neither is this z's picture.
     if (!current || decoded.classList.contains("stale") || !pixels.some((v) => v > 0)) {
-      userMoved();
       return encodeView.say(fillNouns("No {item} is decoded at this z yet: nothing to encode.", model),
                             { error: true });
     }
-    userMoved();
     forgetUpload();
     pad.showImage(decoded);
     // A conditional model decoded it given the view's label: that is what it shows.

@@ -42,14 +42,15 @@ const notice = createNotice($("error"), $("model-select"));
 const unexpected = (err) => notice.show(err, "page"); // not "the model list", which loaded
 const zWords = createZWords({ description: $("decoded-words"), said: $("z-said") });
 // The decoded image's description follows what it shows: the z and label of each digit drawn.
-window.addEventListener("digit-drawn", ({ detail: { z, label } }) =>
-  zWords.describe(z, label === null ? null : state.model.data.class_names[label]));
-window.addEventListener("digit-stale", () => zWords.stale());
-// What the decoded image shows, for "Encode the decoded digit": a decode on its way leaves the
-// last z's picture up (review 17).
+// So does "Encode the decoded digit": a decode on its way leaves the last z's picture up
+// (review 17).
 let drawnFor = "";
 const viewKey = (z, label) => JSON.stringify([state.model.id, z, label]);
-window.addEventListener("digit-drawn", ({ detail: { z, label } }) => { drawnFor = viewKey(z, label); });
+window.addEventListener("digit-drawn", ({ detail: { z, label } }) => {
+  drawnFor = viewKey(z, label);
+  zWords.describe(z, label === null ? null : state.model.data.class_names[label]);
+});
+window.addEventListener("digit-stale", () => zWords.stale());
 
 // ---- components -----------------------------------------------------------------------------
 // Digits come from the decoder running in the page, or from the server (see decode-source.js).
