@@ -202,7 +202,7 @@ def test_local_interpolation_follows_the_servers_path(page: Page, base_url: str)
     ]
     for (a, b), method in itertools.product(ends, ("linear", "slerp")):
         local = page.evaluate(
-            """async ([a, b, m]) => (await import('/assets/js/decode-source.js'))
+            """async ([a, b, m]) => (await import('/assets/js/latent-paths.js'))
                  .interpolatePath(a, b, 10, m)""",
             [a, b, method],
         )

@@ -112,3 +112,16 @@ def test_a_conditional_models_map_numbers_no_class(page: Page) -> None:
     expect(page.locator("[data-testid=class-keys] text")).to_have_count(0)
     page.get_by_test_id("model-select").select_option("vae-mnist-z2")
     expect(page.locator("[data-testid=class-keys] text")).to_have_count(10)
+
+
+def test_one_median_serves_the_keys_and_the_latency_line(page: Page) -> None:
+    """The latency line's median took the upper middle of an even count (1, 2, 3, 4 -> 3) while
+    the class keys' took the mean of the two (-> 2.5): one helper now, the usual definition."""
+    open_app(page)
+    got = page.evaluate(
+        """async () => {
+            const { median } = await import('/assets/js/median.js');
+            return [median([4, 1, 3, 2]), median([5, 1, 3]), median([7])];
+        }"""
+    )
+    assert got == [2.5, 3, 7]

@@ -2,14 +2,9 @@
 // classes apart by hue alone (page pass 22), which a reader who does not see those ten hues
 // apart could not use, and "where are the 4s?" took a search of the legend's colours.
 
-const SVG_NS = "http://www.w3.org/2000/svg";
+import { median } from "./median.js";
 
-/** The median of `values` (a copy is sorted). */
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
+const SVG_NS = "http://www.w3.org/2000/svg";
 
 /**
  * Where each class's dots are centred: the coordinate-wise median (a mean is pulled off its

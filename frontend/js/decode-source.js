@@ -5,8 +5,10 @@
 // The server stays the source of encode, completion and seeded generation (api.js).
 
 import * as api from "./api.js";
-import { DecoderFormatError, parseDecoder, toImageData } from "./decoder.js";
+import { fetchDecoder } from "./decoder-fetch.js";
+import { toImageData } from "./decoder.js";
 import { newestSettled } from "./latest.js";
+import { gaussian, interpolatePath } from "./latent-paths.js";
 
 /** Longest stretch of thumbnail decoding before the page gets the main thread back. */
 const SLICE_MS = 8;
@@ -20,9 +22,6 @@ export const PENDING = Symbol("decoder file loading");
 /** Seconds before a decoder file the network (or the server's own error) failed is asked for
  *  again, by the number of failures so far; the last repeats. */
 const LOAD_AGAIN_S = [2, 4, 8, 16, 30];
-
-/** A decoder file whose bytes are not the ones /api/models announced. */
-class ChecksumError extends Error {}
 
 /**
  * @typedef {{where: "browser"|"server", image: ImageData|ImageBitmap}} DecodedDigit
@@ -66,18 +65,6 @@ export function createDecodeSource({ onChange = () => {} } = {}) {
   function setStatus(next) {
     status = next;
     onChange(status);
-  }
-
-  async function load(m) {
-    if (!m.decoder) return { reason: "this model has no decoder file" };
-    try {
-      const buffer = await api.decoderFile(m);
-      await checkDigest(buffer, m.decoder.sha256);
-      return { decoder: parseDecoder(buffer) };
-    } catch (err) {
-      // Expected failures (a 404, a corrupt file): the page goes on with the server, quietly.
-      return { reason: loadFailure(err), mayPass: api.mayPass(err) };
-    }
   }
 
   /**
@@ -139,7 +126,7 @@ export function createDecodeSource({ onChange = () => {} } = {}) {
       let start;
       const begun = new Promise((resolve) => { start = resolve; });
       starts.set(m.id, start);
-      loads.set(m.id, begun.then(() => load(m)).then((result) => {
+      loads.set(m.id, begun.then(() => fetchDecoder(m)).then((result) => {
         if (result.decoder) ready.set(m.id, result.decoder);
         if (result.mayPass) {
           const tries = (again.get(m.id)?.tries ?? 0) + 1;
@@ -273,85 +260,4 @@ export function createDecodeSource({ onChange = () => {} } = {}) {
   return { use, digit, images, imageIn, sample, interpolate, status: () => status };
 }
 
-/** Refuse a file whose bytes are not those /api/models announced (where the page may hash). */
-async function checkDigest(buffer, sha256) {
-  if (!globalThis.crypto || !crypto.subtle) return; // plain http on a remote host: no digest API
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", buffer));
-  const hex = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-  if (hex !== sha256) throw new ChecksumError("its content does not match its hash");
-}
-
-/**
- * Why a decoder file did not load, as it happened. api.js words its errors for the calls a user
- * makes ("The server did not answer..."), which misleads here: the file is fetched while the
- * server answers everything else, and its failure only means the server decodes instead.
- * @param {unknown} err what the fetch, the digest check or the parser threw
- * @returns {string}
- */
-function loadFailure(err) {
-  if (err instanceof api.ApiError) {
-    return err.status === 0
-      ? "the network request for the decoder file failed"
-      : `the decoder file could not be fetched (HTTP ${err.status})`;
-  }
-  if (err instanceof ChecksumError) {
-    return "the decoder file's checksum did not match the one /api/models announced";
-  }
-  if (err instanceof DecoderFormatError) return `the decoder file could not be read: ${err.message}`;
-  return `the decoder file could not be loaded: ${err && err.message ? err.message : "unknown error"}`;
-}
-
 const yieldTask = () => new Promise((r) => setTimeout(r));
-
-/** A standard normal number (Box-Muller). */
-export function gaussian() {
-  const u = 1 - Math.random();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * Math.random());
-}
-
-/**
- * steps latents from a to b inclusive, as model/latent.py's `interpolate`: a line, or slerp
- * (the direction along a great circle, the norm moving evenly from |a| to |b|), which falls
- * back to a line for ends at the origin or parallel.
- * @param {number[]} a @param {number[]} b @param {number} steps @param {"linear"|"slerp"} method
- * @returns {number[][]}
- */
-export function interpolatePath(a, b, steps, method) {
-  const ts = Array.from({ length: steps }, (_, i) => (steps === 1 ? 0 : i / (steps - 1)));
-  const line = () => ts.map((t) => a.map((v, d) => (1 - t) * v + t * b[d]));
-  if (method !== "slerp") return line();
-  const norm = (v) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
-  const na = norm(a), nb = norm(b);
-  if (na < 1e-8 || nb < 1e-8) return line();
-  const cos = a.reduce((s, v, d) => s + (v / na) * (b[d] / nb), 0);
-  const omega = Math.acos(Math.min(1, Math.max(-1, cos)));
-  if (Math.abs(omega) < 1e-6) return line();
-  if (Math.PI - omega < 1e-3) return slerpOpposite(a, b, ts, omega, na, nb);
-  const so = Math.sin(omega);
-  return ts.map((t) => {
-    const radius = (1 - t) * na + t * nb;
-    const wa = Math.sin((1 - t) * omega) / so / na, wb = Math.sin(t * omega) / so / nb;
-    return a.map((v, d) => radius * (wa * v + wb * b[d]));
-  });
-}
-
-/** Slerp for (nearly) opposite ends, as model/latent.py's `_slerp_opposite`: sin(omega) ~ 0, so
- * go round the great circle in the plane of a and b's part orthogonal to a, or, for exact
- * antipodes, of a and the latent axis least aligned with a (the first on ties). */
-function slerpOpposite(a, b, ts, omega, na, nb) {
-  const aHat = a.map((v) => v / na);
-  const dot = (x, y) => x.reduce((s, v, d) => s + v * y[d], 0);
-  const bHat = b.map((v) => v / nb);
-  let u = bHat.map((v, d) => v - dot(bHat, aHat) * aHat[d]);
-  if (Math.sqrt(dot(u, u)) < 1e-6) {
-    const axis = aHat.reduce((best, v, d) => (Math.abs(v) < Math.abs(aHat[best]) ? d : best), 0);
-    u = aHat.map((_, d) => (d === axis ? 1 : 0));
-    u = u.map((v, d) => v - dot(u, aHat) * aHat[d]);
-  }
-  const nu = Math.sqrt(dot(u, u));
-  u = u.map((v) => v / nu);
-  return ts.map((t) => {
-    const radius = (1 - t) * na + t * nb;
-    return aHat.map((v, d) => radius * (Math.cos(t * omega) * v + Math.sin(t * omega) * u[d]));
-  });
-}

@@ -1,5 +1,7 @@
 // The large, pixel-crisp view of the current digit and its latency readout.
 
+import { median } from "./median.js";
+
 /**
  * @param {HTMLCanvasElement} canvas a 28x28 canvas, scaled up by CSS with pixelated rendering
  * @param {HTMLElement} latencyEl
@@ -40,15 +42,14 @@ export function createDecodedView(canvas, latencyEl, mirror = null) {
     lastWhere = where;
     recent.push(ms);
     if (recent.length > 20) recent.shift();
-    const sorted = [...recent].sort((a, b) => a - b);
-    const median = sorted[Math.floor(sorted.length / 2)];
+    const typicalMs = median(recent);
     const place = where === "browser" ? "in the browser" : "on the server";
     // A median of one is no median ("median of last 1", page pass 24), but its room is kept:
     // dropped, the line was shorter until the second decode, and the pad moved 16 px under a
     // finger mid-stroke on a phone (page pass 21). Kept in place, unseen and unread.
     const typical = document.createElement("span");
     typical.dataset.testid = "latency-median";
-    typical.textContent = ` (median of last ${recent.length}: ${median.toFixed(1)} ms)`;
+    typical.textContent = ` (median of last ${recent.length}: ${typicalMs.toFixed(1)} ms)`;
     typical.style.visibility = recent.length > 1 ? "" : "hidden";
     latencyEl.replaceChildren(`decoded ${place} in ${ms.toFixed(1)} ms`, typical);
     latencyEl.dataset.where = where;

@@ -7,13 +7,14 @@
 
 import * as api from "./api.js";
 import { createCompletionPanel } from "./completion-panel.js";
-import { createDecodeSource, gaussian } from "./decode-source.js";
+import { createDecodeSource } from "./decode-source.js";
 import { createDecodedView } from "./decoded-view.js";
 import { createDigitFlow, createInterpolationView, createSamplesFlow } from "./decode-flows.js";
 import { createDrawFlow } from "./draw-flow.js";
 import { createDrawPad } from "./draw-pad.js";
 import { createEncodeView } from "./encode-view.js";
 import { newestSettled } from "./latest.js";
+import { gaussian } from "./latent-paths.js";
 import { createLatentMap } from "./latent-map.js";
 import { showModelTexts } from "./model-notes.js";
 import { fillPlaneSelect, fitModelPicker, lessonOrder, listModelsUntilAnswered, styleNote,

@@ -9,7 +9,7 @@
 // One module for both views of q(z|x): every module is one more request on the way to the first
 // digit (over HTTP/1.1 the browser fetches six at a time).
 
-import { gaussian } from "./decode-source.js";
+import { gaussian } from "./latent-paths.js";
 import { SIGMA_STYLES } from "./latent-map.js";
 import { ellipse } from "./map-plane.js";
 import { posteriorName } from "./model-notes.js";
