@@ -16,7 +16,8 @@ from ..deps import EntryDep
 from ..errors import InputError, quote, validation_errors
 from ..png import data_url, encode_png, to_uint8
 from ..preprocess import preprocess_upload
-from ..request_schemas import QuadrantsMask, request_models
+from ..request_fields import QuadrantsMask
+from ..request_schemas import request_models
 from ..requests import UPLOAD_ERRORS, Upload, read_picture, read_upload_or_json, run_limited
 from ..schemas import CompleteResponse
 from ..settings import Settings
