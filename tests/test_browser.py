@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Locator, Page, expect, sync_playwright
 
 from tests.browser import CHROMIUM_ARGS, SCREENSHOTS, chromium_path, running_server
 
@@ -47,6 +47,12 @@ def open_app(page: Page, query: str = "") -> None:
     page.goto(f"/{query}")
     page.wait_for_selector("body[data-ready=true]", timeout=20_000)
     wait_decoded(page)
+
+
+def link_note(page: Page) -> Locator:
+    """The notice's words when a link asked for what it did not get: said as a status, not an
+    alert (a link's notes are information, and an alert interrupts a screen reader)."""
+    return page.get_by_test_id("notice").get_by_role("status")
 
 
 def decoded_pixels(page: Page) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 from tests import test_browser
-from tests.test_browser import SEVEN, draw_stroke, open_app
+from tests.test_browser import SEVEN, draw_stroke, link_note, open_app
 from tests.test_browser_completion_noise import COMPLETE_ROUTE, TOP_LEFT, draw_completion
 from tests.test_browser_pass9 import fail, fail_completions
 
@@ -55,7 +55,7 @@ def test_the_retries_of_one_drawing_give_up(page: Page) -> None:
 
 def test_a_link_to_the_completion_model_says_where_it_is(page: Page) -> None:
     open_app(page, "?model=completion-mnist")
-    expect(page.get_by_role("alert")).to_contain_text(
+    expect(link_note(page)).to_contain_text(
         "completion-mnist completes partial drawings in its own panel, “Complete a digit”, "
         "further down; showing vae-mnist-z2 above."
     )
@@ -63,6 +63,6 @@ def test_a_link_to_the_completion_model_says_where_it_is(page: Page) -> None:
 
 def test_an_empty_or_doubled_end_label_is_said(page: Page) -> None:
     open_app(page, "?model=cvae-mnist-z2&label=2&a=1,1:&b=-1,-1:3:5")
-    notice = page.get_by_role("alert")
+    notice = link_note(page)
     expect(notice).to_contain_text("The link's A names no label: it takes the view's, label 2.")
     expect(notice).to_contain_text("The link's B label (3:5) is not one of cvae-mnist-z2's labels")

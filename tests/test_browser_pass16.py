@@ -12,7 +12,7 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 from tests import test_browser
-from tests.test_browser import SEVEN, draw_stroke, open_app
+from tests.test_browser import SEVEN, draw_stroke, link_note, open_app
 from tests.test_browser_page import ONE
 
 # The same server, browser and page fixtures as the other browser tests (one server per module).
@@ -81,7 +81,7 @@ def test_the_m2s_reading_comes_first(page: Page) -> None:
 
 def test_escape_dismisses_the_notice_from_anywhere(page: Page) -> None:
     open_app(page, "?model=no-such-model")
-    notice = page.get_by_role("alert")
+    notice = link_note(page)
     expect(notice).to_be_visible()
     slider = page.locator("[data-testid=latent-slider][data-dim='0']")
     slider.focus()

@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 from latent_explorer import harness
 from tests import test_browser
 from tests.browser import ROOT
-from tests.test_browser import SEVEN, draw_stroke, open_app, shoot
+from tests.test_browser import SEVEN, draw_stroke, link_note, open_app, shoot
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,7 @@ def test_link_values_the_page_cannot_read_are_said(page: Page) -> None:
     """method=SLERPY, scatter=no and a misspelt key were dropped without a word, where a wrong z
     or temperature each got a sentence (page pass 18, #7)."""
     open_app(page, "?model=vae-mnist-z2&method=SLERPY&scatter=no&zz=1,1&yy=2&utm_source=mail")
-    notice = page.get_by_role("alert")
+    notice = link_note(page)
     expect(notice).to_contain_text(
         "The link's method (SLERPY) is not linear or slerp: linear is used."
     )
@@ -66,7 +66,7 @@ def test_link_values_the_page_cannot_read_are_said(page: Page) -> None:
 
 def test_an_empty_method_is_said_and_a_capital_slerp_is_read(page: Page) -> None:
     open_app(page, "?model=vae-mnist-z2&method=&zz=1,1")
-    notice = page.get_by_role("alert")
+    notice = link_note(page)
     expect(notice).to_contain_text("The link's method is empty: linear is used.")
     expect(notice).to_contain_text("The link's zz is not a setting this page reads: ignored.")
     # The case is not the sender's mistake: "SLERP" is slerp, and the address says so.

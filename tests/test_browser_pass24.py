@@ -138,12 +138,16 @@ def test_a_links_note_is_information_naming_its_control(page: Page) -> None:
     notice = page.get_by_test_id("notice")
     expect(notice).to_contain_text("choose a wider “Range ±” above the map")
     expect(notice).to_have_class(re.compile(r"\binfo\b"))
+    # Said as information too: an alert interrupts a screen reader (review 17).
+    expect(notice.get_by_role("status")).to_contain_text("Range ±")
+    expect(notice.get_by_role("alert")).to_have_count(0)
     page.keyboard.press("Escape")
     # A failure is still an error's box.
     page.route("**/api/**", lambda route: route.abort())
     page.get_by_test_id("model-select").select_option("vae-mnist-z2")
     expect(notice).to_be_visible(timeout=15_000)
     expect(notice).not_to_have_class(re.compile(r"\binfo\b"))
+    expect(notice.get_by_role("alert")).not_to_be_empty()
     page.unroute("**/api/**")
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from playwright.sync_api import Page, Route, expect
 
 from tests import test_browser
-from tests.test_browser import PHONE, SEVEN, draw_stroke, open_app
+from tests.test_browser import PHONE, SEVEN, draw_stroke, link_note, open_app
 from tests.test_browser_completion_noise import (
     COMPLETE_ROUTE,
     TOP_LEFT,
@@ -122,7 +122,7 @@ def test_a_failed_encode_names_the_drawing_and_is_sent_again(page: Page) -> None
 def test_a_link_end_without_a_label_takes_the_views(page: Page) -> None:
     open_app(page, "?model=cvae-mnist-z2&label=3&a=1,1&b=-1,-1:10")
     expect(page.locator("#interpolation img")).to_have_count(10)
-    notice = page.get_by_role("alert")
+    notice = link_note(page)
     expect(notice).to_contain_text("The link's A names no label: it takes the view's, label 3.")
     expect(notice).to_contain_text(
         "The link's B label (10) is not one of cvae-mnist-z2's labels: "
@@ -161,7 +161,7 @@ def test_controls_wait_for_the_first_model(page: Page) -> None:
 
 def test_a_repeated_link_parameter_is_said_and_the_page_served(page: Page) -> None:
     open_app(page, "?model=cvae-mnist-z2&label=3&label=5&utm_source=a&utm_source=b")
-    expect(page.get_by_role("alert")).to_contain_text(
+    expect(link_note(page)).to_contain_text(
         "The link gives label more than once: the first is used."
     )
     expect(page.get_by_test_id("map-label")).to_have_value("3")
@@ -189,7 +189,7 @@ def test_the_aes_range_note_speaks_of_the_range_shown(page: Page) -> None:
 
 def test_odd_link_values_are_said(page: Page) -> None:
     open_app(page, "?model=vae-mnist-z2&z=1,&range=0.0001&t=0.55")
-    notice = page.get_by_role("alert")
+    notice = link_note(page)
     expect(notice).to_contain_text("The link's z (1,) is not 2 numbers: ignored.")
     expect(notice).to_contain_text("The link's range (0.0001) is not a number from 0.1 to 1000")
     expect(notice).to_contain_text(

@@ -65,13 +65,14 @@ export function sentence(err, from, next = "") {
 }
 
 /**
- * @param {HTMLElement} root the notice element: its words in a role=alert span, and a close
- *   button beside it
+ * @param {HTMLElement} root the notice element: its words in a role=alert span (role=status
+ *   for a link's notes), and a close button beside it
  * @param {HTMLElement} home where the focus goes when the close button that had it is pressed
  *   and the control it came from is gone (page pass 14: it fell to the page's start)
  */
 export function createNotice(root, home) {
   const text = root.querySelector("[data-notice-text]");
+  const live = text.parentElement; // the words' live region: an alert, or a link's status
   const countdown = root.querySelector("[data-notice-countdown]");
   const close = root.querySelector("button");
   /** source -> {said, countdown, again, once, read, asking}: failures not yet mended, oldest first; the
@@ -121,6 +122,9 @@ export function createNotice(root, home) {
     // A link's notes are about what it asked for, not a failure: shown as information, not in
     // an error's red (page pass 24: a shared link's range note read as something broken).
     root.classList.toggle("info", Boolean(newest?.once));
+    // And said as information: its red went, but a screen reader still heard an alert, which
+    // interrupts (review 17). The role is set before the words are written, which it then says.
+    if (newest) live.setAttribute("role", newest.once ? "status" : "alert");
     if (!newest) {
       shown = null;
       document.body.style.removeProperty("padding-bottom");
