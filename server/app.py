@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import torch
-from anyio import CapacityLimiter
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -77,13 +76,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Uploads (images decoded, large JSON bodies parsed) and heavy renders (grids, big
         # batches) wait here instead of filling the shared thread pool: memory stays bounded
         # and cheap requests keep a free path.
-        app.state.uploads = CapacityLimiter(settings.max_uploads)
+        # In turns by client address, as the heavy queue: first come, first served, one client's
+        # 30 large pictures held another's drawing 8.7 s (hostile pass 15). A page sends one
+        # drawing at a time: 16 waiting from one address, 64 in all.
+        app.state.uploads = FairQueue(
+            settings.max_uploads, total=64, per_client=16, doing="reading uploads"
+        )
         # Served in turns by client address (server/wait_bounds.py): ~90 ms per 64x64 grid, so
         # one address's 64 waiting are ~6 s of its own; 256 in all.
         app.state.heavy = FairQueue(settings.max_heavy, total=256, per_client=64)
         # Small answers of numbers (probs, logits) written in a thread: a few at once, their own
         # queue, not the shared pool's 40 tokens (review).
-        app.state.numbers = CapacityLimiter(NUMBER_WRITERS)
+        # In turns too: 300 encodes from one address held another's one-row decode 2.1 s.
+        app.state.numbers = FairQueue(NUMBER_WRITERS, total=256, per_client=64, doing="writing")
         log.info("serving %d models on %s", len(app.state.registry.entries), device)
         # torch, FastAPI and the models leave millions of long-lived objects: keep the cyclic
         # GC from walking them again on every full collection while serving.

@@ -65,7 +65,7 @@ BUSY_RETRY_SECONDS = 2
 
 
 async def busy_handler(_: Request, exc: Exception) -> JSONResponse:
-    msg = f"the server is busy rendering ({exc}); retry shortly"
+    msg = f"the server is {exc}; retry shortly"
     return JSONResponse(
         error_body(("request",), msg, "busy"),
         status_code=503,

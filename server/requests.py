@@ -261,15 +261,13 @@ async def read_upload_or_json(
 
 
 async def run_limited(request: Request, limiter_name: str, fn: Callable[..., T], *args) -> T:
-    """Run blocking work in a thread under one of the app's capacity limiters (set up in the
-    lifespan): heavy work queues there instead of filling the shared thread pool. Work whose
+    """Run blocking work in a thread in one of the app's queues (set up in the lifespan): heavy
+    work queues there instead of filling the shared thread pool. Work whose
     client hung up while it waited is dropped: 30 abandoned 64x64 grids kept the one heavy
     worker busy for seconds of renders nobody would read (bench/abandoned_work.py)."""
-    limiter = getattr(request.app.state, limiter_name)
-    # The heavy queue serves client addresses in turns, bounded (server/wait_bounds.py).
-    if isinstance(limiter, FairQueue):
-        limiter = limiter.slot(client_key(request.client.host if request.client else None))
-    async with limiter:
+    queue: FairQueue = getattr(request.app.state, limiter_name)
+    # Each queue serves client addresses in turns, bounded (server/wait_bounds.py).
+    async with queue.slot(client_key(request.client.host if request.client else None)):
         if await request.is_disconnected():
             raise ClientGone
         return await anyio.to_thread.run_sync(fn, *args)

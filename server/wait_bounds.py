@@ -26,16 +26,22 @@ from .errors import Busy
 
 
 def client_key(host: str | None) -> str:
-    """Whose turn a request waits in: its address, an IPv6 one by its /64 (one host's share)."""
+    """Whose turn a request waits in: its address, an IPv6 one by its /64 (one host's share).
+    An IPv4 client of a dual-stack socket (::ffff:a.b.c.d) is its IPv4 address: as IPv6, every
+    IPv4 client was one "::/64" and shared one share (hostile pass 15). A host that is not an
+    address (a proxy's header, when trusted, may say anything) shares the one key "": else each
+    made-up name was a new address with its own turn."""
     if not host:
         return ""
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
-        return host
+        return ""
+    if address.version == 6 and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
     if address.version == 6:
         return str(ipaddress.ip_network(f"{address}/64", strict=False))
-    return host
+    return str(address)
 
 
 @dataclass(eq=False)
@@ -46,8 +52,11 @@ class _Waiter:
 
 
 class FairQueue:
-    def __init__(self, tokens: int, total: int, per_client: int) -> None:
+    """`tokens` workers; `doing` names their work in a refusal ("rendering")."""
+
+    def __init__(self, tokens: int, total: int, per_client: int, doing: str = "rendering") -> None:
         self.tokens, self.total, self.per_client = tokens, total, per_client
+        self.doing = doing
         self.busy = 0  # tokens held
         self.queues: dict[str, deque[_Waiter]] = {}  # in the order of the round
         self.waiting = 0
@@ -76,7 +85,8 @@ class FairQueue:
                     self._remove(client, waiter)
                 raise
             if waiter.refused:
-                raise Busy(f"{self.waiting} requests wait for it")
+                # Not the total alone: its place went to a newcomer (hostile pass 15).
+                raise self._busy(f"its place went to another address's; {self.waiting} wait")
         try:
             yield
         finally:
@@ -85,11 +95,11 @@ class FairQueue:
     def _enqueue(self, client: str) -> _Waiter:
         mine = len(self.queues.get(client, ()))
         if mine >= self.per_client:
-            raise Busy(f"{mine} requests from this address already wait for it")
+            raise self._busy(f"{mine} requests from this address already wait")
         if self.waiting >= self.total:
             most = max(self.queues, key=lambda c: len(self.queues[c]))
             if len(self.queues[most]) <= mine + 1:
-                raise Busy(f"{self.waiting} requests wait for it")
+                raise self._busy(f"{self.waiting} requests wait")
             evicted = self.queues[most].pop()  # its newest: the address keeps its turn
             self.waiting -= 1
             evicted.refused = True
@@ -98,6 +108,9 @@ class FairQueue:
         self.queues.setdefault(client, deque()).append(waiter)
         self.waiting += 1
         return waiter
+
+    def _busy(self, why: str) -> Busy:
+        return Busy(f"busy {self.doing} ({why})")
 
     def _release(self) -> None:
         """The token passes to the next address in the round, or back to the pool."""

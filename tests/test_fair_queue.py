@@ -98,3 +98,15 @@ def test_a_waiter_that_gives_up_leaves_nothing_behind() -> None:
 def test_an_ipv6_host_waits_as_its_64() -> None:
     assert client_key("2001:db8::1") == client_key("2001:db8::ffff:1") == "2001:db8::/64"
     assert client_key("127.0.0.2") == "127.0.0.2" and client_key(None) == ""
+
+
+def test_an_ipv4_client_of_a_dual_stack_socket_waits_as_itself() -> None:
+    """On `--host ::` every IPv4 client came as ::ffff:a.b.c.d, and all of them were one "::/64"
+    (hostile pass 15): one client's grids took every IPv4 visitor's places."""
+    assert client_key("::ffff:1.2.3.4") == "1.2.3.4" == client_key("1.2.3.4")
+    assert client_key("::ffff:9.9.9.9") != client_key("::ffff:1.2.3.4")
+
+
+def test_a_host_that_is_no_address_has_no_turn_of_its_own() -> None:
+    """A trusted proxy header may carry any text: each made-up name was a new address."""
+    assert client_key("aaaa") == client_key("bbbb") == client_key("") == ""

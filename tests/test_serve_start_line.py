@@ -82,3 +82,19 @@ def test_the_hosts_answered_are_the_ones_printed(monkeypatch, capsys) -> None:
     out = start_output("0.0.0.0", monkeypatch, capsys, trusted="lab.example, 192.0.2.7")
     assert f"http://lab.example:{PORT}/ or http://192.0.2.7:{PORT}/" in out
     assert "localhost" not in out
+
+
+def test_forwarded_addresses_are_trusted_only_when_named(monkeypatch, capsys) -> None:
+    """uvicorn's default trusted X-Forwarded-For from loopback: any local client chose the
+    address its requests waited as in the fair queues (hostile pass 15)."""
+    seen: list[dict] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: seen.append(kwargs))
+    args = argparse.Namespace(
+        host="127.0.0.1", port=PORT, checkpoints=None, device=None, log_level="warning", workers=1
+    )
+    monkeypatch.delenv("LATENT_EXPLORER_FORWARDED_ALLOW_IPS", raising=False)
+    run(args)
+    monkeypatch.setenv("LATENT_EXPLORER_FORWARDED_ALLOW_IPS", "10.0.0.5")
+    run(args)
+    assert seen[0]["proxy_headers"] is False
+    assert seen[1]["proxy_headers"] is True and seen[1]["forwarded_allow_ips"] == "10.0.0.5"
