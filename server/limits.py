@@ -11,9 +11,14 @@ import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import send_error
+from .wait_bounds import client_key
 
 BODY_TIMEOUT = 30.0  # seconds from the end of the headers to the end of the body (4 MiB: 140 KB/s)
 BUDGET_BODIES = 16  # bodies of the maximum size held at once, across all connections
+# The share of that budget one client address may hold: 16 connections from one address that
+# sent 4 MiB less a byte and stalled held all of it, and every other client's POST was a 503 for
+# the 30 s each took to time out, again and again (hostile pass 15).
+ADDRESS_SHARE = 4
 # A declared body over the limit is read and dropped, up to this size and time, before the 413:
 # a client that sends the whole body before reading (Python's urllib) otherwise met a reset
 # (the server closed with unread bytes) instead of the answer. Dropped bytes hold no memory.
@@ -66,7 +71,9 @@ class BodySizeLimit:
     ) -> None:
         self.app, self.max_bytes, self.timeout = app, max_bytes, timeout
         self.budget = budget if budget is not None else BUDGET_BODIES * max_bytes
+        self.share = max(self.budget // ADDRESS_SHARE, max_bytes)  # one whole body always fits
         self.held = 0  # body bytes received and not yet released, all requests together
+        self.held_by: dict[str, int] = {}  # the same, by client address (wait_bounds.client_key)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -128,6 +135,7 @@ class BodySizeLimit:
             return
         chunks: list[bytes] = []
         mine = 0
+        client = client_key(scope["client"][0] if scope.get("client") else None)
         try:
             refused, ended = "", False
             with anyio.move_on_after(self.timeout) as deadline:
@@ -138,10 +146,14 @@ class BodySizeLimit:
                     chunk = message.get("body", b"")
                     mine += len(chunk)
                     self.held += len(chunk)
+                    self.held_by[client] = self.held_by.get(client, 0) + len(chunk)
                     if mine > self.max_bytes:
                         refused = "too_large"
                         break
                     ended = not message.get("more_body", False)
+                    if self.held_by[client] > self.share:
+                        refused = "address_busy"
+                        break
                     if self.held > self.budget:
                         refused = "busy"
                         break
@@ -152,7 +164,9 @@ class BodySizeLimit:
                 refused = "timeout"
             if refused:
                 # Released before any drain: dropped bytes hold no memory.
-                read, self.held, mine = mine, self.held - mine, 0
+                read = mine
+                self._release(client, mine)
+                mine = 0
                 chunks.clear()
                 await self._refuse(refused, ended, self.max_bytes - read, receive, send)
                 return
@@ -169,7 +183,15 @@ class BodySizeLimit:
 
             await self.app(scope, replay, send)
         finally:
-            self.held -= mine
+            self._release(client, mine)
+
+    def _release(self, client: str, size: int) -> None:
+        self.held -= size
+        left = self.held_by.get(client, 0) - size
+        if left > 0:
+            self.held_by[client] = left
+        else:
+            self.held_by.pop(client, None)
 
     async def _refuse(self, why: str, ended: bool, left: int, receive: Receive, send: Send) -> None:
         """A body refused part-way. A 503 or 408 first reads and drops the rest of the body
@@ -185,6 +207,10 @@ class BodySizeLimit:
             await drain(receive, idle=DRAIN_IDLE_SECONDS, max_bytes=left)
         if why == "busy":
             msg = "the server is receiving too many bodies at once; retry shortly"
+            await _answer(send, 503, "busy", msg, [(b"retry-after", b"5")])
+        elif why == "address_busy":
+            share = f"{self.share / 2**20:g} MiB" if self.share >= 2**20 else f"{self.share} bytes"
+            msg = f"this address is sending over {share} of bodies at once; retry once answered"
             await _answer(send, 503, "busy", msg, [(b"retry-after", b"5")])
         else:
             msg = f"the body did not arrive within {self.timeout:g} s"

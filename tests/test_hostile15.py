@@ -1,7 +1,7 @@
 """Hostile pass 15 (notes/s18/hostile15-report.md): the uploads queue was first come, first
 served and unbounded (one client's 30 large pictures held another's drawing 8.7 s); a herd of
 requests for a file not yet compressed compressed it once each; /docs-assets served source maps
-/docs never loads."""
+/docs never loads; one address's stalled bodies held the whole budget of bodies."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import anyio
 import httpx
 from fastapi.testclient import TestClient
 from PIL import Image
 
 from latent_explorer.server import Settings, compression, create_app
+from latent_explorer.server.limits import BodySizeLimit
 from tests.api_helpers import uvicorn_in_thread
 from tests.conftest import ROOT
 
@@ -148,3 +150,51 @@ def test_docs_serve_only_the_files_docs_loads() -> None:
         for name in ("swagger-ui-bundle.js.map", "index.j2", "oauth2-redirect.html"):
             assert c.get(f"/docs-assets/{name}").status_code == 404, name
         assert "/docs-assets/swagger-ui-bundle.js" in c.get("/docs").text
+
+
+def test_one_address_stalling_bodies_leaves_room_for_another() -> None:
+    """16 connections from one address that sent 4 MiB less a byte and stalled held the whole
+    budget of bodies: every other client's POST was a 503 for the 30 s each took to time out."""
+    from tests.test_hostile import echo_app
+
+    limit = BodySizeLimit(echo_app, max_bytes=100, timeout=5, budget=1000)  # 250 an address
+    statuses: dict[str, list[int]] = {"a": [], "b": []}
+    words: list[bytes] = []
+
+    async def post(who: str, host: str, size: int, stall: bool) -> None:
+        sent: list[dict] = []
+        parts = [{"type": "http.request", "body": b"x" * size, "more_body": stall}]
+
+        async def receive() -> dict:
+            if parts:
+                return parts.pop(0)
+            await anyio.sleep(3600)  # a stalled body: nothing more, ever
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/",
+            "client": (host, 5000),
+            "headers": [(b"content-length", str(size + (1 if stall else 0)).encode())],
+        }
+        await limit(scope, receive, send)
+        statuses[who].append(sent[0]["status"])
+        words.extend(m.get("body", b"") for m in sent[1:])
+
+    async def main() -> None:
+        async with anyio.create_task_group() as tg:
+            for _ in range(10):  # 10 x 99 bytes would hold 990 of the 1,000
+                tg.start_soon(post, "a", "127.0.0.2", 99, True)
+            await anyio.sleep(0.8)  # the refused ones drain for DRAIN_IDLE_SECONDS first
+            await post("b", "127.0.0.3", 50, False)
+            tg.cancel_scope.cancel()
+
+    anyio.run(main)
+    assert statuses["b"] == [200]
+    assert statuses["a"] == [503] * 8  # two held (198 of its 250), the rest refused
+    assert any(b"this address is sending over 250 bytes" in w for w in words)
+    assert limit.held == 0 and not limit.held_by
