@@ -198,3 +198,48 @@ def test_one_address_stalling_bodies_leaves_room_for_another() -> None:
     assert statuses["a"] == [503] * 8  # two held (198 of its 250), the rest refused
     assert any(b"this address is sending over 250 bytes" in w for w in words)
     assert limit.held == 0 and not limit.held_by
+
+
+def test_the_multipart_parsers_warnings_are_logged_at_a_bounded_rate(caplog) -> None:
+    """python-multipart logs a WARNING per malformed body, its numbers formatted in: one line
+    per request, ~52 KB a second from one client (hostile pass 15)."""
+    import logging
+
+    caplog.set_level(logging.WARNING)
+    with TestClient(create_app(Settings(checkpoints=ROOT / "checkpoints", device="cpu"))) as c:
+        for k in range(40):
+            # "Expected boundary character 45, got 120 at index N", N differing by request.
+            body = b"x" * (1 + k % 7) + b"\r\n--bnd15--\r\n"
+            r = c.post(
+                "/api/models/vae-mnist-z2/encode",
+                content=body,
+                headers={"content-type": "multipart/form-data; boundary=bnd15"},
+            )
+            assert r.status_code == 400, r.text
+    lines = [r for r in caplog.records if r.name.startswith("python_multipart")]
+    assert 1 <= len(lines) <= 10, [r.getMessage() for r in lines]
+
+
+def test_messages_that_differ_only_in_their_numbers_count_as_one() -> None:
+    """python-multipart formats its numbers in before logging: keyed by the text, each index
+    was a message of its own, and a hundred of them started the counts afresh."""
+    import logging
+
+    from latent_explorer.server.log_limits import RepeatedWarnings
+
+    limit = RepeatedWarnings(burst=3, window=60.0, clock=lambda: 0.0)
+    kept = [
+        limit.filter(
+            logging.LogRecord(
+                "python_multipart.multipart",
+                logging.WARNING,
+                __file__,
+                1,
+                f"Expected boundary character 45, got {k} at index {k * 7}",
+                (),
+                None,
+            )
+        )
+        for k in range(300)
+    ]
+    assert sum(kept) == 3
