@@ -29,7 +29,9 @@ requests the connection is dropped, the rest of the read unparsed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import socket
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
@@ -41,6 +43,12 @@ MAX_HEADER_BYTES = 64 * 1024  # request line + headers; browsers send a few KB, 
 WRITE_STALL = float(os.environ.get("LATENT_EXPLORER_WRITE_STALL_S", "30"))
 PAUSED_BUDGET = int(float(os.environ.get("LATENT_EXPLORER_PAUSED_BUDGET_MB", "256")) * 2**20)
 MAX_PIPELINED = 16  # requests queued behind the one being answered, on one connection
+# The kernel's send buffer of each connection, fixed (Linux doubles it for its bookkeeping): left
+# to grow, it took up to ~1.9 MB of an unread 1.5 MB answer each, outside any budget of ours
+# (500 such connections: ~950 MB of kernel memory, near the host's TCP memory pressure, hostile
+# pass 15); what does not fit waits in the transport, under PAUSED_BUDGET and WRITE_STALL. 256 KB
+# in flight still moves ~2.5 MB/s over a 100 ms round trip.
+SEND_BUFFER = int(float(os.environ.get("LATENT_EXPLORER_SEND_BUFFER_KB", "256")) * 1024)
 # Connections whose transport paused writing (the client reads slower than we write): one set
 # per server process, as the budget is.
 _paused: set[HeaderTimeoutProtocol] = set()
@@ -102,6 +110,10 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
         self._arm()
 
     _pipeline_full = False
