@@ -97,7 +97,8 @@ def test_keys_moved_apart_stay_on_the_map(page: Page) -> None:
             const { drawClassKeys } = await import('/assets/js/class-keys.js');
             const g = document.createElementNS('http://www.w3.org/2000/svg', 'g');
             const toPx = ([x, y]) => [((x + 3) / 6) * 560, ((3 - y) / 6) * 560];
-            drawClassKeys(g, [{ label: 0, x: 0, y: 2.99 }, { label: 1, x: 0, y: 2.98 }], toPx,
+            drawClassKeys(g, [{ label: 0, x: 0, y: 2.99, yLow: 2, yHigh: 3 },
+                              { label: 1, x: 0, y: 2.98, yLow: 2, yHigh: 3 }], toPx,
                           560, ['#fff', '#fff']);
             return [...g.children].map((t) => Number(t.getAttribute('y')));
         }"""
@@ -127,3 +128,22 @@ def test_one_median_serves_the_keys_and_the_latency_line(page: Page) -> None:
         }"""
     )
     assert got == [2.5, 3, 7]
+
+
+def test_classes_too_close_to_number_apart_are_not_numbered(page: Page) -> None:
+    """On a β-VAE's switched-off dims every class sits within ±0.04 of 0: moved apart, the ten
+    numbers stood in a column from +0.15 to -0.17, an order by class the dots do not have, under
+    "each label's number marks the middle of its dots" (page pass 25)."""
+    open_app(page, "?model=vae-mnist-z16-beta10&plane=1,2")
+    expect(page.get_by_test_id("keys-note")).to_contain_text("No class is numbered on this view")
+    expect(page.get_by_test_id("class-keys").locator("text")).to_have_count(0)
+    # The AE at ±130: its 0, 1 and 5 lie apart, the seven others within a few pixels.
+    page.get_by_test_id("model-select").select_option("ae-mnist-z2")
+    expect(page.get_by_test_id("keys-note")).to_contain_text(
+        "Not numbered on this view: 2, 3, 4, 6, 7, 8, 9, whose middles lie closer together"
+    )
+    expect(page.get_by_test_id("class-keys").locator("text")).to_have_count(3)
+    # Where the classes lie apart, they are numbered and nothing is said.
+    page.get_by_test_id("model-select").select_option("vae-mnist-z2")
+    expect(page.get_by_test_id("class-keys").locator("text")).to_have_count(10)
+    expect(page.get_by_test_id("keys-note")).to_be_hidden()

@@ -4,7 +4,7 @@
 // the PCA plane of the atlas (z = mean + x c1 + y c2).
 
 import { gridUrl } from "./api.js";
-import { classCentres, drawClassKeys, inkOn } from "./class-keys.js";
+import { classCentres, drawClassKeys, inkOn, unnumberedNote } from "./class-keys.js";
 import { listenToMap } from "./map-input.js";
 import { ellipse, makePlane } from "./map-plane.js";
 
@@ -22,12 +22,13 @@ export const SIGMA_STYLES = {
 };
 
 /**
- * @param {{wrap: HTMLElement, canvas: HTMLCanvasElement, svg: SVGSVGElement, legend: HTMLElement}} els
+ * @param {{wrap: HTMLElement, canvas: HTMLCanvasElement, svg: SVGSVGElement, legend: HTMLElement,
+ *          keysNote?: HTMLElement}} els (keysNote: said when the classes are too close to number)
  * @param {{onPick: (x: number, y: number) => void, onError: (err: Error) => void,
  *          onLoad: () => void, onNoPlane?: () => void}} handlers (onLoad: a background arrived;
  *          onNoPlane: a click or key on a map whose plane has not come)
  */
-export function createLatentMap({ wrap, canvas, svg, legend },
+export function createLatentMap({ wrap, canvas, svg, legend, keysNote = null },
                                 { onPick, onError, onLoad, onNoPlane = () => {} }) {
   const ctx = canvas.getContext("2d");
   const size = canvas.width;
@@ -105,11 +106,14 @@ export function createLatentMap({ wrap, canvas, svg, legend },
     if (background) ctx.drawImage(background, 0, 0, size, size);
     if (!view.scatter || !atlasData || !plane) {
       keyLayer.replaceChildren();
+      if (keysNote) keysNote.hidden = true;
       return;
     }
     if (keysOn) {
       centres ??= classCentres(atlasData.points, atlasData.labels);
-      drawClassKeys(keyLayer, centres, toPx, size, LABEL_COLORS);
+      // The legend says each number marks its class's middle: where one could not, it says why.
+      const note = unnumberedNote(drawClassKeys(keyLayer, centres, toPx, size, LABEL_COLORS));
+      if (keysNote) Object.assign(keysNote, { textContent: note, hidden: !note });
     } else {
       keyLayer.replaceChildren();
     }

@@ -72,7 +72,8 @@ const sliders = createSliders($("sliders"), {
   },
 });
 const map = createLatentMap(
-  { wrap: $("map"), canvas: $("map-canvas"), svg: $("map-overlay"), legend: $("legend") },
+  { wrap: $("map"), canvas: $("map-canvas"), svg: $("map-overlay"), legend: $("legend"),
+    keysNote: $("keys-note") },
   { onPick: (x, y) => setZ(map.plane().unproject(x, y, state.z)),
     // Neutral, and never over the atlas's own notice (which says the same thing first).
     // A failure that may pass (an <img> says no more): asked again when the server answers again.
