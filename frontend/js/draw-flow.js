@@ -207,6 +207,11 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
     return encodeWith((told) => api.encodePixels(model.id, pixels, told, "none"));
   }
 
+  function encodeAgain() {
+    if (pad.hasInk()) encodeDrawing();
+    else if (upload) encodeFile(upload, true);
+  }
+
   return {
     needsLabel,
     encodeDecoded,
@@ -224,9 +229,8 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
       forgetLabel(); // the next drawing is another item (page pass 5: it was sent as the old one)
     },
     /** The same drawing (or image), encoded as the label now named. */
-    relabel() {
-      if (pad.hasInk()) encodeDrawing();
-      else if (upload) encodeFile(upload, true);
-    },
+    relabel: encodeAgain,
+    /** The same drawing (or image), encoded by the model now shown (nothing when there is none). */
+    encodeAgain,
   };
 }

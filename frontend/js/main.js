@@ -110,7 +110,6 @@ const completion = createCompletionPanel(
 // Everything below shows one model's results: a model switch clears all of it.
 store.perModel(() => decodedView.clear());
 store.perModel(() => zWords.clear());
-store.perModel(() => pad.clear());
 store.perModel(() => encodeView.clear());
 store.perModel(() => interpolationView.clear());
 store.perModel(() => showThumbs($("samples"), []));
@@ -120,7 +119,6 @@ store.perModel(() => { map.setMarker(null); map.setEnds(null, null); map.setPath
 store.perModel(() => map.clearBackground());
 store.perModel(() => notice.clear());
 store.perModel(() => teach.clear());
-store.perModel(() => drawFlow.forgetUpload());
 
 // ---- the current z's digit and style row (decode-flows.js) ---------------------------------
 const { scheduleDecode, scheduleStyleRow } = createDigitFlow(
@@ -241,6 +239,10 @@ async function selectModel(id, start = {}) {
   setZ(state.z);
   generateSamples();
   runInterpolation();
+  // The drawing (or image) stays on the pad across a switch and is encoded by this model too:
+  // one image seen as a point (AE), a learned cloud (VAE), an exact posterior (PCA); redrawn by
+  // hand for each, the numbers did not compare (page pass 25).
+  drawFlow.encodeAgain();
   return true;
 }
 

@@ -38,14 +38,18 @@ export const posteriorName = (model) =>
 export function legendTitle(model, plane) {
   const where = model.capabilities.stochastic ? `posterior mean μ(x${givenLabel(model)})` : "code z(x)";
   const onPlane = plane === "pca" ? ", projected on the PCA plane" : "";
-  // A 16-d model's classes overlap on any flat slice, which read as "it did not learn to tell
-  // the digits apart" (page pass 24).
-  const slice = model.latent_dim > 2 ? ` A flat slice of ${model.latent_dim} dims: classes kept ` +
-    "apart along the other directions can overlap here." : "";
+  // A 16-d model's classes overlap on any plane, which read as "it did not learn to tell the
+  // digits apart" (page pass 24). The dots are projected (every code shown, whatever its other
+  // dims); only the background is a slice, through the current z (page pass 25).
+  const slice = model.latent_dim > 2 ? ` Of ${model.latent_dim} dims this plane shows two: ` +
+    "classes kept apart along the others can overlap here." : "";
   // The numbers on the map are read with it: each sits where its class's dots are centred.
-  // A conditional model's codes are given their labels: every label's dots share one cloud.
+  // A conditional model's codes are given their labels: every label's dots share one cloud. A
+  // model that reads labels itself codes each test item under the label it reads (its own
+  // guess, not always the colour's: page pass 25).
+  const given = model.capabilities.infers_label ? "given the label it reads" : "given its label";
   const keys = model.capabilities.conditional
-    ? "; given its label, each is coded by its style alone, so every label's dots share one cloud"
+    ? `; ${given}, each is coded by its style alone, so every label's dots share one cloud`
     : "; each label's number marks the middle of its dots";
   return `Dots: the 10,000 test ${model.data.items} at their ${where}${onPlane}, by label${keys}.${slice}`;
 }
@@ -160,7 +164,8 @@ export function outputMeaning(model) {
   }
   if (model.likelihood === "gaussian") {
     return `The decoder's output for the current ${given}: each pixel's brightness is the mean gray ` +
-      `level of p(x | ${given}), a Gaussian around it.${rest}`;
+      `level of p(x | ${given}), a Gaussian around it, shown within [0, 1] (far from 0 the mean ` +
+      `leaves that range).${rest}`;
   }
   if (model.capabilities.stacked) {
     // Two decoders: z and y give the mean of p(z1 | z, y) over the lower model's features, which
@@ -193,6 +198,37 @@ export function metricNote(model) {
 }
 
 /**
+ * The test set's figures a lesson compares models by, where the model has them: the ELBO's two
+ * terms (the page showed them for one drawing only, so a β-VAE's trade, KL 24.8 -> 4.0 for
+ * reconstruction 66.4 -> 140.0, could not be shown side by side: page pass 25), and the squared
+ * reconstruction error beside PCA's with as many dims (the β-VAE's 23.3 is worse than 16-d PCA's
+ * 21.1). "" when it has neither.
+ * @param {object} model an entry of /api/models
+ * @returns {string}
+ */
+export function testSetFigures(model) {
+  const m = model.metrics;
+  const f = (v) => v.toFixed(1);
+  const said = [];
+  if (m.test_rec != null && m.test_kl != null && m.test_neg_elbo != null) {
+    const given = model.capabilities.conditional ? " given its label" : "";
+    const adds = Math.abs(Number(f(m.test_rec)) + Number(f(m.test_kl)) - Number(f(m.test_neg_elbo)));
+    const rounded = adds > 0.05 ? " (each rounded)" : "";
+    const beta = model.kl_weight ?? 1;
+    const trained = beta === 1 ? "" : ` Trained on reconstruction + ${beta} × KL, it keeps the KL ` +
+      "small and pays for it in reconstruction.";
+    said.push(`Test set, per ${model.data.item}${given}: reconstruction ${f(m.test_rec)} + KL ` +
+      `${f(m.test_kl)} = −ELBO ${f(m.test_neg_elbo)} nats${rounded}.${trained}`);
+  }
+  // PCA's own error beside PCA's says nothing: only a model that is not PCA is compared with it.
+  if (m.recon_sq_error != null && m.pca_recon_sq_error != null && !model.capabilities.exact_posterior) {
+    said.push(`Squared reconstruction error ${f(m.recon_sq_error)}, against ` +
+      `${f(m.pca_recon_sq_error)} for PCA with as many dims (${model.latent_dim}).`);
+  }
+  return said.join(" ");
+}
+
+/**
  * Notation that follows the model: a conditional model's posterior is q(z|x,y) and its likelihood
  * p(x|y). index.html writes the plain form and marks it: <span data-given="q(z|x,y)">q(z|x)</span>.
  * @param {ParentNode} root
@@ -214,6 +250,8 @@ export function applyNotation(root, model) {
  */
 export function showModelTexts(m, $) {
   $("model-info").textContent = `${m.description}. ${metricNote(m)}`.replace(/\.\. /, ". ").trim();
+  const figures = testSetFigures(m);
+  Object.assign($("model-figures"), { textContent: figures, hidden: !figures });
   $("digit-meaning").textContent = outputMeaning(m);
   // Sentences of the explanations that hold only for models with this capability.
   const c = m.capabilities;

@@ -22,6 +22,8 @@ const POSTERIOR_SAMPLES = 16;
 const AT_PRIOR = 0.9;
 // Below this the cloud is "small" beside the prior's circles; up to AT_PRIOR only "narrower".
 const SMALL = 0.5;
+// Below this (every dim) the samples decode to what reads as one image.
+const ALIKE = 0.25;
 
 /**
  * The Draw explanation's sentence on the cloud's size, from this drawing's σ: it said "The cloud
@@ -99,9 +101,16 @@ export function createPosteriorSamples({ root, strip, again, note }, { onDots, i
       ? " Here it is the exact posterior p(z|x), found in closed form (the model is linear and " +
         "Gaussian); a VAE's encoder can only learn an approximation of its own."
       : "";
+    // A clear drawing's cloud on the 2-d VAE (σ ~0.08) decodes to 16 copies of one digit, under
+    // a heading that says it is a distribution (page pass 25): said why, and where to see it.
+    const most = current ? Math.max(...current.logvar.map((v) => Math.exp(v / 2))) : 0;
+    const alike = current && most < ALIKE
+      ? ` With σ at most ${most.toFixed(2)} they look alike: the cloud is small beside how far z ` +
+        "moves to change the {item} (the zoomed view below shows it)."
+      : "";
     note.textContent = current
       ? fillNouns(`16 samples z = μ + σ·ε, ε ~ N(0, I), from ${q}: the dots on the map and ` +
-                  `their {items}.${exact}`, model)
+                  `their {items}.${alike}${exact}`, model)
       : "This model encodes to a single point z(x): there is no q(z|x) to sample from.";
     draw();
   }
