@@ -4,12 +4,11 @@
 // the PCA plane of the atlas (z = mean + x c1 + y c2).
 
 import { gridUrl } from "./api.js";
-import { classCentres, drawClassKeys, inkOn, unnumberedNote } from "./class-keys.js";
+import { classCentres, drawClassKeys, unnumberedNote } from "./class-keys.js";
 import { listenToMap } from "./map-input.js";
+import { LABEL_COLORS, fillLegend } from "./map-legend.js";
 import { ellipse, makePlane } from "./map-plane.js";
 
-const LABEL_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                             "#8c564b", "#e377c2", "#bcbd22", "#7f7f7f", "#17becf"];
 /** The interpolation path and its ends A and B: white on a dark edge, a colour no label dot, prior
  * ring or posterior ellipse uses. */
 const PATH_COLOR = "#ffffff";
@@ -159,22 +158,10 @@ export function createLatentMap({ wrap, canvas, svg, legend, keysNote = null },
     return url;
   }
 
-  /** The legend's classes; `keys`: each numbered on the map too (not for a conditional model,
-   *  whose dots of every label share one cloud: ten numbers stacked at its middle said nothing). */
+  /** The legend's classes; `keys`: each numbered on the map too (map-legend.js). */
   function setLegend(classNames, keys = true) {
     keysOn = keys;
-    legend.replaceChildren(...classNames.map((name, k) => {
-      const s = document.createElement("span");
-      s.style.setProperty("--c", LABEL_COLORS[k % 10]);
-      // The map writes each class's number on its dots; a name that is not that number (a
-      // Fashion class) carries it in its swatch, so the two can be matched without the hue.
-      if (keys && name !== String(k)) {
-        s.dataset.key = String(k);
-        s.style.setProperty("--ink", inkOn(LABEL_COLORS[k % 10]));
-      }
-      s.textContent = name;
-      return s;
-    }));
+    fillLegend(legend, classNames, keys);
   }
 
   function setCrosshair(z) {
