@@ -25,6 +25,7 @@ def test_a_retried_encode_leaves_a_move_made_meanwhile(page: Page) -> None:
     draw_stroke(page, SEVEN)
     expect(page.locator("#encode-info")).to_contain_text("Asked again in 1 s")
     before = page.evaluate("() => location.search")
+    page.get_by_test_id("latent-map").scroll_into_view_if_needed()  # a click at its foot
     box = page.get_by_test_id("latent-map").bounding_box()
     page.mouse.click(box["x"] + 0.2 * box["width"], box["y"] + 0.8 * box["height"])
     page.wait_for_function("(before) => location.search !== before", arg=before)

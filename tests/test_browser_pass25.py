@@ -9,11 +9,12 @@ gaps, PCA's "one matrix", the M2's labels and a 16-d map's "flat slice"."""
 from __future__ import annotations
 
 import json
+import urllib.parse
 
 from playwright.sync_api import Page, expect
 
 from tests import test_browser
-from tests.test_browser import SEVEN, draw_stroke, open_app
+from tests.test_browser import SEVEN, draw_stroke, open_app, slider_values
 
 base_url = test_browser.base_url
 browser = test_browser.browser
@@ -58,9 +59,38 @@ def test_a_drawing_stays_and_is_encoded_by_the_next_model(page: Page) -> None:
     with page.expect_response(lambda r: r.url.endswith("/pca-mnist-z2/encode")):
         page.get_by_test_id("model-select").select_option("pca-mnist-z2")
     expect(page.get_by_role("heading", name="p(z|x) is a distribution")).to_be_visible()
-    # Back: the AE again, and the same drawing encoded by it again.
-    with page.expect_response(lambda r: r.url.endswith("/ae-mnist-z2/encode")):
+    # Back: the AE again, at the view it had, and the same drawing encoded by it again; the
+    # answer no longer moves the view (review 18: Back lost the z it restored).
+    page.get_by_role("button", name="Reset to 0").click()
+    page.wait_for_function("() => new URLSearchParams(location.search).get('z') === '0,0'")
+    with page.expect_response(lambda r: r.url.endswith("/vae-mnist-z2/encode")):
+        page.get_by_test_id("model-select").select_option("vae-mnist-z2")
+    with page.expect_response(lambda r: r.url.endswith("/pca-mnist-z2/encode")):
         page.go_back()
+    page.wait_for_timeout(500)
+    assert slider_values(page) == [0.0, 0.0]
+    assert new_query(page).get("z") == "0,0"
+
+
+def new_query(page: Page) -> dict:
+    return dict(urllib.parse.parse_qsl(page.evaluate("() => location.search").lstrip("?")))
+
+
+def test_the_decoded_picture_is_sent_as_it_is_to_the_next_model(page: Page) -> None:
+    """Encoded again after a switch, "Encode the decoded digit"'s picture went through MNIST's
+    crop and centring: another image than the one first sent (review 18)."""
+    open_app(page, "?model=pca-mnist-z2&z=0.5,-1")
+    sent: list[str] = []
+    page.on(
+        "request", lambda r: sent.append(r.post_data or "") if r.url.endswith("/encode") else None
+    )
+    with page.expect_response(lambda r: r.url.endswith("/pca-mnist-z2/encode")):
+        page.get_by_role("button", name="Encode the decoded digit").click()
+    with page.expect_response(lambda r: r.url.endswith("/ae-mnist-z2/encode")):
+        page.get_by_test_id("model-select").select_option("ae-mnist-z2")
+    bodies = [json.loads(b) for b in sent]
+    assert [b["preprocess"] for b in bodies] == ["none", "none"]
+    assert bodies[0]["pixels"] == bodies[1]["pixels"]
 
 
 def test_posterior_samples_that_look_alike_are_said_to(page: Page) -> None:

@@ -31,6 +31,10 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
   const needsLabel = () => conditional() && !state.model.capabilities.infers_label;
   let request = 0; // a newer stroke, label or Clear wins over a late answer to an older one
   let upload = null; // the image file encoded last, if it was an upload (re-sent when re-labelled)
+  // The pixels of the decoded image "Encode the decoded digit" put on the pad, while it is there:
+  // sent again as they are (encoded again as a drawing, after a switch or a label, they went
+  // through MNIST's crop and centring and another model was shown another image: review 18).
+  let decodedPixels = null;
 
   /** No file to re-send; the same file chosen again is a new choice. */
   function forgetUpload() {
@@ -58,14 +62,17 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
   const retry = createRetry(MAX_RETRIES);
 
   /** Encode what `send(label)` sends and show it, as the newest encode (`again`: a retry). The
-   *  view's z and label when it was first sent travel with it, across retries. */
-  function encodeWith(send, asked = { z: state.z, label: state.label }, again = false) {
-    inFlight = encodeAndShow(send, asked, again);
+   *  view's z and label when it was first sent travel with it, across retries. `moveView`: the
+   *  view goes to the answer's mean and label (not for a drawing encoded again by the model a
+   *  Back or a link opened: the view it restores is theirs; review 18). */
+  function encodeWith(send, asked = { z: state.z, label: state.label }, again = false,
+                      moveView = true) {
+    inFlight = encodeAndShow(send, asked, again, moveView);
     return inFlight;
   }
 
   /** Encode what `send(label)` sends and show it: the same for a drawing and an upload. */
-  async function encodeAndShow(send, asked, again) {
+  async function encodeAndShow(send, asked, again, moveView) {
     const model = state.model;
     if (needsLabel() && state.drawLabel === null) {
       request += 1; // "?" chosen while an answer for a named label was on its way
@@ -94,7 +101,7 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
       // Unless the user moved since it was first sent: a label or a z chosen since is a view of
       // their own, kept whole (page passes 20-21: an answer retried after an outage put back the
       // label picked before under a z picked for the new one, or relabelled a map click's digit).
-      const untouched = state.z === asked.z && state.label === asked.label;
+      const untouched = moveView && state.z === asked.z && state.label === asked.label;
       const label = model.capabilities.infers_label ? body.label : told;
       if (untouched && label !== null && label !== undefined && label !== state.label) {
         followLabel(label);
@@ -116,7 +123,7 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
       if (api.mayPass(err)) {
         takeDown();
         const wait = retry.schedule(() => {
-          if (mine === request && store.isCurrent(t)) encodeWith(send, asked, true);
+          if (mine === request && store.isCurrent(t)) encodeWith(send, asked, true, moveView);
         });
         // Once the tries are spent, the user's next stroke asks again.
         const next = wait ? `Asked again in ${wait} s.` : GAVE_UP;
@@ -136,10 +143,22 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
     encodeView.quiet(false);
   };
 
+  /** A stroke on the pad: a drawing, whatever was on the pad before it. */
   function encodeDrawing() {
+    decodedPixels = null;
+    return encodePad();
+  }
+
+  /** What is on the pad, encoded: the decoded image as it is, else the drawing. */
+  function encodePad(moveView = true) {
     userMoved();
     if (upload) forgetLabel(); // a drawing after a file is another item: its label is unknown
     forgetUpload();
+    if (decodedPixels) {
+      const pixels = decodedPixels;
+      return encodeWith((told) => api.encodePixels(state.model.id, pixels, told, "none"),
+                        undefined, false, moveView);
+    }
     const model = state.model;
     if (!pad.hasInk()) {
       request += 1; // an answer to an earlier drawing is stale now
@@ -157,17 +176,19 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
     // A small drawing is read as if drawn large (the pad's fittedPixels), as MNIST's digits are
     // of a size with their strokes.
     const pixels = fitted ? pad.fittedPixels() : pad.toPixels();
-    return encodeWith((told) => api.encodePixels(model.id, pixels, told, preprocessFor(model)));
+    return encodeWith((told) => api.encodePixels(model.id, pixels, told, preprocessFor(model)),
+                      undefined, false, moveView);
   }
 
   /**
    * An image file instead of a drawing (and the way in for whoever cannot draw with a pointer).
    * @param {File} file @param {boolean} [again] the same file, re-sent under a newly named label
    */
-  function encodeFile(file, again = false) {
+  function encodeFile(file, again = false, moveView = true) {
     userMoved();
     if (!again) forgetLabel(); // a new file is a new item: the last one's label is not its own
     pad.clear();
+    decodedPixels = null;
     upload = file;
     const model = state.model;
     const t = store.token();
@@ -176,7 +197,10 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
     // only once one was chosen did the server refuse the file (page pass 14).
     inFlight = api.looksLikeImage(file).then((image) => {
       if (mine !== request || !store.isCurrent(t)) return undefined; // a newer stroke or file
-      if (image) return encodeWith((told) => api.encodeUpload(model.id, file, told, preprocessFor(model)));
+      if (image) {
+        return encodeWith((told) => api.encodeUpload(model.id, file, told, preprocessFor(model)),
+                          undefined, false, moveView);
+      }
       forgetResults();
       return encodeView.say(`This file is not a ${api.IMAGE_FORMATS} image: choose another.`, { error: true });
     });
@@ -202,14 +226,17 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
     }
     forgetUpload();
     pad.showImage(decoded);
+    decodedPixels = pixels;
     // A conditional model decoded it given the view's label: that is what it shows.
     if (needsLabel()) nameLabel(state.label);
     return encodeWith((told) => api.encodePixels(model.id, pixels, told, "none"));
   }
 
-  function encodeAgain() {
-    if (pad.hasInk()) encodeDrawing();
-    else if (upload) encodeFile(upload, true);
+  /** What is on the pad (or the file) encoded again: by the model now shown (`moveView`: the
+   *  view goes to it, as after a choice in the picker), or as the label now named. */
+  function encodeAgain({ moveView = true } = {}) {
+    if (pad.hasInk()) encodePad(moveView);
+    else if (upload) encodeFile(upload, true, moveView);
   }
 
   return {
@@ -225,11 +252,12 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
       userMoved();
       request += 1;
       pad.clear();
+      decodedPixels = null;
       forgetResults();
       forgetLabel(); // the next drawing is another item (page pass 5: it was sent as the old one)
     },
     /** The same drawing (or image), encoded as the label now named. */
-    relabel: encodeAgain,
+    relabel: () => encodeAgain(),
     /** The same drawing (or image), encoded by the model now shown (nothing when there is none). */
     encodeAgain,
   };

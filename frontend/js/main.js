@@ -205,9 +205,10 @@ function setEnd(k) {
  * @param {string} id
  * @param {{z?: number[] | null, label?: number | null, plane?: string | null,
  *          ends?: object[]}} [start]
+ * @param {{follow?: boolean}} [how] follow: chosen in the picker, the view follows the drawing
  * @returns {Promise<boolean>} false when another model was chosen before this one was shown
  */
-async function selectModel(id, start = {}) {
+async function selectModel(id, start = {}, { follow = false } = {}) {
   const m = state.models.find((entry) => entry.id === id) || state.models[0];
   const focused = document.activeElement;
   const previous = state.model;
@@ -241,8 +242,9 @@ async function selectModel(id, start = {}) {
   runInterpolation();
   // The drawing (or image) stays on the pad across a switch and is encoded by this model too:
   // one image seen as a point (AE), a learned cloud (VAE), an exact posterior (PCA); redrawn by
-  // hand for each, the numbers did not compare (page pass 25).
-  drawFlow.encodeAgain();
+  // hand for each, the numbers did not compare (page pass 25). The view goes to it after a
+  // choice in the picker, not after a Back or a link, whose view is the one to restore.
+  drawFlow.encodeAgain({ moveView: follow });
   return true;
 }
 
@@ -255,7 +257,7 @@ function switchModel(id) {
   if (state.model && id === state.model.id) return;
   clearTimeout(urlTimer);
   history.replaceState(null, "", currentQuery());
-  selectModel(id).catch(unexpected);
+  selectModel(id, {}, { follow: true }).catch(unexpected);
   clearTimeout(urlTimer);
   history.pushState(null, "", currentQuery());
 }
