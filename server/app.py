@@ -89,7 +89,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Small answers of numbers (probs, logits) written in a thread: a few at once, their own
         # queue, not the shared pool's 40 tokens (review).
         # In turns too: 300 encodes from one address held another's one-row decode 2.1 s.
-        app.state.numbers = FairQueue(NUMBER_WRITERS, total=256, per_client=64, doing="writing")
+        app.state.numbers = FairQueue(
+            NUMBER_WRITERS, total=256, per_client=64, doing="writing numbers"
+        )
         log.info("serving %d models on %s", len(app.state.registry.entries), device)
         # torch, FastAPI and the models leave millions of long-lived objects: keep the cyclic
         # GC from walking them again on every full collection while serving.

@@ -104,12 +104,18 @@ def run(args: argparse.Namespace) -> None:
     trusted = os.environ.get("LATENT_EXPLORER_TRUSTED_HOSTS", "*")
     for line in start_lines(args.host, args.port, trusted):
         print(line, flush=True)
-    # uvicorn trusts X-Forwarded-For from loopback unless told otherwise: any local client, or
-    # every visitor of a same-host proxy that passes a client's own header on, chose the address
-    # its requests wait as, or named another's (hostile pass 15: a prober's grid, 0.08 s, took
-    # 9.15 s behind 200 grids with made-up addresses). Trusted only when the operator names the
-    # proxies that set it.
-    forwarded = os.environ.get(FORWARDED_SETTING, "").strip()
+    # Whose X-Forwarded-For names the client, and so the address its requests wait as in the
+    # fair queues and the body budget: the proxies named here, else in uvicorn's own
+    # FORWARDED_ALLOW_IPS, else loopback (uvicorn's default: a proxy on this host, which appends
+    # the client's address; uvicorn takes the rightmost address it does not trust, so a visitor
+    # cannot forge it). Set empty, none: every client is the address it connects from. Not
+    # trusting loopback by default (hostile pass 15) made every visitor of a same-host proxy one
+    # address, sharing one share of every bound (review 18); what a local process could forge
+    # there, it can have anyway from other loopback addresses.
+    forwarded = os.environ.get(FORWARDED_SETTING)
+    if forwarded is None:
+        forwarded = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+    forwarded = forwarded.strip()
     uvicorn.run(
         APP_FACTORY,
         proxy_headers=bool(forwarded),

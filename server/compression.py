@@ -99,7 +99,7 @@ class KeptGzip:
         self.size = 0
         # Keys being compressed now, each by the first request that missed it: the others wait
         # for its result and hold no body. Each compressed its own copy: 300 requests (HEADs
-        # too) for a cold 1.9 MB file took the server from 555 MB to 1.59 GB and cost 34 times
+        # too) for a cold 1.9 MB source map took the server from 555 MB to 1.59 GB and cost 34 times
         # the CPU of a kept body (hostile pass 15), and any file could be made cold again by
         # ~150 atlas views pushing it out.
         self.making: dict[tuple[str, str], anyio.Event] = {}

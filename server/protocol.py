@@ -47,7 +47,8 @@ MAX_PIPELINED = 16  # requests queued behind the one being answered, on one conn
 # to grow, it took up to ~1.9 MB of an unread 1.5 MB answer each, outside any budget of ours
 # (500 such connections: ~950 MB of kernel memory, near the host's TCP memory pressure, hostile
 # pass 15); what does not fit waits in the transport, under PAUSED_BUDGET and WRITE_STALL. 256 KB
-# in flight still moves ~2.5 MB/s over a 100 ms round trip.
+# in flight still moves ~2.5 MB/s over a 100 ms round trip. The kernel caps it at its
+# net.core.wmem_max (often 208 KB).
 SEND_BUFFER = int(float(os.environ.get("LATENT_EXPLORER_SEND_BUFFER_KB", "256")) * 1024)
 # Connections whose transport paused writing (the client reads slower than we write): one set
 # per server process, as the budget is.

@@ -86,7 +86,8 @@ class FairQueue:
                 raise
             if waiter.refused:
                 # Not the total alone: its place went to a newcomer (hostile pass 15).
-                raise self._busy(f"its place went to another address's; {self.waiting} wait")
+                msg = f"its place went to a request from another address; {self.waiting} wait"
+                raise self._busy(msg)
         try:
             yield
         finally:

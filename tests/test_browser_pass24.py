@@ -86,7 +86,7 @@ def test_a_16_d_maps_overlap_is_said_and_no_count_is_pointed_at_that_is_not_show
 ) -> None:
     open_app(page, "?model=vae-mnist-z16")
     expect(page.get_by_test_id("legend-title")).to_contain_text(
-        "Of 16 dims this plane shows two: classes kept apart along the others can overlap"
+        "A plane through 16 dims: classes kept apart along the other directions can overlap"
     )
     with page.expect_response(lambda r: r.url.endswith("/encode")) as answer:
         draw_stroke(page, SEVEN)

@@ -80,7 +80,7 @@ def test_one_address_flooding_the_uploads_does_not_hold_back_another() -> None:
 
 def test_a_herd_on_a_cold_file_compresses_it_once(monkeypatch) -> None:
     """Every request that found no kept gzip body compressed its own copy, a HEAD too: 300 of
-    them for a cold 1.9 MB file took the server from 555 MB to 1.59 GB (hostile pass 15)."""
+    them for a cold 1.9 MB source map took the server from 555 MB to 1.59 GB (hostile pass 15)."""
     calls: list[int] = []
     real = compression._gzip
 
@@ -270,4 +270,6 @@ def test_each_connections_kernel_send_buffer_is_fixed(monkeypatch) -> None:
         conn.request("GET", "/openapi.json")
         assert conn.getresponse().status == 200
         conn.close()
-    assert sizes == [2 * protocol.SEND_BUFFER]  # Linux doubles what it is asked for
+    # Linux doubles what it is asked for, up to net.core.wmem_max (often 208 KB).
+    ceiling = int(open("/proc/sys/net/core/wmem_max").read())
+    assert sizes == [2 * min(protocol.SEND_BUFFER, ceiling)]

@@ -84,17 +84,23 @@ def test_the_hosts_answered_are_the_ones_printed(monkeypatch, capsys) -> None:
     assert "localhost" not in out
 
 
-def test_forwarded_addresses_are_trusted_only_when_named(monkeypatch, capsys) -> None:
-    """uvicorn's default trusted X-Forwarded-For from loopback: any local client chose the
-    address its requests waited as in the fair queues (hostile pass 15)."""
+def test_forwarded_addresses_are_trusted_from_the_proxies_named(monkeypatch, capsys) -> None:
+    """Loopback by default, as uvicorn (a same-host proxy names each visitor; not trusting it made
+    every visitor one address: review 18); uvicorn's own FORWARDED_ALLOW_IPS honoured; ours wins,
+    and set empty trusts none."""
     seen: list[dict] = []
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: seen.append(kwargs))
     args = argparse.Namespace(
         host="127.0.0.1", port=PORT, checkpoints=None, device=None, log_level="warning", workers=1
     )
     monkeypatch.delenv("LATENT_EXPLORER_FORWARDED_ALLOW_IPS", raising=False)
+    monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)
+    run(args)
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "10.1.1.1")
     run(args)
     monkeypatch.setenv("LATENT_EXPLORER_FORWARDED_ALLOW_IPS", "10.0.0.5")
     run(args)
-    assert seen[0]["proxy_headers"] is False
-    assert seen[1]["proxy_headers"] is True and seen[1]["forwarded_allow_ips"] == "10.0.0.5"
+    monkeypatch.setenv("LATENT_EXPLORER_FORWARDED_ALLOW_IPS", "")
+    run(args)
+    got = [(k["proxy_headers"], k["forwarded_allow_ips"]) for k in seen]
+    assert got == [(True, "127.0.0.1"), (True, "10.1.1.1"), (True, "10.0.0.5"), (False, None)]

@@ -84,8 +84,9 @@ export function drawClassKeys(layer, centres, toPx, size, colors) {
     const [top, bottom] = [toPx([x, yHigh])[1], toPx([x, yLow])[1]]; // pixels grow downwards
     return py >= top - 1 && py <= bottom + 1;
   });
-  // One number left among nine that could not be written says nothing of where classes lie.
-  if (placed.length > 1 && fits.filter(Boolean).length <= 1) fits.fill(false);
+  // One number left among many that could not be written says nothing of where classes lie
+  // (among two or three, a number that fits still does).
+  if (placed.length >= 5 && fits.filter(Boolean).length <= 1) fits.fill(false);
   layer.replaceChildren(...placed.filter((_, k) => fits[k]).map(({ label, at: [px, py] }) => {
     const text = document.createElementNS(SVG_NS, "text");
     Object.entries({ x: px, y: py, fill: colors[label % colors.length], stroke: "#000",

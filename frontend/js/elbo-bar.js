@@ -135,8 +135,8 @@ export function createElboBar(root, klRoot) {
         // Said where it differs from the API's number rounded (77.53 shown as 77.6: page pass 25).
         Math.round(10 * reconstruction) === shownTotal - shownKl ? "" : h("span",
           { className: "muted", "data-testid": "elbo-rounding" },
-          ` (reconstruction as their difference, so that the sum adds up; ` +
-          `${reconstruction.toFixed(2)} unrounded)`)),
+          ` (reconstruction as their difference, so that the sum adds up; the API gives ` +
+          `${reconstruction})`)),
       ...betaNote(model, shownTotal - shownKl, shownKl, kl),
       h("p", { className: "muted", "data-testid": "elbo-gap" },
         `−log ${pOfX(model)} ≈ ${(shownNll / 10).toFixed(1)} nats (importance-weighted, k=${body.nll_k}). ` +

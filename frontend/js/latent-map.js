@@ -115,6 +115,7 @@ export function createLatentMap({ wrap, canvas, svg, legend, keysNote = null },
       if (keysNote) Object.assign(keysNote, { textContent: note, hidden: !note });
     } else {
       keyLayer.replaceChildren();
+      if (keysNote) keysNote.hidden = true; // an earlier model's words (review 18)
     }
     const { points, labels } = atlasData;
     ctx.globalAlpha = 0.75;

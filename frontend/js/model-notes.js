@@ -41,8 +41,8 @@ export function legendTitle(model, plane) {
   // A 16-d model's classes overlap on any plane, which read as "it did not learn to tell the
   // digits apart" (page pass 24). The dots are projected (every code shown, whatever its other
   // dims); only the background is a slice, through the current z (page pass 25).
-  const slice = model.latent_dim > 2 ? ` Of ${model.latent_dim} dims this plane shows two: ` +
-    "classes kept apart along the others can overlap here." : "";
+  const slice = model.latent_dim > 2 ? ` A plane through ${model.latent_dim} dims: classes ` +
+    "kept apart along the other directions can overlap here." : "";
   // The numbers on the map are read with it: each sits where its class's dots are centred.
   // A conditional model's codes are given their labels: every label's dots share one cloud. A
   // model that reads labels itself codes each test item under the label it reads (its own
