@@ -1,5 +1,6 @@
-"""The heavy queue: renders (grids, cold atlases, large batches, completions) wait here for the
-one worker, served in turns by client address, and bounded.
+"""Fair queues: renders (grids, cold atlases, large batches, completions: the heavy queue),
+uploads and written numbers wait here for their few workers, served in turns by client address,
+and bounded (the uploads and numbers queues were first come, first served until hostile pass 15).
 
 FIFO, one client holding 64 grid requests open made every other client's grid and atlas wait
 6-7 s (up to its 1,000 connections, ~90 s), with no word to back off; a bound of 4 places per
