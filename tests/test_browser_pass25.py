@@ -25,13 +25,14 @@ def test_each_model_says_its_test_sets_elbo_terms_and_pca_error(page: Page) -> N
     open_app(page, "?model=vae-mnist-z16")
     figures = page.get_by_test_id("model-figures")
     expect(figures).to_contain_text("reconstruction 66.4 + KL 24.8 = −ELBO 91.2 nats")
-    expect(figures).to_contain_text("Squared reconstruction error 5.3, against 21.1 for PCA")
+    expect(figures).to_contain_text("Squared reconstruction error 5.3 (summed over the 784 gray")
+    expect(figures).to_contain_text("against 21.1 for PCA")
     page.get_by_test_id("model-select").select_option("vae-mnist-z16-beta10")
     expect(figures).to_contain_text(
         "reconstruction 140.0 + KL 4.0 = −ELBO 144.1 nats (each rounded)"
     )
     expect(figures).to_contain_text("Trained on reconstruction + 10 × KL")
-    expect(figures).to_contain_text("error 23.3, against 21.1 for PCA with as many dims (16)")
+    expect(figures).to_contain_text("against 21.1 for PCA with as many dims (16)")
     # PCA is not compared with itself; the M2 has no split of its bound to show.
     page.get_by_test_id("model-select").select_option("pca-mnist-z2")
     expect(figures).to_be_hidden()
@@ -114,7 +115,7 @@ def test_the_elbo_bars_reconstruction_says_when_it_is_not_the_apis_rounded(page:
     page.route("**/vae-mnist-z2/encode", answer)
     draw_stroke(page, SEVEN)
     expect(page.get_by_test_id("elbo-rec")).to_have_text("77.6")
-    expect(page.get_by_test_id("elbo-rounding")).to_contain_text("the API gives 77.53")
+    expect(page.get_by_test_id("elbo-rounding")).to_contain_text("on its own 77.53")
 
 
 def test_the_wording_a_teacher_checked(page: Page) -> None:

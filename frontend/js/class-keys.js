@@ -113,6 +113,10 @@ export function unnumberedNote({ unnumbered, shown }) {
     return `No class is numbered on this view: their middles ${why}, so every class's dots sit ` +
       "on about the same spot here.";
   }
+  if (unnumbered.length === 1) {
+    return `Not numbered on this view: ${unnumbered[0]}, whose middle lies closer to another ` +
+      "class's than a number's height.";
+  }
   return `Not numbered on this view: ${unnumbered.join(", ")}, whose middles ${why}.`;
 }
 

@@ -63,12 +63,14 @@ export function percentileMessage(p, model) {
 function betaNote(model, rec, shownKl, kl) {
   const beta = model.kl_weight ?? 1;
   if (beta === 1) return [];
-  const weightedKl = Math.round(10 * beta * kl); // tenths, so that the printed sum adds up
+  const printedKl = Number(kl.toFixed(2)); // the factor as printed: β × 3.425 read "10 × 3.42 =
+  // 34.3" (page pass 26)
+  const weightedKl = Math.round(10 * beta * printedKl); // tenths, so that the printed sum adds up
   const tenths = (v) => (v / 10).toFixed(1);
   // The −ELBO's own sum named after the objective's: "that sum" read as the objective's (pass 21).
   return [h("p", { className: "muted", "data-testid": "elbo-beta" },
     `Trained with β = ${beta}: it minimised reconstruction + ${beta} × KL (here ` +
-    `${tenths(rec)} + ${beta} × ${kl.toFixed(2)} = ${tenths(rec)} + ${tenths(weightedKl)} = ` +
+    `${tenths(rec)} + ${beta} × ${printedKl.toFixed(2)} = ${tenths(rec)} + ${tenths(weightedKl)} = ` +
     `${tenths(rec + weightedKl)}). The bar counts KL once: ${tenths(rec)} + ${tenths(shownKl)} = ` +
     `${tenths(rec + shownKl)} is the −ELBO, the bound on −log ${pOfX(model)}.`)];
 }
@@ -135,7 +137,7 @@ export function createElboBar(root, klRoot) {
         // Said where it differs from the API's number rounded (77.53 shown as 77.6: page pass 25).
         Math.round(10 * reconstruction) === shownTotal - shownKl ? "" : h("span",
           { className: "muted", "data-testid": "elbo-rounding" },
-          ` (reconstruction as their difference, so that the sum adds up; the API gives ` +
+          ` (reconstruction as their difference, so that the sum adds up; on its own ` +
           `${reconstruction})`)),
       ...betaNote(model, shownTotal - shownKl, shownKl, kl),
       h("p", { className: "muted", "data-testid": "elbo-gap" },

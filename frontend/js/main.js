@@ -38,6 +38,7 @@ const { conditional } = store;
 const labelOrNull = () => (conditional() ? state.label : null);
 
 const notice = createNotice($("error"), $("model-select"));
+$("model-figures-box").open = !window.matchMedia("(max-width: 640px)").matches; // see index.html
 /** A failure no flow caught (each catches its own): said, not left to the console alone with a
  *  half-switched page (review 14). */
 const unexpected = (err) => notice.show(err, "page"); // not "the model list", which loaded
@@ -222,6 +223,7 @@ async function selectModel(id, start = {}, { follow = false } = {}) {
   showModelTexts(m, $);
   showLabel(state.label);
   $("draw-label-control").hidden = !drawFlow.needsLabel();
+  $("draw-label").value = state.drawLabel === null ? "" : String(state.drawLabel);
   // A control the new model hides (a CVAE's label selects, on Back to a VAE) took the focus with
   // it, to the page's start (page pass 14): the picker, which made the switch, has it instead.
   if (focused && focused !== document.body && !focused.checkVisibility()) $("model-select").focus();

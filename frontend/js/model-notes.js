@@ -222,8 +222,9 @@ export function testSetFigures(model) {
   }
   // PCA's own error beside PCA's says nothing: only a model that is not PCA is compared with it.
   if (m.recon_sq_error != null && m.pca_recon_sq_error != null && !model.capabilities.exact_posterior) {
-    said.push(`Squared reconstruction error ${f(m.recon_sq_error)}, against ` +
-      `${f(m.pca_recon_sq_error)} for PCA with as many dims (${model.latent_dim}).`);
+    said.push(`Squared reconstruction error ${f(m.recon_sq_error)} (summed over the 784 gray ` +
+      `pixels; lower is closer), against ${f(m.pca_recon_sq_error)} for PCA with as many dims ` +
+      `(${model.latent_dim}).`);
   }
   return said.join(" ");
 }
@@ -251,7 +252,8 @@ export function applyNotation(root, model) {
 export function showModelTexts(m, $) {
   $("model-info").textContent = `${m.description}. ${metricNote(m)}`.replace(/\.\. /, ". ").trim();
   const figures = testSetFigures(m);
-  Object.assign($("model-figures"), { textContent: figures, hidden: !figures });
+  $("model-figures").textContent = figures;
+  $("model-figures-box").hidden = !figures;
   $("digit-meaning").textContent = outputMeaning(m);
   // Sentences of the explanations that hold only for models with this capability.
   const c = m.capabilities;

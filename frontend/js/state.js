@@ -56,6 +56,7 @@ export function createStore() {
   const state = initialState();
   /** @type {(() => void)[]} */
   const clearers = [];
+  const drawLabels = new Map(); // data set name -> the label named for the drawing on the pad
   let token = 0;
 
   // Readers get a view that refuses writes, so a stray `state.x = ...` fails loudly.
@@ -108,7 +109,10 @@ export function createStore() {
       state.atlas = null;
       state.encoded = null;
       state.ends = [null, null];
-      state.drawLabel = null;
+      // The label named for the drawing on the pad, which stays across a switch: kept for the
+      // models of its data set (a CVAE, then the Fashion CVAE, then the CVAE again asked for the
+      // 7 it had been told: page pass 26).
+      state.drawLabel = drawLabels.get(model.data.name) ?? null;
       if (label !== null && Number.isInteger(label) && label >= 0 && label < classCount(model)) {
         state.label = label;
       } else if (!sameData || (model.num_classes && state.label >= model.num_classes)) {
@@ -147,6 +151,9 @@ export function createStore() {
     /** @param {number | null} label */
     setDrawLabel(label) {
       state.drawLabel = label;
+      // No label (a new drawing, or "?" chosen): none is known for any data set.
+      if (label === null) drawLabels.clear();
+      else if (state.model) drawLabels.set(state.model.data.name, label);
     },
   };
 }

@@ -1,0 +1,72 @@
+"""The twenty-sixth new-user pass (a student given a teacher's link, phone and laptop at 100
+ms, over the day's page changes; notes/s18/page-pass26-report.md): a CVAE told "It is: 7" asked
+again after a visit to the Fashion CVAE; the β note printed "10 × 3.42 = … 34.3"; the test set's
+figures took five lines of a phone's first screen; "3, whose middles" for one class."""
+
+from __future__ import annotations
+
+import json
+
+from playwright.sync_api import Page, expect
+
+from tests import test_browser
+from tests.test_browser import PHONE, SEVEN, draw_stroke, open_app
+
+base_url = test_browser.base_url
+browser = test_browser.browser
+page = test_browser.page
+
+
+def test_a_drawings_label_is_kept_for_the_models_of_its_data_set(page: Page) -> None:
+    open_app(page, "?model=cvae-mnist-z2")
+    draw_stroke(page, SEVEN)
+    expect(page.locator("#encode-info")).to_contain_text("Which digit is it?")
+    with page.expect_response(lambda r: r.url.endswith("/cvae-mnist-z2/encode")):
+        page.get_by_test_id("draw-label").select_option("7")
+    page.get_by_test_id("model-select").select_option("cvae-fashion-z2")
+    expect(page.locator("#encode-info")).to_contain_text("Which item is it?")
+    with page.expect_response(lambda r: r.url.endswith("/cvae-mnist-z2/encode")) as answer:
+        page.get_by_test_id("model-select").select_option("cvae-mnist-z2")
+    assert json.loads(answer.value.request.post_data)["label"] == 7
+    expect(page.get_by_test_id("draw-label")).to_have_value("7")
+    # A new drawing is another item: its label is asked for again.
+    page.get_by_role("button", name="Clear").first.click()
+    draw_stroke(page, SEVEN)
+    expect(page.locator("#encode-info")).to_contain_text("Which digit is it?")
+
+
+def test_the_beta_notes_product_is_of_the_kl_it_prints(page: Page) -> None:
+    open_app(page, "?model=vae-mnist-z16-beta10")
+
+    def answer(route) -> None:  # noqa: ANN001
+        body = route.fetch().json()
+        body["elbo"] = {"reconstruction": 90.557, "kl": 3.425, "negative_elbo": 93.982}
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+    page.route("**/vae-mnist-z16-beta10/encode", answer)
+    draw_stroke(page, SEVEN)
+    expect(page.get_by_test_id("elbo-beta")).to_contain_text("10 × 3.42 = 90.6 + 34.2 = 124.8")
+
+
+def test_the_test_sets_figures_are_folded_on_a_phone(browser, base_url: str) -> None:  # noqa: ANN001
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, base_url=base_url)
+    phone = context.new_page()
+    open_app(phone, "?model=vae-mnist-z16-beta10")
+    box = phone.get_by_test_id("model-figures-box")
+    expect(box).to_be_visible()
+    expect(phone.get_by_test_id("model-figures")).to_be_hidden()
+    box.locator("summary").click()
+    expect(phone.get_by_test_id("model-figures")).to_contain_text("reconstruction 140.0 + KL 4.0")
+    context.close()
+
+
+def test_one_class_left_unnumbered_is_said_in_the_singular(page: Page) -> None:
+    open_app(page)
+    said = page.evaluate(
+        """async () => (await import('/assets/js/class-keys.js'))
+             .unnumberedNote({ unnumbered: [3], shown: 10 })"""
+    )
+    assert said == (
+        "Not numbered on this view: 3, whose middle lies closer to another class's than a "
+        "number's height."
+    )
