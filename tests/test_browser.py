@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -53,6 +54,17 @@ def link_note(page: Page) -> Locator:
     """The notice's words when a link asked for what it did not get: said as a status, not an
     alert (a link's notes are information, and an alert interrupts a screen reader)."""
     return page.get_by_test_id("notice").get_by_role("status")
+
+
+def with_elbo(page: Page, model_id: str, elbo: dict) -> None:
+    """The server's /encode answers for `model_id`, with `elbo` in place of its own."""
+
+    def answer(route) -> None:  # noqa: ANN001
+        body = route.fetch().json()
+        body["elbo"] = elbo
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+    page.route(f"**/{model_id}/encode", answer)
 
 
 def decoded_pixels(page: Page) -> str:

@@ -14,7 +14,7 @@ import urllib.parse
 from playwright.sync_api import Page, expect
 
 from tests import test_browser
-from tests.test_browser import SEVEN, draw_stroke, open_app, slider_values
+from tests.test_browser import SEVEN, draw_stroke, open_app, slider_values, with_elbo
 
 base_url = test_browser.base_url
 browser = test_browser.browser
@@ -107,12 +107,7 @@ def test_posterior_samples_that_look_alike_are_said_to(page: Page) -> None:
 def test_the_elbo_bars_reconstruction_says_when_it_is_not_the_apis_rounded(page: Page) -> None:
     open_app(page, "?model=vae-mnist-z2")
 
-    def answer(route) -> None:  # noqa: ANN001
-        body = route.fetch().json()
-        body["elbo"] = {"reconstruction": 77.53, "kl": 8.543, "negative_elbo": 86.073}
-        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
-
-    page.route("**/vae-mnist-z2/encode", answer)
+    with_elbo(page, "vae-mnist-z2", {"reconstruction": 77.53, "kl": 8.543, "negative_elbo": 86.073})
     draw_stroke(page, SEVEN)
     expect(page.get_by_test_id("elbo-rec")).to_have_text("77.6")
     expect(page.get_by_test_id("elbo-rounding")).to_contain_text("on its own 77.53")

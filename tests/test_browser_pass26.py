@@ -10,7 +10,7 @@ import json
 from playwright.sync_api import Page, expect
 
 from tests import test_browser
-from tests.test_browser import PHONE, SEVEN, draw_stroke, open_app
+from tests.test_browser import PHONE, SEVEN, draw_stroke, open_app, with_elbo
 
 base_url = test_browser.base_url
 browser = test_browser.browser
@@ -38,12 +38,8 @@ def test_a_drawings_label_is_kept_for_the_models_of_its_data_set(page: Page) -> 
 def test_the_beta_notes_product_is_of_the_kl_it_prints(page: Page) -> None:
     open_app(page, "?model=vae-mnist-z16-beta10")
 
-    def answer(route) -> None:  # noqa: ANN001
-        body = route.fetch().json()
-        body["elbo"] = {"reconstruction": 90.557, "kl": 3.425, "negative_elbo": 93.982}
-        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
-
-    page.route("**/vae-mnist-z16-beta10/encode", answer)
+    elbo = {"reconstruction": 90.557, "kl": 3.425, "negative_elbo": 93.982}
+    with_elbo(page, "vae-mnist-z16-beta10", elbo)
     draw_stroke(page, SEVEN)
     expect(page.get_by_test_id("elbo-beta")).to_contain_text("10 × 3.42 = 90.6 + 34.2 = 124.8")
 
