@@ -11,10 +11,14 @@ from playwright.sync_api import Page, expect
 
 from tests import test_browser
 from tests.test_browser import PHONE, SEVEN, draw_stroke, open_app, with_elbo
+from tests.test_browser_lessons import _seven_png
+from tests.test_browser_pass11 import PAD_PIXELS as COMPLETION_PAD_PIXELS
 
 base_url = test_browser.base_url
 browser = test_browser.browser
 page = test_browser.page
+# The drawing pad read back as 28x28 block means, as the completion pad's test reads that pad.
+PAD_PIXELS = COMPLETION_PAD_PIXELS.replace("completion-pad", "draw-pad")
 
 
 def test_a_drawings_label_is_kept_for_the_models_of_its_data_set(page: Page) -> None:
@@ -66,3 +70,25 @@ def test_one_class_left_unnumbered_is_said_in_the_singular(page: Page) -> None:
         "Not numbered on this view: 3, whose middle lies closer to another class's than a "
         "number's height."
     )
+
+
+def test_an_uploaded_image_stays_on_the_pad_across_a_switch(page: Page, tmp_path) -> None:  # noqa: ANN001
+    """Page pass 26's left item: after an upload and a switch to a CVAE the pad was blank under
+    "Which digit is it?". The pad shows the file as the server read it, and the file (not the
+    pad's pixels) is what the next model encodes."""
+    png = tmp_path / "seven.png"
+    _seven_png(png)
+    open_app(page, "?model=vae-mnist-z2")
+    assert sum(page.evaluate(PAD_PIXELS)) == 0
+    page.get_by_test_id("upload").set_input_files(str(png))
+    expect(page.get_by_test_id("encode-marker")).to_be_visible()
+    page.wait_for_function(
+        f"() => ({PAD_PIXELS})().filter((v) => v > 0.5).length > 20", polling=100
+    )
+    page.get_by_test_id("model-select").select_option("cvae-mnist-z2")
+    expect(page.locator("#encode-info")).to_contain_text("Which digit is the image “seven.png”?")
+    assert sum(1 for v in page.evaluate(PAD_PIXELS) if v > 0.5) > 20
+    with page.expect_request(lambda r: r.url.endswith("/cvae-mnist-z2/encode")) as sent:
+        page.get_by_test_id("draw-label").select_option("7")
+    assert "multipart/form-data" in sent.value.headers["content-type"]
+    expect(page.locator("#encode-info")).to_contain_text("encoded as a 7")

@@ -79,8 +79,10 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
       // The results shown were encoded as another label: they go (the file stays, to be sent
       // once a label is named).
       takeDown();
-      return encodeView.say(`Which ${model.data.item} is it? The ${model.display_name} encodes a ` +
-                            "drawing or image given its label: choose it under “It is”.");
+      // A file is named: the pad may not show it yet (it shows a file as the server read it).
+      const it = upload ? `the image “${upload.name}”` : "it";
+      return encodeView.say(`Which ${model.data.item} is ${it}? The ${model.display_name} encodes ` +
+                            "a drawing or image given its label: choose it under “It is”.");
     }
     const t = store.token();
     const told = needsLabel() ? state.drawLabel : null;
@@ -107,6 +109,10 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
         followLabel(label);
       }
       encodeView.show(body, model, told, hint(body.mu));
+      // A file is shown on the pad as the server read it, as the completion pad shows one: it
+      // stays there while other models encode the file (page pass 26: after an upload and a
+      // switch to a CVAE the pad was blank under "Which digit is it?"), and can be drawn over.
+      if (upload && body.preprocessed) showRead(body.preprocessed, mine);
       store.setEncoded({ mu: body.mu, logvar: body.logvar });
       map.setMarker(body.mu, body.logvar);
       teach.showEncoded(body, model, conditional() ? body.label ?? state.label : null);
@@ -134,6 +140,13 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
       encodeView.quiet(false); // a retry refused (4xx) is said (review: it stayed quiet)
       encodeView.say(sentence(err, subject), { error: true });
     }
+  }
+
+  /** The server's reading of a file on the pad, unless a newer stroke, file or Clear came. */
+  function showRead(url, mine) {
+    const img = new Image();
+    img.onload = () => { if (mine === request && upload) pad.showImage(img); };
+    img.src = url;
   }
 
   /** A new drawing, file or Clear: the backoff of an earlier one's retries starts over, and
@@ -186,8 +199,11 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
    */
   function encodeFile(file, again = false, moveView = true) {
     userMoved();
-    if (!again) forgetLabel(); // a new file is a new item: the last one's label is not its own
-    pad.clear();
+    // A new file is a new item: the last one's label is not its own, nor its picture the pad's.
+    if (!again) {
+      forgetLabel();
+      pad.clear();
+    }
     decodedPixels = null;
     upload = file;
     const model = state.model;
@@ -235,8 +251,9 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
   /** What is on the pad (or the file) encoded again: by the model now shown (`moveView`: the
    *  view goes to it, as after a choice in the picker), or as the label now named. */
   function encodeAgain({ moveView = true } = {}) {
-    if (pad.hasInk()) encodePad(moveView);
-    else if (upload) encodeFile(upload, true, moveView);
+    // The file first: the pad shows it as one model read it, another reads the file itself.
+    if (upload) encodeFile(upload, true, moveView);
+    else if (pad.hasInk()) encodePad(moveView);
   }
 
   return {
