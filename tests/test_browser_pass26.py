@@ -6,6 +6,7 @@ figures took five lines of a phone's first screen; "3, whose middles" for one cl
 from __future__ import annotations
 
 import json
+import math
 
 from playwright.sync_api import Page, expect
 
@@ -92,3 +93,20 @@ def test_an_uploaded_image_stays_on_the_pad_across_a_switch(page: Page, tmp_path
         page.get_by_test_id("draw-label").select_option("7")
     assert "multipart/form-data" in sent.value.headers["content-type"]
     expect(page.locator("#encode-info")).to_contain_text("encoded as a 7")
+
+
+def test_one_drawings_sigma_is_written_one_way(page: Page) -> None:
+    """Page pass 26: one panel gave a drawing's σ as "mean σ 0.06", "σ at most 0.07" and "widest
+    σ on this plane is 0.065". Below 0.1 each is written to two significant digits, and on a 2-d
+    model the samples' note and the zoom name the same widest σ."""
+    open_app(page, "?model=vae-mnist-z2")
+    with page.expect_response(lambda r: r.url.endswith("/encode")) as answer:
+        draw_stroke(page, SEVEN)
+    sigma = [math.exp(v / 2) for v in answer.value.json()["logvar"]]
+    assert max(sigma) < 0.1  # a clear 7 on the 2-d VAE (as page pass 26 saw)
+    written = {v: f"{v:#.2g}" for v in (sum(sigma) / 2, max(sigma))}
+    expect(page.locator("#encode-info")).to_contain_text(f"mean σ {written[sum(sigma) / 2]}")
+    expect(page.locator("#posterior-note")).to_contain_text(f"σ at most {written[max(sigma)]} ")
+    expect(page.locator("#posterior-cloud-note")).to_contain_text(
+        f"widest σ on this plane is {written[max(sigma)]};"
+    )

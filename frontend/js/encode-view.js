@@ -3,7 +3,7 @@
 
 import { setLive } from "./notice.js";
 import { fillNouns } from "./nouns.js";
-import { classPhrase, fixed2, showBars } from "./thumbs.js";
+import { classPhrase, fixed2, showBars, sigmaText } from "./thumbs.js";
 
 // The file chooser named: it is the keyboard's way in (page pass 22: nothing pointed to it).
 const PROMPT = "Draw, then lift the pen: the {item} is encoded (or choose an image file).";
@@ -20,10 +20,10 @@ const PROMPT = "Draw, then lift the pen: the {item} is encoded (or choose an ima
  */
 export function spread(sigma) {
   if (sigma.length <= 2) {
-    return `, mean σ ${(sigma.reduce((a, b) => a + b, 0) / sigma.length).toFixed(2)}`;
+    return `, mean σ ${sigmaText(sigma.reduce((a, b) => a + b, 0) / sigma.length)}`;
   }
   const atPrior = sigma.filter((v) => v > 0.9).length;
-  return `, σ ${Math.min(...sigma).toFixed(2)} to ${Math.max(...sigma).toFixed(2)} over its ` +
+  return `, σ ${sigmaText(Math.min(...sigma))} to ${sigmaText(Math.max(...sigma))} over its ` +
     `${sigma.length} dims` + (atPrior ? ` (${atPrior} of them above 0.9, near the prior's 1)` : "");
 }
 

@@ -50,7 +50,9 @@ export function legendTitle(model, plane) {
   const given = model.capabilities.infers_label ? "given the label it reads" : "given its label";
   const keys = model.capabilities.conditional
     ? `; ${given}, each is coded by its style alone, so every label's dots share one cloud`
-    : "; each label's number marks the middle of its dots";
+    // "Each" where none is numbered (classes too close together) promised numbers the map does
+    // not show (page pass 26); the note under the map says which are left out, and why.
+    : "; a label's number, where there is room for it, marks the middle of its dots";
   return `Dots: the 10,000 test ${model.data.items} at their ${where}${onPlane}, by label${keys}.${slice}`;
 }
 

@@ -14,7 +14,7 @@ import { SIGMA_STYLES } from "./latent-map.js";
 import { ellipse } from "./map-plane.js";
 import { posteriorName } from "./model-notes.js";
 import { fillNouns } from "./nouns.js";
-import { showThumbs } from "./thumbs.js";
+import { showThumbs, sigmaText } from "./thumbs.js";
 
 const POSTERIOR_SAMPLES = 16;
 // A dim whose σ is above this is taken as left at the prior's 1 (the rule of the σ line under
@@ -33,7 +33,7 @@ const ALIKE = 0.25;
  */
 export function cloudSize(sigma) {
   const wide = sigma.filter((v) => v > AT_PRIOR).length;
-  const most = Math.max(...sigma).toFixed(2);
+  const most = sigmaText(Math.max(...sigma));
   if (wide === 0) {
     return `This drawing's cloud is ${Number(most) < SMALL ? "small beside" : "narrower than"} the ` +
       `prior's circles (σ at most ${most}, the prior's is 1; the zoomed view under the samples ` +
@@ -43,7 +43,7 @@ export function cloudSize(sigma) {
     return "This drawing's cloud is about as wide as the prior's circles in every dim (σ above " +
       `${AT_PRIOR}): the encoder hardly places it.`;
   }
-  const least = Math.min(...sigma).toFixed(2);
+  const least = sigmaText(Math.min(...sigma));
   return `This drawing's cloud is about as wide as the prior's circles in ${wide} of its ` +
     `${sigma.length} dims (σ above ${AT_PRIOR}): there the encoder places it hardly more closely ` +
     `than the prior does; the other ${sigma.length - wide} place it closely (σ down to ${least}).`;
@@ -105,7 +105,7 @@ export function createPosteriorSamples({ root, strip, again, note }, { onDots, i
     // a heading that says it is a distribution (page pass 25): said why, and where to see it.
     const most = current ? Math.max(...current.logvar.map((v) => Math.exp(v / 2))) : 0;
     const alike = current && most < ALIKE
-      ? ` With σ at most ${most.toFixed(2)} they look alike: the cloud is small beside how far z ` +
+      ? ` With σ at most ${sigmaText(most)} they look alike: the cloud is small beside how far z ` +
         "moves to change the {item} (the zoomed view below shows it)."
       : "";
     note.textContent = current
@@ -178,9 +178,8 @@ export function createPosteriorCloud(svg, caption) {
     // +-3 sigma holds nearly every sample; the rare one past it widens the square.
     const reach = zs.map((z) => Math.max(...frame.plane.project(z).map((v, i) => Math.abs(v - frame.mu[i]))));
     frame.half = Math.max(3 * Math.max(frame.e.rx, 1e-6), ...reach.map((r) => 1.1 * r));
-    // Two significant digits below 0.1 (0.067, not 0.07), and the ratio of the σ as printed, so
-    // that "σ is 0.07 ... 15× wider" cannot happen.
-    const sigma = frame.e.rx >= 0.1 ? frame.e.rx.toFixed(2) : frame.e.rx.toPrecision(2);
+    // The ratio is of the σ as printed, so that "σ is 0.07 ... 15× wider" cannot happen.
+    const sigma = sigmaText(frame.e.rx);
     caption.textContent = `Zoomed in on ${frame.q}: the square is μ ± ${frame.half.toFixed(2)} on ` +
       `the map's plane. Its widest σ on this plane is ${sigma}; the prior's σ is 1, ` +
       compared(Number(sigma)) + (frame.dims > 2 ? " Other dims may be wider: see σ under the drawing." : "");

@@ -4,6 +4,11 @@
 /** Two decimals, without a "-0.00" for a value that rounds to zero. */
 export const fixed2 = (v) => (Math.abs(v) < 0.005 ? "0.00" : v.toFixed(2));
 
+/** A σ as every line of the page writes it: two significant digits below 0.1 (0.067, not 0.07),
+ *  else two decimals. The line, the samples' note and the zoom gave one drawing's σ as 0.06,
+ *  0.07 and 0.065 (page pass 26). */
+export const sigmaText = (v) => (v >= 0.1 ? v.toFixed(2) : v.toPrecision(2));
+
 /**
  * @param {HTMLElement} root
  * @param {string[]} images PNG data URLs
