@@ -55,7 +55,7 @@ def test_2_a_cvae_drawing_is_encoded_with_the_digit_the_user_names(page: Page) -
     expect(page.get_by_test_id("label-select")).to_have_value("7")
     expect(page.locator("#download-digit")).to_have_attribute("href", re.compile(r"label=7\b"))
     # What a CVAE scores is the likelihood given the label, and its q is given the label too.
-    expect(page.get_by_test_id("elbo")).to_contain_text("−log p(x|y) ≈")
+    expect(page.get_by_test_id("elbo-detail")).to_contain_text("−log p(x|y) ≈")
     expect(page.locator("#posterior h3")).to_have_text("q(z|x,y) is a distribution")
     before = page.locator("#reconstruction").get_attribute("src")
     page.get_by_test_id("draw-label").select_option("1")  # re-encoded on change

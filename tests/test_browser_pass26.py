@@ -110,3 +110,62 @@ def test_one_drawings_sigma_is_written_one_way(page: Page) -> None:
     expect(page.locator("#posterior-cloud-note")).to_contain_text(
         f"widest σ on this plane is {written[max(sigma)]};"
     )
+
+
+def test_no_style_row_heading_over_an_unconditional_model(page: Page) -> None:
+    """Page pass 24's left item: "Style row (current z with every label)" headed nothing but a
+    note on an unconditional model. The note says what a style row is, and which models have one."""
+    open_app(page, "?model=vae-mnist-z2")
+    heading = page.locator("h3", has_text="Style row")
+    expect(heading).to_be_hidden()
+    expect(page.locator("#style-note")).to_be_visible()
+    expect(page.locator("#style-note")).to_contain_text(
+        "A style row (the current z decoded with every label) needs a conditional model: pick "
+    )
+    expect(page.locator("#style-note")).to_contain_text("cvae-mnist-z2")
+    page.get_by_test_id("model-select").select_option("cvae-mnist-z2")
+    expect(heading).to_be_visible()
+    expect(page.locator("#style-note")).to_be_hidden()
+    expect(page.get_by_test_id("style-row").locator("img")).to_have_count(10)
+
+
+def test_the_bound_and_each_dims_kl_fold_under_the_bar_on_a_phone(browser, base_url: str) -> None:  # noqa: ANN001
+    """Page pass 24's left item: after the lead, a 16-d β-VAE's draw panel ran the bound's
+    paragraph, β's objective and each dim's KL (1.8 phone screens) before its samples. They fold
+    under the bar and the plain percentile, named on the fold; open on a wide screen."""
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, base_url=base_url)
+    phone = context.new_page()
+    open_app(phone, "?model=vae-mnist-z16-beta10")
+    draw_stroke(phone, SEVEN)
+    expect(phone.get_by_test_id("elbo-percentile")).to_be_visible()
+    fold = phone.get_by_test_id("elbo-more")
+    expect(fold.locator("summary")).to_have_text(
+        "More on these nats: the bound on −log p(x), β's objective, each dim's KL"
+    )
+    for part in ("elbo-gap", "elbo-beta", "kl-summary"):
+        expect(phone.get_by_test_id(part)).to_be_hidden()
+    # The percentile comes before the fold, the samples after it.
+    said = phone.get_by_test_id("elbo-percentile").bounding_box()
+    folded = fold.bounding_box()
+    assert said["y"] < folded["y"] < phone.locator("#posterior").bounding_box()["y"]
+    fold.locator("summary").click()
+    expect(phone.get_by_test_id("kl-summary")).to_be_visible()
+    expect(phone.get_by_test_id("elbo-gap")).to_contain_text("importance-weighted")
+    context.close()
+
+
+def test_the_fold_is_open_on_a_wide_screen_and_names_what_it_holds(page: Page) -> None:
+    open_app(page, "?model=vae-mnist-z2")
+    draw_stroke(page, SEVEN)
+    expect(page.get_by_test_id("elbo-gap")).to_be_visible()
+    # No β and no per-dim bars on the 2-d VAE: the fold names only what it holds.
+    expect(page.get_by_test_id("elbo-more").locator("summary")).to_have_text(
+        "More on these nats: the bound on −log p(x)"
+    )
+    page.get_by_test_id("model-select").select_option("vae-mnist-z16")  # the drawing, encoded again
+    expect(page.get_by_test_id("elbo-more").locator("summary")).to_have_text(
+        "More on these nats: the bound on −log p(x), each dim's KL"
+    )
+    expect(page.get_by_test_id("kl-summary")).to_be_visible()
+    page.get_by_role("button", name="Clear").first.click()
+    expect(page.get_by_test_id("elbo-more")).to_be_hidden()

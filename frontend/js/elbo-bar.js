@@ -93,16 +93,20 @@ function klSummary(perDim, model) {
 }
 
 /**
- * @param {HTMLElement} root the panel part (data-testid="elbo")
+ * @param {HTMLElement} root the panel part (data-testid="elbo"): the bar, its terms, the percentile
  * @param {HTMLElement} klRoot the per-dimension KL bars (data-testid="kl-per-dim")
+ * @param {{more: HTMLDetailsElement, summary: HTMLElement, detail: HTMLElement}} fold what is
+ *   folded under the bar (the bound, β's objective, each dim's KL), its summary and its words
  */
-export function createElboBar(root, klRoot) {
+export function createElboBar(root, klRoot, { more, summary, detail }) {
   /** Hide everything (a model switch, or a model without a likelihood). */
   function clear(message = "") {
     root.replaceChildren(message ? h("p", { className: "muted" }, message) : "");
     root.hidden = !message;
     klRoot.replaceChildren();
     klRoot.hidden = true;
+    detail.replaceChildren();
+    more.hidden = true;
   }
 
   /** Show the nats of an /encode answer (its elbo, nll, percentile and kl_per_dim) by `model`. */
@@ -139,7 +143,18 @@ export function createElboBar(root, klRoot) {
           { className: "muted", "data-testid": "elbo-rounding" },
           ` (reconstruction as their difference, so that the sum adds up; on its own ` +
           `${reconstruction})`)),
-      ...betaNote(model, shownTotal - shownKl, shownKl, kl),
+      h("p", { className: body.percentile >= EXTREME_PERCENTILE ? "extreme" : "muted",
+               "data-testid": "elbo-percentile" }, percentileMessage(body.percentile, model)),
+    );
+    root.hidden = false;
+    const beta = betaNote(model, shownTotal - shownKl, shownKl, kl);
+    const perDim = body.kl_per_dim || [];
+    // What the fold holds, named on it: a reader who never opens it knows what it keeps.
+    summary.textContent = `More on these nats: the bound on −log ${pOfX(model)}` +
+      (beta.length ? ", β's objective" : "") + (perDim.length > 2 ? ", each dim's KL" : "");
+    more.hidden = false;
+    detail.replaceChildren(
+      ...beta,
       h("p", { className: "muted", "data-testid": "elbo-gap" },
         `−log ${pOfX(model)} ≈ ${(shownNll / 10).toFixed(1)} nats (importance-weighted, k=${body.nll_k}). ` +
         "The −ELBO is an upper bound on it; the gap is " +
@@ -147,11 +162,7 @@ export function createElboBar(root, klRoot) {
         `is from the true posterior: ${gapNote} (the −log p shown is ` +
         "itself estimated from above). Both score the image (drawn or uploaded) thresholded at 0.5 (a likelihood of " +
         "0/1 pixels); the cloud shown is that of the gray image, so its KL differs a little."),
-      h("p", { className: body.percentile >= EXTREME_PERCENTILE ? "extreme" : "muted",
-               "data-testid": "elbo-percentile" }, percentileMessage(body.percentile, model)),
     );
-    root.hidden = false;
-    const perDim = body.kl_per_dim || [];
     klRoot.hidden = perDim.length <= 2;
     if (klRoot.hidden) return;
     const top = Math.max(...perDim, 1e-9);

@@ -38,7 +38,9 @@ const { conditional } = store;
 const labelOrNull = () => (conditional() ? state.label : null);
 
 const notice = createNotice($("error"), $("model-select"));
-$("model-figures-box").open = !window.matchMedia("(max-width: 640px)").matches; // see index.html
+// Open on a wide screen, folded on a phone: see index.html.
+const wide = !window.matchMedia("(max-width: 640px)").matches;
+for (const fold of ["model-figures-box", "elbo-more"]) $(fold).open = wide;
 /** A failure no flow caught (each catches its own): said, not left to the console alone with a
  *  half-switched page (review 14). */
 const unexpected = (err) => notice.show(err, "page"); // not "the model list", which loaded

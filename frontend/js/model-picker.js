@@ -85,8 +85,8 @@ const orList = (names) => (names.length > 1 ? `${names.slice(0, -1).join(", ")} 
 export function styleNote(models) {
   const names = models.filter((m) => m.capabilities.conditional).map((m) => m.id);
   return names.length
-    ? `The style row needs a conditional model: pick ${orList(names)}.`
-    : "The style row needs a conditional model; none is loaded.";
+    ? `A style row (the current z decoded with every label) needs a conditional model: pick ${orList(names)}.`
+    : "A style row (the current z decoded with every label) needs a conditional model; none is loaded.";
 }
 
 /**

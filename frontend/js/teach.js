@@ -20,7 +20,8 @@ export function createTeaching($, { map, images, imageIn, onError, onOk }) {
   const axes = createMapAxes($("map-axes"));
   const compareStrip = createCompareStrip($("compare-strip"), $("compare-note"), imageIn,
                                          $("compare-recon"));
-  const elboBar = createElboBar($("elbo"), $("kl-per-dim"));
+  const elboBar = createElboBar($("elbo"), $("kl-per-dim"),
+                                { more: $("elbo-more"), summary: $("elbo-more-summary"), detail: $("elbo-detail") });
   const cloud = createPosteriorCloud($("posterior-cloud"), $("posterior-cloud-note"));
   let encoded = null; // {mu, logvar} of the drawing shown, for the zoomed cloud on a new plane
   // The Draw explanation's sentence on the cloud's size: the page's words until a drawing's σ
