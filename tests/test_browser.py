@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from playwright.sync_api import Locator, Page, expect, sync_playwright
+from playwright.sync_api import Locator, Page, Route, expect, sync_playwright
 
 from tests.browser import CHROMIUM_ARGS, SCREENSHOTS, chromium_path, running_server
 
@@ -65,6 +65,19 @@ def with_elbo(page: Page, model_id: str, elbo: dict) -> None:
         route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
 
     page.route(f"**/{model_id}/encode", answer)
+
+
+def route_samples(page: Page, handler) -> None:  # noqa: ANN001
+    """Route the server's decode of the 16 samples (the page draws their z from its seed; the
+    server decodes them when the decoder file cannot be had); other decodes go on."""
+
+    def samples_only(route: Route) -> None:
+        if len((route.request.post_data_json or {}).get("z", [])) == 16:
+            handler(route)
+        else:
+            route.fallback()
+
+    page.route("**/decode", samples_only)
 
 
 def decoded_pixels(page: Page) -> str:

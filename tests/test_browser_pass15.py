@@ -143,7 +143,9 @@ def test_the_links_note_names_a_label_only_for_a_model_that_takes_one(page: Page
     open_app(page, "?model=vae-mnist-z2")
     page.get_by_test_id("copy-link").click()
     note = page.get_by_test_id("link-note")
-    expect(note).to_contain_text("(model, z, map, interpolation and temperature; not the drawing)")
+    expect(note).to_contain_text(
+        "(model, z, map, interpolation, temperature and samples; not the drawing)"
+    )
     page.get_by_test_id("model-select").select_option("cvae-mnist-z2")
     page.get_by_test_id("copy-link").click()
     expect(note).to_contain_text("(model, z, label, map, interpolation")

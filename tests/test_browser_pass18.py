@@ -7,7 +7,7 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 from tests import test_browser
-from tests.test_browser import SEVEN, draw_stroke, open_app
+from tests.test_browser import SEVEN, draw_stroke, open_app, route_samples
 
 # The same server, browser and page fixtures as the other browser tests (one server per module).
 base_url = test_browser.base_url
@@ -51,7 +51,7 @@ def test_a_failure_mended_shows_the_one_before_it(page: Page) -> None:
     page.allow_errors = True
     page.route(DECODER_FILE, lambda route: route.abort())  # the server decodes and samples
     open_app(page, "?model=vae-mnist-z2")
-    page.route("**/generate", lambda route: route.fulfill(status=400, body="{}"))
+    route_samples(page, lambda route: route.fulfill(status=400, body="{}"))
     page.get_by_role("button", name="New samples").click()
     notice = page.get_by_role("alert")
     expect(notice).to_contain_text("The samples could not be drawn")

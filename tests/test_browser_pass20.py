@@ -157,7 +157,7 @@ def test_a_label_picked_under_generate_says_its_samples(page: Page) -> None:
     open_app(page, "?model=cvae-fashion-z2")
     page.get_by_test_id("label-select").select_option("8")
     expect(page.get_by_test_id("samples-said")).to_have_text(
-        "16 new samples given the label “Bag”, temperature 1.0."
+        "16 samples given the label “Bag”, temperature 1.0, from the same draws."
     )
     page.get_by_test_id("map-label").select_option("3")  # above the map: the map is the news
     expect(page.get_by_test_id("samples-said")).to_have_text("")

@@ -15,7 +15,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests import test_browser
-from tests.test_browser import PHONE, SEVEN, draw_stroke, open_app
+from tests.test_browser import PHONE, SEVEN, draw_stroke, open_app, route_samples
 
 # The same server, browser and page fixtures as the other browser tests (one server per module).
 base_url = test_browser.base_url
@@ -252,7 +252,7 @@ def test_a_failure_asked_for_again_is_shown_again_after_a_dismissal(page: Page) 
     open_app(page, "?model=vae-mnist-z2")
     page.evaluate(WATCH_NOTICE)
     notice = page.get_by_role("alert")
-    page.route("**/generate", lambda route: route.abort())
+    route_samples(page, lambda route: route.abort())
     press = page.get_by_role("button", name="New samples")
     press.click()
     expect(notice).to_contain_text("The samples could not be drawn")
@@ -261,10 +261,10 @@ def test_a_failure_asked_for_again_is_shown_again_after_a_dismissal(page: Page) 
     press.click()  # the user asks again: the same failure is news
     expect(notice).to_contain_text("The samples could not be drawn")
     assert len(page.evaluate("window.said")) == 2
-    page.unroute("**/generate")
+    page.unroute("**/decode")
     press.click()
     expect(notice).to_be_hidden()  # mended
-    page.route("**/generate", lambda route: route.abort())
+    route_samples(page, lambda route: route.abort())
     press.click()
     expect(notice).to_contain_text("The samples could not be drawn")
     assert len(page.evaluate("window.said")) == 3  # written again, in the same words

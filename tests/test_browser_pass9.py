@@ -11,7 +11,7 @@ from __future__ import annotations
 from playwright.sync_api import Page, Route, expect
 
 from tests import test_browser
-from tests.test_browser import PHONE, SEVEN, draw_stroke, link_note, open_app
+from tests.test_browser import PHONE, SEVEN, draw_stroke, link_note, open_app, route_samples
 from tests.test_browser_completion_noise import (
     COMPLETE_ROUTE,
     TOP_LEFT,
@@ -213,7 +213,7 @@ def test_a_late_failure_of_superseded_samples_is_not_shown(page: Page) -> None:
         else:
             held.append(route)
 
-    page.route("**/generate", hold_first)
+    route_samples(page, hold_first)
     page.locator("#generate").click()
     for _ in range(200):
         if held:

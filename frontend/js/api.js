@@ -137,11 +137,6 @@ export async function decoderFile(model) {
   return read(await request(model.decoder.url.replace(/^\//, "")), "arrayBuffer");
 }
 
-/** Sample n digits from the prior (label null: sampled uniformly for a conditional model). */
-export async function generate(id, { n = 16, label = null, temperature = 1.0, seed = null } = {}) {
-  return postJson(`${modelPath(id)}/generate`, { n, label, temperature, seed });
-}
-
 /**
  * Encode a drawing given as 784 pixels in [0, 1]. preprocess "mnist": the server crops, fits and
  * centres it the way it normalizes an uploaded picture; "none": the pixels are encoded as sent.

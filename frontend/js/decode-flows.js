@@ -8,6 +8,7 @@
 import { mayPass } from "./api.js";
 import { createRetry, latestWins } from "./latest.js";
 import { describe, setLive } from "./notice.js";
+import { newSeed } from "./latent-paths.js";
 import { classPhrase, showThumbs } from "./thumbs.js";
 
 // On the server the style row costs a 10-image decode per z: while the pointer drags, wait for
@@ -90,22 +91,28 @@ const INTERP_STEPS = 10;
  * @param {{store: object, source: object, notice: object, map: object, interpolationView: object,
  *          samples: HTMLElement, samplesSaid: HTMLElement, temperature: HTMLInputElement,
  *          method: HTMLSelectElement, labelOrNull: () => number | null}} deps
- * @returns {{generateSamples: (opts?: {announce?: boolean}) => Promise<void>,
- *            runInterpolation: () => Promise<void>}}
+ * @returns {{generateSamples: (opts?: {announce?: boolean, fresh?: boolean}) => Promise<void>,
+ *            runInterpolation: () => Promise<void>, seed: () => number,
+ *            useSeed: (seed: number | null) => void}}
  */
 export function createSamplesFlow({ store, source, notice, map, interpolationView, samples,
                                     samplesSaid, temperature, method, labelOrNull, goTo }) {
   const { state } = store;
   let samplesRequest = 0; // a newer label or temperature wins over a late answer
   let interpRequest = 0; // newer ends or path win over a late answer
+  // The samples' draws: kept across a new label, temperature or model (a new T scales the same
+  // ε, so the samples move towards z = 0 together), new only at "New samples"; in the link.
+  let seed = newSeed();
 
-  /** @param {{announce?: boolean}} [opts] announce: asked for by the user, who hears them come */
-  async function generateSamples({ announce = false } = {}) {
+  /** @param {{announce?: boolean, fresh?: boolean}} [opts] announce: asked for by the user, who
+   *  hears them come; fresh: other draws (a new seed) */
+  async function generateSamples({ announce = false, fresh = false } = {}) {
     const t = store.token();
     const request = ++samplesRequest;
+    if (fresh) seed = newSeed();
     try {
       const label = labelOrNull();
-      const { images, zs } = await source.sample(SAMPLES, label, Number(temperature.value));
+      const { images, zs } = await source.sample(SAMPLES, label, Number(temperature.value), seed);
       store.check(t);
       if (request !== samplesRequest) return;
       const of = label === null ? "" : ` of ${classPhrase(state.model, label)}`;
@@ -117,7 +124,10 @@ export function createSamplesFlow({ store, source, notice, map, interpolationVie
         // The label by its name, as the model is given it: "16 new samples of an ankle boot" read
         // as 16 of one boot (a phrase is one item), and a label is a condition, not a promise.
         const given = label === null ? "" : ` given the label “${state.model.data.class_names[label]}”`;
-        const said = `${images.length} new samples${given}, temperature ${Number(temperature.value).toFixed(1)}.`;
+        // Only "New samples" draws new ones: a label or temperature changes how the same draws
+        // are decoded or scaled.
+        const said = `${images.length} ${fresh ? "new samples" : "samples"}${given}, temperature ` +
+          `${Number(temperature.value).toFixed(1)}${fresh ? "" : ", from the same draws"}.`;
         samplesSaid.textContent = samplesSaid.textContent === said ? `${said}\u00a0` : said;
       } else {
         samplesSaid.textContent = ""; // it spoke of samples no longer shown (page pass 16)
@@ -151,7 +161,13 @@ export function createSamplesFlow({ store, source, notice, map, interpolationVie
     }
   }
 
-  return { generateSamples, runInterpolation };
+  return {
+    generateSamples,
+    runInterpolation,
+    seed: () => seed,
+    /** The samples a link names (null: none named, new ones are drawn). */
+    useSeed: (s) => { seed = s ?? newSeed(); },
+  };
 }
 
 // ---- the interpolation's row and line ----------------------------------------------------------

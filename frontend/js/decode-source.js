@@ -8,7 +8,7 @@ import * as api from "./api.js";
 import { fetchDecoder } from "./decoder-fetch.js";
 import { toImageData } from "./decoder.js";
 import { newestSettled } from "./latest.js";
-import { gaussian, interpolatePath } from "./latent-paths.js";
+import { gaussian, interpolatePath, seededUniform } from "./latent-paths.js";
 
 /** Longest stretch of thumbnail decoding before the page gets the main thread back. */
 const SLICE_MS = 8;
@@ -232,17 +232,17 @@ export function createDecodeSource({ onChange = () => {} } = {}) {
   }
 
   /**
-   * n samples z ~ N(0, temperature² I); a conditional model without a label gets random labels.
-   * @returns {Promise<string[]>}
+   * n samples z = temperature · ε, ε ~ N(0, I) drawn from `seed`; a conditional model without a
+   * label gets labels drawn from it too. Drawn here whoever decodes them (the server decodes
+   * these z when the decoder file cannot be had), so one seed is one set of samples.
+   * @returns {Promise<{images: string[], zs: number[][]}>}
    */
-  async function sample(n, label, temperature) {
-    if (!local) {
-      const body = await api.generate(model.id, { n, label, temperature });
-      return { images: body.images, zs: body.z };
-    }
-    const k = local.numLabels;
-    const zs = Array.from({ length: n }, () => Array.from({ length: local.latentDim }, () => temperature * gaussian()));
-    const labels = k ? zs.map(() => (label ?? Math.floor(Math.random() * k))) : null;
+  async function sample(n, label, temperature, seed) {
+    const uniform = seededUniform(seed);
+    const zs = Array.from({ length: n }, () =>
+      Array.from({ length: model.latent_dim }, () => temperature * gaussian(uniform)));
+    const k = model.capabilities.conditional ? model.class_names.length : 0;
+    const labels = k ? zs.map(() => (label ?? Math.floor(uniform() * k))) : null;
     return { images: await images(zs, labels), zs };
   }
 

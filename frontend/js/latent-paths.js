@@ -3,9 +3,32 @@
 // decoder in the browser (decode-source.js) and the posterior's cloud (posterior-views.js) use them.
 
 /** A standard normal number (Box-Muller). */
-export function gaussian() {
-  const u = 1 - Math.random();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * Math.random());
+export function gaussian(uniform = Math.random) {
+  const u = 1 - uniform();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * uniform());
+}
+
+/** The largest seed a link may carry: mulberry32's state is 32 bits. */
+export const MAX_SEED = 2 ** 32 - 1;
+/** A fresh seed, of five digits at most: a link stays short, and 100,000 sets of samples are many. */
+export const newSeed = () => Math.floor(Math.random() * 100_000);
+
+/**
+ * Uniforms in [0, 1) from a seed (mulberry32): the same seed gives the same samples in every
+ * browser and on the server's decode too, so a link can carry the samples a teacher saw (page
+ * pass 25: a shared link showed other samples). Not for anything secret.
+ * @param {number} seed an integer in 0..MAX_SEED
+ * @returns {() => number}
+ */
+export function seededUniform(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 /**

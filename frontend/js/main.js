@@ -133,7 +133,7 @@ const viewFlow = createViewFlow(
   { store, $, map, sliders, teach, notice, encodeView, saveUrl, labelOrNull },
 );
 const { applyView, refreshBackground, reach } = viewFlow;
-const { generateSamples, runInterpolation } = createSamplesFlow(
+const { generateSamples, runInterpolation, seed, useSeed } = createSamplesFlow(
   { store, source, notice, map, interpolationView, samples: $("samples"), samplesSaid: $("samples-said"),
     temperature: $("temperature"), method: $("method-select"), labelOrNull,
     goTo: (z, k) => { setZ([...z]); zWords.sayMove(`z moved to sample ${k + 1}: ${wordsOfZ(state.z)}`); } },
@@ -147,7 +147,8 @@ notice.onRecovery((sources) => sources.forEach((source) => askAgain[source]?.())
 
 let urlTimer = null;
 /** The view as a link's query (url-state.js). */
-const currentQuery = () => writeQuery(state, $("method-select").value, Number($("temperature").value));
+const currentQuery = () => writeQuery(state, $("method-select").value, Number($("temperature").value),
+                                      seed());
 const shareLink = createShareLink({ button: $("copy-link"), note: $("link-note") }, currentQuery,
                                   () => clearTimeout(urlTimer), conditional);
 /** Write the view into the address: after 150 ms (a drag writes once it pauses), or `now` for a
@@ -304,7 +305,10 @@ $("draw-label").addEventListener("change", (e) => {
   store.setDrawLabel(e.target.value === "" ? null : Number(e.target.value));
   drawFlow.relabel();
 });
-$("generate").addEventListener("click", () => generateSamples({ announce: true }));
+$("generate").addEventListener("click", () => {
+  generateSamples({ announce: true, fresh: true });
+  saveUrl(true);
+});
 $("label-select").addEventListener("change", (e) => chooseLabel(Number(e.target.value), true));
 $("map-label").addEventListener("change", (e) => chooseLabel(Number(e.target.value)));
 $("digit-label").addEventListener("change", (e) => chooseLabel(Number(e.target.value)));
@@ -333,6 +337,7 @@ async function openLink(link) {
   $("method-select").value = link.method;
   $("temperature").value = String(link.temperature);
   showTemperature(link.temperature);
+  useSeed(link.seed);
   if (!(await selectModel(link.model.id, link))) return; // another model was picked meanwhile
   const notes = [...link.notes];
   const far = reach(state.z);

@@ -1,10 +1,11 @@
 // The view in the link: every choice a user made travels, so a reload or a shared link shows the
 // same page. Short keys: model, z, label, plane ("pca" or "i,j"), range, scatter (0/1), a and b
 // (interpolation ends, z then ":label" for a conditional model), method (interpolation path),
-// t (the temperature of "New samples").
+// t (the temperature of "New samples"), seed (which samples: latent-paths.js seededUniform).
 // Reading checks every value: out of range is clamped, nonsense is refused, and each correction
 // is reported in words so the page can say what it did.
 
+import { MAX_SEED } from "./latent-paths.js";
 import { classCount } from "./state.js";
 
 // Each model has its own range (an AE's codes reach ±130), so a link may carry any range and z up
@@ -21,9 +22,10 @@ const num = (v) => String(Number(v.toFixed(4)));
  *          ends: ({z: number[], label: number | null} | null)[]}} state
  * @param {string} method the interpolation path
  * @param {number} [temperature] of "New samples"; 1 is left out of the link
+ * @param {number | null} [seed] of "New samples"
  * @returns {string} the query string, starting with "?"
  */
-export function writeQuery(state, method, temperature = 1) {
+export function writeQuery(state, method, temperature = 1, seed = null) {
   const m = state.model;
   const parts = [`model=${encodeURIComponent(m.id)}`, `z=${state.z.map(num).join(",")}`];
   // An unconditional model's link keeps a label other than 0 too: it is the one the "Same z,
@@ -39,6 +41,7 @@ export function writeQuery(state, method, temperature = 1) {
   });
   if (method !== "linear") parts.push(`method=${method}`);
   if (temperature !== 1) parts.push(`t=${num(temperature)}`);
+  if (seed !== null) parts.push(`seed=${seed}`);
   // Written by hand so the commas stay readable in a shared link (URLSearchParams gives %2C).
   return `?${parts.join("&")}`;
 }
@@ -51,7 +54,7 @@ const decimal = (text) => (DECIMAL.test(text.trim()) ? Number(text) : NaN); // "
 const MIN_RANGE = 0.1;
 
 // The keys a link may carry (the view's, written by `query`).
-const KEYS = ["model", "z", "label", "plane", "range", "scatter", "a", "b", "method", "t"];
+const KEYS = ["model", "z", "label", "plane", "range", "scatter", "a", "b", "method", "t", "seed"];
 
 /** Parse a comma list of numbers for a model; clamps to ±Z_LIMIT. */
 function parseZ(raw, model, name, notes) {
@@ -95,6 +98,13 @@ function parseTemperature(raw, notes) {
     notes.push(`The link's temperature (${raw}) is set in steps of 0.1: ${used} is used.`);
   }
   return used;
+}
+
+/** The samples' seed: a whole number in 0..MAX_SEED, written as digits; else new samples. */
+function parseSeed(raw, notes) {
+  if (/^\d{1,10}$/.test(raw) && Number(raw) <= MAX_SEED) return Number(raw);
+  notes.push(notRead("seed", raw, `a whole number from 0 to ${MAX_SEED}`, "other samples are drawn"));
+  return null;
 }
 
 /** A value the page cannot read, in words: "The link's method (SLERPY) is not linear or slerp". */
@@ -145,7 +155,7 @@ function unknownKeys(params) {
  * @param {Object<string, string>} [elsewhere] ids served in a panel of their own: where to look
  * @returns {{model: object, z: number[] | null, label: number | null, plane: string | null,
  *            range: number | null, scatter: boolean, ends: object[], method: string,
- *            temperature: number, notes: string[]}}
+ *            temperature: number, seed: number | null, notes: string[]}}
  */
 export function readQuery(search, models, fallback, elsewhere = {}) {
   const params = new URLSearchParams(search);
@@ -163,7 +173,7 @@ export function readQuery(search, models, fallback, elsewhere = {}) {
   const twice = KEYS.filter((key) => params.getAll(key).length > 1);
   if (twice.length) notes.push(`The link gives ${twice.join(", ")} more than once: the first is used.`);
   const out = { model, z: null, label: null, plane: null, range: null, scatter: true,
-                ends: [null, null], method: "linear", temperature: 1, notes };
+                ends: [null, null], method: "linear", temperature: 1, seed: null, notes };
   if (params.get("z")) out.z = parseZ(params.get("z"), model, "z", notes);
   if (params.has("label")) out.label = parseLabel(params.get("label"), model, notes);
   // Written only when it is not 0 for a model not told labels: absent means 0, so that Back to
@@ -202,6 +212,7 @@ export function readQuery(search, models, fallback, elsewhere = {}) {
   });
   if (params.has("method")) out.method = parseMethod(params.get("method"), notes);
   if (params.has("t")) out.temperature = parseTemperature(params.get("t"), notes);
+  if (params.has("seed")) out.seed = parseSeed(params.get("seed"), notes);
   notes.push(...unknownKeys(params));
   return out;
 }
@@ -249,7 +260,8 @@ export function createShareLink({ button, note }, query, beforeCopy = () => {}, 
     // The label is kept in every link (the compare strip's CVAE decodes with it), but named only
     // where the model shown takes one (page pass 15: "label" beside an unconditional VAE).
     note.textContent = (copied ? "Link copied" : "Copy this link") +
-      ` (model, z, ${labelled() ? "label, " : ""}map, interpolation and temperature; not the drawing).` +
+      ` (model, z, ${labelled() ? "label, " : ""}map, interpolation, temperature and samples; not ` +
+      "the drawing)." +
       (namesOwnDevice(location.hostname) ? ownDeviceNote(location.hostname) : "");
     if (!copied) note.append(linkField(url));
     note.hidden = false;
