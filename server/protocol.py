@@ -14,8 +14,10 @@ uvicorn writes a whole response into the transport's buffer and has no deadline 
 to read it: 24 connections that asked for 8 MB of logits and never read held +194 MB for as long
 as they stayed open. Here a response the client has not read any of for WRITE_STALL seconds is
 dropped, and the responses waiting for slow readers together hold at most PAUSED_BUDGET bytes
-(past it, the connections that have waited longest are dropped: a client holding connections
-that never read cannot make every healthy one that pauses for a moment be refused). Both can be
+(past it, the connections that read slowest since they paused are dropped, the longest waiting
+first among equals: a client holding connections that never read cannot make every healthy one
+that pauses for a moment be refused, nor, by opening new ones, have an old download that reads
+on dropped as the oldest; hostile pass 16). Both can be
 set from the environment (LATENT_EXPLORER_WRITE_STALL_S, LATENT_EXPLORER_PAUSED_BUDGET_MB): the
 protocol is made by uvicorn, outside the app and its Settings.
 
@@ -207,17 +209,29 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
     # -- slow readers ------------------------------------------------------------------------
     _stall_timer: asyncio.TimerHandle | None = None
     _paused_at = 0.0
+    _paused_size = 0  # the buffer when it paused: uvicorn writes no more until it resumes
 
     def pause_writing(self) -> None:
         # asyncio calls this after buffering: the buffer's size includes the new answer.
         super().pause_writing()
         self._paused_at = self.loop.time()
+        self._paused_size = self.transport.get_write_buffer_size()
         _paused.add(self)
-        self._watch(self.transport.get_write_buffer_size())
+        self._watch(self._paused_size)
         while sum(p.transport.get_write_buffer_size() for p in _paused) > PAUSED_BUDGET:
-            oldest = min(_paused, key=lambda p: p._paused_at)
-            oldest._unwatch()
-            oldest.transport.abort()  # its buffer is freed now, not when the client reads
+            slowest = min(_paused, key=self._read_rate)
+            slowest._unwatch()
+            slowest.transport.abort()  # its buffer is freed now, not when the client reads
+
+    def _read_rate(self, p: HeaderTimeoutProtocol) -> tuple[float, float]:
+        """Bytes a second its client has read since it paused (over at least a second, so that
+        one just paused is not the first to go), then how long ago it paused: the first one of
+        the smallest is dropped. By the longest paused alone, a phone downloading a decoder file
+        was dropped whenever one client kept opening new connections it never read (hostile
+        pass 16: at 30 a second, every download over ~5 s)."""
+        waited = self.loop.time() - p._paused_at
+        read = p._paused_size - p.transport.get_write_buffer_size()
+        return read / max(waited, 1.0), -waited
 
     def _watch(self, size: int) -> None:
         self._stall_timer = self.loop.call_later(WRITE_STALL, self._stalled, size)
