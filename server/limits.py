@@ -32,6 +32,16 @@ DRAIN_IDLE_SECONDS = 0.5
 BODILESS = ("GET", "HEAD")  # methods whose body has no meaning here (RFC 9110 9.3.1)
 
 
+class _Arriving:
+    """A body being read: its bytes held, and the scope that stops its reading when another
+    address needs the room (BodySizeLimit._make_room)."""
+
+    __slots__ = ("client", "held", "evicted", "scope")
+
+    def __init__(self, client: str, scope: anyio.CancelScope) -> None:
+        self.client, self.held, self.evicted, self.scope = client, 0, False, scope
+
+
 async def _answer(
     send: Send, status: int, kind: str, msg: str, extra: Sequence[tuple[bytes, bytes]] = ()
 ) -> None:
@@ -74,6 +84,7 @@ class BodySizeLimit:
         self.share = max(self.budget // ADDRESS_SHARE, max_bytes)  # one whole body always fits
         self.held = 0  # body bytes received and not yet released, all requests together
         self.held_by: dict[str, int] = {}  # the same, by client address (wait_bounds.client_key)
+        self.arriving: list[_Arriving] = []  # bodies being read, oldest first
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -134,39 +145,39 @@ class BodySizeLimit:
             await _answer(send, 415, "unsupported_encoding", msg)
             return
         chunks: list[bytes] = []
-        mine = 0
         client = client_key(scope["client"][0] if scope.get("client") else None)
+        body = _Arriving(client, anyio.move_on_after(self.timeout))
+        read = 0
         try:
             refused, ended = "", False
-            with anyio.move_on_after(self.timeout) as deadline:
+            self.arriving.append(body)
+            with body.scope:
                 while True:
                     message = await receive()
                     if message["type"] != "http.request":  # the client went away
                         return
                     chunk = message.get("body", b"")
-                    mine += len(chunk)
-                    self.held += len(chunk)
-                    self.held_by[client] = self.held_by.get(client, 0) + len(chunk)
-                    if mine > self.max_bytes:
+                    read += len(chunk)
+                    self._hold(body, len(chunk))
+                    if read > self.max_bytes:
                         refused = "too_large"
                         break
                     ended = not message.get("more_body", False)
                     if self.held_by[client] > self.share:
                         refused = "address_busy"
                         break
-                    if self.held > self.budget:
+                    if self.held > self.budget and not self._make_room(body):
                         refused = "busy"
                         break
                     chunks.append(chunk)
                     if ended:
                         break
-            if deadline.cancelled_caught:
-                refused = "timeout"
+            self.arriving.remove(body)
+            if body.scope.cancelled_caught:
+                refused = "evicted" if body.evicted else "timeout"
             if refused:
                 # Released before any drain: dropped bytes hold no memory.
-                read = mine
-                self._release(client, mine)
-                mine = 0
+                self._release(body)
                 chunks.clear()
                 await self._refuse(refused, ended, self.max_bytes - read, receive, send)
                 return
@@ -183,15 +194,43 @@ class BodySizeLimit:
 
             await self.app(scope, replay, send)
         finally:
-            self._release(client, mine)
+            if body in self.arriving:  # the client went away, or this task was cancelled
+                self.arriving.remove(body)
+            self._release(body)
 
-    def _release(self, client: str, size: int) -> None:
-        self.held -= size
-        left = self.held_by.get(client, 0) - size
+    def _hold(self, body: _Arriving, size: int) -> None:
+        body.held += size
+        self.held += size
+        self.held_by[body.client] = self.held_by.get(body.client, 0) + size
+
+    def _release(self, body: _Arriving) -> None:
+        self.held -= body.held
+        left = self.held_by.get(body.client, 0) - body.held
+        body.held = 0
         if left > 0:
-            self.held_by[client] = left
+            self.held_by[body.client] = left
         else:
-            self.held_by.pop(client, None)
+            self.held_by.pop(body.client, None)
+
+    def _make_room(self, body: _Arriving) -> bool:
+        """The budget is over with `body`'s newest chunk: stop the newest bodies still arriving
+        from the address that holds the most, while it holds more than `body`'s address, until
+        the rest fit (as FairQueue evicts). By each address's share alone, four addresses'
+        stalled bodies held the whole budget, and every other client's POST was a 503 (hostile
+        pass 16: four loopback addresses, or four X-Forwarded-For names from one)."""
+        while self.held > self.budget:
+            mine = self.held_by.get(body.client, 0)
+            most = max(
+                (b for b in self.arriving if b is not body and not b.evicted and b.held),
+                key=lambda b: (self.held_by.get(b.client, 0), self.arriving.index(b)),
+                default=None,
+            )
+            if most is None or self.held_by.get(most.client, 0) <= mine:
+                return False
+            most.evicted = True
+            self._release(most)  # its bytes are dropped now; its task answers it
+            most.scope.cancel()
+        return True
 
     async def _refuse(self, why: str, ended: bool, left: int, receive: Receive, send: Send) -> None:
         """A body refused part-way. A 503 or 408 first reads and drops the rest of the body
@@ -210,7 +249,12 @@ class BodySizeLimit:
             await _answer(send, 503, "busy", msg, [(b"retry-after", b"5")])
         elif why == "address_busy":
             share = f"{self.share / 2**20:g} MiB" if self.share >= 2**20 else f"{self.share} bytes"
-            msg = f"this address is sending over {share} of bodies at once; retry once answered"
+            # "This address is sending" blamed a client for bodies a forged X-Forwarded-For
+            # put under its name (hostile pass 16): the key is what the server knows.
+            msg = f"bodies from this client address hold over {share} at once; retry once answered"
+            await _answer(send, 503, "busy", msg, [(b"retry-after", b"5")])
+        elif why == "evicted":
+            msg = "the server needed this body's room for another address's; retry shortly"
             await _answer(send, 503, "busy", msg, [(b"retry-after", b"5")])
         else:
             msg = f"the body did not arrive within {self.timeout:g} s"

@@ -204,7 +204,7 @@ def test_one_address_stalling_bodies_leaves_room_for_another() -> None:
     anyio.run(main)
     assert statuses["b"] == [200]
     assert statuses["a"] == [503] * 8  # two held (198 of its 250), the rest refused
-    assert any(b"this address is sending over 250 bytes" in w for w in words)
+    assert any(b"bodies from this client address hold over 250 bytes" in w for w in words)
     assert limit.held == 0 and not limit.held_by
 
 

@@ -8,7 +8,10 @@ import socket
 import threading
 import time
 
+import anyio
+
 from latent_explorer.harness import running_server
+from latent_explorer.server.limits import BodySizeLimit
 from tests.conftest import ROOT
 
 VAE = "vae-mnist-z2"
@@ -64,3 +67,104 @@ def test_a_download_that_reads_on_outlasts_connections_opened_after_it_that_neve
                 s.close()
         assert not reader.is_alive()
         assert got[0] > 7_400_000, got  # the whole answer (before: cut off at ~0.4 MB)
+
+
+def test_four_addresses_stalling_bodies_leave_room_for_a_fifth() -> None:
+    """Each address may hold a quarter of the body budget: four addresses' stalled bodies held
+    all of it, and every other client's POST was a 503 for the 30 s each stall lasted (hostile
+    pass 16, H2). Past the budget, the newest body of the address holding the most is stopped
+    (503) while that address holds more than the newcomer's."""
+    from tests.test_hostile import echo_app
+
+    limit = BodySizeLimit(echo_app, max_bytes=100, timeout=5, budget=400)  # 100 an address
+    statuses: dict[str, list[int]] = {}
+    words: list[bytes] = []
+
+    async def post(host: str, size: int, stall: bool) -> None:
+        sent: list[dict] = []
+        parts = [{"type": "http.request", "body": b"x" * size, "more_body": stall}]
+
+        async def receive() -> dict:
+            if parts:
+                return parts.pop(0)
+            await anyio.sleep(3600)  # a stalled body: nothing more, ever
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/",
+            "client": (host, 5000),
+            "headers": [(b"content-length", str(size + (1 if stall else 0)).encode())],
+        }
+        await limit(scope, receive, send)
+        statuses.setdefault(host, []).append(sent[0]["status"])
+        words.extend(m.get("body", b"") for m in sent[1:])
+
+    async def main() -> None:
+        async with anyio.create_task_group() as tg:
+            for k in range(4):  # 4 addresses x 2 x 50 bytes: the whole budget of 400
+                for _ in range(2):
+                    tg.start_soon(post, f"127.0.2.{k + 1}", 50, True)
+            await anyio.sleep(0.3)
+            assert limit.held == 400
+            await post("127.0.0.5", 30, False)
+            await anyio.sleep(0.8)  # the stopped body drains for DRAIN_IDLE_SECONDS first
+            tg.cancel_scope.cancel()
+
+    anyio.run(main)
+    assert statuses["127.0.0.5"] == [200]
+    stopped = [s for host, got in statuses.items() if host != "127.0.0.5" for s in got]
+    assert stopped == [503]  # one stalled body made room; the other seven still wait
+    assert any(b"room for another address's" in w for w in words)
+    assert limit.held == 0 and not limit.held_by and not limit.arriving
+
+
+def test_an_address_holding_less_is_not_stopped_for_one_holding_more() -> None:
+    """The room is made only from an address holding more than the newcomer's: one address
+    cannot push out the others' bodies by sending more of its own."""
+    from tests.test_hostile import echo_app
+
+    limit = BodySizeLimit(echo_app, max_bytes=100, timeout=5, budget=200)  # 100 an address
+    statuses: list[int] = []
+
+    async def post(host: str, size: int, stall: bool, out: list[int]) -> None:
+        sent: list[dict] = []
+        parts = [{"type": "http.request", "body": b"x" * size, "more_body": stall}]
+
+        async def receive() -> dict:
+            if parts:
+                return parts.pop(0)
+            await anyio.sleep(3600)
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/",
+            "client": (host, 5000),
+            "headers": [(b"transfer-encoding", b"chunked")],
+        }
+        await limit(scope, receive, send)
+        out.append(sent[0]["status"])
+
+    held: list[int] = []
+
+    async def main() -> None:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(post, "127.0.2.1", 60, True, held)
+            tg.start_soon(post, "127.0.2.2", 60, True, held)
+            await anyio.sleep(0.2)
+            await post("127.0.2.2", 60, True, statuses)  # its second: 120 > the share of 100
+            await post("127.0.2.3", 90, True, statuses)  # 90 > 60 held by each: no room made
+            tg.cancel_scope.cancel()
+
+    anyio.run(main)
+    assert statuses == [503, 503] and held == []  # the two first still wait
+    assert limit.held == 0 and not limit.held_by
