@@ -16,9 +16,16 @@ def content_tag(body: bytes) -> str:
     return f'"{hashlib.sha256(body).hexdigest()[:32]}"'
 
 
+# The tags of If-None-Match read: a browser sends the one it has. All 15,000 of a header were
+# split and stripped per request, ~3.6 ms each on a decoder file (hostile pass 16); one past
+# these is answered whole, as a client that has none of them is.
+MAX_TAGS = 32
+
+
 def matches(if_none_match: str, etag: str) -> bool:
-    """If-None-Match's weak comparison (RFC 9110 section 13.1.2): W/"x" matches "x", * any."""
-    tags = [t.strip() for t in if_none_match.split(",")]
+    """If-None-Match's weak comparison (RFC 9110 section 13.1.2): W/"x" matches "x", * any;
+    among its first MAX_TAGS tags."""
+    tags = [t.strip() for t in if_none_match.split(",", MAX_TAGS)[:MAX_TAGS]]
     return "*" in tags or etag.removeprefix("W/") in [t.removeprefix("W/") for t in tags]
 
 
