@@ -161,6 +161,10 @@ def one_error(request: Request, e: dict) -> dict:
         return {"loc": loc, "msg": said, "type": "value_error"}
     # Our validators' messages read as written, without pydantic's "Value error, ".
     msg = str(e.get("msg", "")).removeprefix("Value error, ")[:200]
+    # text_numbers' "must be an integer in ASCII digits, …" names no field: a form's label=abc
+    # was told only that (hostile pass 16), where decode.png's query says "scale must be …".
+    if msg.startswith("must be ") and loc and isinstance(loc[-1], str):
+        msg = f"{loc[-1]} {msg}"
     return {"loc": loc, "msg": msg, "type": str(e.get("type", "value_error"))}
 
 

@@ -37,14 +37,41 @@ def route_parameters(openapi: dict) -> list[tuple[re.Pattern[str], set[str]]]:
     return routes
 
 
+# Names this short are too near each other (z, v, n) and to a cache-buster's "_" to read a
+# one-letter slip in them as meant.
+MIN_SLIP_LENGTH = 3
+
+
+def one_slip(a: str, b: str) -> bool:
+    """Whether `a` is `b` with one letter added, dropped, changed or two swapped."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        wrong = [k for k in range(len(a)) if a[k] != b[k]]
+        return len(wrong) == 1 or (
+            len(wrong) == 2
+            and wrong[1] == wrong[0] + 1
+            and a[wrong[0]] == b[wrong[1]]
+            and a[wrong[1]] == b[wrong[0]]
+        )
+    short, long = sorted((a, b), key=len)
+    return any(long[:k] + long[k + 1 :] == short for k in range(len(long)))
+
+
 def meant(name: str, names: set[str]) -> str | None:
     """The route's parameter `name` looks like, where it is not one itself: case, brackets
-    (qs's and jQuery's list forms) or a %-encoded '=' inside the name. Other unknown names
-    (utm_source, a cache-buster) are left alone."""
+    (qs's and jQuery's list forms), a %-encoded '=' inside the name, or one letter's slip in a
+    name of three or more (dim, lable, scales: ignored, they showed the default without a word;
+    hostile pass 16). Other unknown names (utm_source, a cache-buster) are left alone."""
     if name in names:
         return None
     base = BRACKETS.sub("", name.split("=", 1)[0]).lower()
-    return base if base in names else None
+    if base in names:
+        return base
+    if len(base) < MIN_SLIP_LENGTH:
+        return None
+    near = sorted(n for n in names if len(n) >= MIN_SLIP_LENGTH and one_slip(base, n))
+    return near[0] if len(near) == 1 else None
 
 
 def query_names(query: str) -> list[str]:

@@ -22,6 +22,7 @@ MAX_Z_CHARS = 20000
 # image route.
 IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
 AN_HOUR = {"Cache-Control": "public, max-age=3600"}
+MAX_VERSION_CHARS = 64  # a decoder's content hash is 64 hex digits
 VERSION_DOC = (
     "the model's version, the v of its decoder's URL in /api/models: with it the picture is "
     "cached for good, without it for an hour"

@@ -194,3 +194,47 @@ def test_a_long_range_or_if_none_match_is_not_read_whole(monkeypatch) -> None:  
     tags = ", ".join(f'"t{k}"' for k in range(15_000))
     assert conditional.matches(tags, '"t3"') and conditional.matches(f'W/"x", {tags}', '"x"')
     assert not conditional.matches(tags, '"t14999"')  # past the first 32: answered whole
+
+
+def test_a_one_letter_slip_in_a_query_name_is_named_and_decode_pngs_v_is_bounded() -> None:
+    """`grid.png?dim=2,3` showed the default plane without a word (only case and brackets were
+    caught), and decode.png took a 200-character v its own docs bound at 64 (hostile pass 16,
+    L1-L2). A cache-buster's `_` and names of two letters or fewer are left alone."""
+    from fastapi.testclient import TestClient
+
+    from latent_explorer.server import Settings, create_app
+
+    with TestClient(create_app(Settings(checkpoints=ROOT / "checkpoints", device="cpu"))) as c:
+        grid = "/api/models/vae-mnist-z16/grid.png?n=2"
+        for slip, name in (("dim=2,3", "dims"), ("plnae=pca", "plane"), ("spann=2", "span")):
+            r = c.get(f"{grid}&{slip}")
+            assert r.status_code == 422, (slip, r.text)
+            assert f"did you mean {name}?" in r.json()["detail"][0]["msg"], r.text
+        r = c.get("/api/models/cvae-mnist-z2/decode.png?z=0,0&lable=3")
+        assert r.status_code == 422 and "did you mean label?" in r.text, r.text
+        for fine in ("_=1700000000", "zz=1", "utm_source=x", "nn=5"):
+            assert c.get(f"{grid}&{fine}").status_code == 200, fine
+        r = c.get("/api/models/vae-mnist-z2/decode.png?z=0,0&v=" + "a" * 65)
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "v"], r.text
+        assert c.get("/api/models/vae-mnist-z2/decode.png?z=0,0&v=" + "a" * 64).status_code == 200
+
+
+def test_a_form_fields_number_error_names_the_field() -> None:
+    """A multipart `label=abc` or `n=x` was told "must be an integer in ASCII digits, …", its
+    name only in `loc` (hostile pass 16, L3), where decode.png's query says "scale must be …"."""
+    from fastapi.testclient import TestClient
+
+    from latent_explorer.server import Settings, create_app
+
+    png = {"image": ("a.png", b"\x89PNG\r\n\x1a\n", "image/png")}
+    with TestClient(create_app(Settings(checkpoints=ROOT / "checkpoints", device="cpu"))) as c:
+        r = c.post("/api/models/cvae-mnist-z2/encode", files=png, data={"label": "abc"})
+        d = r.json()["detail"][0]
+        assert r.status_code == 422 and d["loc"] == ["body", "label"], r.text
+        assert d["msg"].startswith("label must be an integer in ASCII digits"), r.text
+        form = {"n": "x", "mask": "left-half"}
+        r = c.post("/api/models/completion-mnist/complete", files=png, data=form)
+        d = r.json()["detail"][0]
+        assert d["msg"].startswith("n must be an integer in ASCII digits"), r.text
+        r = c.get("/api/models/vae-mnist-z16/grid.png?n=x")
+        assert r.json()["detail"][0]["msg"].startswith("n must be an integer"), r.text

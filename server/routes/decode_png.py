@@ -17,7 +17,14 @@ from ..cache import LruCache
 from ..deps import entry_or_404
 from ..errors import InputError
 from ..png import encode_png, logits_to_uint8, upscale
-from ..query_params import MAX_Z_CHARS, VERSION_DOC, parse_z, picture_headers, query_int
+from ..query_params import (
+    MAX_VERSION_CHARS,
+    MAX_Z_CHARS,
+    VERSION_DOC,
+    parse_z,
+    picture_headers,
+    query_int,
+)
 
 PATH = "/api/models/{model_id}/decode.png"
 
@@ -39,6 +46,10 @@ async def decode_png(request: Request) -> Response:
     label = query_int(query, "label", None, -(10**100), 10**100)  # 100 digits at most: any
     scale = query_int(query, "scale", 1, 1, 32)
     z = parse_z(query["z"], entry.latent_dim, state.settings.max_abs_z)
+    version = query.get("v")
+    if version is not None and len(version) > MAX_VERSION_CHARS:  # as the other routes' v
+        msg = f"String should have at most {MAX_VERSION_CHARS} characters"
+        raise InputError(("query", "v"), msg)
     # Keyed by the parsed values, not the text: 4096 cached z texts of 20 KB each (one
     # number written with 19,000 zeros) held 80 MB of keys for one picture. Adding 0.0 turns
     # -0.0 into 0.0 (IEEE 754), whose bytes differ: one picture, one key.
@@ -51,7 +62,7 @@ async def decode_png(request: Request) -> Response:
         # bytes it saves take to send; larger scales compress well and are worth it.
         png = encode_png(gray, level=0 if scale == 1 else 1)
         state.png_cache.put(key, png)
-    return Response(png, media_type="image/png", headers=picture_headers(entry, query.get("v")))
+    return Response(png, media_type="image/png", headers=picture_headers(entry, version))
 
 
 route = Route(PATH, decode_png, methods=["GET"], name="decode_png")
@@ -96,7 +107,7 @@ OPENAPI = {
                 "name": "v",
                 "in": "query",
                 "required": False,
-                "schema": {"type": "string", "maxLength": 64},
+                "schema": {"type": "string", "maxLength": MAX_VERSION_CHARS},
                 "description": VERSION_DOC,
             },
         ],

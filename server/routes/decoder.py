@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request, Response
 from ..conditional import conditional
 from ..deps import EntryDep
 from ..errors import InputError
-from ..query_params import IMMUTABLE, is_current
+from ..query_params import IMMUTABLE, MAX_VERSION_CHARS, is_current
 
 router = APIRouter(prefix="/api/models/{model_id}", tags=["decode"])
 MEDIA_TYPE = "application/octet-stream"
@@ -33,7 +33,9 @@ MEDIA_TYPE = "application/octet-stream"
 async def decoder_file(
     entry: EntryDep,
     request: Request,
-    v: Annotated[str | None, Query(max_length=64, description="content hash prefix")] = None,
+    v: Annotated[
+        str | None, Query(max_length=MAX_VERSION_CHARS, description="content hash prefix")
+    ] = None,
 ) -> Response:
     """The decoder's weights and, in the header's metadata, the JSON description of its stages
     (see the README: other tools read it with the `safetensors` library)."""

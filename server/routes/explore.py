@@ -15,7 +15,7 @@ from ..conditional import conditional, content_tag
 from ..deps import EntryDep
 from ..errors import InputError
 from ..png import encode_png, tile, to_uint8
-from ..query_params import VERSION_DOC, parse_z, picture_headers
+from ..query_params import MAX_VERSION_CHARS, VERSION_DOC, parse_z, picture_headers
 from ..registry import ModelEntry
 from ..request_schemas import request_models
 from ..requests import ERRORS, JSON_ERRORS, PNG_RESPONSE, JsonBodyRoute, run_limited
@@ -161,7 +161,9 @@ def build_router(settings: Settings) -> APIRouter:
             Query(description="even spacing in ±span (an AE: ±130)"),
         ] = None,
         plane_name: PlaneQuery = None,
-        v: Annotated[str | None, Query(max_length=64, description=VERSION_DOC)] = None,
+        v: Annotated[
+            str | None, Query(max_length=MAX_VERSION_CHARS, description=VERSION_DOC)
+        ] = None,
     ) -> Response:
         """The n x n manifold as one PNG (n*28 pixels a side), decoded in one batched pass. Points
         are spaced by the inverse normal CDF unless a span is given; `plane=pca` walks the atlas's
