@@ -32,7 +32,7 @@ def test_each_model_says_its_test_sets_elbo_terms_and_pca_error(page: Page) -> N
         "reconstruction 140.0 + KL 4.0 = −ELBO 144.1 nats (each rounded)"
     )
     expect(figures).to_contain_text("Trained on reconstruction + 10 × KL")
-    expect(figures).to_contain_text("against 21.1 for PCA with as many dims (16)")
+    expect(figures).to_contain_text("against 21.1 for a projection onto PCA's first 16 directions")
     # PCA is not compared with itself; the M2 has no split of its bound to show.
     page.get_by_test_id("model-select").select_option("pca-mnist-z2")
     expect(figures).to_be_hidden()

@@ -10,6 +10,7 @@ import { createRetry, latestWins } from "./latest.js";
 import { describe, setLive } from "./notice.js";
 import { newSeed } from "./latent-paths.js";
 import { classPhrase, showThumbs } from "./thumbs.js";
+import { zWords } from "./z-words.js";
 
 // On the server the style row costs a 10-image decode per z: while the pointer drags, wait for
 // it to pause. Decoded in the browser it costs a few ms and follows every move.
@@ -89,20 +90,36 @@ const INTERP_STEPS = 10;
 
 /**
  * @param {{store: object, source: object, notice: object, map: object, interpolationView: object,
- *          samples: HTMLElement, samplesSaid: HTMLElement, temperature: HTMLInputElement,
+ *          samples: HTMLElement, samplesSaid: HTMLElement, picked: HTMLElement,
+ *          digit: HTMLElement, temperature: HTMLInputElement,
  *          method: HTMLSelectElement, labelOrNull: () => number | null}} deps
  * @returns {{generateSamples: (opts?: {announce?: boolean, fresh?: boolean}) => Promise<void>,
  *            runInterpolation: () => Promise<void>, seed: () => number,
  *            useSeed: (seed: number | null) => void}}
  */
 export function createSamplesFlow({ store, source, notice, map, interpolationView, samples,
-                                    samplesSaid, temperature, method, labelOrNull, goTo }) {
+                                    samplesSaid, picked, digit, temperature, method, labelOrNull,
+                                    goTo }) {
   const { state } = store;
   let samplesRequest = 0; // a newer label or temperature wins over a late answer
   let interpRequest = 0; // newer ends or path win over a late answer
   // The samples' draws: kept across a new label, temperature or model (a new T scales the same
   // ε, so the samples move towards z = 0 together), new only at "New samples"; in the link.
   let seed = newSeed();
+  let pickedZ = null; // the z of the sample pressed, while it is the current z
+
+  /** Mark sample k as the current z (-1: none is), and say so under the samples. */
+  function markPicked(k, z = null) {
+    pickedZ = k < 0 ? null : z;
+    samples.querySelectorAll(".thumb-pick").forEach((b, i) => b.setAttribute("aria-pressed", String(i === k)));
+    picked.hidden = k < 0;
+    if (k >= 0) {
+      picked.firstElementChild.textContent = `Sample ${k + 1} is the current z (${zWords(z)}): ` +
+        "the digit, the sliders and the map above show it.";
+    }
+  }
+  picked.querySelector("button").addEventListener("click", () =>
+    digit.scrollIntoView({ block: "center", behavior: "smooth" }));
 
   /** @param {{announce?: boolean, fresh?: boolean}} [opts] announce: asked for by the user, who
    *  hears them come; fresh: other draws (a new seed) */
@@ -117,7 +134,11 @@ export function createSamplesFlow({ store, source, notice, map, interpolationVie
       if (request !== samplesRequest) return;
       const of = label === null ? "" : ` of ${classPhrase(state.model, label)}`;
       // A sample pressed moves z to it: the digit, the sliders and the map's crosshair follow.
-      showThumbs(samples, images, null, (k) => `sample ${k + 1}${of}`, (k) => goTo(zs[k], k));
+      showThumbs(samples, images, null, (k) => `sample ${k + 1}${of}`, (k) => {
+        goTo(zs[k], k);
+        markPicked(k, zs[k]);
+      });
+      markPicked(-1);
       // New images and no word (page pass 14): said, and said again at every press (the
       // no-break space alternates, as the same words are not read out twice).
       if (announce) {
@@ -165,6 +186,10 @@ export function createSamplesFlow({ store, source, notice, map, interpolationVie
     generateSamples,
     runInterpolation,
     seed: () => seed,
+    /** z moved: a sample marked as the current z is no longer it. */
+    zMoved: (z) => {
+      if (pickedZ && z.some((v, d) => v !== pickedZ[d])) markPicked(-1);
+    },
     /** The samples a link names (null: none named, new ones are drawn). */
     useSeed: (s) => { seed = s ?? newSeed(); },
   };

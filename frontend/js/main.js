@@ -133,8 +133,9 @@ const viewFlow = createViewFlow(
   { store, $, map, sliders, teach, notice, encodeView, saveUrl, labelOrNull },
 );
 const { applyView, refreshBackground, reach } = viewFlow;
-const { generateSamples, runInterpolation, seed, useSeed } = createSamplesFlow(
+const { generateSamples, runInterpolation, seed, useSeed, zMoved } = createSamplesFlow(
   { store, source, notice, map, interpolationView, samples: $("samples"), samplesSaid: $("samples-said"),
+    picked: $("samples-picked"), digit: $("decoded"),
     temperature: $("temperature"), method: $("method-select"), labelOrNull,
     goTo: (z, k) => { setZ([...z]); zWords.sayMove(`z moved to sample ${k + 1}: ${wordsOfZ(state.z)}`); } },
 );
@@ -171,6 +172,7 @@ function setZ(z, { fromSlider = false } = {}) {
   scheduleDecode();
   scheduleStyleRow();
   saveUrl();
+  zMoved(z);
   $("download-digit").href = api.decodePngUrl(state.model.id, z, labelOrNull(), 8);
   viewFlow.followMove();
 }

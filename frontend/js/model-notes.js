@@ -47,13 +47,16 @@ export function legendTitle(model, plane) {
   // A conditional model's codes are given their labels: every label's dots share one cloud. A
   // model that reads labels itself codes each test item under the label it reads (its own
   // guess, not always the colour's: page pass 25).
-  const given = model.capabilities.infers_label ? "given the label it reads" : "given its label";
+  const infers = model.capabilities.infers_label;
+  const given = infers ? "given the label it reads (for a misread one, not the colour's)" : "given its label";
   const keys = model.capabilities.conditional
     ? `; ${given}, each is coded by its style alone, so every label's dots share one cloud`
     // "Each" where none is numbered (classes too close together) promised numbers the map does
     // not show (page pass 26); the note under the map says which are left out, and why.
     : "; a label's number, where there is room for it, marks the middle of its dots";
-  return `Dots: the 10,000 test ${model.data.items} at their ${where}${onPlane}, by label${keys}.${slice}`;
+  // Coloured by the test set's labels; an M2 codes each under the one it reads (page pass 27).
+  const by = infers ? "coloured by their true label" : "by label";
+  return `Dots: the 10,000 test ${model.data.items} at their ${where}${onPlane}, ${by}${keys}.${slice}`;
 }
 
 /**
@@ -170,11 +173,12 @@ export function outputMeaning(model) {
       `leaves that range).${rest}`;
   }
   if (model.capabilities.stacked) {
-    // Two decoders: z and y give the mean of p(z1 | z, y) over the lower model's features, which
-    // that model's own decoder turns into pixels.
-    return `Two decoders for the current ${given}: this model's gives the mean of p(z1 | ${given}), ` +
-      "a point among the features of the VAE underneath it (M1), and M1's decoder turns that point " +
-      `into pixels: each brightness is p(pixel on | z1).${rest}`;
+    // Two decoders: z and y give the mean of p(h | z, y) over the lower model's features, which
+    // that model's own decoder turns into pixels. Not Kingma et al.'s z1: the sliders' z1 is this
+    // model's own second dim (page pass 27).
+    return `Two decoders for the current ${given}: this model's gives the mean of p(h | ${given}), ` +
+      "a point h among the 50-d codes of the VAE underneath it (M1), and M1's decoder turns that " +
+      `point into pixels: each brightness is p(pixel on | h).${rest}`;
   }
   return `The decoder's output for the current ${given}: each pixel's brightness is the probability ` +
     `that it is on, p(pixel on | ${given}).${rest}`;
@@ -221,12 +225,23 @@ export function testSetFigures(model) {
       "small and pays for it in reconstruction.";
     said.push(`Test set, per ${model.data.item}${given}: reconstruction ${f(m.test_rec)} + KL ` +
       `${f(m.test_kl)} = −ELBO ${f(m.test_neg_elbo)} nats${rounded}.${trained}`);
+  } else if (m.test_neg_elbo != null) {
+    // A stacked model's bound is one number (page pass 27: the M2 had none beside its error).
+    said.push(`Test set, per ${model.data.item}: −ELBO ${f(m.test_neg_elbo)} nats, a bound on ` +
+      "−log p(x) through both models, the label summed out.");
+  }
+  if (m.conditional_sample_accuracy != null) {
+    const judged = m.judge_test_error == null ? ""
+      : ` (itself wrong on ${(100 * m.judge_test_error).toFixed(1)}% of the test set)`;
+    said.push(`Its samples of each label are read as that label ` +
+      `${(100 * m.conditional_sample_accuracy).toFixed(1)}% of the time, by a classifier ` +
+      `trained on every labelled training image${judged}.`);
   }
   // PCA's own error beside PCA's says nothing: only a model that is not PCA is compared with it.
   if (m.recon_sq_error != null && m.pca_recon_sq_error != null && !model.capabilities.exact_posterior) {
     said.push(`Squared reconstruction error ${f(m.recon_sq_error)} (summed over the 784 gray ` +
-      `pixels; lower is closer), against ${f(m.pca_recon_sq_error)} for PCA with as many dims ` +
-      `(${model.latent_dim}).`);
+      `pixels; lower is closer), against ${f(m.pca_recon_sq_error)} for a projection onto PCA's ` +
+      `first ${model.latent_dim} directions.`);
   }
   return said.join(" ");
 }
