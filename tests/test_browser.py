@@ -80,6 +80,18 @@ def route_samples(page: Page, handler) -> None:  # noqa: ANN001
     page.route("**/decode", samples_only)
 
 
+def sample_zs(page: Page, seed: int, temperature: float) -> list[list[float]]:
+    """The z the page draws for a seed (its own module, as the samples flow calls it)."""
+    return page.evaluate(
+        """async ([seed, t]) => {
+             const { gaussian, seededUniform } = await import('/assets/js/latent-paths.js');
+             const u = seededUniform(seed);
+             return Array.from({ length: 16 }, () => [t * gaussian(u), t * gaussian(u)]);
+           }""",
+        [seed, temperature],
+    )
+
+
 def decoded_pixels(page: Page) -> str:
     return page.eval_on_selector(DECODED, "c => c.toDataURL()")
 

@@ -112,7 +112,7 @@ def test_the_compare_strip_puts_the_models_reconstructions_on_one_scale(
     shown.sort(key=lambda m: m["metrics"]["recon_sq_error"])
     each = " · ".join(f"{m['kind'].upper()} {m['metrics']['recon_sq_error']:.1f}" for m in shown)
     expect(page.get_by_test_id("compare-recon")).to_contain_text(
-        f"the CVAE given the label): {each}."
+        f"the CVAE given the label): {each} (PCA's is its posterior mean"
     )
     # What the explanation says of them holds for the shipped models: PCA is the farthest, and
     # the AE, paying no KL, comes closer than the VAE.

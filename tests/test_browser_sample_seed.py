@@ -9,7 +9,7 @@ import urllib.parse
 from playwright.sync_api import Page, expect
 
 from tests import test_browser
-from tests.test_browser import open_app
+from tests.test_browser import open_app, sample_zs
 
 base_url = test_browser.base_url
 browser = test_browser.browser
@@ -27,18 +27,6 @@ def link_seed(page: Page) -> str:
     page.wait_for_function("() => new URLSearchParams(location.search).has('seed')")
     query = urllib.parse.parse_qs(page.evaluate("() => location.search").lstrip("?"))
     return query["seed"][0]
-
-
-def sample_zs(page: Page, seed: int, temperature: float) -> list[list[float]]:
-    """The z the page draws for a seed (its own module, as the samples flow calls it)."""
-    return page.evaluate(
-        """async ([seed, t]) => {
-             const { gaussian, seededUniform } = await import('/assets/js/latent-paths.js');
-             const u = seededUniform(seed);
-             return Array.from({ length: 16 }, () => [t * gaussian(u), t * gaussian(u)]);
-           }""",
-        [seed, temperature],
-    )
 
 
 def test_a_link_shows_the_samples_its_sender_saw(page: Page, browser, base_url: str) -> None:  # noqa: ANN001

@@ -7,7 +7,15 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests import test_browser as tb
-from tests.test_browser import SEVEN, decoded_pixels, draw_stroke, open_app, shoot, wait_decoded
+from tests.test_browser import (
+    SEVEN,
+    decoded_pixels,
+    draw_stroke,
+    open_app,
+    sample_zs,
+    shoot,
+    wait_decoded,
+)
 
 # The page tests' fixtures: a real server on a free port, Debian's Chromium, a desktop page.
 base_url, browser, page = tb.base_url, tb.browser, tb.page
@@ -200,16 +208,21 @@ def test_z16_shows_the_kl_of_each_dim(page: Page) -> None:
 
 
 def test_temperature_reaches_new_samples(page: Page) -> None:
-    # The server's /generate path (the page decodes there without its decoder file); the samples
-    # drawn in the browser are tested in test_browser_decoder.py.
+    # The server's path (the page decodes there without its decoder file): it decodes the z the
+    # page drew, T times the seed's ε; the samples drawn in the browser are tested in
+    # test_browser_decoder.py and test_browser_sample_seed.py.
     page.route("**/decoder.safetensors*", lambda route: route.fulfill(status=404))
     page.allow_errors = True  # Chromium logs the 404 it was asked to give
-    open_app(page)
+    open_app(page, "?model=vae-mnist-z2&seed=11")
     slider = page.get_by_test_id("temperature")
-    with page.expect_request(lambda r: r.url.endswith("/generate")) as request:
+    with page.expect_request(
+        lambda r: r.url.endswith("/decode") and len(r.post_data_json["z"]) == 16
+    ) as request:
         slider.fill("0.3")
         slider.dispatch_event("change")
-    assert request.value.post_data_json["temperature"] == pytest.approx(0.3)
+    drawn = sample_zs(page, 11, 0.3)
+    sent = request.value.post_data_json["z"]
+    assert [[round(v, 9) for v in z] for z in sent] == [[round(v, 9) for v in z] for z in drawn]
     expect(page.locator("#temperature-value")).to_have_text("0.3")
     expect(page.get_by_test_id("samples").locator("img")).to_have_count(16)
 
