@@ -20,6 +20,7 @@ from PIL import Image
 from latent_explorer.server import Settings, compression, create_app
 from latent_explorer.server.limits import BodySizeLimit
 from tests.api_helpers import uvicorn_in_thread
+from tests.asgi_bodies import post_body
 from tests.conftest import ROOT
 
 
@@ -170,26 +171,7 @@ def test_one_address_stalling_bodies_leaves_room_for_another() -> None:
     words: list[bytes] = []
 
     async def post(who: str, host: str, size: int, stall: bool) -> None:
-        sent: list[dict] = []
-        parts = [{"type": "http.request", "body": b"x" * size, "more_body": stall}]
-
-        async def receive() -> dict:
-            if parts:
-                return parts.pop(0)
-            await anyio.sleep(3600)  # a stalled body: nothing more, ever
-            return {"type": "http.disconnect"}
-
-        async def send(message: dict) -> None:
-            sent.append(message)
-
-        scope = {
-            "type": "http",
-            "method": "POST",
-            "path": "/",
-            "client": (host, 5000),
-            "headers": [(b"content-length", str(size + (1 if stall else 0)).encode())],
-        }
-        await limit(scope, receive, send)
+        sent = await post_body(limit, host, size, stall)
         statuses[who].append(sent[0]["status"])
         words.extend(m.get("body", b"") for m in sent[1:])
 

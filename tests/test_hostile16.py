@@ -13,6 +13,7 @@ import anyio
 
 from latent_explorer.harness import running_server
 from latent_explorer.server.limits import BodySizeLimit
+from tests.asgi_bodies import post_body
 from tests.conftest import ROOT
 
 VAE = "vae-mnist-z2"
@@ -82,26 +83,7 @@ def test_four_addresses_stalling_bodies_leave_room_for_a_fifth() -> None:
     words: list[bytes] = []
 
     async def post(host: str, size: int, stall: bool) -> None:
-        sent: list[dict] = []
-        parts = [{"type": "http.request", "body": b"x" * size, "more_body": stall}]
-
-        async def receive() -> dict:
-            if parts:
-                return parts.pop(0)
-            await anyio.sleep(3600)  # a stalled body: nothing more, ever
-            return {"type": "http.disconnect"}
-
-        async def send(message: dict) -> None:
-            sent.append(message)
-
-        scope = {
-            "type": "http",
-            "method": "POST",
-            "path": "/",
-            "client": (host, 5000),
-            "headers": [(b"content-length", str(size + (1 if stall else 0)).encode())],
-        }
-        await limit(scope, receive, send)
+        sent = await post_body(limit, host, size, stall)
         statuses.setdefault(host, []).append(sent[0]["status"])
         words.extend(m.get("body", b"") for m in sent[1:])
 
@@ -133,27 +115,7 @@ def test_an_address_holding_less_is_not_stopped_for_one_holding_more() -> None:
     statuses: list[int] = []
 
     async def post(host: str, size: int, stall: bool, out: list[int]) -> None:
-        sent: list[dict] = []
-        parts = [{"type": "http.request", "body": b"x" * size, "more_body": stall}]
-
-        async def receive() -> dict:
-            if parts:
-                return parts.pop(0)
-            await anyio.sleep(3600)
-            return {"type": "http.disconnect"}
-
-        async def send(message: dict) -> None:
-            sent.append(message)
-
-        scope = {
-            "type": "http",
-            "method": "POST",
-            "path": "/",
-            "client": (host, 5000),
-            "headers": [(b"transfer-encoding", b"chunked")],
-        }
-        await limit(scope, receive, send)
-        out.append(sent[0]["status"])
+        out.append((await post_body(limit, host, size, stall))[0]["status"])
 
     held: list[int] = []
 
