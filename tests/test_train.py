@@ -151,9 +151,14 @@ def test_training_flushes_subnormals_only_while_it_runs(
     assert (torch.tensor([1e-40]) * 1.0).item() != 0.0  # and kept after it
 
 
-def test_evaluate_writes_metrics(tmp_path: Path, tiny_data_dir: Path) -> None:
+def test_evaluate_writes_metrics(tmp_path: Path, tiny_data_dir: Path, capsys) -> None:  # noqa: ANN001
     path = train(_args(tmp_path, tiny_data_dir, "--model", "cvae", "--epochs", "1"))
+    capsys.readouterr()
     metrics = evaluate(path, k=20, device="cpu", data_dir=str(tiny_data_dir))
+    # It says what it is doing (it printed nothing until its end, minutes in).
+    said = capsys.readouterr().err
+    for stage in ("−ELBO of", "importance-weighted NLL, k=20", "training a judge", "done in"):
+        assert stage in said, said
     assert metrics["test_nll_given_label"] <= metrics["test_neg_elbo"] + 1.0
     assert 0 <= metrics["active_units"] <= 2
     assert metrics["pca_recon_sq_error"] > 0

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -51,6 +52,14 @@ from .metrics import (
 
 EVAL_SEED = 1234
 COMPLETION_K = 100  # importance samples for completion: 3 masks x 10k images x k decoder passes
+_started = time.perf_counter()
+
+
+def say(stage: str) -> None:
+    """What the evaluation does now, on stderr with the seconds so far: it printed nothing until
+    its end, 6 minutes in on the 2-d VAE (k=1000) and longer on a CVAE, judges included."""
+    elapsed = time.perf_counter() - _started
+    print(f"evaluate [{elapsed:6.1f} s]: {stage}", file=sys.stderr, flush=True)
 
 
 def evaluate(
@@ -62,6 +71,9 @@ def evaluate(
     write: bool = True,
 ) -> dict:
     """Compute the metrics of one checkpoint and (by default) write them into its metadata."""
+    global _started
+    _started = time.perf_counter()
+    say(f"loading {path}")
     dev = pick_device(device)
     model = load_checkpoint(path, device=dev)
     data = load_dataset(model.metadata.get("dataset", "mnist"), data_dir)
@@ -70,15 +82,19 @@ def evaluate(
     caps = model.capabilities  # what the model can do decides what is measured
     updates: dict = {}
     if caps.completes:
+        say(f"completion: the IW bound (k={min(k, COMPLETION_K)}) and Pyro's estimator, 3 masks")
         metrics, digits = completion_metrics(model, data, dev, n, k), 3
     elif caps.stacked:  # its bound runs through the lower model (M1): not "reads labels" alone
+        say(f"M2: test error, confusion, bound and judged samples, {n} test images")
         metrics, digits = evaluate_m2(model, data, dev, n), 4
     else:
         metrics, digits = latent_model_metrics(model, data, dev, n, k), 3
         if caps.likelihood:
+            say(f"scoring the test set as a drawing is scored (k={DRAWING_K})")
             updates["drawing_nll"] = drawing_nll(model, data, dev, n)
             metrics["test_threshold_nll_k100"] = sum(updates["drawing_nll"].pop("nlls")) / n
     metrics["eval_seconds"] = round(time.perf_counter() - t0, 1)
+    say(f"done in {metrics['eval_seconds']} s" + (f"; written into {path}" if write else ""))
     metrics = {k: round(v, digits) if isinstance(v, float) else v for k, v in metrics.items()}
     if write:
         update_metadata(path, {"metrics": metrics, **updates})
@@ -131,10 +147,12 @@ def latent_model_metrics(
     metrics: dict = {"test_images": n}
     caps = model.capabilities
     if caps.likelihood:
+        say(f"−ELBO of {n} binarized test images")
         elbo = mean_negative_elbo(model, x, data.test_labels[:n].to(dev))
         metrics |= {"test_neg_elbo": elbo["loss"], "test_rec": elbo["rec"], "test_kl": elbo["kl"]}
         batch = max(1, 20_000 // min(k, 250))
         key = "test_nll_given_label" if y is not None else "test_iw_nll"
+        say(f"importance-weighted NLL, k={k} (the longest part)")
         metrics[key] = iw_nll(model, x, y, k, batch)
         metrics["iw_k"] = k
     elif not caps.stochastic:  # the AE: its BCE is the only nats it has
@@ -142,6 +160,7 @@ def latent_model_metrics(
     metrics |= model.own_metrics(gray)
     metrics["active_units"] = active_units(model, x, y)
     if y is not None:
+        say("training a judge of the labels, then reading the samples of each label")
         judge = train_judge(data, dev)
         metrics["judge_test_error"] = judge_test_error(judge, data, dev)
         args = (model.decode, model.config.latent_dim, model.config.num_labels, judge, dev)
@@ -152,6 +171,7 @@ def latent_model_metrics(
         metrics["conditional_sample_accuracy_large_draw"] = large["conditional_sample_accuracy"]
         metrics["sample_accuracy_per_class_large_draw"] = large["sample_accuracy_per_class"]
         metrics |= judge_reference_accuracy(model, judge, data, dev)
+    say(f"squared error of gray reconstructions, beside PCA with {model.config.latent_dim} dims")
     mean, comps = fit_pca(to_unit(data.train_images).to(dev), model.config.latent_dim)
     metrics["recon_sq_error"] = gray_reconstruction_error(model, gray, y)
     metrics["pca_recon_sq_error"] = (
