@@ -36,7 +36,7 @@ from .log_limits import limit_client_warnings
 from .openapi_doc import build_openapi
 from .page import named_model, page_html
 from .query_once import SingleQueryValues
-from .ranges import IgnoreBadRange
+from .ranges import BoundRangeAndTags
 from .registry import ModelRegistry, choose_device
 from .routes import complete, decode, decode_png, decoder, encode, explore, models
 from .security import (
@@ -134,7 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(CatchAll)
     app.add_middleware(CompressText)  # inside HeadAsGet: a HEAD gets the gzipped length
     app.add_middleware(HeadAsGet)
-    app.add_middleware(IgnoreBadRange)
+    app.add_middleware(BoundRangeAndTags)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SingleQueryValues)  # before any body is read
     if settings.cors_origins:

@@ -156,6 +156,9 @@ class BodySizeLimit:
                     message = await receive()
                     if message["type"] != "http.request":  # the client went away
                         return
+                    if body.evicted:  # its chunk had come before the cancel could (review 19)
+                        refused = "evicted"
+                        break
                     chunk = message.get("body", b"")
                     read += len(chunk)
                     self._hold(body, len(chunk))
@@ -173,8 +176,10 @@ class BodySizeLimit:
                     if ended:
                         break
             self.arriving.remove(body)
-            if body.scope.cancelled_caught:
-                refused = "evicted" if body.evicted else "timeout"
+            if body.evicted:  # whatever the loop saw after: its room is another's now
+                refused = "evicted"
+            elif body.scope.cancelled_caught:
+                refused = "timeout"
             if refused:
                 # Released before any drain: dropped bytes hold no memory.
                 self._release(body)
@@ -218,18 +223,30 @@ class BodySizeLimit:
         the rest fit (as FairQueue evicts). By each address's share alone, four addresses'
         stalled bodies held the whole budget, and every other client's POST was a 503 (hostile
         pass 16: four loopback addresses, or four X-Forwarded-For names from one)."""
-        while self.held > self.budget:
-            mine = self.held_by.get(body.client, 0)
-            most = max(
-                (b for b in self.arriving if b is not body and not b.evicted and b.held),
-                key=lambda b: (self.held_by.get(b.client, 0), self.arriving.index(b)),
-                default=None,
-            )
-            if most is None or self.held_by.get(most.client, 0) <= mine:
+        # Planned before any is stopped: none is stopped for a newcomer refused anyway (review 19).
+        held_by, over = dict(self.held_by), self.held - self.budget
+        mine = held_by.get(body.client, 0)
+        chosen: list[_Arriving] = []
+        while over > 0:
+            # The newest body (the list is oldest first) of the address holding the most.
+            order = enumerate(self.arriving)
+            candidates = [
+                (held_by.get(b.client, 0), k, b)
+                for k, b in order
+                if b is not body and not b.evicted and b.held and b not in chosen
+            ]
+            if not candidates:
                 return False
-            most.evicted = True
-            self._release(most)  # its bytes are dropped now; its task answers it
-            most.scope.cancel()
+            most, _, victim = max(candidates, key=lambda c: (c[0], c[1]))
+            if most <= mine:
+                return False
+            chosen.append(victim)
+            held_by[victim.client] = most - victim.held
+            over -= victim.held
+        for victim in chosen:
+            victim.evicted = True
+            self._release(victim)  # its bytes are dropped now; its task answers it
+            victim.scope.cancel()
         return True
 
     async def _refuse(self, why: str, ended: bool, left: int, receive: Receive, send: Send) -> None:

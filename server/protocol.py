@@ -14,10 +14,13 @@ uvicorn writes a whole response into the transport's buffer and has no deadline 
 to read it: 24 connections that asked for 8 MB of logits and never read held +194 MB for as long
 as they stayed open. Here a response the client has not read any of for WRITE_STALL seconds is
 dropped, and the responses waiting for slow readers together hold at most PAUSED_BUDGET bytes
-(past it, the connections that read slowest since they paused are dropped, the longest waiting
-first among equals: a client holding connections that never read cannot make every healthy one
-that pauses for a moment be refused, nor, by opening new ones, have an old download that reads
-on dropped as the oldest; hostile pass 16). Both can be
+(past it, the connection whose client would take longest to read the rest, at the rate it has
+read since it paused, is dropped, the longest waiting first among equals; one paused under
+PAUSE_GRACE seconds is taken to read at least FRESH_RATE: a client holding connections that never
+read, or that trickle, cannot make every healthy one that pauses for a moment be refused, nor, by
+opening new ones, have an old download that reads on dropped as the oldest; hostile pass 16,
+review 19).
+Both can be
 set from the environment (LATENT_EXPLORER_WRITE_STALL_S, LATENT_EXPLORER_PAUSED_BUDGET_MB): the
 protocol is made by uvicorn, outside the app and its Settings.
 
@@ -45,6 +48,10 @@ MAX_HEADER_BYTES = 64 * 1024  # request line + headers; browsers send a few KB, 
 WRITE_STALL = float(os.environ.get("LATENT_EXPLORER_WRITE_STALL_S", "30"))
 PAUSED_BUDGET = int(float(os.environ.get("LATENT_EXPLORER_PAUSED_BUDGET_MB", "256")) * 2**20)
 MAX_PIPELINED = 16  # requests queued behind the one being answered, on one connection
+# A connection paused this recently has had no time to show how fast its client reads: it is
+# taken to read at least FRESH_RATE bytes a second (a broadband client's) meanwhile.
+PAUSE_GRACE = 2.0
+FRESH_RATE = 1_000_000
 # The kernel's send buffer of each connection, fixed (Linux doubles it for its bookkeeping): left
 # to grow, it took up to ~1.9 MB of an unread 1.5 MB answer each, outside any budget of ours
 # (500 such connections: ~950 MB of kernel memory, near the host's TCP memory pressure, hostile
@@ -219,19 +226,24 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         _paused.add(self)
         self._watch(self._paused_size)
         while sum(p.transport.get_write_buffer_size() for p in _paused) > PAUSED_BUDGET:
-            slowest = min(_paused, key=self._read_rate)
+            slowest = max(_paused, key=self._time_to_drain)
             slowest._unwatch()
             slowest.transport.abort()  # its buffer is freed now, not when the client reads
 
-    def _read_rate(self, p: HeaderTimeoutProtocol) -> tuple[float, float]:
-        """Bytes a second its client has read since it paused (over at least a second, so that
-        one just paused is not the first to go), then how long ago it paused: the first one of
-        the smallest is dropped. By the longest paused alone, a phone downloading a decoder file
-        was dropped whenever one client kept opening new connections it never read (hostile
-        pass 16: at 30 a second, every download over ~5 s)."""
+    def _time_to_drain(self, p: HeaderTimeoutProtocol) -> tuple[float, float]:
+        """The seconds its client would take to read the rest at the rate it has read since it
+        paused (forever for none; at least FRESH_RATE in its first PAUSE_GRACE seconds), then how
+        long it has waited: the largest is dropped. By the longest paused alone, a phone
+        downloading a decoder file was dropped whenever one client kept opening connections it
+        never read (hostile pass 16: at 30 a second, every download over ~5 s); by the rate
+        alone, one just paused had read nothing yet and went first, under two connections that
+        trickled (review 19)."""
         waited = self.loop.time() - p._paused_at
-        read = p._paused_size - p.transport.get_write_buffer_size()
-        return read / max(waited, 1.0), -waited
+        left = p.transport.get_write_buffer_size()
+        rate = (p._paused_size - left) / waited if waited > 0 else 0.0
+        if waited < PAUSE_GRACE:
+            rate = max(rate, FRESH_RATE)
+        return left / rate if rate > 0 else float("inf"), waited
 
     def _watch(self, size: int) -> None:
         self._stall_timer = self.loop.call_later(WRITE_STALL, self._stalled, size)

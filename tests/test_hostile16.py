@@ -3,6 +3,7 @@ connections or many addresses, turned against others."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import socket
@@ -69,6 +70,52 @@ def test_a_download_that_reads_on_outlasts_connections_opened_after_it_that_neve
                 s.close()
         assert not reader.is_alive()
         assert got[0] > 7_400_000, got  # the whole answer (before: cut off at ~0.4 MB)
+
+
+def test_a_fresh_answer_is_not_dropped_for_connections_that_trickle() -> None:
+    """Judged by the rate read since its pause, an answer that had just paused (nothing read
+    yet) went first, while two connections that read a little every 2 s held the budget: every
+    other large answer was aborted as it paused (review 19). One paused under PAUSE_GRACE goes
+    only when no other is left, the others by the time they would take to read the rest."""
+    budget = {"LATENT_EXPLORER_WRITE_STALL_S": "600", "LATENT_EXPLORER_PAUSED_BUDGET_MB": "16"}
+    with running_server(ROOT / "checkpoints", env=budget) as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        stop = threading.Event()
+        tricklers = [ask_logits(port, f"127.0.1.{k + 2}") for k in range(2)]  # ~2 x 7.5 MB
+
+        def trickle(s: socket.socket) -> None:  # ~400 KB, then 64 KB every 2 s
+            s.settimeout(5)
+            try:
+                time.sleep(1.0)
+                got = 0
+                while got < 400_000:
+                    got += len(s.recv(4096))
+                while not stop.is_set():
+                    n = 0
+                    while n < 65536:
+                        n += len(s.recv(4096))
+                    time.sleep(2)
+            except OSError:
+                pass  # dropped: what should happen to one of them
+
+        threads = [threading.Thread(target=trickle, args=(s,), daemon=True) for s in tricklers]
+        for t in threads:
+            t.start()
+        time.sleep(4)
+        victim = ask_logits(port, "127.0.0.2", receive_buffer=65536)
+        got = 0
+        victim.settimeout(10)
+        try:
+            while piece := victim.recv(65536):
+                got += len(piece)
+                time.sleep(0.05)
+        except (ConnectionResetError, TimeoutError):
+            pass
+        finally:
+            stop.set()
+            for s in [victim, *tricklers]:
+                s.close()
+        assert got > 7_400_000, got  # the whole answer (before: cut off at ~0.6 MB)
 
 
 def test_four_addresses_stalling_bodies_leave_room_for_a_fifth() -> None:
@@ -200,3 +247,72 @@ def test_a_form_fields_number_error_names_the_field() -> None:
         assert d["msg"].startswith("n must be an integer in ASCII digits"), r.text
         r = c.get("/api/models/vae-mnist-z16/grid.png?n=x")
         assert r.json()["detail"][0]["msg"].startswith("n must be an integer"), r.text
+
+
+def test_a_body_stopped_with_its_next_chunk_in_hand_is_not_served() -> None:
+    """anyio defers a cancel to a task whose next chunk has already come: the stopped body went
+    on, was served whole, and its earlier bytes were no longer counted (review 19)."""
+    seen: dict[str, int] = {}
+
+    async def app(scope, receive, send) -> None:  # noqa: ANN001
+        seen[scope["client"][0]] = len((await receive())["body"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    limit = BodySizeLimit(app, max_bytes=100, timeout=5, budget=200)  # 100 an address
+    statuses: dict[str, int] = {}
+    queues: dict[str, asyncio.Queue] = {}
+
+    async def post(host: str) -> None:
+        sent: list[dict] = []
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/",
+            "client": (host, 1),
+            "headers": [(b"transfer-encoding", b"chunked")],
+        }
+        await limit(scope, queues[host].get, send)
+        statuses[host] = sent[0]["status"]
+
+    async def main() -> None:
+        async with anyio.create_task_group() as tg:
+            for host in ("127.0.2.1", "127.0.2.2", "127.0.2.3"):
+                queues[host] = asyncio.Queue()
+                tg.start_soon(post, host)
+            for host in ("127.0.2.1", "127.0.2.2"):
+                chunk = {"type": "http.request", "body": b"x" * 90, "more_body": True}
+                await queues[host].put(chunk)
+                await anyio.sleep(0.05)
+            # In one turn of the loop: .3's chunk stops .2's body, whose last chunk is in hand.
+            queues["127.0.2.3"].put_nowait({"type": "http.request", "body": b"y" * 30})
+            queues["127.0.2.2"].put_nowait({"type": "http.request", "body": b"z" * 5})
+            await anyio.sleep(1.0)
+            tg.cancel_scope.cancel()
+
+    anyio.run(main)
+    assert statuses == {"127.0.2.3": 200, "127.0.2.2": 503}, statuses
+    assert "127.0.2.2" not in seen
+    assert limit.held == 0 and not limit.held_by and not limit.arriving
+
+
+def test_the_static_files_compare_only_the_first_tags() -> None:
+    """Starlette's static files compared every tag of an If-None-Match themselves: the API's
+    cap did not reach /assets (review 19). The header goes on with its first 32 tags."""
+    from fastapi.testclient import TestClient
+
+    from latent_explorer.server import Settings, create_app
+
+    js = "/assets/js/main.js"
+    with TestClient(create_app(Settings(checkpoints=ROOT / "checkpoints", device="cpu"))) as c:
+        first = c.get(js)
+        etag = first.headers["etag"]
+        tags = ", ".join(f'"t{k}"' for k in range(15_000))
+        assert c.get(js, headers={"if-none-match": f"{etag}, {tags}"}).status_code == 304
+        # Past the first 32 its own tag is not read: the whole file, as to a client without it.
+        late = c.get(js, headers={"if-none-match": f"{tags}, {etag}"})
+        assert late.status_code == 200 and late.content == first.content
