@@ -316,3 +316,31 @@ def test_the_static_files_compare_only_the_first_tags() -> None:
         # Past the first 32 its own tag is not read: the whole file, as to a client without it.
         late = c.get(js, headers={"if-none-match": f"{tags}, {etag}"})
         assert late.status_code == 200 and late.content == first.content
+
+
+def test_no_body_is_stopped_for_a_newcomer_refused_anyway() -> None:
+    """The room was made one body at a time: a body was stopped, then the newcomer refused all
+    the same (review 19). It is planned first."""
+    from tests.test_hostile import echo_app
+
+    limit = BodySizeLimit(echo_app, max_bytes=200, timeout=5, budget=200)
+    statuses: dict[str, list[int]] = {}
+
+    async def post(host: str, size: int) -> None:
+        sent = await post_body(limit, host, size, stall=True)
+        statuses.setdefault(host, []).append(sent[0]["status"])
+
+    async def main() -> None:
+        async with anyio.create_task_group() as tg:
+            for host, size in (("127.0.2.1", 70), ("127.0.2.1", 25), ("127.0.2.2", 60)):
+                tg.start_soon(post, host, size)
+                await anyio.sleep(0.05)
+            # 80 more is 35 over: the .1 address's newest (25) is not room enough, and then the
+            # most any address holds (70) is less than the newcomer's 80.
+            await post("127.0.2.3", 80)
+            assert limit.held == 155, limit.held_by  # all three still held
+            tg.cancel_scope.cancel()
+
+    anyio.run(main)
+    assert statuses == {"127.0.2.3": [503]}, statuses
+    assert limit.held == 0 and not limit.held_by
