@@ -245,7 +245,7 @@ class BodySizeLimit:
             over -= victim.held
         for victim in chosen:
             victim.evicted = True
-            self._release(victim)  # its bytes are dropped now; its task answers it
+            self._release(victim)  # its count; its chunks go, answered, when its task runs
             victim.scope.cancel()
         return True
 

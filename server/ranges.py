@@ -24,8 +24,8 @@ MAX_DIGITS = 18
 # Starlette serves the whole file for more ranges than this (FileResponse.max_ranges), and a
 # header longer than this many of the longest tidy ranges is no browser's: either is dropped
 # before any pattern reads it. Every request's header was read by three patterns, on the event
-# loop, whatever the route: a 60 KB Range cost ~10 ms, and four clients sending it pushed
-# another's /api/health from ~1 ms to 51-69 ms (hostile pass 16).
+# loop, whatever the route: a 60 KB Range cost 9-10 ms of CPU, and four clients sending it pushed
+# another's /api/health p50 from ~1 ms to 38-69 ms (hostile pass 16, and its rerun here).
 MAX_RANGES = 100
 MAX_RANGE_BYTES = MAX_RANGES * (2 * MAX_DIGITS + 4)
 

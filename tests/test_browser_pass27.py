@@ -59,7 +59,7 @@ def test_the_two_pca_figures_say_why_they_differ(page: Page) -> None:
     )
     expect(page.get_by_test_id("compare-recon")).to_contain_text(
         "PCA 43.5 (PCA's is its posterior mean decoded within [0, 1]; a plain projection onto its "
-        "2 directions, the figure beside each model's own under the picker, gives 43.6)"
+        "2 directions gives 43.6, the figure each other model is compared with)"
     )
 
 
@@ -69,7 +69,12 @@ def test_notation_and_words_follow_the_notes(page: Page) -> None:
     glossary.locator("summary").click()
     # Given the label, as the panels and note 002 write it.
     expect(glossary).to_contain_text("q(z|x,y), μ and σ")
-    expect(glossary).to_contain_text("never below −log p(x|y)")
+    expect(glossary).to_contain_text("has moved from the prior's bell")
+    expect(glossary.locator("dd").nth(6)).to_contain_text("its cloud q(z|x,y) has moved")
+    # True of the M2 too, whose bound sums the label out (page pass 28).
+    expect(glossary).to_contain_text(
+        "never below −log p(x) (for a model told the label, −log p(x|y))"
+    )
     expect(glossary).to_contain_text("reparameterization")
     expect(glossary).to_contain_text("z = μ + σ·ε")
     # The completion model's prior depends on the visible part; the label CVAE's does not.

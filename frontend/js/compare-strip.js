@@ -40,9 +40,10 @@ function reconLine(models) {
   // quote the plain projection's error beside its own: 43.5 here, 43.6 there, unexplained (page
   // pass 27).
   const pca = scored.find((m) => m.capabilities.exact_posterior && m.metrics.pca_recon_sq_error != null);
+  // Not "under the picker": PCA's own page shows no such figure there (page pass 28).
   const projection = pca ? ` (${caption(pca)}'s is its posterior mean decoded within [0, 1]; a ` +
-    `plain projection onto its ${pca.latent_dim} directions, the figure beside each model's own ` +
-    `under the picker, gives ${pca.metrics.pca_recon_sq_error.toFixed(1)})` : "";
+    `plain projection onto its ${pca.latent_dim} directions gives ` +
+    `${pca.metrics.pca_recon_sq_error.toFixed(1)}, the figure each other model is compared with)` : "";
   // The strip's own models: a 16-d model's closer figure belongs to another comparison (review).
   return "How closely each 2-d model here reconstructs a test image (squared error over its 784 " +
     `gray pixels, lower is closer${given}): ${each.join(" · ")}${projection}.`;

@@ -9,6 +9,7 @@ import { mayPass } from "./api.js";
 import { createRetry, latestWins } from "./latest.js";
 import { describe, setLive } from "./notice.js";
 import { newSeed } from "./latent-paths.js";
+import { fillNouns } from "./nouns.js";
 import { classPhrase, showThumbs } from "./thumbs.js";
 import { zWords } from "./z-words.js";
 
@@ -114,12 +115,15 @@ export function createSamplesFlow({ store, source, notice, map, interpolationVie
     samples.querySelectorAll(".thumb-pick").forEach((b, i) => b.setAttribute("aria-pressed", String(i === k)));
     picked.hidden = k < 0;
     if (k >= 0) {
-      picked.firstElementChild.textContent = `Sample ${k + 1} is the current z (${zWords(z)}): ` +
-        "the digit, the sliders and the map above show it.";
+      // The data set's noun: "the digit" under a Fashion model's sandal (page pass 28).
+      picked.firstElementChild.textContent = fillNouns(`Sample ${k + 1} is the current z ` +
+        `(${zWords(z)}): the {item}, the sliders and the map above show it.`, state.model);
     }
   }
   picked.querySelector("button").addEventListener("click", () =>
     digit.scrollIntoView({ block: "center", behavior: "smooth" }));
+  // Another model's samples are other images: the line spoke of one no longer shown (review 19).
+  store.perModel(() => markPicked(-1));
 
   /** @param {{announce?: boolean, fresh?: boolean}} [opts] announce: asked for by the user, who
    *  hears them come; fresh: other draws (a new seed) */
@@ -188,7 +192,9 @@ export function createSamplesFlow({ store, source, notice, map, interpolationVie
     seed: () => seed,
     /** z moved: a sample marked as the current z is no longer it. */
     zMoved: (z) => {
-      if (pickedZ && z.some((v, d) => v !== pickedZ[d])) markPicked(-1);
+      if (pickedZ && (z.length !== pickedZ.length || z.some((v, d) => v !== pickedZ[d]))) {
+        markPicked(-1);
+      }
     },
     /** The samples a link names (null: none named, new ones are drawn). */
     useSeed: (s) => { seed = s ?? newSeed(); },

@@ -2,7 +2,8 @@
 // loaded, the server until then, and the server for good when the file cannot be fetched or
 // parsed (a file the network failed to bring is asked again, later). main.js asks this module for
 // digits and never needs to know which one answered.
-// The server stays the source of encode, completion and seeded generation (api.js).
+// The server stays the source of encode and completion (api.js); samples are drawn here from
+// their seed whoever decodes them.
 
 import * as api from "./api.js";
 import { fetchDecoder } from "./decoder-fetch.js";
@@ -32,7 +33,7 @@ const LOAD_AGAIN_S = [2, 4, 8, 16, 30];
  * @typedef {{use: (model: object) => Promise<void>,
  *            digit: (z: number[], label: number|null) => Promise<DecodedDigit>,
  *            images: (zs: number[][], labels: (number|null)[]|null) => Promise<string[]>,
- *            sample: (n: number, label: number|null, temperature: number) =>
+ *            sample: (n: number, label: number|null, temperature: number, seed: number) =>
  *              Promise<{images: string[], zs: number[][]}>,
  *            interpolate: (a: number[], b: number[], opts: object) => Promise<{z: number[][], images: string[]}>,
  *            status: () => SourceStatus}} DecodeSource
@@ -241,7 +242,7 @@ export function createDecodeSource({ onChange = () => {} } = {}) {
     const uniform = seededUniform(seed);
     const zs = Array.from({ length: n }, () =>
       Array.from({ length: model.latent_dim }, () => temperature * gaussian(uniform)));
-    const k = model.capabilities.conditional ? model.class_names.length : 0;
+    const k = model.capabilities.conditional ? model.num_classes : 0;
     const labels = k ? zs.map(() => (label ?? Math.floor(uniform() * k))) : null;
     return { images: await images(zs, labels), zs };
   }

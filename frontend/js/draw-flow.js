@@ -142,10 +142,12 @@ export function createDrawFlow({ store, pad, encodeView, teach, map, upload: inp
     }
   }
 
-  /** The server's reading of a file on the pad, unless a newer stroke, file or Clear came. */
+  /** The server's reading of a file on the pad, unless a newer stroke, file or Clear came, or a
+   *  stroke is being drawn (it wiped the stroke's first part: review 19; at pen-up the pad is
+   *  encoded, the file forgotten). */
   function showRead(url, mine) {
     const img = new Image();
-    img.onload = () => { if (mine === request && upload) pad.showImage(img); };
+    img.onload = () => { if (mine === request && upload && !pad.isDrawing()) pad.showImage(img); };
     img.src = url;
   }
 

@@ -157,7 +157,7 @@ export function createDrawPad(canvas, { onStroke }) {
   }
 
   return { clear, showImage, shift, canShift, extent, fittedPixels, toPixels: () => toPixels(canvas),
-           hasInk: () => hasInk };
+           hasInk: () => hasInk, isDrawing: () => drawing };
 }
 
 /**
