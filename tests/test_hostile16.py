@@ -183,8 +183,8 @@ def test_an_address_holding_less_is_not_stopped_for_one_holding_more() -> None:
 def test_a_long_range_or_if_none_match_is_not_read_whole(monkeypatch) -> None:  # noqa: ANN001
     """Every request's Range was read by three patterns on the event loop, whatever the route
     (60 KB: 9-10 ms, a fifth client's /api/health p50 1 ms → 38-69 ms), and every tag of a
-    15,000-tag If-None-Match was split and stripped (hostile pass 16, M2). Past Starlette's 100 ranges or
-    their length no pattern runs; only the first 32 tags are compared."""
+    15,000-tag If-None-Match was split and stripped (hostile pass 16, M2). Past Starlette's 100
+    ranges or their length no pattern runs; only the first 32 tags are compared."""
     from latent_explorer.server import conditional, ranges
 
     read: list[int] = []
