@@ -19,10 +19,9 @@ read since it paused, is dropped, the longest waiting first among equals; one pa
 PAUSE_GRACE seconds is taken to read at least FRESH_RATE: a client holding connections that never
 read, or that trickle, cannot make every healthy one that pauses for a moment be refused, nor, by
 opening new ones, have an old download that reads on dropped as the oldest; hostile pass 16,
-review 19).
-Both can be
-set from the environment (LATENT_EXPLORER_WRITE_STALL_S, LATENT_EXPLORER_PAUSED_BUDGET_MB): the
-protocol is made by uvicorn, outside the app and its Settings.
+review 19). Both can be set from the environment (LATENT_EXPLORER_WRITE_STALL_S,
+LATENT_EXPLORER_PAUSED_BUDGET_MB): the protocol is made by uvicorn, outside the app and its
+Settings.
 
 httptools parses a whole read (up to 256 KB) at once, and uvicorn queues every request it finds
 behind the one being answered: 225 KB of pipelined 45-byte requests from a client that never
