@@ -14,7 +14,7 @@ import anyio
 
 from latent_explorer.harness import running_server
 from latent_explorer.server.limits import BodySizeLimit
-from tests.asgi_bodies import post_body
+from tests.asgi_bodies import post_body, post_through
 from tests.conftest import ROOT
 
 VAE = "vae-mnist-z2"
@@ -264,19 +264,8 @@ def test_a_body_stopped_with_its_next_chunk_in_hand_is_not_served() -> None:
     queues: dict[str, asyncio.Queue] = {}
 
     async def post(host: str) -> None:
-        sent: list[dict] = []
-
-        async def send(message: dict) -> None:
-            sent.append(message)
-
-        scope = {
-            "type": "http",
-            "method": "POST",
-            "path": "/",
-            "client": (host, 1),
-            "headers": [(b"transfer-encoding", b"chunked")],
-        }
-        await limit(scope, queues[host].get, send)
+        chunked = [(b"transfer-encoding", b"chunked")]
+        sent = await post_through(limit, host, queues[host].get, chunked)
         statuses[host] = sent[0]["status"]
 
     async def main() -> None:
