@@ -12,10 +12,9 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
-from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
-from starlette.types import Scope
 from swagger_ui_bundle import swagger_ui_path
+from threadpoolctl import threadpool_limits
 
 from .compression import CompressText
 from .cors import JsonCors
@@ -31,6 +30,7 @@ from .errors import (
     validation_error_handler,
 )
 from .head import HeadAsGet
+from .header_bounds import BoundHeaders
 from .limits import BodySizeLimit
 from .log_limits import limit_client_warnings
 from .openapi_doc import build_openapi
@@ -48,9 +48,14 @@ from .security import (
     page_csp,
 )
 from .settings import Settings
-from .wait_bounds import FairQueue
+from .static_files import DocsAssets, RevalidatedFiles
+from .wait_bounds import FairQueue, Workers
 
 log = logging.getLogger("latent_explorer")
+# Workers of the uploads, heavy and numbers queues (7 by default) one address may hold while
+# another waits or runs: two, a small host's cores, so a newcomer's work shares the CPU with at
+# most two of a flooding client's (hostile pass 17, M2).
+WORKER_SHARE = 2
 PNG_CACHE_SIZE = 4096  # ~0.9 KB a digit: ~3.6 MB for every image a page session revisits
 # Bytes as well as entries: a scale=32 digit is ~8 KB, and 4096 of them held ~31 MB (hostile
 # pass 8). At scale 1 the entry count binds first.
@@ -70,6 +75,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.torch_threads:
             torch.set_num_threads(settings.torch_threads)
+        # NumPy's BLAS (the small decodes of server/fast_decode.py, on the event loop) started a
+        # thread per core: from 4 rows its GEMM handed work to the other core and waited for it,
+        # and with that core busy a 16-row decode cost 8-15 ms of CPU against 0.3-1.3 ms on one
+        # thread; one client's 16-row PNGs held the loop, and everyone's /api/health waited
+        # 12-41 ms at the median (hostile pass 17). A 16x400 product gains nothing from two.
+        threadpool_limits(1, user_api="blas")
         limit_client_warnings()
         device = choose_device(settings.device)
         app.state.registry = ModelRegistry.load(settings.checkpoints, device)
@@ -80,17 +91,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # In turns by client address, as the heavy queue: first come, first served, one client's
         # 30 large pictures held another's drawing 8.7 s (hostile pass 15). A page sends one
         # drawing at a time: 16 waiting from one address, 64 in all.
+        # One address holds at most WORKER_SHARE of the three queues' workers while another has
+        # work in any of them (wait_bounds.Workers).
+        workers = Workers(share=WORKER_SHARE)
         app.state.uploads = FairQueue(
-            settings.max_uploads, total=64, per_client=16, doing="reading uploads"
+            settings.max_uploads, total=64, per_client=16, doing="reading uploads", workers=workers
         )
         # Served in turns by client address (server/wait_bounds.py): ~90 ms per 64x64 grid, so
         # one address's 64 waiting are ~6 s of its own; 256 in all.
-        app.state.heavy = FairQueue(settings.max_heavy, total=256, per_client=64)
+        app.state.heavy = FairQueue(settings.max_heavy, total=256, per_client=64, workers=workers)
         # Small answers of numbers (probs, logits) written in a thread: a few at once, their own
         # queue, not the shared pool's 40 tokens (review).
         # In turns too: 300 encodes from one address held another's one-row decode 2.1 s.
         app.state.numbers = FairQueue(
-            NUMBER_WRITERS, total=256, per_client=64, doing="writing numbers"
+            NUMBER_WRITERS, total=256, per_client=64, doing="writing numbers", workers=workers
         )
         log.info("serving %d models on %s", len(app.state.registry.entries), device)
         # torch, FastAPI and the models leave millions of long-lived objects: keep the cyclic
@@ -149,6 +163,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(SameOriginPosts, allowed_origins=settings.cors_origins)
     app.add_middleware(TrustedHosts, hosts=settings.trusted_hosts)
+    app.add_middleware(BoundHeaders)  # before anything parses a header or the query whole
     # frontend=None serves the API alone (review 14: this line raised TypeError on it).
     index_html = settings.frontend / "index.html" if settings.frontend else None
     app.add_middleware(
@@ -164,19 +179,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
-
-
-# The files /docs loads. The package's folder also holds six source maps of 1.2-1.9 MB, a
-# template and other pages /docs never asks for, the largest things a client could ask this
-# server to send or compress (hostile pass 15): not served.
-DOCS_FILES = frozenset({"swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"})
-
-
-class DocsAssets(StaticFiles):
-    async def get_response(self, path: str, scope: Scope) -> Response:
-        if path not in DOCS_FILES:
-            raise HTTPException(status_code=404)
-        return await super().get_response(path, scope)
 
 
 def add_docs(app: FastAPI) -> None:
@@ -208,4 +210,4 @@ def add_page(app: FastAPI, settings: Settings) -> None:
         body = page_html(index, request.app.state.registry, named)
         return Response(body, media_type="text/html", headers={"Cache-Control": "no-cache"})
 
-    app.mount("/assets", StaticFiles(directory=settings.frontend), name="assets")
+    app.mount("/assets", RevalidatedFiles(directory=settings.frontend), name="assets")

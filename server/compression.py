@@ -30,6 +30,8 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .kept_answers import mark_kept
+
 TEXT_PREFIXES = ("/assets/", "/docs-assets/")
 TEXT_PATHS = ("/", "/api/models", "/openapi.json", "/docs")
 TEXT_SUFFIXES = ("/atlas",)
@@ -164,6 +166,7 @@ class KeptGzip:
             return
         if key in self.kept:
             self.kept.move_to_end(key)
+            mark_kept(scope)
         headers = MutableHeaders(scope=start)
         headers["content-encoding"] = "gzip"
         headers["content-length"] = str(len(packed))

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Request, Response
 from ..conditional import conditional
 from ..deps import EntryDep
 from ..errors import InputError
+from ..kept_answers import mark_kept
 from ..query_params import IMMUTABLE, MAX_VERSION_CHARS, is_current
 
 router = APIRouter(prefix="/api/models/{model_id}", tags=["decode"])
@@ -46,4 +47,5 @@ async def decoder_file(
         )
     etag = f'"{file.sha256}"'
     headers = IMMUTABLE if is_current(file, v) else {"Cache-Control": "no-cache"}
+    mark_kept(request.scope)  # file.data is the registry's, sent by reference
     return conditional(request, file.data, etag, MEDIA_TYPE, headers)
