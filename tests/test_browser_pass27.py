@@ -69,8 +69,8 @@ def test_notation_and_words_follow_the_notes(page: Page) -> None:
     glossary.locator("summary").click()
     # Given the label, as the panels and note 002 write it.
     expect(glossary).to_contain_text("q(z|x,y), μ and σ")
-    expect(glossary).to_contain_text("has moved from the prior's bell")
-    expect(glossary.locator("dd").nth(6)).to_contain_text("its cloud q(z|x,y) has moved")
+    expect(glossary).to_contain_text("is from the prior's bell")
+    expect(glossary.locator("dd").nth(6)).to_contain_text("its cloud q(z|x,y) is from")
     # True of the M2 too, whose bound sums the label out (page pass 28).
     expect(glossary).to_contain_text(
         "never below −log p(x) (for a model told the label, −log p(x|y))"

@@ -63,6 +63,9 @@ export function createDecodeSource({ onChange = () => {} } = {}) {
   // Read back (toDataURL) after every putImageData: a context kept in memory is the cheap one.
   const ctx = canvas.getContext("2d", { willReadFrequently: true });
 
+  /** The decoder file's size as the page says it, " (1.9 MB)". */
+  const sizeOf = (m) => (m.decoder ? ` (${(m.decoder.bytes / 1e6).toFixed(1)} MB)` : "");
+
   function setStatus(next) {
     status = next;
     onChange(status);
@@ -77,8 +80,7 @@ export function createDecodeSource({ onChange = () => {} } = {}) {
   function use(m) {
     model = m;
     local = null;
-    const size = m.decoder ? ` (${(m.decoder.bytes / 1e6).toFixed(1)} MB)` : "";
-    setStatus({ where: "loading", note: m.decoder ? `Loading the decoder file${size}…` : "" });
+    setStatus({ where: "loading", note: m.decoder ? `Loading the decoder file${sizeOf(m)}…` : "" });
     const done = follow(m);
     return Promise.race([done, new Promise((r) => setTimeout(r, LOAD_WAIT_MS))]);
   }
@@ -102,7 +104,14 @@ export function createDecodeSource({ onChange = () => {} } = {}) {
       const note = `Decoding on the server: ${result.reason}` +
         (retry ? ` (asked for again in ${Math.ceil(wait / 1000)} s).` : ".");
       setStatus({ where: "server", note, reason: result.reason });
-      if (retry) againTimer = setTimeout(() => { if (model === m && !local) follow(m); }, wait);
+      if (!retry) return;
+      againTimer = setTimeout(() => {
+        if (model !== m || local) return;
+        // Said while it comes: the failure and its "asked for again in 16 s" stood through the
+        // whole ~40 s of the second download on a slow link (page pass 29).
+        setStatus({ where: "server", note: `Decoding on the server while the decoder file${sizeOf(m)} is asked for again…` });
+        follow(m);
+      }, wait);
     });
   }
 

@@ -62,8 +62,9 @@ const source = createDecodeSource({
   onChange: ({ where, note, reason }) => {
     Object.assign($("decode-note"), { textContent: note, title: reason || "" });
     $("decode-note").dataset.where = where;
-    // The file arrived: the digit shown was the server's, and its latency line said so.
-    if (where === "browser" && state.model) scheduleDecode();
+    // The file arrived: the digit shown was the server's, and its latency line said so; and what
+    // failed to come from the server meanwhile may come from the page now.
+    if (where === "browser" && state.model) { scheduleDecode(); notice.askAgain(); }
   },
 });
 const decodedView = createDecodedView($("decoded"), $("latency"), $("map-digit"));
@@ -145,6 +146,7 @@ const askAgain = { atlas: () => viewFlow.retryAtlas(), map: () => refreshBackgro
                    samples: () => generateSamples(), interp: () => runInterpolation(),
                    style: () => scheduleStyleRow(), decode: () => scheduleDecode() };
 notice.onRecovery((sources) => sources.forEach((source) => askAgain[source]?.()));
+window.addEventListener("online", () => notice.askAgain());
 
 let urlTimer = null;
 /** The view as a link's query (url-state.js). */

@@ -171,16 +171,24 @@ export function createNotice(root, home) {
       const mended = failing.get(from);
       if (!mended) return;
       failing.delete(from);
-      if (mended.again) {
-        // Each asked once per mend: one already asked stays out until it fails or is mended
-        // (review: three failures mended one by one asked the last twice).
-        const others = [...failing].filter(([, f]) => f.again && !f.asking);
-        for (const [, f] of others) f.asking = true;
-        const sources = others.map(([source]) => source);
-        if (sources.length) for (const listener of recoveryListeners) listener(sources);
-      }
+      if (mended.again) askAgain();
     }
     display();
+  }
+
+  /**
+   * Every failure that may pass is asked again, once: a mend says the server answers again, and
+   * so does the browser going online, or a decoder file arriving (the samples and the style row
+   * need no server then). With every move decoded in the page, no request failed and succeeded
+   * after a drop, and the samples, the style row and the map stayed blank under the notice for
+   * good (page pass 29). One already asked stays out until it fails or is mended (review: three
+   * failures mended one by one asked the last twice).
+   */
+  function askAgain() {
+    const others = [...failing].filter(([, f]) => f.again && !f.asking);
+    for (const [, f] of others) f.asking = true;
+    const sources = others.map(([source]) => source);
+    if (sources.length) for (const listener of recoveryListeners) listener(sources);
   }
 
   /** @param {(sources: string[]) => void} listener told the sources to ask again (see clear) */
@@ -205,5 +213,5 @@ export function createNotice(root, home) {
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && !root.hidden && !event.defaultPrevented) dismiss();
   });
-  return { show, clear, onRecovery };
+  return { show, clear, onRecovery, askAgain };
 }
