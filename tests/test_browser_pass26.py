@@ -140,7 +140,8 @@ def test_the_bound_and_each_dims_kl_fold_under_the_bar_on_a_phone(browser, base_
     expect(phone.get_by_test_id("elbo-percentile")).to_be_visible()
     fold = phone.get_by_test_id("elbo-more")
     expect(fold.locator("summary")).to_have_text(
-        "More on these nats: the bound on −log p(x), β's objective, each dim's KL"
+        "More on these nats: the bound on −log p(x), β's objective, the KL's two parts, "
+        "each dim's KL"
     )
     for part in ("elbo-gap", "elbo-beta", "kl-summary"):
         expect(phone.get_by_test_id(part)).to_be_hidden()
@@ -160,11 +161,11 @@ def test_the_fold_is_open_on_a_wide_screen_and_names_what_it_holds(page: Page) -
     expect(page.get_by_test_id("elbo-gap")).to_be_visible()
     # No β and no per-dim bars on the 2-d VAE: the fold names only what it holds.
     expect(page.get_by_test_id("elbo-more").locator("summary")).to_have_text(
-        "More on these nats: the bound on −log p(x)"
+        "More on these nats: the bound on −log p(x), the KL's two parts"
     )
     page.get_by_test_id("model-select").select_option("vae-mnist-z16")  # the drawing, encoded again
     expect(page.get_by_test_id("elbo-more").locator("summary")).to_have_text(
-        "More on these nats: the bound on −log p(x), each dim's KL"
+        "More on these nats: the bound on −log p(x), the KL's two parts, each dim's KL"
     )
     expect(page.get_by_test_id("kl-summary")).to_be_visible()
     page.get_by_role("button", name="Clear").first.click()

@@ -118,6 +118,7 @@ def test_the_kl_is_taught_as_where_the_cloud_sits_and_how_narrow_it_is(page: Pag
     body = answer.value.json()
     where = sum(m * m / 2 for m in body["mu"])
     width = sum((math.exp(v) - 1 - v) / 2 for v in body["logvar"])
+    expect(page.locator("#elbo-more summary")).to_contain_text("the KL's two parts")
     split = page.get_by_test_id("kl-split")
     expect(split).to_contain_text(f"its centre's distance from 0 costs ½|μ|² = {where:.1f} nats")
     expect(split).to_contain_text(

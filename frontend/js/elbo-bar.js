@@ -167,8 +167,10 @@ export function createElboBar(root, klRoot, { more, summary, detail }) {
     const beta = betaNote(model, shownTotal - shownKl, shownKl, kl);
     const perDim = body.kl_per_dim || [];
     // What the fold holds, named on it: a reader who never opens it knows what it keeps.
+    const split = klSplit(body, model);
     summary.textContent = `More on these nats: the bound on −log ${pOfX(model)}` +
-      (beta.length ? ", β's objective" : "") + (perDim.length > 2 ? ", each dim's KL" : "");
+      (beta.length ? ", β's objective" : "") + (split.length ? ", the KL's two parts" : "") +
+      (perDim.length > 2 ? ", each dim's KL" : "");
     more.hidden = false;
     detail.replaceChildren(
       ...beta,
@@ -179,7 +181,7 @@ export function createElboBar(root, klRoot, { more, summary, detail }) {
         `is from the true posterior: ${gapNote} (the −log p shown is ` +
         "itself estimated from above). Both score the image (drawn or uploaded) thresholded at 0.5 (a likelihood of " +
         "0/1 pixels); the cloud shown is that of the gray image, so its KL differs a little."),
-      ...klSplit(body, model),
+      ...split,
     );
     klRoot.hidden = perDim.length <= 2;
     if (klRoot.hidden) return;
