@@ -52,9 +52,9 @@ from .static_files import DocsAssets, RevalidatedFiles
 from .wait_bounds import FairQueue, Workers
 
 log = logging.getLogger("latent_explorer")
-# Workers of the uploads, heavy and numbers queues (7 by default) one address may hold while
-# another waits or runs: two, a small host's cores, so a newcomer's work shares the CPU with at
-# most two of a flooding client's (hostile pass 17, M2).
+# Workers of the uploads, heavy and numbers queues (7 by default) one address may start while
+# another waits or runs: two, a small host's cores; once what it was already running ends, a
+# newcomer's work shares the CPU with at most two of a flooding client's (hostile pass 17, M2).
 WORKER_SHARE = 2
 PNG_CACHE_SIZE = 4096  # ~0.9 KB a digit: ~3.6 MB for every image a page session revisits
 # Bytes as well as entries: a scale=32 digit is ~8 KB, and 4096 of them held ~31 MB (hostile

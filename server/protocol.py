@@ -20,10 +20,10 @@ PAUSE_GRACE seconds is taken to read at least FRESH_RATE: a client holding conne
 read, or that trickle, cannot make every healthy one that pauses for a moment be refused, nor, by
 opening new ones, have an old download that reads on dropped as the oldest; hostile passes 16
 and 17, review 19). An answer whose body the server keeps anyway (a decoder file, a kept gzip
-body: kept_answers.py) is held by reference, not copied: it is not counted, nor dropped for
-room, only for stalling. Both can be set from the environment (LATENT_EXPLORER_WRITE_STALL_S,
-LATENT_EXPLORER_PAUSED_BUDGET_MB): the protocol is made by uvicorn, outside the app and its
-Settings.
+body: kept_answers.py) is held by reference under uvloop, not copied: there it is not counted,
+nor dropped for room, only for stalling. Both can be set from the environment
+(LATENT_EXPLORER_WRITE_STALL_S, LATENT_EXPLORER_PAUSED_BUDGET_MB): the protocol is made by
+uvicorn, outside the app and its Settings.
 
 httptools parses a whole read (up to 256 KB) at once, and uvicorn queues every request it finds
 behind the one being answered: 225 KB of pipelined 45-byte requests from a client that never
@@ -42,7 +42,7 @@ import socket
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from .errors import error_bytes
-from .kept_answers import is_kept
+from .kept_answers import is_kept, sent_by_reference
 
 HEADER_TIMEOUT = 10.0  # seconds; a real browser sends its headers in one packet
 MAX_HEADER_BYTES = 64 * 1024  # request line + headers; browsers send a few KB, nginx allows 32 KB
@@ -232,7 +232,7 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         self._paused_size = self.transport.get_write_buffer_size()
         self._watch(self._paused_size)
         cycle = self._running or self.cycle
-        if cycle is not None and is_kept(cycle.scope):
+        if cycle is not None and is_kept(cycle.scope) and sent_by_reference(self.loop):
             return  # bytes the server keeps anyway (kept_answers.py): not in the budget
         _paused.add(self)
         while sum(p.transport.get_write_buffer_size() for p in _paused) > PAUSED_BUDGET:

@@ -153,8 +153,6 @@ class FairQueue:
             if len(self.queues[most]) <= mine + 1:
                 raise self._busy(f"{self.waiting} requests wait")
             evicted = self.queues[most].pop()  # its newest: the address keeps its turn
-            if not self.queues[most]:
-                del self.queues[most]
             self.waiting -= 1
             evicted.refused = True
             evicted.event.set()

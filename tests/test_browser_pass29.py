@@ -120,8 +120,9 @@ def test_the_kl_is_taught_as_where_the_cloud_sits_and_how_narrow_it_is(page: Pag
     width = sum((math.exp(v) - 1 - v) / 2 for v in body["logvar"])
     expect(page.locator("#elbo-more summary")).to_contain_text("the KL's two parts")
     split = page.get_by_test_id("kl-split")
-    expect(split).to_contain_text(f"its centre's distance from 0 costs ½|μ|² = {where:.1f} nats")
-    expect(split).to_contain_text(
-        f"Σ ½(σ² − 1 − ln σ²) = {width:.1f}; together {where + width:.1f}"
-    )
+    shown_where, shown_total = round(where, 1), round(where + width, 1)
+    expect(split).to_contain_text(f"its centre's distance from 0 costs ½|μ|² = {shown_where} nats")
+    expect(split).to_contain_text("its width (σ away from the prior's 1, here narrower)")
+    # The parts as printed add up to the total printed (review 20).
+    expect(split).to_contain_text(f"= {shown_total - shown_where:.1f}; together {shown_total}")
     assert width > where, (where, width)  # this 7's cloud: more narrowness than distance

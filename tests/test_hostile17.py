@@ -232,3 +232,41 @@ def test_the_apps_queues_share_their_workers_by_address() -> None:
         workers = state.heavy.workers
         assert workers is state.uploads.workers is state.numbers.workers
         assert workers.share == 2 and len(workers.members) == 3
+
+
+def test_kept_answers_are_outside_the_budget_only_where_the_loop_sends_them_by_reference() -> None:
+    """Python 3.11's asyncio copies what it cannot send at once (20 never-read 20 MB answers:
+    +418 MB), uvloop keeps a reference (+0 MB): only there is a kept answer left out of the
+    paused-answers budget (review 20)."""
+    import asyncio
+
+    import uvloop
+
+    from latent_explorer.server.kept_answers import sent_by_reference
+
+    plain, fast = asyncio.new_event_loop(), uvloop.new_event_loop()
+    try:
+        assert not sent_by_reference(plain) and sent_by_reference(fast)
+    finally:
+        plain.close()
+        fast.close()
+
+
+def test_a_kept_gzip_answer_is_marked_kept_and_a_fresh_one_is_not() -> None:
+    """The decoder file and a kept gzip body are bytes the server keeps (kept_answers.py)."""
+    from latent_explorer.server.kept_answers import is_kept
+
+    app = create_app(Settings(checkpoints=ROOT / "checkpoints"))
+    seen: list[bool] = []
+
+    async def spy(scope, receive, send) -> None:  # noqa: ANN001
+        await app(scope, receive, send)
+        if scope["type"] == "http":
+            seen.append(is_kept(scope))
+
+    with TestClient(spy) as client:
+        gz = {"Accept-Encoding": "gzip"}
+        assert client.get("/assets/js/main.js", headers=gz).headers["content-encoding"] == "gzip"
+        client.get("/api/models/vae-mnist-z2/decoder.safetensors")
+        client.get("/api/health")
+    assert seen == [True, True, False], seen

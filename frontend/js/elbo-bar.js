@@ -76,27 +76,32 @@ function betaNote(model, rec, shownKl, kl) {
 }
 
 /**
- * The largest per-dim KLs and how many dims carry almost none of this drawing (< 0.1 nat: at the
- * prior), beside the model's active units: those are counted over the whole test set (page pass
- * 11: "12 of 16 flat" for one drawing read as contradicting the β-VAE's 8 active units).
- */
-/**
- * The KL against N(0, I) in its two parts, for the cloud shown: where it sits, ½|μ|², and how
- * narrow it is, Σ ½(σ² − 1 − ln σ²). "How far the cloud moved" read as the first alone, and for a
- * drawn 7 most of its 7.6 nats were the second (page pass 29).
+ * The KL against N(0, I) in its two parts, for the cloud shown: where it sits, ½|μ|², and its
+ * width, Σ ½(σ² − 1 − ln σ²) (paid for σ under the prior's 1, as a drawing's nearly always is,
+ * or over it). "How far the cloud moved" read as the first alone, and for a drawn 7 most of its
+ * 7.6 nats were the second (page pass 29). The parts as printed add up to the total printed, as
+ * the bar's do.
  */
 function klSplit(body, model) {
   const caps = model.capabilities;
   if (!caps.standard_normal_prior || caps.stacked || !body.logvar || !body.mu) return [];
   const where = body.mu.reduce((a, m) => a + (m * m) / 2, 0);
   const width = body.logvar.reduce((a, lv) => a + (Math.exp(lv) - 1 - lv) / 2, 0);
+  const [shownWhere, shownTotal] = [where, where + width].map((v) => Math.round(10 * v));
   return [h("p", { className: "muted", "data-testid": "kl-split" },
-    `A KL against the prior counts two things: for the cloud shown (the gray image's), its ` +
-    `centre's distance from 0 costs ½|μ|² = ${where.toFixed(1)} nats, and its narrowness ` +
-    `(σ under the prior's 1) Σ ½(σ² − 1 − ln σ²) = ${width.toFixed(1)}; together ` +
-    `${(where + width).toFixed(1)}.`)];
+    `A KL against the prior counts two things: for the cloud shown (the gray image's, so a ` +
+    `little off the bar's), its centre's distance from 0 costs ½|μ|² = ` +
+    `${(shownWhere / 10).toFixed(1)} nats, and its width (σ away from the prior's 1, here ` +
+    `${body.logvar.every((lv) => lv < 0) ? "narrower" : "not narrower everywhere"}) ` +
+    `Σ ½(σ² − 1 − ln σ²) = ${((shownTotal - shownWhere) / 10).toFixed(1)}; together ` +
+    `${(shownTotal / 10).toFixed(1)}.`)];
 }
 
+/**
+ * The largest per-dim KLs and how many dims carry almost none of this drawing (< 0.1 nat: at the
+ * prior), beside the model's active units: those are counted over the whole test set (page pass
+ * 11: "12 of 16 flat" for one drawing read as contradicting the β-VAE's 8 active units).
+ */
 function klSummary(perDim, model) {
   const top = perDim.map((v, d) => [v, d]).sort((a, b) => b[0] - a[0]).slice(0, 3);
   const idle = perDim.filter((v) => v < 0.1).length;

@@ -146,7 +146,12 @@ const askAgain = { atlas: () => viewFlow.retryAtlas(), map: () => refreshBackgro
                    samples: () => generateSamples(), interp: () => runInterpolation(),
                    style: () => scheduleStyleRow(), decode: () => scheduleDecode() };
 notice.onRecovery((sources) => sources.forEach((source) => askAgain[source]?.()));
-window.addEventListener("online", () => notice.askAgain());
+// Browsers often say "online" a moment before the network carries anything: asked again a few
+// seconds later too, if that first try failed (review 20).
+window.addEventListener("online", () => {
+  notice.askAgain();
+  setTimeout(() => notice.askAgain(), 3_000);
+});
 
 let urlTimer = null;
 /** The view as a link's query (url-state.js). */
