@@ -102,10 +102,10 @@ def test_the_map_explanation_holds_for_the_model(page: Page) -> None:
 def test_a_conditional_models_explanations_use_its_notation(page: Page) -> None:
     explain = opened_explanation(page, "cvae-mnist-z2", "draw")
     text = explain.inner_text()
-    assert "q(z|x,y) away from the prior" in text and "upper bound on −log p(x|y)" in text
+    assert "q(z|x,y) differ from the prior" in text and "upper bound on −log p(x|y)" in text
     page.get_by_test_id("model-select").select_option("vae-mnist-z2")
     text = explain.inner_text()
-    assert "q(z|x) away from the prior" in text and "upper bound on −log p(x):" in text
+    assert "q(z|x) differ from the prior" in text and "upper bound on −log p(x):" in text
 
 
 def test_the_completion_panel_takes_an_image_file(page: Page) -> None:
