@@ -56,7 +56,7 @@ MAX_PIPELINED = 16  # requests queued behind the one being answered, on one conn
 # faster than a client that had read on for seconds at a few hundred KB/s, which went first
 # (hostile pass 17: never-read connections churned every 1.9 s cut a 200 KB/s download at
 # 870 KB). Lower, a fresh answer went before connections that had read ~100 KB/s on average
-# (tests/test_hostile16.py). The page's large answers are kept bytes, not in the budget at all.
+# (tests/test_hostile16.py). The page's large answers are kept bytes, under uvloop not in it.
 PAUSE_GRACE = 2.0
 FRESH_RATE = 256 * 1024
 # The kernel's send buffer of each connection, fixed (Linux doubles it for its bookkeeping): left
