@@ -49,7 +49,8 @@ class BoundHeaders:
             msg = f"the request has {len(headers)} header lines; at most {MAX_HEADER_LINES}"
             await send_error(send, 431, ["header"], msg, "too_large")
             return
-        for name, value in headers:
+        cookie = False
+        for name, value in headers:  # one pass over the headers, on every request
             if name == b"content-type" and len(value) > MAX_CONTENT_TYPE:
                 msg = (
                     f"the Content-Type is {len(value)} bytes; at most {MAX_CONTENT_TYPE} (an "
@@ -57,8 +58,9 @@ class BoundHeaders:
                 )
                 await send_error(send, 431, ["header", "content-type"], msg, "too_large")
                 return
+            cookie = cookie or name == b"cookie"
         changed = {}
-        if any(name == b"cookie" for name, _ in headers):
+        if cookie:
             changed["headers"] = [(k, v) for k, v in headers if k != b"cookie"]
         if not scope["path"].startswith(self.api_prefix) and len(query) > MAX_SCANNED:
             changed["query_string"] = cut_query(query)
